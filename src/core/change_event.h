@@ -1,0 +1,65 @@
+// ChangeEvent and Transaction: the unified, source-independent description of committed row
+// changes that every source produces and every format serializes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/position.h"
+#include "core/table_schema.h"
+#include "core/value.h"
+
+namespace vimur {
+
+enum class Op : char { kCreate = 'c', kUpdate = 'u', kDelete = 'd', kRead = 'r' };
+enum class SnapshotMarker : uint8_t { kFalse, kTrue, kLast };
+
+// Where an event came from, the Debezium `source` block (less the table, which is in schema).
+struct SourceInfo {
+  std::string connector;  // "mysql" | "mariadb" | "postgresql"
+  std::string name;       // logical source name (topic prefix)
+  int64_t ts_ms = 0;      // commit time at the source
+  SnapshotMarker snapshot = SnapshotMarker::kFalse;
+  uint32_t server_id = 0;
+  std::string gtid;  // GTID of the transaction, empty when GTIDs are off
+  std::string file;  // binlog file of the row event
+  uint64_t pos = 0;  // position of the row event's transaction in `file`
+  std::string schema;   // PostgreSQL schema
+  uint64_t lsn = 0;     // PostgreSQL
+  int64_t tx_id = -1;   // PostgreSQL
+};
+
+struct ChangeEvent {
+  Op op = Op::kCreate;
+  TableSchemaPtr table;
+  std::vector<Value> before;  // empty when absent (insert)
+  std::vector<Value> after;   // empty when absent (delete)
+  std::shared_ptr<const SourceInfo> source;  // shared by the events of one transaction
+  uint32_t row = 0;                  // index of the row within its binlog row event
+  uint64_t total_order = 0;          // 1-based order within the transaction
+  uint64_t data_collection_order = 0;  // 1-based order among this table's events in it
+  // Keeps alive the bytes that the values' views point into.
+  std::shared_ptr<const void> storage;
+};
+
+// A DDL statement seen in the stream, emitted on the schema-change topic.
+struct SchemaChange {
+  std::string database;
+  std::string ddl;
+  std::shared_ptr<const SourceInfo> source;
+  std::vector<std::string> tables;  // tables the statement names, when known
+};
+
+// One committed source transaction: its changes, and the position right after it.
+struct Transaction {
+  std::string id;  // GTID, or file:pos of its BEGIN when GTIDs are off
+  std::shared_ptr<const SourceInfo> source;
+  std::vector<ChangeEvent> events;
+  std::vector<SchemaChange> schema_changes;
+  Position end;  // resume from here to continue after this transaction
+  size_t approx_bytes = 0;  // for byte-bounded queues
+};
+
+}  // namespace vimur

@@ -1,0 +1,49 @@
+#include "core/position.h"
+
+#include <nlohmann/json.hpp>
+
+namespace vimur {
+
+std::string Position::ToJson() const {
+  nlohmann::json j;
+  if (!gtid_set.empty()) j["gtid_set"] = gtid_set;
+  if (!file.empty()) {
+    j["file"] = file;
+    j["pos"] = pos;
+  }
+  if (lsn != 0) j["lsn"] = lsn;
+  if (snapshot_done) j["snapshot_done"] = true;
+  return j.dump();
+}
+
+Result<Position> Position::FromJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Corruption("stored position is not a JSON object: " + text.substr(0, 200));
+  }
+  Position p;
+  try {
+    if (j.contains("gtid_set")) p.gtid_set = j.at("gtid_set").get<std::string>();
+    if (j.contains("file")) p.file = j.at("file").get<std::string>();
+    if (j.contains("pos")) p.pos = j.at("pos").get<uint64_t>();
+    if (j.contains("lsn")) p.lsn = j.at("lsn").get<uint64_t>();
+    if (j.contains("snapshot_done")) p.snapshot_done = j.at("snapshot_done").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("stored position has a field of the wrong type: ") +
+                              e.what());
+  }
+  return p;
+}
+
+std::string Position::Describe() const {
+  std::string out;
+  if (!gtid_set.empty()) out = "gtid " + gtid_set;
+  if (!file.empty()) {
+    std::string fp = file + ":" + std::to_string(pos);
+    out = out.empty() ? fp : out + " (" + fp + ")";
+  }
+  if (lsn != 0) out += (out.empty() ? "lsn " : " lsn ") + std::to_string(lsn);
+  return out.empty() ? "(start)" : out;
+}
+
+}  // namespace vimur

@@ -1,0 +1,53 @@
+// Value: one decoded column value, a small tagged union whose text and bytes are views into
+// storage owned by the event (the captured event bytes or a ValueArena).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace vimur {
+
+enum class ValueKind : uint8_t {
+  kNull,
+  kBool,      // b
+  kInt,       // i: integers, YEAR, DATE (days), DATETIME (ms or µs), TIME (µs)
+  kUInt,      // u: BIGINT UNSIGNED
+  kFloat,     // f
+  kDouble,    // d
+  kText,      // s: UTF-8 text: strings, DECIMAL digits, TIMESTAMP ISO-8601, ENUM/SET, JSON
+  kBytes,     // s: raw bytes: BINARY/BLOB, BIT(n>1) little-endian
+  kGeometry,  // s: WKB, srid
+};
+
+struct Value {
+  ValueKind kind = ValueKind::kNull;
+  uint32_t srid = 0;
+  union {
+    bool b;
+    int64_t i;
+    uint64_t u;
+    float f;
+    double d;
+  };
+  std::string_view s;
+
+  Value() : i(0) {}
+  static Value Null() { return Value(); }
+  static Value Bool(bool v) { Value x; x.kind = ValueKind::kBool; x.i = 0; x.b = v; return x; }
+  static Value Int(int64_t v) { Value x; x.kind = ValueKind::kInt; x.i = v; return x; }
+  static Value UInt(uint64_t v) { Value x; x.kind = ValueKind::kUInt; x.u = v; return x; }
+  static Value Float(float v) { Value x; x.kind = ValueKind::kFloat; x.i = 0; x.f = v; return x; }
+  static Value Double(double v) { Value x; x.kind = ValueKind::kDouble; x.d = v; return x; }
+  static Value Text(std::string_view v) { Value x; x.kind = ValueKind::kText; x.s = v; return x; }
+  static Value Bytes(std::string_view v) { Value x; x.kind = ValueKind::kBytes; x.s = v; return x; }
+  static Value Geometry(std::string_view wkb, uint32_t srid) {
+    Value x;
+    x.kind = ValueKind::kGeometry;
+    x.s = wkb;
+    x.srid = srid;
+    return x;
+  }
+  bool is_null() const { return kind == ValueKind::kNull; }
+};
+
+}  // namespace vimur

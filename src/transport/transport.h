@@ -1,0 +1,49 @@
+// Transport: the distribution platform events are published to (stdout, Kafka, local log).
+// It acknowledges records asynchronously; the engine commits positions only after acks.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/position.h"
+#include "core/status.h"
+
+namespace vimur {
+
+// One message as the transport sees it: already serialized key and value bytes.
+struct OutgoingRecord {
+  std::string topic;
+  std::optional<std::string> key;    // nullopt: null key (table without primary key)
+  std::optional<std::string> value;  // nullopt: tombstone
+};
+
+// Everything one source transaction publishes, plus the resume point after it.
+struct OutgoingBatch {
+  std::string source_name;
+  std::vector<OutgoingRecord> records;
+  Position end;  // committed to the offset store once every record is acknowledged
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Connects and prepares (creating topics on demand is the transport's business).
+  virtual Status Start() = 0;
+  // Queues a batch. `on_acked` runs exactly once, possibly on another thread, with OK when
+  // every record of the batch is durable, or the fatal error that prevents it. Batches are
+  // acknowledged in the order they were sent.
+  virtual Status Send(OutgoingBatch batch, std::function<void(const Status&)> on_acked) = 0;
+  // Waits until every sent batch is acknowledged or `timeout` passes.
+  virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+  // Where this transport keeps positions itself (Kafka offsets topic), the position stored
+  // for `source_name`; nullopt when it keeps none and the engine's file store applies.
+  virtual bool StoresOffsets() const { return false; }
+  virtual Result<std::optional<Position>> LoadOffset(const std::string& source_name) {
+    return std::optional<Position>();
+  }
+};
+
+}  // namespace vimur

@@ -59,6 +59,9 @@ struct Transaction {
   std::vector<ChangeEvent> events;
   std::vector<SchemaChange> schema_changes;
   Position end;  // resume from here to continue after this transaction
+  // False for the leading chunks of a transaction too large to hold in memory at once: the
+  // chunks travel in order and only the last one (complete) carries a resume point.
+  bool complete = true;
   size_t approx_bytes = 0;  // for byte-bounded queues
 };
 

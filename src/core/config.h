@@ -1,0 +1,96 @@
+// PipelineConfig: the YAML configuration file of DESIGN.md, loaded, expanded (${VAR},
+// ${VAR:-default}) and validated, with errors that name the key, the line and what is expected.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vimur {
+
+struct TlsConfig {
+  std::string mode = "preferred";  // disabled | preferred | required | verify_ca | verify_identity
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
+struct SourceConfig {
+  std::string name;
+  std::string type;  // mysql | postgres
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user;
+  std::string password;  // never logged
+  uint32_t server_id = 5400;
+  std::vector<std::string> include_tables;   // regexes on db.table
+  std::vector<std::string> exclude_tables;   // regexes on db.table
+  std::vector<std::string> exclude_columns;  // regexes on db.table.column
+  std::string snapshot = "never";            // initial | never | when_needed
+  std::string topic_prefix;                  // default: pipeline name
+  TlsConfig tls;
+  int heartbeat_interval_ms = 5000;
+  int connect_timeout_s = 10;
+  int reconnect_max_backoff_ms = 30000;
+  bool transaction_metadata = false;
+};
+
+struct TopicConfig {
+  int partitions = 3;
+  int replication_factor = 1;
+  int min_insync_replicas = 0;  // 0: broker default
+};
+
+struct TransportConfig {
+  std::string type = "stdout";  // kafka | local | stdout
+  std::string bootstrap_servers;
+  bool exactly_once = false;
+  TopicConfig topic;
+  std::map<std::string, TopicConfig> topic_overrides;  // by topic name
+  std::string offsets_topic = "vimur-offsets";
+  std::map<std::string, std::string> client_config;    // extra client properties (TLS, SASL)
+  int64_t max_in_flight_bytes = 64ll << 20;
+};
+
+struct FormatConfig {
+  std::string type = "json";  // avro | json
+  bool schemas = false;       // json: embed Debezium's JSON schema
+  std::string registry_url;
+  std::string registry_user;
+  std::string registry_password;  // never logged
+};
+
+struct RegistryConfig {
+  std::string listen = "127.0.0.1:8081";
+};
+
+struct SinkConfig {
+  std::string name;
+  std::string type;
+  std::vector<std::string> topics;
+  std::map<std::string, std::string> settings;  // per-sink keys, as text
+};
+
+struct PipelineConfig {
+  std::string name;
+  std::string state_dir = "./vimur-state";
+  std::string log_level = "info";
+  int64_t queue_max_bytes = 64ll << 20;  // bound on captured-but-unpublished bytes
+  std::vector<SourceConfig> sources;
+  TransportConfig transport;
+  FormatConfig format;
+  RegistryConfig registry;
+  std::vector<SinkConfig> sinks;
+};
+
+// Expands ${VAR} and ${VAR:-default} in `text`. `where` names the key for errors.
+Result<std::string> ExpandEnvironment(const std::string& text, const std::string& where);
+
+Result<PipelineConfig> LoadConfigFile(const std::string& path);
+Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::string& origin);
+
+}  // namespace vimur

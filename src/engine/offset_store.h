@@ -1,0 +1,32 @@
+// OffsetStore: where a pipeline persists each source's resume Position. FileOffsetStore keeps
+// one JSON file per source in state_dir, replaced atomically (write, fsync, rename).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/position.h"
+#include "core/status.h"
+
+namespace vimur {
+
+class OffsetStore {
+ public:
+  virtual ~OffsetStore() = default;
+  virtual Result<std::optional<Position>> Load(const std::string& source_name) = 0;
+  virtual Status Commit(const std::string& source_name, const Position& position) = 0;
+};
+
+class FileOffsetStore : public OffsetStore {
+ public:
+  // `pipeline` names the subdirectory of `state_dir`, so pipelines can share a state_dir.
+  FileOffsetStore(std::string state_dir, std::string pipeline);
+  Result<std::optional<Position>> Load(const std::string& source_name) override;
+  Status Commit(const std::string& source_name, const Position& position) override;
+  std::string PathFor(const std::string& source_name) const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace vimur

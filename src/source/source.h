@@ -1,0 +1,42 @@
+// Source: a database change log read as a stream of committed transactions, each carrying
+// the position to resume from after it. Implementations: mysql/ (binlog), postgres/ (pgoutput).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/change_event.h"
+#include "core/position.h"
+#include "core/status.h"
+
+namespace vimur {
+
+// Receives transactions in commit order. Blocks while the downstream queue is full
+// (backpressure) and returns false once the pipeline is stopping.
+using TransactionConsumer = std::function<bool(Transaction&&)>;
+
+struct CheckResult {
+  std::string name;
+  bool ok = false;
+  std::string detail;  // what was found
+  std::string fix;     // what to do, when not ok
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual const std::string& name() const = 0;
+  // The position at the current end of the change log, for a first start without snapshot.
+  virtual Result<Position> CurrentEnd() = 0;
+  // Streams from `start` until `stop` is set or a fatal error, delivering each transaction to
+  // `consumer`. Retriable failures (lost connection, server restart) are handled inside by
+  // reconnecting with backoff from the last position delivered. Returns OK when stopped.
+  virtual Status Run(const Position& start, const TransactionConsumer& consumer,
+                     const std::atomic<bool>& stop) = 0;
+  // Connection, privilege and server-setting checks for `vimur check`.
+  virtual std::vector<CheckResult> Check() = 0;
+};
+
+}  // namespace vimur

@@ -1,0 +1,102 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace vimur {
+namespace {
+
+constexpr const char* kMinimal = R"(
+name: shop
+sources:
+  - name: shop-db
+    type: mysql
+    user: vimur
+    password: ${VIMUR_TEST_PASSWORD}
+    include_tables: ['shop\.orders', 'shop\.order_item_\d+']
+    exclude_columns: ['shop\.users\.password_hash']
+transport:
+  type: stdout
+)";
+
+TEST(ConfigTest, LoadsDesignExampleWithDefaults) {
+  setenv("VIMUR_TEST_PASSWORD", "s3cret", 1);
+  auto config = LoadConfigText(kMinimal, "pipeline.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->name, "shop");
+  ASSERT_EQ(config->sources.size(), 1u);
+  const SourceConfig& s = config->sources[0];
+  EXPECT_EQ(s.password, "s3cret");
+  EXPECT_EQ(s.port, 3306);
+  EXPECT_EQ(s.topic_prefix, "shop");  // defaults to the pipeline name
+  ASSERT_EQ(s.include_tables.size(), 2u);
+  EXPECT_EQ(s.include_tables[1], "shop\\.order_item_\\d+");
+  EXPECT_EQ(config->transport.type, "stdout");
+  EXPECT_EQ(config->state_dir, "./vimur-state");
+}
+
+TEST(ConfigTest, ExpandsDefaults) {
+  unsetenv("VIMUR_TEST_UNSET");
+  auto v = ExpandEnvironment("a-${VIMUR_TEST_UNSET:-fallback}-b", "k");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, "a-fallback-b");
+  auto missing = ExpandEnvironment("${VIMUR_TEST_UNSET}", "pipeline.yaml:4 'password'");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("VIMUR_TEST_UNSET is not set"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("pipeline.yaml:4"), std::string::npos);
+  EXPECT_FALSE(ExpandEnvironment("${unterminated", "k").ok());
+}
+
+TEST(ConfigTest, UnknownKeyNamesKeyAndLine) {
+  auto config = LoadConfigText("name: shop\nsources:\n  - name: a\n    type: mysql\n    user: u\n"
+                               "    prot: 3306\n",
+                               "p.yaml");
+  ASSERT_FALSE(config.ok());
+  const std::string& m = config.status().message();
+  EXPECT_NE(m.find("p.yaml:6"), std::string::npos) << m;
+  EXPECT_NE(m.find("sources[0].prot"), std::string::npos) << m;
+  EXPECT_NE(m.find("port"), std::string::npos) << m;  // lists the known keys
+}
+
+TEST(ConfigTest, BadValuesAreRejectedWithExpectation) {
+  auto bad_port = LoadConfigText(
+      "name: shop\nsources:\n  - {name: a, type: mysql, user: u, port: 99999}\n", "p.yaml");
+  ASSERT_FALSE(bad_port.ok());
+  EXPECT_NE(bad_port.status().message().find("an integer from 1 to 65535"), std::string::npos);
+
+  auto bad_type = LoadConfigText(
+      "name: shop\nsources:\n  - {name: a, type: oracle, user: u}\n", "p.yaml");
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_NE(bad_type.status().message().find("mysql | mariadb | postgres"), std::string::npos);
+
+  auto bad_regex = LoadConfigText(
+      "name: shop\nsources:\n  - {name: a, type: mysql, user: u, include_tables: ['(']}\n",
+      "p.yaml");
+  ASSERT_FALSE(bad_regex.ok());
+  EXPECT_NE(bad_regex.status().message().find("include_tables[0]"), std::string::npos);
+
+  auto no_sources = LoadConfigText("name: shop\n", "p.yaml");
+  ASSERT_FALSE(no_sources.ok());
+  EXPECT_NE(no_sources.status().message().find("sources"), std::string::npos);
+
+  auto kafka_without_servers = LoadConfigText(
+      "name: shop\nsources:\n  - {name: a, type: mysql, user: u}\ntransport: {type: kafka}\n",
+      "p.yaml");
+  ASSERT_FALSE(kafka_without_servers.ok());
+  EXPECT_NE(kafka_without_servers.status().message().find("bootstrap_servers"),
+            std::string::npos);
+
+  auto not_yaml = LoadConfigText("name: [unclosed\n", "p.yaml");
+  ASSERT_FALSE(not_yaml.ok());
+  EXPECT_NE(not_yaml.status().message().find("not valid YAML"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingFileSaysWhatToCheck) {
+  auto config = LoadConfigFile("/nonexistent/vimur.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("--config"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vimur

@@ -1,6 +1,45 @@
+// vimur: the command line. Subcommands: run, check; --help and --version everywhere.
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(vimur — change data capture from MySQL/MariaDB to Kafka, Debezium-compatible
+
+Usage:
+  vimur run --config FILE     run every source of FILE until SIGINT/SIGTERM
+  vimur check --config FILE   validate FILE and every connection, privilege and setting
+  vimur --version             print the version
+  vimur COMMAND --help        help for one command
+
+Logs go to stderr; stdout carries only data and command results.
+)";
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  std::puts("vimur " VIMUR_VERSION);
-  return 0;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string& command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command == "--version" || command == "version") {
+    std::printf("vimur %s\n", VIMUR_VERSION);
+    return 0;
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "run") return vimur::cli::RunCommand(rest);
+  if (command == "check") return vimur::cli::CheckCommand(rest);
+  std::fprintf(stderr, "vimur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return 2;
 }

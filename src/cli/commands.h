@@ -1,0 +1,13 @@
+// The subcommands of the vimur command line; each returns the process exit code.
+// 0 success, 1 failure of the work, 2 bad usage or configuration.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vimur::cli {
+
+int RunCommand(const std::vector<std::string>& args);
+int CheckCommand(const std::vector<std::string>& args);
+
+}  // namespace vimur::cli

@@ -1,0 +1,183 @@
+"""Fixtures for end-to-end tests: a private MariaDB started by scripts/mariadb, and the vimur
+release binary run as a real process with the stdout transport."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pymysql
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def vimur_binary():
+    path = os.environ.get("VIMUR_BIN")
+    if not path:
+        path = subprocess.run([os.path.join(ROOT, "scripts", "build")], check=True,
+                              capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return path
+
+
+class MariaDb:
+    def __init__(self, directory):
+        self.dir = directory
+        out = subprocess.run([os.path.join(ROOT, "scripts", "mariadb"), "start", directory],
+                             check=True, capture_output=True, text=True).stdout
+        self.port = int(out.strip().splitlines()[-1].split("=", 1)[1])
+
+    def connect(self, db=None, user="root", password="root"):
+        return pymysql.connect(host="127.0.0.1", port=self.port, user=user, password=password,
+                               database=db, autocommit=True, charset="utf8mb4",
+                               init_command="SET time_zone = '+00:00'")
+
+    def execute(self, *statements):
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                for s in statements:
+                    cur.execute(s)
+        finally:
+            conn.close()
+
+    def query(self, sql):
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    def script(self, action):
+        subprocess.run([os.path.join(ROOT, "scripts", "mariadb"), action, self.dir], check=True,
+                       capture_output=True, text=True)
+
+    def stop(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "mariadb"), "stop", self.dir],
+                       capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def mariadb():
+    directory = tempfile.mkdtemp(prefix="vimur-e2e-mariadb.")
+    server = MariaDb(directory)
+    yield server
+    server.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+class Vimur:
+    """One pipeline: its config file, state directory and every run's output."""
+
+    def __init__(self, mariadb, workdir, include_tables, extra_source="", name="shop"):
+        self.workdir = workdir
+        self.name = name
+        self.config = os.path.join(workdir, "vimur.yaml")
+        self.state_dir = os.path.join(workdir, "state")
+        include = ", ".join("'" + t + "'" for t in include_tables)
+        with open(self.config, "w") as f:
+            f.write(f"""name: {name}
+state_dir: {self.state_dir}
+sources:
+  - name: db
+    type: mysql
+    host: 127.0.0.1
+    port: {mariadb.port}
+    user: vimur
+    password: ${{VIMUR_E2E_PASSWORD}}
+    server_id: 5401
+    heartbeat_interval_ms: 500
+    include_tables: [{include}]
+{extra_source}
+transport:
+  type: stdout
+format:
+  type: json
+""")
+        self.proc = None
+        self.runs = 0
+        self.outputs = []
+
+    def start(self, wait_for_offsets=True):
+        self.runs += 1
+        out = open(os.path.join(self.workdir, f"events.{self.runs}.jsonl"), "wb")
+        err = open(os.path.join(self.workdir, f"vimur.{self.runs}.log"), "wb")
+        self.outputs.append(out.name)
+        env = dict(os.environ, VIMUR_E2E_PASSWORD="vimur")
+        self.proc = subprocess.Popen([vimur_binary(), "run", "--config", self.config],
+                                     stdout=out, stderr=err, env=env)
+        out.close()
+        err.close()
+        if wait_for_offsets:
+            path = self.offset_path()
+            deadline = time.time() + 30
+            while not os.path.exists(path):
+                assert self.proc.poll() is None, self.log()
+                assert time.time() < deadline, "vimur did not store its start position"
+                time.sleep(0.05)
+
+    def offset_path(self):
+        return os.path.join(self.state_dir, self.name, "offsets", "db.json")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        rc = self.proc.wait(timeout=60)
+        assert rc == 0, f"vimur exited {rc}:\n{self.log()}"
+        self.proc = None
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def log(self):
+        return open(os.path.join(self.workdir, f"vimur.{self.runs}.log")).read()[-4000:]
+
+    def records(self):
+        out = []
+        for path in self.outputs:
+            with open(path, "rb") as f:
+                data = f.read()
+            for line in data.split(b"\n"):
+                if line:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        # A kill -9 may cut the last line of a run short; it was not acknowledged.
+                        pass
+        return out
+
+    def wait_for(self, predicate, timeout=120, what="events"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            recs = self.records()
+            if predicate(recs):
+                return recs
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"vimur exited {self.proc.returncode}:\n{self.log()}")
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; vimur log:\n{self.log()}")
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def vimur_factory(tmp_path):
+    made = []
+
+    def make(mariadb, include_tables, extra_source="", name="shop"):
+        workdir = tempfile.mkdtemp(prefix="vimur-e2e.", dir=str(tmp_path))
+        v = Vimur(mariadb, workdir, include_tables, extra_source, name)
+        made.append(v)
+        return v
+
+    yield make
+    for v in made:
+        v.close()

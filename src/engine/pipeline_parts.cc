@@ -1,5 +1,6 @@
 // BuildPipelineParts: the concrete sources, transport and offset store a configuration names.
 #include "engine/pipeline.h"
+#include "source/mysql/mysql_source.h"
 #include "transport/stdout_transport.h"
 
 namespace vimur {
@@ -11,7 +12,7 @@ Result<PipelineParts> BuildPipelineParts(const PipelineConfig& config) {
       return Status::InvalidArgument("source " + s.name + ": type '" + s.type +
                                      "' is not available in this version; use type: mysql");
     }
-    return Status::Unsupported("source " + s.name + ": mysql source not built yet");
+    parts.sources.push_back(std::make_unique<mysql::MySqlSource>(s));
   }
   if (config.transport.type == "stdout") {
     if (config.format.type != "json") {

@@ -1,0 +1,565 @@
+#include "source/mysql/mysql_source.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/logging.h"
+#include "source/mysql/mysql_checks.h"
+#include "source/mysql/table_schema_builder.h"
+
+namespace vimur::mysql {
+namespace {
+
+std::vector<std::regex> Compile(const std::vector<std::string>& patterns) {
+  std::vector<std::regex> out;
+  for (const auto& p : patterns) out.emplace_back(p, std::regex::ECMAScript | std::regex::optimize);
+  return out;
+}
+
+bool AnyMatch(const std::vector<std::regex>& res, const std::string& text) {
+  for (const auto& re : res) {
+    if (std::regex_match(text, re)) return true;
+  }
+  return false;
+}
+
+std::string Trimmed(std::string_view s) {
+  size_t b = 0;
+  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  size_t e = s.size();
+  while (e > b && (std::isspace(static_cast<unsigned char>(s[e - 1])) || s[e - 1] == ';')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+bool StartsWithWord(const std::string& text, std::string_view word) {
+  if (text.size() < word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(text[i])) != word[i]) return false;
+  }
+  return text.size() == word.size() || !std::isalnum(static_cast<unsigned char>(text[word.size()]));
+}
+
+
+}  // namespace
+
+CaptureFilter::CaptureFilter(const SourceConfig& config)
+    : include_tables_(Compile(config.include_tables)),
+      exclude_tables_(Compile(config.exclude_tables)),
+      exclude_columns_(Compile(config.exclude_columns)) {}
+
+bool CaptureFilter::IncludesTable(const std::string& database, const std::string& table) const {
+  std::string name = database + "." + table;
+  if (!include_tables_.empty() && !AnyMatch(include_tables_, name)) return false;
+  return !AnyMatch(exclude_tables_, name);
+}
+
+bool CaptureFilter::ExcludesColumn(const std::string& database, const std::string& table,
+                                   const std::string& column) const {
+  return !exclude_columns_.empty() &&
+         AnyMatch(exclude_columns_, database + "." + table + "." + column);
+}
+
+BinlogTransactionAssembler::BinlogTransactionAssembler(const SourceConfig& config,
+                                                       ChecksumAlgorithm checksum)
+    : config_(config), filter_(config), parser_(checksum) {}
+
+Status BinlogTransactionAssembler::Reset(const Position& start) {
+  file_ = start.file;
+  delivered_ = start;
+  in_txn_ = false;
+  txn_ = Transaction();
+  has_gtids_ = !start.gtid_set.empty();
+  if (has_gtids_) {
+    if (start.gtid_set.find(':') != std::string::npos) {
+      VIMUR_ASSIGN_OR_RETURN(mysql_gtids_, MySqlGtidSet::Parse(start.gtid_set));
+    } else {
+      VIMUR_ASSIGN_OR_RETURN(maria_gtids_, MariaGtidState::Parse(start.gtid_set));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string BinlogTransactionAssembler::CurrentGtidSetText() const {
+  if (!has_gtids_) return "";
+  return parser_.is_mariadb() ? maria_gtids_.ToString() : mysql_gtids_.ToString();
+}
+
+Status BinlogTransactionAssembler::Process(std::string_view event_bytes,
+                                           const TransactionConsumer& emit, bool* stopped) {
+  VIMUR_ASSIGN_OR_RETURN(FramedEvent event, parser_.Frame(event_bytes));
+  ++stats_.events;
+  return Handle(event, event.header.next_pos, emit, stopped);
+}
+
+std::shared_ptr<SourceInfo> BinlogTransactionAssembler::MakeSourceInfo() {
+  auto s = std::make_shared<SourceInfo>();
+  s->connector = parser_.is_mariadb() ? "mariadb" : "mysql";
+  s->name = config_.topic_prefix;
+  s->ts_ms = txn_ts_ms_;
+  s->server_id = txn_server_id_;
+  s->gtid = txn_gtid_;
+  s->file = file_;
+  s->pos = txn_pos_;
+  return s;
+}
+
+void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos,
+                                                  uint32_t timestamp, uint32_t server_id) {
+  in_txn_ = true;
+  saw_begin_ = false;
+  txn_gtid_ = std::move(gtid);
+  txn_pos_ = pos;
+  txn_ts_ms_ = int64_t{timestamp} * 1000;
+  txn_server_id_ = server_id;
+  txn_ = Transaction();
+  txn_table_counts_.clear();
+  txn_source_.reset();
+}
+
+Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
+                                                  const TransactionConsumer& emit,
+                                                  bool* stopped) {
+  if (txn_maria_gtid_) {
+    maria_gtids_.Update(*txn_maria_gtid_);
+    has_gtids_ = true;
+  }
+  if (txn_mysql_gtid_ && !txn_mysql_gtid_->anonymous) {
+    VIMUR_RETURN_IF_ERROR(mysql_gtids_.Add(*txn_mysql_gtid_));
+    has_gtids_ = true;
+  }
+  txn_maria_gtid_.reset();
+  txn_mysql_gtid_.reset();
+  Position end;
+  end.gtid_set = CurrentGtidSetText();
+  end.file = file_;
+  end.pos = next_pos;
+  in_txn_ = false;
+  delivered_ = end;
+  ++stats_.transactions;
+  if (txn_.events.empty() && txn_.schema_changes.empty()) return Status::Ok();
+  txn_.id = txn_gtid_.empty() ? file_ + ":" + std::to_string(txn_pos_) : txn_gtid_;
+  txn_.source = txn_source_ ? txn_source_ : MakeSourceInfo();
+  txn_.end = end;
+  txn_.complete = true;
+  if (!emit(std::move(txn_))) *stopped = true;
+  txn_ = Transaction();
+  return Status::Ok();
+}
+
+Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t next_pos,
+                                          const TransactionConsumer& emit, bool* stopped) {
+  const EventHeader& h = event.header;
+  switch (static_cast<EventType>(h.type)) {
+    case EventType::kFormatDescription: {
+      VIMUR_ASSIGN_OR_RETURN(auto fde, parser_.ParseFormatDescription(event));
+      parser_.Apply(fde);
+      return Status::Ok();
+    }
+    case EventType::kRotate: {
+      VIMUR_ASSIGN_OR_RETURN(auto rotate, parser_.ParseRotate(event));
+      file_ = rotate.next_file;
+      if (!in_txn_) {
+        delivered_.file = file_;
+        delivered_.pos = rotate.position;
+      }
+      return Status::Ok();
+    }
+    case EventType::kMariaGtid: {
+      VIMUR_ASSIGN_OR_RETURN(auto gtid, parser_.ParseMariaGtid(event));
+      gtid.server_id = h.server_id;
+      BeginTransaction(std::to_string(gtid.domain_id) + "-" + std::to_string(h.server_id) + "-" +
+                           std::to_string(gtid.sequence),
+                       next_pos - h.event_size, h.timestamp, h.server_id);
+      saw_begin_ = !gtid.standalone();
+      txn_maria_gtid_ = gtid;
+      return Status::Ok();
+    }
+    case EventType::kGtid:
+    case EventType::kAnonymousGtid: {
+      VIMUR_ASSIGN_OR_RETURN(auto gtid, parser_.ParseMySqlGtid(event));
+      std::string text =
+          gtid.anonymous ? std::string()
+                         : Sid::FromBytes(gtid.sid).ToString() + ":" + std::to_string(gtid.gno);
+      BeginTransaction(std::move(text), next_pos - h.event_size, h.timestamp, h.server_id);
+      if (gtid.immediate_commit_timestamp != 0) {
+        txn_ts_ms_ = static_cast<int64_t>(gtid.immediate_commit_timestamp / 1000);
+      }
+      txn_mysql_gtid_ = gtid;
+      return Status::Ok();
+    }
+    case EventType::kQuery:
+    case EventType::kMariaQueryCompressed:
+      return HandleQuery(event, next_pos, emit, stopped);
+    case EventType::kXid:
+      if (!in_txn_) return Status::Ok();
+      return EndTransaction(next_pos, emit, stopped);
+    case EventType::kTableMap:
+      return HandleTableMap(event);
+    case EventType::kTransactionPayload: {
+      VIMUR_ASSIGN_OR_RETURN(auto payload, parser_.ParseTransactionPayload(event, size_t{1} << 30));
+      PayloadEventIterator it(payload.payload);
+      while (true) {
+        VIMUR_ASSIGN_OR_RETURN(auto inner, it.Next());
+        if (!inner) break;
+        // Inner events carry no positions of their own: they are at the payload's position.
+        VIMUR_RETURN_IF_ERROR(Handle(*inner, next_pos, emit, stopped));
+      }
+      return Status::Ok();
+    }
+    case EventType::kHeartbeat:
+    case EventType::kHeartbeatV2:
+    case EventType::kMariaAnnotateRows:
+    case EventType::kRowsQuery:
+    case EventType::kPreviousGtids:
+    case EventType::kMariaGtidList:
+    case EventType::kMariaBinlogCheckpoint:
+    case EventType::kStop:
+    case EventType::kIntvar:
+    case EventType::kRand:
+    case EventType::kUserVar:
+      return Status::Ok();
+    default:
+      break;
+  }
+  if (BinlogEventParser::IsRowsEvent(h.type)) return HandleRows(event, next_pos - h.event_size);
+  ++stats_.skipped_unknown;
+  LOG_DEBUG << "skipping binlog event type " << int{h.type} << " (" << EventTypeName(h.type)
+            << ") at " << file_ << ":" << next_pos;
+  return Status::Ok();
+}
+
+Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_t next_pos,
+                                               const TransactionConsumer& emit, bool* stopped) {
+  VIMUR_ASSIGN_OR_RETURN(auto query, parser_.ParseQuery(event));
+  std::string sql = Trimmed(query.query);
+  if (StartsWithWord(sql, "BEGIN") || StartsWithWord(sql, "START TRANSACTION") ||
+      StartsWithWord(sql, "XA START")) {
+    if (!in_txn_) {
+      BeginTransaction("", next_pos - event.header.event_size, event.header.timestamp,
+                       event.header.server_id);
+    }
+    saw_begin_ = true;
+    return Status::Ok();
+  }
+  if (StartsWithWord(sql, "COMMIT") || StartsWithWord(sql, "XA COMMIT") ||
+      StartsWithWord(sql, "XA END") || StartsWithWord(sql, "XA PREPARE")) {
+    if (StartsWithWord(sql, "XA END")) return Status::Ok();
+    if (!in_txn_) return Status::Ok();
+    return EndTransaction(next_pos, emit, stopped);
+  }
+  if (StartsWithWord(sql, "ROLLBACK") || StartsWithWord(sql, "XA ROLLBACK")) {
+    if (StartsWithWord(sql, "ROLLBACK TO")) return Status::Ok();
+    in_txn_ = false;
+    txn_ = Transaction();
+    return Status::Ok();
+  }
+  if (StartsWithWord(sql, "SAVEPOINT") || StartsWithWord(sql, "FLUSH") || sql.empty()) {
+    return Status::Ok();
+  }
+  // A DDL statement (or another statement logged as text). It changes table shapes: the next
+  // TABLE_MAP of each table carries the new one, so cached maps of this database are dropped.
+  if (!in_txn_) {
+    BeginTransaction("", next_pos - event.header.event_size, event.header.timestamp,
+                     event.header.server_id);
+  }
+  SchemaChange change;
+  change.database = query.database;
+  change.ddl = query.query;
+  if (!txn_source_) txn_source_ = MakeSourceInfo();
+  change.source = txn_source_;
+  txn_.schema_changes.push_back(std::move(change));
+  txn_.approx_bytes += query.query.size();
+  tables_.clear();
+  if (!saw_begin_) return EndTransaction(next_pos, emit, stopped);
+  return Status::Ok();
+}
+
+Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
+  VIMUR_ASSIGN_OR_RETURN(TableMapEvent map, parser_.ParseTableMap(event));
+  auto existing = tables_.find(map.table_id);
+  if (existing != tables_.end() && existing->second.map.database == map.database &&
+      existing->second.map.table == map.table &&
+      existing->second.map.column_types == map.column_types &&
+      existing->second.map.column_meta == map.column_meta &&
+      existing->second.map.column_names == map.column_names) {
+    return Status::Ok();  // same table, same shape: keep the cached schema
+  }
+  TableEntry entry;
+  entry.captured = filter_.IncludesTable(map.database, map.table);
+  if (entry.captured) {
+    auto built = BuildTableSchema(map);
+    if (!built.ok()) {
+      return built.status().WithContext("table " + map.database + "." + map.table + " at " +
+                                        file_ + ":" + std::to_string(event.header.next_pos));
+    }
+    TableSchema schema = std::move(built).value();
+    std::string qualified = schema.qualified_name();
+    auto& last = last_shape_[qualified];
+    if (last && last->SameShape(schema)) {
+      entry.full = last;
+    } else {
+      schema.version = last ? last->version + 1 : 1;
+      last = std::make_shared<const TableSchema>(std::move(schema));
+      entry.full = last;
+    }
+    const TableSchema& full = *entry.full;
+    TableSchema projected = full;
+    projected.columns.clear();
+    projected.key_columns.clear();
+    std::vector<int> remap(full.columns.size(), -1);
+    for (size_t i = 0; i < full.columns.size(); ++i) {
+      if (filter_.ExcludesColumn(full.database, full.table, full.columns[i].name)) continue;
+      remap[i] = static_cast<int>(projected.columns.size());
+      entry.kept.push_back(i);
+      projected.columns.push_back(full.columns[i]);
+    }
+    for (size_t k : full.key_columns) {
+      if (remap[k] >= 0) projected.key_columns.push_back(static_cast<size_t>(remap[k]));
+    }
+    entry.projected = entry.kept.size() == full.columns.size()
+                          ? entry.full
+                          : std::make_shared<const TableSchema>(std::move(projected));
+  }
+  entry.map = std::move(map);
+  tables_[entry.map.table_id] = std::move(entry);
+  return Status::Ok();
+}
+
+// Values view `bytes` and `arena`, which live as long as any event of the rows event.
+struct RowsStorage {
+  std::string bytes;
+  ValueArena arena;
+};
+
+Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t event_pos) {
+  VIMUR_ASSIGN_OR_RETURN(RowsEvent rows, parser_.ParseRows(event, &inflate_buffer_));
+  ++stats_.row_events;
+  auto it = tables_.find(rows.table_id);
+  if (it == tables_.end()) {
+    return Status::Corruption("row event for table id " + std::to_string(rows.table_id) +
+                              " with no TABLE_MAP before it at " + file_ + ":" +
+                              std::to_string(event_pos));
+  }
+  TableEntry& table = it->second;
+  if (!table.captured) return Status::Ok();
+  if (!in_txn_) BeginTransaction("", event_pos, event.header.timestamp, event.header.server_id);
+  if (!txn_source_) txn_source_ = MakeSourceInfo();
+
+  auto storage = std::make_shared<RowsStorage>();
+  storage->bytes.assign(rows.rows.data(), rows.rows.size());
+  ByteReader reader(storage->bytes);
+  const TableSchema& full = *table.full;
+  bool projected = table.projected != table.full;
+  uint32_t row_index = 0;
+  while (!reader.empty()) {
+    ChangeEvent ev;
+    ev.table = table.projected;
+    ev.source = txn_source_;
+    ev.row = row_index++;
+    ev.storage = storage;
+    Status s;
+    switch (rows.kind) {
+      case RowsKind::kWrite:
+        ev.op = Op::kCreate;
+        s = decoder_.DecodeRow(table.map, full, rows.columns_present_after, &reader,
+                               &storage->arena, &row_after_);
+        break;
+      case RowsKind::kDelete:
+        ev.op = Op::kDelete;
+        s = decoder_.DecodeRow(table.map, full, rows.columns_present_before, &reader,
+                               &storage->arena, &row_before_);
+        break;
+      case RowsKind::kUpdate:
+      case RowsKind::kPartialUpdate:
+        ev.op = Op::kUpdate;
+        s = decoder_.DecodeRow(table.map, full, rows.columns_present_before, &reader,
+                               &storage->arena, &row_before_);
+        if (s.ok() && rows.kind == RowsKind::kPartialUpdate) {
+          s = decoder_.DecodePartialUpdateAfterRow(table.map, full, rows.columns_present_after,
+                                                   row_before_, &reader, &storage->arena,
+                                                   &row_after_);
+        } else if (s.ok()) {
+          s = decoder_.DecodeRow(table.map, full, rows.columns_present_after, &reader,
+                                 &storage->arena, &row_after_);
+        }
+        break;
+    }
+    if (!s.ok()) {
+      return s.WithContext("decoding row " + std::to_string(ev.row) + " of " +
+                           full.qualified_name() + " at " + file_ + ":" +
+                           std::to_string(event_pos) +
+                           "; the binlog event does not match the table map (report this with "
+                           "the binlog file)");
+    }
+    auto take = [&](std::vector<Value>& decoded, std::vector<Value>* into) {
+      if (!projected) {
+        *into = decoded;
+        return;
+      }
+      into->reserve(table.kept.size());
+      for (size_t k : table.kept) into->push_back(decoded[k]);
+    };
+    if (ev.op != Op::kCreate) take(row_before_, &ev.before);
+    if (ev.op != Op::kDelete) take(row_after_, &ev.after);
+    ev.total_order = txn_.events.size() + 1;
+    ev.data_collection_order = ++txn_table_counts_[ev.table.get()];
+    txn_.events.push_back(std::move(ev));
+    ++stats_.rows;
+  }
+  txn_.approx_bytes += storage->bytes.size() * 3 + 64;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+MySqlSource::MySqlSource(SourceConfig config) : config_(std::move(config)) {}
+
+MySqlConnectOptions MySqlSource::ConnectOptions() const {
+  MySqlConnectOptions o;
+  o.host = config_.host;
+  o.port = static_cast<uint16_t>(config_.port);
+  o.user = config_.user;
+  o.password = config_.password;
+  auto mode = ParseSslMode(config_.tls.mode);
+  o.ssl_mode = mode.ok() ? *mode : SslMode::kPreferred;
+  o.ssl_ca = config_.tls.ca;
+  o.ssl_cert = config_.tls.cert;
+  o.ssl_key = config_.tls.key;
+  o.connect_timeout_s = static_cast<uint32_t>(config_.connect_timeout_s);
+  // The stream sees a heartbeat at least every heartbeat interval; allow for three missed.
+  o.read_timeout_s = static_cast<uint32_t>(std::max(10, config_.heartbeat_interval_ms * 3 / 1000));
+  return o;
+}
+
+Result<Position> MySqlSource::CurrentEnd() {
+  VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(ConnectOptions()));
+  VIMUR_ASSIGN_OR_RETURN(ServerBinlogStatus status, QueryBinlogStatus(conn));
+  if (status.file.empty()) {
+    return Status::FailedPrecondition(
+        "the server at " + ConnectOptions().Endpoint() +
+        " has binary logging off; enable it with log_bin and binlog_format=ROW (see vimur check)");
+  }
+  Position p;
+  p.gtid_set = status.gtid_set;
+  p.file = status.file;
+  p.pos = status.pos;
+  return p;
+}
+
+std::vector<vimur::CheckResult> MySqlSource::Check() {
+  auto conn = MySqlConnection::Connect(ConnectOptions());
+  if (!conn.ok()) {
+    return {vimur::CheckResult{"connect to " + ConnectOptions().Endpoint(), false,
+                        conn.status().message(),
+                        "check host, port, user and password of this source, and that the "
+                        "server is running and reachable"}};
+  }
+  std::vector<vimur::CheckResult> results = {
+      vimur::CheckResult{"connect to " + ConnectOptions().Endpoint(), true, "", ""}};
+  for (auto& r : CheckMySqlSource(*conn, config_.server_id)) {
+    results.push_back(vimur::CheckResult{r.name, r.ok, r.detail, r.fix});
+  }
+  return results;
+}
+
+Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
+                               const TransactionConsumer& consumer,
+                               const std::atomic<bool>& stop) {
+  VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(ConnectOptions()));
+  BinlogClientOptions options;
+  options.server_id = config_.server_id;
+  options.heartbeat_period_ms = static_cast<uint32_t>(config_.heartbeat_interval_ms);
+  BinlogClient client(std::move(conn), options);
+  VIMUR_ASSIGN_OR_RETURN(std::string checksum, client.BinlogChecksum());
+  const Position& from = assembler.delivered();
+
+  StartPosition start;
+  if (!from.gtid_set.empty()) {
+    std::string encoded;
+    if (from.gtid_set.find(':') != std::string::npos) {
+      VIMUR_ASSIGN_OR_RETURN(auto set, MySqlGtidSet::Parse(from.gtid_set));
+      encoded = set.EncodeForDump();
+    }
+    start = StartPosition::Gtid(from.gtid_set, encoded);
+  } else {
+    VIMUR_ASSIGN_OR_RETURN(auto binlogs, client.AvailableBinlogs());
+    if (std::find(binlogs.begin(), binlogs.end(), from.file) == binlogs.end()) {
+      return Status::FailedPrecondition(
+          "source " + config_.name + ": the stored position " + from.Describe() +
+          " is no longer on the server (binlog purged); changes since then cannot be read. "
+          "Remove the stored offset to start again from the current end (a snapshot is needed "
+          "to recover the rows changed meanwhile)");
+    }
+    start = StartPosition::FilePos(from.file, from.pos);
+  }
+  Status started = client.Start(start);
+  if (!started.ok()) {
+    if (started.code() == StatusCode::kFailedPrecondition) {
+      return Status::FailedPrecondition(
+          "source " + config_.name + ": the server cannot stream from the stored position " +
+          from.Describe() + ": " + started.message() +
+          ". Remove the stored offset to start again from the current end (a snapshot is "
+          "needed to recover the rows changed meanwhile)");
+    }
+    return started;
+  }
+  LOG_INFO << "source " << config_.name << ": streaming from " << from.Describe();
+  // The parser needs to know whether events before the first FDE carry checksums.
+  (void)checksum;
+
+  // Wakes a blocked read when the pipeline stops.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watcher([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!done && !stop.load()) cv.wait_for(lock, std::chrono::milliseconds(100));
+    if (!done) client.Interrupt();
+  });
+  Status result;
+  bool stopped = false;
+  while (!stop.load() && !stopped) {
+    auto event = client.NextEvent();
+    if (!event.ok()) {
+      result = stop.load() ? Status::Ok() : event.status();
+      break;
+    }
+    result = assembler.Process(*event, consumer, &stopped);
+    if (!result.ok()) break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watcher.join();
+  return result;
+}
+
+Status MySqlSource::Run(const Position& start, const TransactionConsumer& consumer,
+                        const std::atomic<bool>& stop) {
+  int backoff_ms = 100;
+  Position resume = start;
+  while (!stop.load()) {
+    BinlogTransactionAssembler assembler(config_, ChecksumAlgorithm::kUndefined);
+    VIMUR_RETURN_IF_ERROR(assembler.Reset(resume));
+    Status s = StreamOnce(assembler, consumer, stop);
+    if (assembler.stats().transactions > 0) backoff_ms = 100;
+    resume = assembler.delivered();
+    if (stop.load()) return Status::Ok();
+    if (s.ok()) continue;
+    if (!s.retriable()) return s;
+    LOG_WARN << "source " << config_.name << ": " << s.message() << "; reconnecting in "
+             << backoff_ms << " ms from " << resume.Describe();
+    for (int waited = 0; waited < backoff_ms && !stop.load(); waited += 50) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    backoff_ms = std::min(backoff_ms * 2, config_.reconnect_max_backoff_ms);
+  }
+  return Status::Ok();
+}
+
+}  // namespace vimur::mysql

@@ -9,7 +9,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(vimur — change data capture from MySQL/MariaDB to Kafka, Debezium-compatible
+constexpr const char* kUsage =
+    R"(vimur — change data capture from MySQL/MariaDB to Kafka, Debezium-compatible
 
 Usage:
   vimur run --config FILE     run every source of FILE until SIGINT/SIGTERM

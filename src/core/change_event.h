@@ -23,23 +23,23 @@ struct SourceInfo {
   int64_t ts_ms = 0;      // commit time at the source
   SnapshotMarker snapshot = SnapshotMarker::kFalse;
   uint32_t server_id = 0;
-  std::string gtid;  // GTID of the transaction, empty when GTIDs are off
-  std::string file;  // binlog file of the row event
-  uint64_t pos = 0;  // position of the row event's transaction in `file`
-  std::string schema;   // PostgreSQL schema
-  uint64_t lsn = 0;     // PostgreSQL
-  int64_t tx_id = -1;   // PostgreSQL
+  std::string gtid;    // GTID of the transaction, empty when GTIDs are off
+  std::string file;    // binlog file of the row event
+  uint64_t pos = 0;    // position of the row event's transaction in `file`
+  std::string schema;  // PostgreSQL schema
+  uint64_t lsn = 0;    // PostgreSQL
+  int64_t tx_id = -1;  // PostgreSQL
 };
 
 struct ChangeEvent {
   Op op = Op::kCreate;
   TableSchemaPtr table;
-  std::vector<Value> before;  // empty when absent (insert)
-  std::vector<Value> after;   // empty when absent (delete)
+  std::vector<Value> before;                 // empty when absent (insert)
+  std::vector<Value> after;                  // empty when absent (delete)
   std::shared_ptr<const SourceInfo> source;  // shared by the events of one transaction
-  uint32_t row = 0;                  // index of the row within its binlog row event
-  uint64_t total_order = 0;          // 1-based order within the transaction
-  uint64_t data_collection_order = 0;  // 1-based order among this table's events in it
+  uint32_t row = 0;                          // index of the row within its binlog row event
+  uint64_t total_order = 0;                  // 1-based order within the transaction
+  uint64_t data_collection_order = 0;        // 1-based order among this table's events in it
   // Keeps alive the bytes that the values' views point into.
   std::shared_ptr<const void> storage;
 };

@@ -35,9 +35,12 @@ class SectionReader {
     YAML::Node v = Get(key);
     if (!v) return Status::Ok();
     VIMUR_RETURN_IF_ERROR(String(key, &text));
-    if (text == "true" || text == "yes" || text == "on") *out = true;
-    else if (text == "false" || text == "no" || text == "off") *out = false;
-    else return Error(Key(key), v, "true or false, got '" + text + "'");
+    if (text == "true" || text == "yes" || text == "on")
+      *out = true;
+    else if (text == "false" || text == "no" || text == "off")
+      *out = false;
+    else
+      return Error(Key(key), v, "true or false, got '" + text + "'");
     return Status::Ok();
   }
 
@@ -156,9 +159,8 @@ Status ReadTls(SectionReader& parent, const char* key, TlsConfig* tls) {
   if (!node) return Status::Ok();
   SectionReader r(node, parent.Key(key), parent.origin());
   VIMUR_RETURN_IF_ERROR(r.CheckIsMap());
-  VIMUR_RETURN_IF_ERROR(
-      r.OneOf("mode", &tls->mode,
-              {"disabled", "preferred", "required", "verify_ca", "verify_identity"}));
+  VIMUR_RETURN_IF_ERROR(r.OneOf(
+      "mode", &tls->mode, {"disabled", "preferred", "required", "verify_ca", "verify_identity"}));
   VIMUR_RETURN_IF_ERROR(r.String("ca", &tls->ca));
   VIMUR_RETURN_IF_ERROR(r.String("cert", &tls->cert));
   VIMUR_RETURN_IF_ERROR(r.String("key", &tls->key));
@@ -198,9 +200,11 @@ Status ReadSource(const YAML::Node& node, const std::string& path, const std::st
       r.Integer("reconnect_max_backoff_ms", &s->reconnect_max_backoff_ms, 100, 3600 * 1000));
   VIMUR_RETURN_IF_ERROR(r.Bool("transaction_metadata", &s->transaction_metadata));
   VIMUR_RETURN_IF_ERROR(r.RejectUnknownKeys());
-  if (s->name.empty()) return r.Error(path + ".name", node, "a source name (e.g. shop-db)", "missing key");
+  if (s->name.empty())
+    return r.Error(path + ".name", node, "a source name (e.g. shop-db)", "missing key");
   if (s->type.empty()) return r.Error(path + ".type", node, "mysql or postgres", "missing key");
-  if (s->user.empty()) return r.Error(path + ".user", node, "the database user to connect as", "missing key");
+  if (s->user.empty())
+    return r.Error(path + ".user", node, "the database user to connect as", "missing key");
   return Status::Ok();
 }
 
@@ -301,8 +305,7 @@ Result<std::string> ExpandEnvironment(const std::string& text, const std::string
         out += *fallback;
       } else {
         return Status::InvalidArgument(where + ": environment variable " + name +
-                                       " is not set; export it or write ${" + name +
-                                       ":-default}");
+                                       " is not set; export it or write ${" + name + ":-default}");
       }
       i = close + 1;
     } else {
@@ -328,7 +331,8 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
     }
     VIMUR_RETURN_IF_ERROR(r.String("name", &config.name));
     VIMUR_RETURN_IF_ERROR(r.String("state_dir", &config.state_dir));
-    VIMUR_RETURN_IF_ERROR(r.OneOf("log_level", &config.log_level, {"debug", "info", "warn", "error"}));
+    VIMUR_RETURN_IF_ERROR(
+        r.OneOf("log_level", &config.log_level, {"debug", "info", "warn", "error"}));
     VIMUR_RETURN_IF_ERROR(
         r.Integer("queue_max_bytes", &config.queue_max_bytes, 1 << 20, int64_t{1} << 40));
     YAML::Node sources = r.Child("sources");

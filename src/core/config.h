@@ -52,7 +52,7 @@ struct TransportConfig {
   TopicConfig topic;
   std::map<std::string, TopicConfig> topic_overrides;  // by topic name
   std::string offsets_topic = "vimur-offsets";
-  std::map<std::string, std::string> client_config;    // extra client properties (TLS, SASL)
+  std::map<std::string, std::string> client_config;  // extra client properties (TLS, SASL)
   int64_t max_in_flight_bytes = 64ll << 20;
 };
 

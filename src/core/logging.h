@@ -29,9 +29,9 @@ class LogMessage {
 
 }  // namespace vimur
 
-#define VIMUR_LOG(level)                                     \
-  if (::vimur::LogLevel::level < ::vimur::GetLogLevel()) {   \
-  } else                                                     \
+#define VIMUR_LOG(level)                                   \
+  if (::vimur::LogLevel::level < ::vimur::GetLogLevel()) { \
+  } else                                                   \
     ::vimur::detail::LogMessage(::vimur::LogLevel::level).stream()
 
 #define LOG_DEBUG VIMUR_LOG(kDebug)

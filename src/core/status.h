@@ -18,8 +18,8 @@ enum class StatusCode {
   kUnderflow,        // input ended before a complete record
   kNotFound,
   kUnsupported,
-  kIoError,          // retriable: network or disk trouble
-  kUnavailable,      // retriable: service down, will come back
+  kIoError,             // retriable: network or disk trouble
+  kUnavailable,         // retriable: service down, will come back
   kFailedPrecondition,  // server setting or state makes the operation impossible
   kPermissionDenied,
   kAborted,  // stopped on request
@@ -32,8 +32,7 @@ const char* StatusCodeName(StatusCode code);
 constexpr bool IsRetriable(StatusCode code) {
   switch (code) {
     case StatusCode::kIoError:
-    case StatusCode::kUnavailable:
-      return true;
+    case StatusCode::kUnavailable: return true;
     case StatusCode::kOk:
     case StatusCode::kInvalidArgument:
     case StatusCode::kCorruption:
@@ -43,8 +42,7 @@ constexpr bool IsRetriable(StatusCode code) {
     case StatusCode::kFailedPrecondition:
     case StatusCode::kPermissionDenied:
     case StatusCode::kAborted:
-    case StatusCode::kInternal:
-      return false;
+    case StatusCode::kInternal: return false;
   }
   return false;
 }
@@ -54,10 +52,13 @@ class [[nodiscard]] Status {
   Status() = default;
   Status(StatusCode code, std::string message)
       : state_(code == StatusCode::kOk ? nullptr
-                                       : std::make_shared<State>(State{code, std::move(message)})) {}
+                                       : std::make_shared<State>(State{code, std::move(message)})) {
+  }
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Underflow(std::string m) { return {StatusCode::kUnderflow, std::move(m)}; }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
@@ -96,7 +97,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.ok()) status_ = Status::Internal("Result constructed from an OK status");
   }
@@ -122,9 +123,9 @@ class [[nodiscard]] Result {
 #define VIMUR_CONCAT(a, b) VIMUR_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when it is not OK.
-#define VIMUR_RETURN_IF_ERROR(expr)              \
-  do {                                           \
-    ::vimur::Status vimur_status_ = (expr);      \
+#define VIMUR_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::vimur::Status vimur_status_ = (expr);        \
     if (!vimur_status_.ok()) return vimur_status_; \
   } while (0)
 

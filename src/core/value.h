@@ -33,13 +33,50 @@ struct Value {
 
   Value() : i(0) {}
   static Value Null() { return Value(); }
-  static Value Bool(bool v) { Value x; x.kind = ValueKind::kBool; x.i = 0; x.b = v; return x; }
-  static Value Int(int64_t v) { Value x; x.kind = ValueKind::kInt; x.i = v; return x; }
-  static Value UInt(uint64_t v) { Value x; x.kind = ValueKind::kUInt; x.u = v; return x; }
-  static Value Float(float v) { Value x; x.kind = ValueKind::kFloat; x.i = 0; x.f = v; return x; }
-  static Value Double(double v) { Value x; x.kind = ValueKind::kDouble; x.d = v; return x; }
-  static Value Text(std::string_view v) { Value x; x.kind = ValueKind::kText; x.s = v; return x; }
-  static Value Bytes(std::string_view v) { Value x; x.kind = ValueKind::kBytes; x.s = v; return x; }
+  static Value Bool(bool v) {
+    Value x;
+    x.kind = ValueKind::kBool;
+    x.i = 0;
+    x.b = v;
+    return x;
+  }
+  static Value Int(int64_t v) {
+    Value x;
+    x.kind = ValueKind::kInt;
+    x.i = v;
+    return x;
+  }
+  static Value UInt(uint64_t v) {
+    Value x;
+    x.kind = ValueKind::kUInt;
+    x.u = v;
+    return x;
+  }
+  static Value Float(float v) {
+    Value x;
+    x.kind = ValueKind::kFloat;
+    x.i = 0;
+    x.f = v;
+    return x;
+  }
+  static Value Double(double v) {
+    Value x;
+    x.kind = ValueKind::kDouble;
+    x.d = v;
+    return x;
+  }
+  static Value Text(std::string_view v) {
+    Value x;
+    x.kind = ValueKind::kText;
+    x.s = v;
+    return x;
+  }
+  static Value Bytes(std::string_view v) {
+    Value x;
+    x.kind = ValueKind::kBytes;
+    x.s = v;
+    return x;
+  }
   static Value Geometry(std::string_view wkb, uint32_t srid) {
     Value x;
     x.kind = ValueKind::kGeometry;

@@ -130,8 +130,8 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       };
       source_status[i] = parts_.sources[i]->Run(starts[i], consumer, sources_stop);
       if (!source_status[i].ok()) {
-        LOG_ERROR << "source " << config_.sources[i].name << " stopped: "
-                  << source_status[i].ToString();
+        LOG_ERROR << "source " << config_.sources[i].name
+                  << " stopped: " << source_status[i].ToString();
       }
       if (--sources_running == 0) queue.Close();
     });
@@ -145,7 +145,8 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (!ack_error.ok()) return ack_error;
     if (parts_.transport->StoresOffsets()) return Status::Ok();
     for (size_t i = 0; i < positions.size(); ++i) {
-      if (positions[i]) VIMUR_RETURN_IF_ERROR(parts_.offsets->Commit(config_.sources[i].name, *positions[i]));
+      if (positions[i])
+        VIMUR_RETURN_IF_ERROR(parts_.offsets->Commit(config_.sources[i].name, *positions[i]));
     }
     return Status::Ok();
   };

@@ -62,9 +62,18 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c) {
     case LogicalType::kFloat: type = "float"; break;
     case LogicalType::kDouble: type = "double"; break;
     case LogicalType::kDecimal: type = "string"; break;
-    case LogicalType::kBits: type = "bytes"; name = "io.debezium.data.Bits"; break;
-    case LogicalType::kDate: type = "int32"; name = "io.debezium.time.Date"; break;
-    case LogicalType::kTimestampMillis: type = "int64"; name = "io.debezium.time.Timestamp"; break;
+    case LogicalType::kBits:
+      type = "bytes";
+      name = "io.debezium.data.Bits";
+      break;
+    case LogicalType::kDate:
+      type = "int32";
+      name = "io.debezium.time.Date";
+      break;
+    case LogicalType::kTimestampMillis:
+      type = "int64";
+      name = "io.debezium.time.Timestamp";
+      break;
     case LogicalType::kTimestampMicros:
       type = "int64";
       name = "io.debezium.time.MicroTimestamp";
@@ -73,21 +82,40 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c) {
       type = "string";
       name = "io.debezium.time.ZonedTimestamp";
       break;
-    case LogicalType::kMicroTime: type = "int64"; name = "io.debezium.time.MicroTime"; break;
-    case LogicalType::kYear: type = "int32"; name = "io.debezium.time.Year"; break;
+    case LogicalType::kMicroTime:
+      type = "int64";
+      name = "io.debezium.time.MicroTime";
+      break;
+    case LogicalType::kYear:
+      type = "int32";
+      name = "io.debezium.time.Year";
+      break;
     case LogicalType::kString: type = "string"; break;
     case LogicalType::kBytes: type = "bytes"; break;
-    case LogicalType::kEnum: type = "string"; name = "io.debezium.data.Enum"; break;
-    case LogicalType::kSet: type = "string"; name = "io.debezium.data.EnumSet"; break;
-    case LogicalType::kJson: type = "string"; name = "io.debezium.data.Json"; break;
-    case LogicalType::kGeometry: type = "struct"; name = "io.debezium.data.geometry.Geometry"; break;
+    case LogicalType::kEnum:
+      type = "string";
+      name = "io.debezium.data.Enum";
+      break;
+    case LogicalType::kSet:
+      type = "string";
+      name = "io.debezium.data.EnumSet";
+      break;
+    case LogicalType::kJson:
+      type = "string";
+      name = "io.debezium.data.Json";
+      break;
+    case LogicalType::kGeometry:
+      type = "struct";
+      name = "io.debezium.data.geometry.Geometry";
+      break;
   }
   w.BeginObject();
   w.Key("type");
   w.String(type);
   if (c.type == LogicalType::kGeometry) {
     w.Key("fields");
-    w.Raw(R"([{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}])");
+    w.Raw(
+        R"([{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}])");
   }
   w.Key("optional");
   w.Bool(c.nullable);
@@ -97,8 +125,7 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c) {
     w.Key("version");
     w.Int(1);
   }
-  if (c.type == LogicalType::kBits || c.type == LogicalType::kEnum ||
-      c.type == LogicalType::kSet) {
+  if (c.type == LogicalType::kBits || c.type == LogicalType::kEnum || c.type == LogicalType::kSet) {
     w.Key("parameters");
     w.BeginObject();
     if (c.type == LogicalType::kBits) {
@@ -147,7 +174,8 @@ std::string RecordPrefix(const JsonFormatOptions& o, const TableSchema& t) {
 
 void WriteSourceSchema(JsonWriter& w, const SourceInfo& s) {
   bool pg = s.connector == "postgresql";
-  std::string fields = std::string(R"([{"type":"string","optional":false,"field":"version"},)") +
+  std::string fields =
+      std::string(R"([{"type":"string","optional":false,"field":"version"},)") +
       R"({"type":"string","optional":false,"field":"connector"},)" +
       R"({"type":"string","optional":false,"field":"name"},)" +
       R"({"type":"int64","optional":false,"field":"ts_ms"},)" +

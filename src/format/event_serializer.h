@@ -43,8 +43,7 @@ class JsonEventSerializer : public EventSerializer {
     json_.SerializeSchemaChangeKey(change, key);
     return Status::Ok();
   }
-  Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms,
-                           std::string* value) override {
+  Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* value) override {
     json_.SerializeSchemaChange(change, ts_ms, value);
     return Status::Ok();
   }

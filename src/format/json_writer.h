@@ -14,21 +14,50 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string* out) : out_(out) {}
 
-  void BeginObject() { Separate(); out_->push_back('{'); first_ = true; }
-  void EndObject() { out_->push_back('}'); first_ = false; }
-  void BeginArray() { Separate(); out_->push_back('['); first_ = true; }
-  void EndArray() { out_->push_back(']'); first_ = false; }
+  void BeginObject() {
+    Separate();
+    out_->push_back('{');
+    first_ = true;
+  }
+  void EndObject() {
+    out_->push_back('}');
+    first_ = false;
+  }
+  void BeginArray() {
+    Separate();
+    out_->push_back('[');
+    first_ = true;
+  }
+  void EndArray() {
+    out_->push_back(']');
+    first_ = false;
+  }
   void Key(std::string_view name) {
     Separate();
     AppendString(name);
     out_->push_back(':');
     after_key_ = true;
   }
-  void String(std::string_view s) { Separate(); AppendString(s); }
-  void Null() { Separate(); out_->append("null"); }
-  void Bool(bool b) { Separate(); out_->append(b ? "true" : "false"); }
-  void Int(int64_t v) { Separate(); AppendNumber(v); }
-  void UInt(uint64_t v) { Separate(); AppendNumber(v); }
+  void String(std::string_view s) {
+    Separate();
+    AppendString(s);
+  }
+  void Null() {
+    Separate();
+    out_->append("null");
+  }
+  void Bool(bool b) {
+    Separate();
+    out_->append(b ? "true" : "false");
+  }
+  void Int(int64_t v) {
+    Separate();
+    AppendNumber(v);
+  }
+  void UInt(uint64_t v) {
+    Separate();
+    AppendNumber(v);
+  }
   void Double(double v) {
     Separate();
     if (!std::isfinite(v)) {
@@ -48,7 +77,10 @@ class JsonWriter {
   // Standard base64 (RFC 4648) with padding, as a JSON string.
   void Base64(std::string_view bytes);
   // Inserts already-serialized JSON as one value.
-  void Raw(std::string_view json) { Separate(); out_->append(json); }
+  void Raw(std::string_view json) {
+    Separate();
+    out_->append(json);
+  }
 
   static void AppendEscaped(std::string* out, std::string_view s);
 

@@ -19,10 +19,10 @@ Status StdoutTransport::Send(OutgoingBatch batch, std::function<void(const Statu
     line_.append("}\n");
   }
   Status status;
-  if (!line_.empty() &&
-      (std::fwrite(line_.data(), 1, line_.size(), out_) != line_.size() || std::fflush(out_) != 0)) {
-    status = Status::IoError(std::string("writing events to standard output: ") +
-                             std::strerror(errno));
+  if (!line_.empty() && (std::fwrite(line_.data(), 1, line_.size(), out_) != line_.size() ||
+                         std::fflush(out_) != 0)) {
+    status =
+        Status::IoError(std::string("writing events to standard output: ") + std::strerror(errno));
   }
   if (on_acked) on_acked(status);
   return status;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "source/mysql/ddl_targets.h"
 #include "source/mysql/mysql_checks.h"
 #include "source/mysql/table_schema_builder.h"
 
@@ -41,7 +42,6 @@ bool StartsWithWord(const std::string& text, std::string_view word) {
   }
   return text.size() == word.size() || !std::isalnum(static_cast<unsigned char>(text[word.size()]));
 }
-
 
 }  // namespace
 
@@ -120,8 +120,7 @@ void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos
 }
 
 Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
-                                                  const TransactionConsumer& emit,
-                                                  bool* stopped) {
+                                                  const TransactionConsumer& emit, bool* stopped) {
   if (txn_maria_gtid_) {
     maria_gtids_.Update(*txn_maria_gtid_);
     has_gtids_ = true;
@@ -180,9 +179,9 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
     case EventType::kGtid:
     case EventType::kAnonymousGtid: {
       VIMUR_ASSIGN_OR_RETURN(auto gtid, parser_.ParseMySqlGtid(event));
-      std::string text =
-          gtid.anonymous ? std::string()
-                         : Sid::FromBytes(gtid.sid).ToString() + ":" + std::to_string(gtid.gno);
+      std::string text = gtid.anonymous
+                             ? std::string()
+                             : Sid::FromBytes(gtid.sid).ToString() + ":" + std::to_string(gtid.gno);
       BeginTransaction(std::move(text), next_pos - h.event_size, h.timestamp, h.server_id);
       if (gtid.immediate_commit_timestamp != 0) {
         txn_ts_ms_ = static_cast<int64_t>(gtid.immediate_commit_timestamp / 1000);
@@ -191,13 +190,11 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
       return Status::Ok();
     }
     case EventType::kQuery:
-    case EventType::kMariaQueryCompressed:
-      return HandleQuery(event, next_pos, emit, stopped);
+    case EventType::kMariaQueryCompressed: return HandleQuery(event, next_pos, emit, stopped);
     case EventType::kXid:
       if (!in_txn_) return Status::Ok();
       return EndTransaction(next_pos, emit, stopped);
-    case EventType::kTableMap:
-      return HandleTableMap(event);
+    case EventType::kTableMap: return HandleTableMap(event);
     case EventType::kTransactionPayload: {
       VIMUR_ASSIGN_OR_RETURN(auto payload, parser_.ParseTransactionPayload(event, size_t{1} << 30));
       PayloadEventIterator it(payload.payload);
@@ -219,10 +216,8 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
     case EventType::kStop:
     case EventType::kIntvar:
     case EventType::kRand:
-    case EventType::kUserVar:
-      return Status::Ok();
-    default:
-      break;
+    case EventType::kUserVar: return Status::Ok();
+    default: break;
   }
   if (BinlogEventParser::IsRowsEvent(h.type)) return HandleRows(event, next_pos - h.event_size);
   ++stats_.skipped_unknown;
@@ -266,7 +261,9 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
                      event.header.server_id);
   }
   SchemaChange change;
-  change.database = query.database;
+  DdlTargets targets = ExtractDdlTargets(query.query, query.database);
+  change.database = std::move(targets.database);
+  change.tables = std::move(targets.tables);
   change.ddl = query.query;
   if (!txn_source_) txn_source_ = MakeSourceInfo();
   change.source = txn_source_;
@@ -292,8 +289,8 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
   if (entry.captured) {
     auto built = BuildTableSchema(map);
     if (!built.ok()) {
-      return built.status().WithContext("table " + map.database + "." + map.table + " at " +
-                                        file_ + ":" + std::to_string(event.header.next_pos));
+      return built.status().WithContext("table " + map.database + "." + map.table + " at " + file_ +
+                                        ":" + std::to_string(event.header.next_pos));
     }
     TableSchema schema = std::move(built).value();
     std::string qualified = schema.qualified_name();
@@ -453,9 +450,9 @@ std::vector<vimur::CheckResult> MySqlSource::Check() {
   auto conn = MySqlConnection::Connect(ConnectOptions());
   if (!conn.ok()) {
     return {vimur::CheckResult{"connect to " + ConnectOptions().Endpoint(), false,
-                        conn.status().message(),
-                        "check host, port, user and password of this source, and that the "
-                        "server is running and reachable"}};
+                               conn.status().message(),
+                               "check host, port, user and password of this source, and that the "
+                               "server is running and reachable"}};
   }
   std::vector<vimur::CheckResult> results = {
       vimur::CheckResult{"connect to " + ConnectOptions().Endpoint(), true, "", ""}};
@@ -466,8 +463,7 @@ std::vector<vimur::CheckResult> MySqlSource::Check() {
 }
 
 Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
-                               const TransactionConsumer& consumer,
-                               const std::atomic<bool>& stop) {
+                               const TransactionConsumer& consumer, const std::atomic<bool>& stop) {
   VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(ConnectOptions()));
   BinlogClientOptions options;
   options.server_id = config_.server_id;

@@ -82,7 +82,7 @@ class BinlogTransactionAssembler {
   CaptureFilter filter_;
   BinlogEventParser parser_;
   RowImageDecoder decoder_;
-  std::unordered_map<uint64_t, TableEntry> tables_;  // by table id
+  std::unordered_map<uint64_t, TableEntry> tables_;             // by table id
   std::unordered_map<std::string, TableSchemaPtr> last_shape_;  // by db.table
   std::string file_;
   MariaGtidState maria_gtids_;

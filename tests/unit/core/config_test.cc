@@ -49,9 +49,10 @@ TEST(ConfigTest, ExpandsDefaults) {
 }
 
 TEST(ConfigTest, UnknownKeyNamesKeyAndLine) {
-  auto config = LoadConfigText("name: shop\nsources:\n  - name: a\n    type: mysql\n    user: u\n"
-                               "    prot: 3306\n",
-                               "p.yaml");
+  auto config = LoadConfigText(
+      "name: shop\nsources:\n  - name: a\n    type: mysql\n    user: u\n"
+      "    prot: 3306\n",
+      "p.yaml");
   ASSERT_FALSE(config.ok());
   const std::string& m = config.status().message();
   EXPECT_NE(m.find("p.yaml:6"), std::string::npos) << m;
@@ -65,8 +66,8 @@ TEST(ConfigTest, BadValuesAreRejectedWithExpectation) {
   ASSERT_FALSE(bad_port.ok());
   EXPECT_NE(bad_port.status().message().find("an integer from 1 to 65535"), std::string::npos);
 
-  auto bad_type = LoadConfigText(
-      "name: shop\nsources:\n  - {name: a, type: oracle, user: u}\n", "p.yaml");
+  auto bad_type =
+      LoadConfigText("name: shop\nsources:\n  - {name: a, type: oracle, user: u}\n", "p.yaml");
   ASSERT_FALSE(bad_type.ok());
   EXPECT_NE(bad_type.status().message().find("mysql | mariadb | postgres"), std::string::npos);
 
@@ -84,8 +85,7 @@ TEST(ConfigTest, BadValuesAreRejectedWithExpectation) {
       "name: shop\nsources:\n  - {name: a, type: mysql, user: u}\ntransport: {type: kafka}\n",
       "p.yaml");
   ASSERT_FALSE(kafka_without_servers.ok());
-  EXPECT_NE(kafka_without_servers.status().message().find("bootstrap_servers"),
-            std::string::npos);
+  EXPECT_NE(kafka_without_servers.status().message().find("bootstrap_servers"), std::string::npos);
 
   auto not_yaml = LoadConfigText("name: [unclosed\n", "p.yaml");
   ASSERT_FALSE(not_yaml.ok());

@@ -151,10 +151,13 @@ TEST(DebeziumJsonTest, Base64AllPaddings) {
     std::string out;
     JsonWriter w(&out);
     w.Base64(s);
-    static const std::map<std::string, std::string> kExpected = {
-        {"", "\"\""},         {"f", "\"Zg==\""},         {"fo", "\"Zm8=\""},
-        {"foo", "\"Zm9v\""},  {"foob", "\"Zm9vYg==\""},  {"fooba", "\"Zm9vYmE=\""},
-        {"foobar", "\"Zm9vYmFy\""}};
+    static const std::map<std::string, std::string> kExpected = {{"", "\"\""},
+                                                                 {"f", "\"Zg==\""},
+                                                                 {"fo", "\"Zm8=\""},
+                                                                 {"foo", "\"Zm9v\""},
+                                                                 {"foob", "\"Zm9vYg==\""},
+                                                                 {"fooba", "\"Zm9vYmE=\""},
+                                                                 {"foobar", "\"Zm9vYmFy\""}};
     EXPECT_EQ(out, kExpected.at(s));
   }
 }

@@ -380,3 +380,38 @@ def test_server_restart_reconnects_without_loss(mariadb, vimur_factory):
     tags = [r["value"]["after"]["tag"] for r in records if r["value"]]
     assert tags == ["before-restart", "after-db-restart", "reconnected"]
     assert "reconnecting" in open(os.path.join(vimur.workdir, "vimur.1.log")).read()
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def test_large_transaction_streams_in_bounded_memory(mariadb, vimur_factory):
+    setup_schema(mariadb)
+    mariadb.execute("CREATE TABLE e2e.big (id INT PRIMARY KEY, pad VARCHAR(255))")
+    vimur = vimur_factory(mariadb, [r"e2e\..*"])
+    with open(vimur.config) as f:
+        text = f.read()
+    with open(vimur.config, "w") as f:
+        f.write(text.replace("state_dir:", "queue_max_bytes: 8388608\nstate_dir:"))
+    vimur.start()
+    rows = 400_000
+    # One transaction of 400,000 rows (about 100 MB of binlog).
+    mariadb.execute(
+        "SET SESSION max_recursive_iterations = 1000000",
+        "INSERT INTO e2e.big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        f"WHERE i < {rows}) SELECT i, REPEAT('p', 240) FROM n")
+    marker_deadline = time.time() + 300
+    records = wait_for_marker(vimur, mariadb, "big-done")
+    assert time.time() < marker_deadline
+    rss = peak_rss_mb(vimur.proc.pid)
+    print(f"peak RSS during a {rows}-row transaction: {rss:.0f} MB")
+    vimur.stop()
+    ids = [r["value"]["after"]["id"] for r in records if r["topic"] == "shop.e2e.big" and r["value"]]
+    assert len(ids) == rows and ids == sorted(ids)
+    # The transaction is far larger than the queue bound: memory stays bounded by configuration.
+    assert rss < 200, f"peak RSS {rss:.0f} MB for a {rows}-row transaction"

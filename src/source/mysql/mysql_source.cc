@@ -106,6 +106,10 @@ std::shared_ptr<SourceInfo> BinlogTransactionAssembler::MakeSourceInfo() {
   return s;
 }
 
+std::string BinlogTransactionAssembler::TransactionId() const {
+  return txn_gtid_.empty() ? file_ + ":" + std::to_string(txn_pos_) : txn_gtid_;
+}
+
 void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos,
                                                   uint32_t timestamp, uint32_t server_id) {
   in_txn_ = true;
@@ -116,6 +120,7 @@ void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos
   txn_server_id_ = server_id;
   txn_ = Transaction();
   txn_table_counts_.clear();
+  txn_event_count_ = 0;
   txn_source_.reset();
 }
 
@@ -139,7 +144,7 @@ Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
   delivered_ = end;
   ++stats_.transactions;
   if (txn_.events.empty() && txn_.schema_changes.empty()) return Status::Ok();
-  txn_.id = txn_gtid_.empty() ? file_ + ":" + std::to_string(txn_pos_) : txn_gtid_;
+  txn_.id = TransactionId();
   txn_.source = txn_source_ ? txn_source_ : MakeSourceInfo();
   txn_.end = end;
   txn_.complete = true;
@@ -219,7 +224,7 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
     case EventType::kUserVar: return Status::Ok();
     default: break;
   }
-  if (BinlogEventParser::IsRowsEvent(h.type)) return HandleRows(event, next_pos - h.event_size);
+  if (BinlogEventParser::IsRowsEvent(h.type)) return HandleRows(event, next_pos - h.event_size, emit, stopped);
   ++stats_.skipped_unknown;
   LOG_DEBUG << "skipping binlog event type " << int{h.type} << " (" << EventTypeName(h.type)
             << ") at " << file_ << ":" << next_pos;
@@ -331,7 +336,8 @@ struct RowsStorage {
   ValueArena arena;
 };
 
-Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t event_pos) {
+Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t event_pos,
+                                              const TransactionConsumer& emit, bool* stopped) {
   VIMUR_ASSIGN_OR_RETURN(RowsEvent rows, parser_.ParseRows(event, &inflate_buffer_));
   ++stats_.row_events;
   auto it = tables_.find(rows.table_id);
@@ -401,12 +407,21 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     };
     if (ev.op != Op::kCreate) take(row_before_, &ev.before);
     if (ev.op != Op::kDelete) take(row_after_, &ev.after);
-    ev.total_order = txn_.events.size() + 1;
+    ev.total_order = ++txn_event_count_;
     ev.data_collection_order = ++txn_table_counts_[ev.table.get()];
     txn_.events.push_back(std::move(ev));
     ++stats_.rows;
   }
   txn_.approx_bytes += storage->bytes.size() * 3 + 64;
+  if (txn_.approx_bytes >= chunk_bytes_) {
+    // Too large to hold whole: hand over what is decoded so far, without a resume point.
+    Transaction chunk = std::move(txn_);
+    txn_ = Transaction();
+    chunk.id = TransactionId();
+    chunk.source = txn_source_;
+    chunk.complete = false;
+    if (!emit(std::move(chunk))) *stopped = true;
+  }
   return Status::Ok();
 }
 

@@ -70,13 +70,15 @@ class BinlogTransactionAssembler {
   Status Handle(const FramedEvent& event, uint64_t next_pos, const TransactionConsumer& emit,
                 bool* stopped);
   Status HandleTableMap(const FramedEvent& event);
-  Status HandleRows(const FramedEvent& event, uint64_t event_pos);
+  Status HandleRows(const FramedEvent& event, uint64_t event_pos, const TransactionConsumer& emit,
+                    bool* stopped);
   Status HandleQuery(const FramedEvent& event, uint64_t next_pos, const TransactionConsumer& emit,
                      bool* stopped);
   void BeginTransaction(std::string gtid, uint64_t pos, uint32_t timestamp, uint32_t server_id);
   Status EndTransaction(uint64_t next_pos, const TransactionConsumer& emit, bool* stopped);
   std::shared_ptr<SourceInfo> MakeSourceInfo();
   std::string CurrentGtidSetText() const;
+  std::string TransactionId() const;
 
   const SourceConfig& config_;
   CaptureFilter filter_;
@@ -90,7 +92,7 @@ class BinlogTransactionAssembler {
   bool has_gtids_ = false;
   Position delivered_;
   Stats stats_;
-  size_t chunk_bytes_ = 16 << 20;
+  size_t chunk_bytes_ = 4 << 20;
 
   // The transaction being assembled.
   bool in_txn_ = false;
@@ -104,6 +106,7 @@ class BinlogTransactionAssembler {
   std::shared_ptr<SourceInfo> txn_source_;
   Transaction txn_;
   std::unordered_map<const TableSchema*, uint64_t> txn_table_counts_;
+  uint64_t txn_event_count_ = 0;
   std::string inflate_buffer_;
   std::vector<Value> row_before_;
   std::vector<Value> row_after_;

@@ -415,3 +415,23 @@ def test_large_transaction_streams_in_bounded_memory(mariadb, vimur_factory):
     assert len(ids) == rows and ids == sorted(ids)
     # The transaction is far larger than the queue bound: memory stays bounded by configuration.
     assert rss < 200, f"peak RSS {rss:.0f} MB for a {rows}-row transaction"
+
+
+def test_purged_position_stops_with_clear_error(mariadb, vimur_factory):
+    setup_schema(mariadb)
+    vimur = vimur_factory(mariadb, [r"e2e\..*"])
+    vimur.start()
+    vimur.stop()
+    stored = json.load(open(vimur.offset_path()))
+    # While the pipeline is down, its binlog is rotated away and purged.
+    mariadb.execute("INSERT INTO e2e.marker (tag) VALUES ('lost')", "FLUSH BINARY LOGS",
+                    "INSERT INTO e2e.marker (tag) VALUES ('lost-too')", "FLUSH BINARY LOGS")
+    current = mariadb.query("SHOW MASTER STATUS")[0][0]
+    mariadb.execute(f"PURGE BINARY LOGS TO '{current}'")
+    vimur.start(wait_for_offsets=False)
+    rc = vimur.proc.wait(timeout=60)
+    vimur.proc = None
+    log = vimur.log()
+    assert rc == 1, log
+    assert "stored position" in log and stored["file"] in log, log
+    assert "Remove the stored offset" in log, log

@@ -334,6 +334,7 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
 struct RowsStorage {
   std::string bytes;
   ValueArena arena;
+  TableSchemaPtr schema;  // ENUM values view the member strings of the full schema
 };
 
 Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t event_pos,
@@ -353,6 +354,7 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
 
   auto storage = std::make_shared<RowsStorage>();
   storage->bytes.assign(rows.rows.data(), rows.rows.size());
+  storage->schema = table.full;
   ByteReader reader(storage->bytes);
   const TableSchema& full = *table.full;
   bool projected = table.projected != table.full;

@@ -1,0 +1,63 @@
+// RowImageDecoder: turns the row images of WRITE/UPDATE/DELETE/PARTIAL_UPDATE_ROWS events into
+// typed Values (Debezium's MySQL representations) using the table's TABLE_MAP and TableSchema.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/byte_reader.h"
+#include "core/status.h"
+#include "core/table_schema.h"
+#include "core/value.h"
+#include "source/mysql/binlog_event.h"
+
+namespace vimur::mysql {
+
+// Decodes row images (MySQL "Rows Event" row format: a null bitmap over the columns present in
+// the image, then each non-null present value in its binlog format).
+//
+// Values are views: text and bytes point into the row bytes (which the caller keeps alive), into
+// `arena` (formatted decimals, timestamps, SET strings, JSON text, converted latin1), or into the
+// schema's enum_values (ENUM), so the schema must outlive the values too. No heap allocation
+// per value besides the arena. Not thread-safe; use one decoder per thread.
+class RowImageDecoder {
+ public:
+  // Decodes one row image from `rows` (advanced past it) into `out`: one Value per table column,
+  // Null for columns absent from the image (`present` is the image's column bitmap). `schema`
+  // must come from BuildTableSchema(map).
+  Status DecodeRow(const TableMapEvent& map, const TableSchema& schema,
+                   const std::vector<bool>& present, ByteReader* rows, ValueArena* arena,
+                   std::vector<Value>* out);
+
+  // Decodes the after image of one PARTIAL_UPDATE_ROWS row (MySQL 8,
+  // binlog_row_value_options=PARTIAL_JSON): a packed value_options field, a bitmap with one bit
+  // per JSON column of the table when partial JSON is on, then the image. JSON columns logged as
+  // diffs are rebuilt by applying the diff to the column's value in `before` (the decoded before
+  // image of the same row), and come out as full JSON text like any other JSON value.
+  Status DecodePartialUpdateAfterRow(const TableMapEvent& map, const TableSchema& schema,
+                                     const std::vector<bool>& present,
+                                     const std::vector<Value>& before, ByteReader* rows,
+                                     ValueArena* arena, std::vector<Value>* out);
+
+ private:
+  Status DecodeImage(const TableMapEvent& map, const TableSchema& schema,
+                     const std::vector<bool>& present, const uint8_t* partial_bits,
+                     const std::vector<Value>* before, ByteReader* rows, ValueArena* arena,
+                     std::vector<Value>* out);
+  Status DecodeValue(const ColumnSchema& column, uint8_t type, uint16_t meta, const uint8_t** p,
+                     const uint8_t* end, ValueArena* arena, Value* out);
+  Status DecodeJson(const ColumnSchema& column, std::string_view bytes, ValueArena* arena,
+                    Value* out);
+
+  std::string scratch_;  // JSON text before it is copied into the arena
+  std::string diff_scratch_;
+};
+
+// Applies the Json_diff_vector of a partial JSON column (`diff` = its bytes after the 4-byte
+// length) to `before` (the column's before-image value, JSON text) and stores the resulting
+// document in `arena`.
+Status ApplyPartialJsonUpdate(const Value& before, std::string_view diff, ValueArena* arena,
+                              Value* out);
+
+}  // namespace vimur::mysql

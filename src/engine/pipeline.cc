@@ -114,7 +114,13 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     json.schemas = config_.format.schemas;
     json.transaction_metadata = s.transaction_metadata;
     json.topic_prefix = s.topic_prefix;
-    builders.emplace_back(s.topic_prefix, std::make_unique<JsonEventSerializer>(json));
+    RecordBuilderOptions options;
+    options.topic_prefix = s.topic_prefix;
+    if (config_.transport.type == "kafka") {
+      options.heartbeat_topic = "__vimur-heartbeat." + s.topic_prefix;
+    }
+    if (s.transaction_metadata) options.transaction_topic = s.topic_prefix + ".transaction";
+    builders.emplace_back(options, std::make_unique<JsonEventSerializer>(json));
   }
 
   ByteBoundedQueue<Item> queue(static_cast<size_t>(config_.queue_max_bytes));

@@ -2,6 +2,7 @@
 // per table, key, envelope, a tombstone after each delete, and DDL on the schema-change topic.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -11,21 +12,37 @@
 
 namespace vimur {
 
+struct RecordBuilderOptions {
+  std::string topic_prefix;
+  // `__vimur-heartbeat.{prefix}` receives a record for each transaction that carries only a
+  // position (quiet or filtered databases), so consumers see the stream is alive. Empty: none.
+  std::string heartbeat_topic;
+  // `{prefix}.transaction` receives BEGIN and END records around each transaction, as
+  // Debezium's provide.transaction.metadata does. Empty: none.
+  std::string transaction_topic;
+};
+
 class RecordBuilder {
  public:
-  RecordBuilder(std::string topic_prefix, std::unique_ptr<EventSerializer> serializer)
-      : prefix_(std::move(topic_prefix)), serializer_(std::move(serializer)) {}
+  RecordBuilder(RecordBuilderOptions options, std::unique_ptr<EventSerializer> serializer)
+      : options_(std::move(options)), serializer_(std::move(serializer)) {}
 
-  // Appends the records of `txn` to `out`.
+  // Appends the records of `txn` to `out`. Chunks of one transaction arrive in order; the
+  // END record follows the last chunk.
   Status Build(const Transaction& txn, int64_t ts_ms, std::vector<OutgoingRecord>* out);
   std::string TopicFor(const TableSchema& table) const {
-    return prefix_ + "." + table.database + "." + table.table;
+    return options_.topic_prefix + "." + table.database + "." + table.table;
   }
-  const std::string& schema_change_topic() const { return prefix_; }
+  const std::string& schema_change_topic() const { return options_.topic_prefix; }
 
  private:
-  std::string prefix_;
+  void TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms,
+                         std::vector<OutgoingRecord>* out);
+
+  RecordBuilderOptions options_;
   std::unique_ptr<EventSerializer> serializer_;
+  std::string open_txn_;  // id of the transaction whose BEGIN was written and END was not
+  std::map<std::string, uint64_t> open_txn_counts_;  // events per db.table in it
 };
 
 }  // namespace vimur

@@ -27,6 +27,12 @@ bool AnyMatch(const std::vector<std::regex>& res, const std::string& text) {
   return false;
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string Trimmed(std::string_view s) {
   size_t b = 0;
   while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
@@ -69,6 +75,7 @@ BinlogTransactionAssembler::BinlogTransactionAssembler(const SourceConfig& confi
 Status BinlogTransactionAssembler::Reset(const Position& start) {
   file_ = start.file;
   delivered_ = start;
+  emitted_ = start;
   in_txn_ = false;
   txn_ = Transaction();
   has_gtids_ = !start.gtid_set.empty();
@@ -104,6 +111,18 @@ std::shared_ptr<SourceInfo> BinlogTransactionAssembler::MakeSourceInfo() {
   s->file = file_;
   s->pos = txn_pos_;
   return s;
+}
+
+void BinlogTransactionAssembler::MaybeEmitPosition(const TransactionConsumer& emit, bool* stopped) {
+  if (in_txn_ || delivered_ == emitted_) return;
+  int64_t now = NowMs();
+  if (now - emitted_at_ms_ < config_.heartbeat_interval_ms) return;
+  Transaction position_only;
+  position_only.id = "heartbeat";
+  position_only.end = delivered_;
+  emitted_ = delivered_;
+  emitted_at_ms_ = now;
+  if (!emit(std::move(position_only))) *stopped = true;
 }
 
 std::string BinlogTransactionAssembler::TransactionId() const {
@@ -143,7 +162,12 @@ Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
   in_txn_ = false;
   delivered_ = end;
   ++stats_.transactions;
-  if (txn_.events.empty() && txn_.schema_changes.empty()) return Status::Ok();
+  if (txn_.events.empty() && txn_.schema_changes.empty()) {
+    MaybeEmitPosition(emit, stopped);
+    return Status::Ok();
+  }
+  emitted_ = end;
+  emitted_at_ms_ = NowMs();
   txn_.id = TransactionId();
   txn_.source = txn_source_ ? txn_source_ : MakeSourceInfo();
   txn_.end = end;
@@ -212,7 +236,7 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
       return Status::Ok();
     }
     case EventType::kHeartbeat:
-    case EventType::kHeartbeatV2:
+    case EventType::kHeartbeatV2: MaybeEmitPosition(emit, stopped); return Status::Ok();
     case EventType::kMariaAnnotateRows:
     case EventType::kRowsQuery:
     case EventType::kPreviousGtids:
@@ -224,7 +248,8 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
     case EventType::kUserVar: return Status::Ok();
     default: break;
   }
-  if (BinlogEventParser::IsRowsEvent(h.type)) return HandleRows(event, next_pos - h.event_size, emit, stopped);
+  if (BinlogEventParser::IsRowsEvent(h.type))
+    return HandleRows(event, next_pos - h.event_size, emit, stopped);
   ++stats_.skipped_unknown;
   LOG_DEBUG << "skipping binlog event type " << int{h.type} << " (" << EventTypeName(h.type)
             << ") at " << file_ << ":" << next_pos;
@@ -357,7 +382,9 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
   storage->schema = table.full;
   ByteReader reader(storage->bytes);
   const TableSchema& full = *table.full;
-  bool projected = table.projected != table.full;
+  const bool projected = table.projected != table.full;
+  // Every row of the event belongs to one table: its per-transaction counter is looked up once.
+  uint64_t& table_count = txn_table_counts_[table.projected.get()];
   uint32_t row_index = 0;
   while (!reader.empty()) {
     ChangeEvent ev;
@@ -365,30 +392,32 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     ev.source = txn_source_;
     ev.row = row_index++;
     ev.storage = storage;
+    // Without excluded columns the images are decoded straight into the event (no copy).
+    std::vector<Value>* before = projected ? &row_before_ : &ev.before;
+    std::vector<Value>* after = projected ? &row_after_ : &ev.after;
     Status s;
     switch (rows.kind) {
       case RowsKind::kWrite:
         ev.op = Op::kCreate;
         s = decoder_.DecodeRow(table.map, full, rows.columns_present_after, &reader,
-                               &storage->arena, &row_after_);
+                               &storage->arena, after);
         break;
       case RowsKind::kDelete:
         ev.op = Op::kDelete;
         s = decoder_.DecodeRow(table.map, full, rows.columns_present_before, &reader,
-                               &storage->arena, &row_before_);
+                               &storage->arena, before);
         break;
       case RowsKind::kUpdate:
       case RowsKind::kPartialUpdate:
         ev.op = Op::kUpdate;
         s = decoder_.DecodeRow(table.map, full, rows.columns_present_before, &reader,
-                               &storage->arena, &row_before_);
+                               &storage->arena, before);
         if (s.ok() && rows.kind == RowsKind::kPartialUpdate) {
           s = decoder_.DecodePartialUpdateAfterRow(table.map, full, rows.columns_present_after,
-                                                   row_before_, &reader, &storage->arena,
-                                                   &row_after_);
+                                                   *before, &reader, &storage->arena, after);
         } else if (s.ok()) {
           s = decoder_.DecodeRow(table.map, full, rows.columns_present_after, &reader,
-                                 &storage->arena, &row_after_);
+                                 &storage->arena, after);
         }
         break;
     }
@@ -399,18 +428,16 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
                            "; the binlog event does not match the table map (report this with "
                            "the binlog file)");
     }
-    auto take = [&](std::vector<Value>& decoded, std::vector<Value>* into) {
-      if (!projected) {
-        *into = decoded;
-        return;
-      }
-      into->reserve(table.kept.size());
-      for (size_t k : table.kept) into->push_back(decoded[k]);
-    };
-    if (ev.op != Op::kCreate) take(row_before_, &ev.before);
-    if (ev.op != Op::kDelete) take(row_after_, &ev.after);
+    if (projected) {
+      auto take = [&](const std::vector<Value>& decoded, std::vector<Value>* into) {
+        into->reserve(table.kept.size());
+        for (size_t k : table.kept) into->push_back(decoded[k]);
+      };
+      if (ev.op != Op::kCreate) take(row_before_, &ev.before);
+      if (ev.op != Op::kDelete) take(row_after_, &ev.after);
+    }
     ev.total_order = ++txn_event_count_;
-    ev.data_collection_order = ++txn_table_counts_[ev.table.get()];
+    ev.data_collection_order = ++table_count;
     txn_.events.push_back(std::move(ev));
     ++stats_.rows;
   }

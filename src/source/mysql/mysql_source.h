@@ -79,6 +79,10 @@ class BinlogTransactionAssembler {
   std::shared_ptr<SourceInfo> MakeSourceInfo();
   std::string CurrentGtidSetText() const;
   std::string TransactionId() const;
+  // Hands over a transaction with no events, only a position, when the delivered position
+  // moved (filtered transactions) and none was handed over for a heartbeat interval, so
+  // positions advance on quiet or filtered databases.
+  void MaybeEmitPosition(const TransactionConsumer& emit, bool* stopped);
 
   const SourceConfig& config_;
   CaptureFilter filter_;
@@ -91,6 +95,8 @@ class BinlogTransactionAssembler {
   MySqlGtidSet mysql_gtids_;
   bool has_gtids_ = false;
   Position delivered_;
+  Position emitted_;  // position of the last transaction handed over
+  int64_t emitted_at_ms_ = 0;
   Stats stats_;
   size_t chunk_bytes_ = 4 << 20;
 

@@ -43,7 +43,7 @@ enum class EventType : uint8_t {
   kTransactionContext = 36,
   kViewChange = 37,
   kXaPrepare = 38,
-  kPartialUpdateRows = 39,  // MySQL 8 partial JSON
+  kPartialUpdateRows = 39,   // MySQL 8 partial JSON
   kTransactionPayload = 40,  // MySQL 8.0.20+ zstd
   kHeartbeatV2 = 41,
   kGtidTaggedLog = 42,
@@ -108,13 +108,17 @@ struct XidEvent {
 
 // MySQL GTID_LOG_EVENT and ANONYMOUS_GTID_LOG_EVENT.
 struct MySqlGtidEvent {
-  uint8_t flags = 0;  // bit 0: may have been committed ("commit flag")
+  uint8_t flags = 0;     // bit 0: may have been committed ("commit flag")
   uint8_t sid[16] = {};  // server UUID
   int64_t gno = 0;
   bool anonymous = false;
   int64_t last_committed = 0;
   int64_t sequence_number = 0;
   uint64_t immediate_commit_timestamp = 0;  // µs, when present
+  uint64_t original_commit_timestamp = 0;   // µs; equals the immediate one unless replicated
+  uint64_t transaction_length = 0;          // bytes of the whole transaction, when present
+  uint32_t immediate_server_version = 0;    // e.g. 80036, when present
+  uint32_t original_server_version = 0;     // equals the immediate one unless replicated
 };
 
 // MariaDB GTID_EVENT: starts a transaction group.
@@ -122,7 +126,7 @@ struct MariaGtidEvent {
   uint64_t sequence = 0;
   uint32_t domain_id = 0;
   uint32_t server_id = 0;  // from the event header
-  uint8_t flags = 0;       // FL_STANDALONE = 1 (no BEGIN/COMMIT: a DDL), FL_GROUP_COMMIT_ID = 2, ...
+  uint8_t flags = 0;  // FL_STANDALONE = 1 (no BEGIN/COMMIT: a DDL), FL_GROUP_COMMIT_ID = 2, ...
   uint64_t commit_id = 0;
   bool standalone() const { return (flags & 1) != 0; }
 };
@@ -147,18 +151,19 @@ struct TableMapEvent {
   uint16_t flags = 0;
   std::string database;
   std::string table;
-  std::vector<uint8_t> column_types;   // binlog type codes per column
-  std::vector<uint16_t> column_meta;   // per-column metadata, decoded to one number per type
-  std::vector<bool> nullable;          // per column
+  std::vector<uint8_t> column_types;  // binlog type codes per column
+  std::vector<uint16_t> column_meta;  // per-column metadata, decoded to one number per type
+  std::vector<bool> nullable;         // per column
   // Optional metadata; empty vectors when absent.
-  std::vector<bool> is_unsigned;        // per numeric column, expanded to all columns
+  std::vector<bool> is_unsigned;         // per numeric column, expanded to all columns
   std::vector<uint32_t> column_charset;  // collation id per column (0 when unknown/not a string)
   std::vector<std::string> column_names;
   std::vector<std::vector<std::string>> set_values;   // per column; empty when not SET
   std::vector<std::vector<std::string>> enum_values;  // per column; empty when not ENUM
-  std::vector<uint32_t> geometry_types;  // per column (0 when not geometry)
-  std::vector<uint32_t> primary_key;     // column indexes in key order
-  std::vector<bool> visibility;          // MySQL 8 invisible columns
+  std::vector<uint32_t> geometry_types;               // per column (0 when not geometry)
+  std::vector<uint32_t> primary_key;                  // column indexes in key order
+  std::vector<uint32_t> primary_key_prefix;           // parallel to primary_key; 0 = whole column
+  std::vector<bool> visibility;                       // MySQL 8 invisible columns
 };
 
 enum class RowsKind : uint8_t { kWrite, kUpdate, kDelete, kPartialUpdate };
@@ -169,11 +174,12 @@ struct RowsEvent {
   RowsKind kind = RowsKind::kWrite;
   uint8_t version = 2;  // 1 or 2
   uint64_t table_id = 0;
-  uint16_t flags = 0;   // bit 0: STMT_END_F (last rows event of the statement)
+  uint16_t flags = 0;  // bit 0: STMT_END_F (last rows event of the statement)
   uint32_t column_count = 0;
   std::vector<bool> columns_present_before;  // before image (delete/update) bitmap
   std::vector<bool> columns_present_after;   // after image (write/update) bitmap
-  std::string_view rows;  // row images; views the event bytes (or the inflated buffer)
+  std::string_view rows;        // row images; views the event bytes (or the inflated buffer)
+  std::string_view extra_data;  // v2 extra row info (without its 2-byte length); views the event
   bool statement_end() const { return (flags & 1) != 0; }
 };
 

@@ -1,9 +1,35 @@
 // BuildPipelineParts: the concrete sources, transport and offset store a configuration names.
 #include "engine/pipeline.h"
 #include "source/mysql/mysql_source.h"
+#include "transport/kafka/kafka_transport.h"
 #include "transport/stdout_transport.h"
 
 namespace vimur {
+namespace {
+
+kafka::KafkaTransportOptions KafkaOptions(const PipelineConfig& config) {
+  const TransportConfig& t = config.transport;
+  kafka::KafkaTransportOptions o;
+  o.bootstrap_servers = t.bootstrap_servers;
+  o.exactly_once = t.exactly_once;
+  o.offsets_topic = t.offsets_topic;
+  o.pipeline_name = config.name;
+  o.partitions = t.topic.partitions;
+  o.replication_factor = t.topic.replication_factor;
+  if (t.topic.min_insync_replicas > 0) o.min_insync_replicas = t.topic.min_insync_replicas;
+  for (const auto& [topic, c] : t.topic_overrides) {
+    kafka::KafkaTopicOverride override_;
+    override_.partitions = c.partitions;
+    override_.replication_factor = c.replication_factor;
+    if (c.min_insync_replicas > 0) override_.min_insync_replicas = c.min_insync_replicas;
+    o.topic_overrides[topic] = override_;
+  }
+  o.max_in_flight_bytes = static_cast<size_t>(t.max_in_flight_bytes);
+  o.client_config = t.client_config;
+  return o;
+}
+
+}  // namespace
 
 Result<PipelineParts> BuildPipelineParts(const PipelineConfig& config) {
   PipelineParts parts;
@@ -20,9 +46,11 @@ Result<PipelineParts> BuildPipelineParts(const PipelineConfig& config) {
           "transport.type stdout writes JSON lines; set format.type: json");
     }
     parts.transport = std::make_unique<StdoutTransport>(stdout);
+  } else if (config.transport.type == "kafka") {
+    parts.transport = std::make_unique<kafka::KafkaTransport>(KafkaOptions(config));
   } else {
     return Status::InvalidArgument("transport.type '" + config.transport.type +
-                                   "' is not available in this version; use stdout");
+                                   "' is not available in this version; use kafka or stdout");
   }
   parts.offsets = std::make_unique<FileOffsetStore>(config.state_dir, config.name);
   return parts;

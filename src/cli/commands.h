@@ -9,5 +9,6 @@ namespace vimur::cli {
 
 int RunCommand(const std::vector<std::string>& args);
 int CheckCommand(const std::vector<std::string>& args);
+int RegistryCommand(const std::vector<std::string>& args);  // registry_command.cc
 
 }  // namespace vimur::cli

@@ -15,6 +15,7 @@ constexpr const char* kUsage =
 Usage:
   vimur run --config FILE     run every source of FILE until SIGINT/SIGTERM
   vimur check --config FILE   validate FILE and every connection, privilege and setting
+  vimur registry --config FILE  serve the Confluent-compatible schema registry (Kafka-backed)
   vimur --version             print the version
   vimur COMMAND --help        help for one command
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "run") return vimur::cli::RunCommand(rest);
   if (command == "check") return vimur::cli::CheckCommand(rest);
+  if (command == "registry") return vimur::cli::RegistryCommand(rest);
   std::fprintf(stderr, "vimur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -248,6 +248,7 @@ Status ReadFormat(SectionReader& r, FormatConfig* f) {
   VIMUR_RETURN_IF_ERROR(r.String("registry_url", &f->registry_url));
   VIMUR_RETURN_IF_ERROR(r.String("registry_user", &f->registry_user));
   VIMUR_RETURN_IF_ERROR(r.String("registry_password", &f->registry_password));
+  VIMUR_RETURN_IF_ERROR(r.String("registry_ca", &f->registry_ca));
   return r.RejectUnknownKeys();
 }
 
@@ -363,6 +364,10 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
       SectionReader gr(g, "registry", origin);
       VIMUR_RETURN_IF_ERROR(gr.CheckIsMap());
       VIMUR_RETURN_IF_ERROR(gr.String("listen", &config.registry.listen));
+      VIMUR_RETURN_IF_ERROR(gr.String("topic", &config.registry.topic));
+      VIMUR_RETURN_IF_ERROR(gr.OneOf("compatibility", &config.registry.compatibility,
+                                     {"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD",
+                                      "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"}));
       VIMUR_RETURN_IF_ERROR(gr.RejectUnknownKeys());
     }
     if (YAML::Node sinks = r.Child("sinks")) {

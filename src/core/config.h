@@ -62,10 +62,14 @@ struct FormatConfig {
   std::string registry_url;
   std::string registry_user;
   std::string registry_password;  // never logged
+  std::string registry_ca;        // https registry: CA bundle file (default: system CAs)
 };
 
 struct RegistryConfig {
   std::string listen = "127.0.0.1:8081";
+  std::string topic = "_schemas";  // compacted Kafka topic holding the schemas
+  std::string compatibility =
+      "BACKWARD";  // default level: NONE, BACKWARD, FORWARD, FULL[_TRANSITIVE]
 };
 
 struct SinkConfig {

@@ -92,6 +92,34 @@ TEST(ConfigTest, BadValuesAreRejectedWithExpectation) {
   EXPECT_NE(not_yaml.status().message().find("not valid YAML"), std::string::npos);
 }
 
+TEST(ConfigTest, RegistryAndFormatRegistryKeys) {
+  const std::string base = "name: shop\nsources:\n  - {name: a, type: mysql, user: u}\n";
+  auto defaults = LoadConfigText(base, "p.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->registry.listen, "127.0.0.1:8081");
+  EXPECT_EQ(defaults->registry.topic, "_schemas");
+  EXPECT_EQ(defaults->registry.compatibility, "BACKWARD");
+  EXPECT_EQ(defaults->format.registry_ca, "");
+
+  auto set = LoadConfigText(base +
+                                "format: {type: avro, registry_url: 'https://r:8081', "
+                                "registry_ca: /etc/ca.pem}\n"
+                                "registry: {listen: '0.0.0.0:9081', topic: _vimur_schemas, "
+                                "compatibility: FULL_TRANSITIVE}\n",
+                            "p.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->format.registry_ca, "/etc/ca.pem");
+  EXPECT_EQ(set->registry.listen, "0.0.0.0:9081");
+  EXPECT_EQ(set->registry.topic, "_vimur_schemas");
+  EXPECT_EQ(set->registry.compatibility, "FULL_TRANSITIVE");
+
+  auto bad = LoadConfigText(base + "registry: {compatibility: SIDEWAYS}\n", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("registry.compatibility"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("BACKWARD_TRANSITIVE"), std::string::npos);
+}
+
 TEST(ConfigTest, MissingFileSaysWhatToCheck) {
   auto config = LoadConfigFile("/nonexistent/vimur.yaml");
   ASSERT_FALSE(config.ok());

@@ -1,0 +1,430 @@
+#include "format/avro/avro_encoder.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+namespace vimur::avro {
+namespace {
+
+constexpr int kMaxDecimalDigits = 80;
+
+const char* KindName(ValueKind k) {
+  switch (k) {
+    case ValueKind::kNull: return "null";
+    case ValueKind::kBool: return "bool";
+    case ValueKind::kInt: return "int";
+    case ValueKind::kUInt: return "unsigned int";
+    case ValueKind::kFloat: return "float";
+    case ValueKind::kDouble: return "double";
+    case ValueKind::kText: return "text";
+    case ValueKind::kBytes: return "bytes";
+    case ValueKind::kGeometry: return "geometry";
+  }
+  return "unknown";
+}
+
+Status Mismatch(const ColumnSchema& c, const Value& v, const char* expected) {
+  return Status::InvalidArgument("column '" + c.name + "' (" + LogicalTypeName(c.type) +
+                                 "): got a " + KindName(v.kind) + " value, expected " + expected);
+}
+
+// Writes `bytes[0..n)` (big-endian two's complement, n >= 1) without redundant sign bytes.
+void AppendMinimalTwosComplement(const uint8_t* bytes, size_t n, AvroWriter& w) {
+  size_t start = 0;
+  while (start + 1 < n) {
+    uint8_t b = bytes[start];
+    uint8_t next_sign = bytes[start + 1] & 0x80;
+    if ((b == 0x00 && next_sign == 0) || (b == 0xff && next_sign != 0)) {
+      ++start;
+    } else {
+      break;
+    }
+  }
+  w.Long(static_cast<int64_t>(n - start));
+  w.Raw(reinterpret_cast<const char*>(bytes + start), n - start);
+}
+
+void AppendInt64Decimal(int64_t v, AvroWriter& w) {
+  uint8_t b[8];
+  uint64_t u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<uint8_t>(u & 0xff);
+    u >>= 8;
+  }
+  AppendMinimalTwosComplement(b, 8, w);
+}
+
+bool FitsInt32(int64_t v) {
+  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
+}
+
+// The integer of an int or unsigned value, when it fits an int64.
+bool AsInt64(const Value& v, int64_t* out) {
+  if (v.kind == ValueKind::kInt) {
+    *out = v.i;
+    return true;
+  }
+  if (v.kind == ValueKind::kUInt && v.u <= static_cast<uint64_t>(INT64_MAX)) {
+    *out = static_cast<int64_t>(v.u);
+    return true;
+  }
+  if (v.kind == ValueKind::kBool) {
+    *out = v.b ? 1 : 0;
+    return true;
+  }
+  return false;
+}
+
+bool IsTemporal(LogicalType t) {
+  return t == LogicalType::kDate || t == LogicalType::kTimestampMillis ||
+         t == LogicalType::kTimestampMicros || t == LogicalType::kYear;
+}
+
+// The value of a NOT NULL column that arrived as null: Debezium writes the epoch for the zero
+// dates of NOT NULL temporal columns; any other null there is an error.
+Status EncodeNullInRequired(const ColumnSchema& c, AvroWriter& w) {
+  if (IsTemporal(c.type)) {
+    w.Long(0);
+    return Status::Ok();
+  }
+  if (c.type == LogicalType::kZonedTimestamp) {
+    w.String("1970-01-01T00:00:00Z");
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("column '" + c.name + "' (" + LogicalTypeName(c.type) +
+                                 ") is NOT NULL in the table schema but the row has null");
+}
+
+Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
+  int64_t n = 0;
+  switch (c.type) {
+    case LogicalType::kBoolean:
+      if (!AsInt64(v, &n)) return Mismatch(c, v, "a boolean");
+      w.Bool(n != 0);
+      return Status::Ok();
+    case LogicalType::kInt16:
+    case LogicalType::kInt32:
+    case LogicalType::kDate:
+    case LogicalType::kYear:
+      if (!AsInt64(v, &n) || !FitsInt32(n)) return Mismatch(c, v, "an integer within int32");
+      w.Int(static_cast<int32_t>(n));
+      return Status::Ok();
+    case LogicalType::kInt64:
+    case LogicalType::kTimestampMillis:
+    case LogicalType::kTimestampMicros:
+    case LogicalType::kMicroTime:
+      if (!AsInt64(v, &n)) return Mismatch(c, v, "an integer within int64");
+      w.Long(n);
+      return Status::Ok();
+    case LogicalType::kUInt64:
+      if (v.kind == ValueKind::kUInt) {
+        AppendUnsignedDecimal(v.u, w);
+        return Status::Ok();
+      }
+      if (v.kind == ValueKind::kInt) {
+        AppendInt64Decimal(v.i, w);
+        return Status::Ok();
+      }
+      return Mismatch(c, v, "an unsigned integer");
+    case LogicalType::kFloat:
+      if (v.kind == ValueKind::kFloat) {
+        w.Float(v.f);
+      } else if (v.kind == ValueKind::kDouble) {
+        w.Float(static_cast<float>(v.d));
+      } else {
+        return Mismatch(c, v, "a float");
+      }
+      return Status::Ok();
+    case LogicalType::kDouble:
+      if (v.kind == ValueKind::kDouble) {
+        w.Double(v.d);
+      } else if (v.kind == ValueKind::kFloat) {
+        w.Double(v.f);
+      } else {
+        return Mismatch(c, v, "a double");
+      }
+      return Status::Ok();
+    case LogicalType::kDecimal:
+      if (v.kind == ValueKind::kText) {
+        Status s = AppendDecimal(v.s, c.scale, w);
+        if (!s.ok()) return s.WithContext("column '" + c.name + "'");
+        return Status::Ok();
+      }
+      if (AsInt64(v, &n)) {
+        char buf[24];
+        auto r = std::to_chars(buf, buf + sizeof buf, n);
+        return AppendDecimal(std::string_view(buf, r.ptr - buf), c.scale, w);
+      }
+      return Mismatch(c, v, "decimal digits as text");
+    case LogicalType::kBits:
+    case LogicalType::kBytes:
+    case LogicalType::kZonedTimestamp:
+    case LogicalType::kString:
+    case LogicalType::kEnum:
+    case LogicalType::kSet:
+    case LogicalType::kJson:
+      if (v.kind != ValueKind::kText && v.kind != ValueKind::kBytes) {
+        return Mismatch(c, v, "text or bytes");
+      }
+      w.Bytes(v.s);
+      return Status::Ok();
+    case LogicalType::kGeometry:
+      if (v.kind != ValueKind::kGeometry && v.kind != ValueKind::kBytes) {
+        return Mismatch(c, v, "a geometry");
+      }
+      w.Bytes(v.s);
+      w.UnionIndex(1);
+      w.Int(static_cast<int32_t>(v.srid));
+      return Status::Ok();
+  }
+  return Mismatch(c, v, "a known logical type");
+}
+
+Status EncodeRow(const TableSchema& t, const std::vector<Value>& row, AvroWriter& w) {
+  if (row.size() != t.columns.size()) {
+    return Status::InvalidArgument("row of " + t.qualified_name() + " has " +
+                                   std::to_string(row.size()) + " values for " +
+                                   std::to_string(t.columns.size()) + " columns");
+  }
+  for (size_t i = 0; i < row.size(); ++i) {
+    VIMUR_RETURN_IF_ERROR(EncodeColumn(t.columns[i], row[i], w));
+  }
+  return Status::Ok();
+}
+
+const char* SnapshotText(SnapshotMarker m) {
+  switch (m) {
+    case SnapshotMarker::kFalse: return "false";
+    case SnapshotMarker::kTrue: return "true";
+    case SnapshotMarker::kLast: return "last";
+  }
+  return "false";
+}
+
+void OptionalString(const std::string& s, AvroWriter& w) {
+  if (s.empty()) {
+    w.UnionIndex(0);
+  } else {
+    w.UnionIndex(1);
+    w.String(s);
+  }
+}
+
+}  // namespace
+
+Status AppendDecimal(std::string_view text, int scale, AvroWriter& w) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) negative = text[i++] == '-';
+  int digits = 0;
+  int fraction = -1;  // digits after the point; -1 before any point
+  // Fast path: up to 18 significant digits fit an int64.
+  int64_t small = 0;
+  // Slow path: little-endian 32-bit limbs of the magnitude (80 digits < 2^266).
+  uint32_t limbs[9] = {};
+  bool big = false;
+  auto push_digit = [&](uint32_t d) {
+    if (!big && digits < 18) {
+      small = small * 10 + d;
+      return;
+    }
+    if (!big) {
+      big = true;
+      uint64_t s = static_cast<uint64_t>(small);
+      limbs[0] = static_cast<uint32_t>(s);
+      limbs[1] = static_cast<uint32_t>(s >> 32);
+    }
+    uint64_t carry = d;
+    for (uint32_t& limb : limbs) {
+      uint64_t t = static_cast<uint64_t>(limb) * 10 + carry;
+      limb = static_cast<uint32_t>(t);
+      carry = t >> 32;
+    }
+  };
+  bool any = false;
+  for (; i < text.size(); ++i) {
+    char ch = text[i];
+    if (ch == '.' && fraction < 0) {
+      fraction = 0;
+      continue;
+    }
+    if (ch < '0' || ch > '9') {
+      return Status::Corruption("decimal '" + std::string(text) + "' has a character '" +
+                                std::string(1, ch) + "' that is not a digit");
+    }
+    any = true;
+    if (fraction >= 0) ++fraction;
+    if (digits == 0 && ch == '0' && !big) continue;  // leading zeros add nothing
+    if (++digits > kMaxDecimalDigits) {
+      return Status::Corruption("decimal '" + std::string(text) + "' has more than 80 digits");
+    }
+    push_digit(static_cast<uint32_t>(ch - '0'));
+  }
+  if (!any) return Status::Corruption("decimal '" + std::string(text) + "' has no digits");
+  if (fraction < 0) fraction = 0;
+  if (fraction > scale) {
+    return Status::Corruption("decimal '" + std::string(text) + "' has " +
+                              std::to_string(fraction) + " digits after the point, scale is " +
+                              std::to_string(scale));
+  }
+  for (int k = fraction; k < scale; ++k) {
+    if (digits > 0) {
+      if (++digits > kMaxDecimalDigits) {
+        return Status::Corruption("decimal '" + std::string(text) + "' has more than 80 digits");
+      }
+      push_digit(0);
+    }
+  }
+  if (!big) {
+    AppendInt64Decimal(negative ? -small : small, w);
+    return Status::Ok();
+  }
+  // Big-endian bytes with one extra leading byte for the sign.
+  uint8_t bytes[37];
+  bytes[0] = 0;
+  for (int l = 0; l < 9; ++l) {
+    uint32_t limb = limbs[8 - l];
+    for (int b = 0; b < 4; ++b) bytes[1 + l * 4 + b] = static_cast<uint8_t>(limb >> (24 - 8 * b));
+  }
+  if (negative) {
+    unsigned carry = 1;
+    for (int k = 36; k >= 0; --k) {
+      unsigned t = static_cast<uint8_t>(~bytes[k]) + carry;
+      bytes[k] = static_cast<uint8_t>(t);
+      carry = t >> 8;
+    }
+  }
+  AppendMinimalTwosComplement(bytes, sizeof bytes, w);
+  return Status::Ok();
+}
+
+void AppendUnsignedDecimal(uint64_t v, AvroWriter& w) {
+  uint8_t b[9];
+  b[0] = 0;
+  for (int i = 8; i >= 1; --i) {
+    b[i] = static_cast<uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+  AppendMinimalTwosComplement(b, 9, w);
+}
+
+Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& w) {
+  if (value.is_null()) {
+    if (column.nullable) {
+      w.UnionIndex(0);
+      return Status::Ok();
+    }
+    return EncodeNullInRequired(column, w);
+  }
+  if (column.nullable) w.UnionIndex(1);
+  return EncodeNonNull(column, value, w);
+}
+
+Status EncodeKey(const ChangeEvent& event, std::string* out) {
+  const TableSchema& t = *event.table;
+  const std::vector<Value>& row = event.after.empty() ? event.before : event.after;
+  AvroWriter w(out);
+  for (size_t i : t.key_columns) {
+    if (i >= row.size() || i >= t.columns.size()) {
+      return Status::InvalidArgument("row of " + t.qualified_name() +
+                                     " lacks its primary-key column " + std::to_string(i));
+    }
+    VIMUR_RETURN_IF_ERROR(EncodeColumn(t.columns[i], row[i], w));
+  }
+  return Status::Ok();
+}
+
+Status EncodeEnvelope(const ChangeEvent& event, int64_t ts_ms, const EnvelopeOptions& options,
+                      std::string* out) {
+  const TableSchema& t = *event.table;
+  const SourceInfo& s = *event.source;
+  AvroWriter w(out);
+  for (const std::vector<Value>* row : {&event.before, &event.after}) {
+    if (row->empty()) {
+      w.UnionIndex(0);
+    } else {
+      w.UnionIndex(1);
+      VIMUR_RETURN_IF_ERROR(EncodeRow(t, *row, w));
+    }
+  }
+  w.String(options.version);
+  w.String(s.connector);
+  w.String(s.name);
+  w.Long(s.ts_ms);
+  w.UnionIndex(0);  // snapshot: [Enum string, null]
+  w.String(SnapshotText(s.snapshot));
+  w.String(t.database);
+  w.UnionIndex(1);
+  w.String(t.table);
+  if (s.connector == "postgresql") {
+    w.String(s.schema);
+    if (s.tx_id >= 0) {
+      w.UnionIndex(1);
+      w.Long(s.tx_id);
+    } else {
+      w.UnionIndex(0);
+    }
+    w.UnionIndex(1);
+    w.Long(static_cast<int64_t>(s.lsn));
+  } else {
+    w.Long(s.server_id);
+    OptionalString(s.gtid, w);
+    w.String(s.file);
+    w.Long(static_cast<int64_t>(s.pos));
+    w.Int(static_cast<int32_t>(event.row));
+  }
+  char op = static_cast<char>(event.op);
+  w.String(std::string_view(&op, 1));
+  w.UnionIndex(1);
+  w.Long(ts_ms);
+  if (options.transaction_metadata) {
+    w.UnionIndex(1);
+    if (!s.gtid.empty()) {
+      w.String(s.gtid);
+    } else {
+      char pos[24];
+      auto r = std::to_chars(pos, pos + sizeof pos, s.pos);
+      size_t pos_len = static_cast<size_t>(r.ptr - pos);
+      w.Long(static_cast<int64_t>(s.file.size() + 1 + pos_len));
+      w.Raw(s.file.data(), s.file.size());
+      w.Raw(":", 1);
+      w.Raw(pos, pos_len);
+    }
+    w.Long(static_cast<int64_t>(event.total_order));
+    w.Long(static_cast<int64_t>(event.data_collection_order));
+  } else {
+    w.UnionIndex(0);
+  }
+  return Status::Ok();
+}
+
+void EncodeSchemaChangeKey(const SchemaChange& change, std::string* out) {
+  AvroWriter w(out);
+  w.String(change.database);
+}
+
+void EncodeSchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* out) {
+  const SourceInfo& s = *change.source;
+  AvroWriter w(out);
+  w.String(VIMUR_VERSION);
+  w.String(s.connector);
+  w.String(s.name);
+  w.Long(s.ts_ms);
+  w.String(change.database);
+  w.Long(s.server_id);
+  OptionalString(s.gtid, w);
+  w.String(s.file);
+  w.Long(static_cast<int64_t>(s.pos));
+  w.Long(ts_ms);
+  w.String(change.database);
+  w.String(change.ddl);
+  // Arrays are blocks: a count, the items, then a zero count.
+  if (!change.tables.empty()) {
+    w.Long(static_cast<int64_t>(change.tables.size()));
+    for (const auto& table : change.tables) w.String(table);
+  }
+  w.Long(0);
+}
+
+}  // namespace vimur::avro

@@ -1,0 +1,72 @@
+// AvroEventSerializer: change events as Avro in the Confluent wire format (magic byte 0, 4-byte
+// big-endian schema id, Avro binary), schemas registered once per table shape under
+// TopicNameStrategy subjects ({topic}-key, {topic}-value) and their ids cached.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "core/change_event.h"
+#include "core/status.h"
+#include "format/avro/avro_encoder.h"
+#include "format/event_serializer.h"
+
+namespace vimur::avro {
+
+// Where schemas get their ids. Implemented over HTTP by registry/schema_registry_client.h and
+// in memory by tests. Implementations must be safe to call from several threads.
+class SchemaRegistryClient {
+ public:
+  virtual ~SchemaRegistryClient() = default;
+  // Registers `schema` (Avro schema JSON) under `subject`, or finds it there when already
+  // registered, and returns its global id.
+  virtual Result<int32_t> Register(const std::string& subject, const std::string& schema) = 0;
+};
+
+struct AvroFormatOptions {
+  std::string topic_prefix;           // topic `{prefix}.{db}.{table}`, records named alike
+  bool transaction_metadata = false;  // fill the `transaction` block
+};
+
+// One serializer per source thread (not thread-safe); the registry client may be shared.
+// The hot path (a table shape already seen) makes no registry call and, given output strings
+// with enough capacity, no heap allocation.
+class AvroEventSerializer : public EventSerializer {
+ public:
+  AvroEventSerializer(AvroFormatOptions options, std::shared_ptr<SchemaRegistryClient> registry);
+
+  Status Key(const ChangeEvent& event, std::optional<std::string>* key) override;
+  Status Value(const ChangeEvent& event, int64_t ts_ms, std::string* value) override;
+  Status SchemaChangeKey(const SchemaChange& change, std::string* key) override;
+  Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* value) override;
+
+  // Number of Register calls made (for tests and metrics).
+  uint64_t registrations() const { return registrations_; }
+
+ private:
+  struct TableIds {
+    TableSchemaPtr table;  // keeps the address from being reused by another schema
+    uint32_t version = 0;
+    bool postgres = false;
+    int32_t key_id = -1;  // -1: the table has no key
+    int32_t value_id = -1;
+  };
+
+  Result<const TableIds*> IdsFor(const ChangeEvent& event);
+  Result<int32_t> RegisterCached(const std::string& subject, const std::string& schema);
+
+  AvroFormatOptions options_;
+  std::shared_ptr<SchemaRegistryClient> registry_;
+  EnvelopeOptions envelope_;
+  std::unordered_map<const TableSchema*, TableIds> tables_;
+  std::map<std::pair<std::string, std::string>, int32_t> ids_;  // (subject, schema) -> id
+  int32_t schema_change_key_id_ = -1;
+  int32_t schema_change_value_id_ = -1;
+  uint64_t registrations_ = 0;
+};
+
+}  // namespace vimur::avro

@@ -1,0 +1,35 @@
+// RegistryServer: the Confluent schema registry REST API (subjects, versions, schema ids,
+// compatibility checks, config) over HTTP, served from a RegistryStore by cpp-httplib.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "registry/registry_store.h"
+
+namespace vimur::registry {
+
+class RegistryServer {
+ public:
+  explicit RegistryServer(std::shared_ptr<RegistryStore> store);
+  ~RegistryServer();
+  RegistryServer(const RegistryServer&) = delete;
+  RegistryServer& operator=(const RegistryServer&) = delete;
+
+  // Binds `listen` ("host:port"; port 0 picks a free one) and serves on a background thread.
+  Status Start(const std::string& listen);
+  // The bound port, after Start.
+  int port() const { return port_; }
+  // Stops serving and joins the thread; safe to call twice.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace vimur::registry

@@ -1,0 +1,530 @@
+#include "format/avro/avro_event_serializer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "avro_test_decoder.h"
+#include "format/avro/avro_encoder.h"
+#include "format/avro/avro_schema.h"
+
+namespace vimur::avro {
+namespace {
+
+using nlohmann::json;
+using testing::AvroTestDecoder;
+using testing::TwosComplementToDecimal;
+
+// A registry in memory: global ids, one version per distinct schema per subject.
+class FakeRegistry : public SchemaRegistryClient {
+ public:
+  Result<int32_t> Register(const std::string& subject, const std::string& schema) override {
+    ++calls;
+    if (fail) return Status::Unavailable("registry down");
+    auto& versions = subjects[subject];
+    for (const auto& [text, id] : versions) {
+      if (text == schema) return id;
+    }
+    int32_t id = next_id++;
+    versions.emplace_back(schema, id);
+    by_id[id] = schema;
+    return id;
+  }
+  std::map<std::string, std::vector<std::pair<std::string, int32_t>>> subjects;
+  std::map<int32_t, std::string> by_id;
+  int32_t next_id = 1;
+  int calls = 0;
+  bool fail = false;
+};
+
+ColumnSchema Col(const char* name, LogicalType type, bool nullable = true) {
+  ColumnSchema c;
+  c.name = name;
+  c.type = type;
+  c.nullable = nullable;
+  return c;
+}
+
+std::shared_ptr<TableSchema> AllTypesTable() {
+  auto t = std::make_shared<TableSchema>();
+  t->database = "shop";
+  t->table = "orders";
+  t->columns.push_back(Col("id", LogicalType::kInt64, false));
+  t->columns.back().in_primary_key = true;
+  t->columns.push_back(Col("flag", LogicalType::kBoolean));
+  t->columns.push_back(Col("small", LogicalType::kInt16));
+  t->columns.push_back(Col("qty", LogicalType::kInt32));
+  t->columns.push_back(Col("big_u", LogicalType::kUInt64));
+  t->columns.push_back(Col("ratio", LogicalType::kFloat));
+  t->columns.push_back(Col("score", LogicalType::kDouble));
+  t->columns.push_back(Col("price", LogicalType::kDecimal, false));
+  t->columns.back().precision = 10;
+  t->columns.back().scale = 2;
+  t->columns.push_back(Col("bits", LogicalType::kBits));
+  t->columns.back().precision = 12;
+  t->columns.push_back(Col("day", LogicalType::kDate));
+  t->columns.push_back(Col("created", LogicalType::kTimestampMillis));
+  t->columns.push_back(Col("updated", LogicalType::kTimestampMicros));
+  t->columns.push_back(Col("seen", LogicalType::kZonedTimestamp));
+  t->columns.push_back(Col("dur", LogicalType::kMicroTime));
+  t->columns.push_back(Col("yr", LogicalType::kYear));
+  t->columns.push_back(Col("name", LogicalType::kString));
+  t->columns.push_back(Col("blob", LogicalType::kBytes));
+  t->columns.push_back(Col("status", LogicalType::kEnum));
+  t->columns.back().enum_values = {"new", "paid"};
+  t->columns.push_back(Col("tags", LogicalType::kSet));
+  t->columns.back().enum_values = {"a", "b"};
+  t->columns.push_back(Col("doc", LogicalType::kJson));
+  t->columns.push_back(Col("place", LogicalType::kGeometry));
+  t->columns.push_back(Col("area", LogicalType::kGeometry));
+  t->key_columns = {0};
+  t->version = 1;
+  return t;
+}
+
+std::vector<Value> AllTypesRow() {
+  return {Value::Int(42),
+          Value::Bool(true),
+          Value::Int(-7),
+          Value::Int(100000),
+          Value::UInt(18446744073709551615ull),
+          Value::Float(1.5f),
+          Value::Double(-2.25),
+          Value::Text("-12.50"),
+          Value::Bytes(std::string_view("\x01\x0f", 2)),
+          Value::Int(19844),
+          Value::Int(1714557600120),
+          Value::Int(1714557600120456),
+          Value::Text("2024-05-01T10:00:00.120Z"),
+          Value::Int(-3600000000),
+          Value::Int(2024),
+          Value::Text("caf\xc3\xa9"),
+          Value::Bytes(std::string_view("\x00\xff", 2)),
+          Value::Text("paid"),
+          Value::Text("a,b"),
+          Value::Text("{\"k\":1}"),
+          Value::Geometry("WKB", 4326),
+          Value::Null()};
+}
+
+ChangeEvent MakeEvent(std::shared_ptr<const TableSchema> table, Op op) {
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "mysql";
+  source->name = "shop";
+  source->ts_ms = 1714557600000;
+  source->server_id = 5400;
+  source->file = "binlog.000003";
+  source->pos = 1234;
+  ChangeEvent e;
+  e.op = op;
+  e.table = std::move(table);
+  e.source = source;
+  e.row = 2;
+  e.total_order = 3;
+  e.data_collection_order = 1;
+  if (op != Op::kCreate) e.before = AllTypesRow();
+  if (op != Op::kDelete) e.after = AllTypesRow();
+  return e;
+}
+
+int32_t HeaderId(const std::string& bytes) {
+  EXPECT_GE(bytes.size(), 5u);
+  EXPECT_EQ(bytes[0], 0);
+  return (static_cast<uint8_t>(bytes[1]) << 24) | (static_cast<uint8_t>(bytes[2]) << 16) |
+         (static_cast<uint8_t>(bytes[3]) << 8) | static_cast<uint8_t>(bytes[4]);
+}
+
+std::string Hex(const std::string& s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(d[c >> 4]);
+    out.push_back(d[c & 15]);
+  }
+  return out;
+}
+
+TEST(AvroWriterTest, ZigZagVarintsMatchTheSpec) {
+  // The Avro spec's table: 0 -> 00, -1 -> 01, 1 -> 02, -2 -> 03, 2 -> 04, -64 -> 7f, 64 -> 80 01.
+  std::map<int64_t, std::string> cases = {
+      {0, "00"}, {-1, "01"},  {1, "02"},    {-2, "03"},
+      {2, "04"}, {-64, "7f"}, {64, "8001"}, {INT64_MIN, "ffffffffffffffffff01"}};
+  for (const auto& [v, hex] : cases) {
+    std::string out;
+    AvroWriter w(&out);
+    w.Long(v);
+    EXPECT_EQ(Hex(out), hex) << v;
+  }
+}
+
+TEST(AvroWriterTest, DecimalsAreMinimalTwosComplement) {
+  struct Case {
+    const char* text;
+    int scale;
+    const char* hex;
+  };
+  // Each is the length varint then the unscaled value's bytes.
+  const Case cases[] = {{"-12.50", 2, "04fb1e"}, {"0.00", 2, "0200"},  {"127", 0, "027f"},
+                        {"128", 0, "040080"},    {"-128", 0, "0280"},  {"-129", 0, "04ff7f"},
+                        {"1.5", 2, "020096"},    {"-0.00", 2, "0200"}, {"007", 0, "0207"}};
+  // 1.5 at scale 2 pads to 150 = 0x96, which needs a sign byte: 00 96, length 2 -> "04"
+  for (const auto& c : cases) {
+    std::string out;
+    AvroWriter w(&out);
+    ASSERT_TRUE(AppendDecimal(c.text, c.scale, w).ok()) << c.text;
+    std::string expected = c.hex;
+    if (std::string(c.text) == "1.5") expected = "040096";
+    EXPECT_EQ(Hex(out), expected) << c.text;
+  }
+}
+
+TEST(AvroWriterTest, WideDecimalsRoundTrip) {
+  const char* values[] = {
+      "99999999999999999999999999999999999999",  "-99999999999999999999999999999999999999",
+      "12345678901234567890.123456789012345678", "-0.000000000000000000000000000000000001",
+      "170141183460469231731687303715884105728", "-170141183460469231731687303715884105728"};
+  for (const char* v : values) {
+    std::string text = v;
+    int scale = 0;
+    size_t dot = text.find('.');
+    if (dot != std::string::npos) scale = static_cast<int>(text.size() - dot - 1);
+    std::string out;
+    AvroWriter w(&out);
+    ASSERT_TRUE(AppendDecimal(text, scale, w).ok()) << v;
+    std::string_view body(out);
+    body.remove_prefix(1);  // length varint (all fit one byte)
+    ASSERT_EQ(static_cast<size_t>(static_cast<uint8_t>(out[0]) >> 1), body.size());
+    // Minimal: the first byte is not a redundant sign byte.
+    if (body.size() > 1) {
+      uint8_t b0 = static_cast<uint8_t>(body[0]), b1 = static_cast<uint8_t>(body[1]);
+      EXPECT_FALSE((b0 == 0 && !(b1 & 0x80)) || (b0 == 0xff && (b1 & 0x80))) << v;
+    }
+    EXPECT_EQ(TwosComplementToDecimal(body, scale), text);
+  }
+}
+
+TEST(AvroWriterTest, UnsignedBigintIsDecimal20) {
+  std::string out;
+  AvroWriter w(&out);
+  AppendUnsignedDecimal(18446744073709551615ull, w);
+  EXPECT_EQ(Hex(out), "1200ffffffffffffffff");
+  out.clear();
+  AppendUnsignedDecimal(5, w);
+  EXPECT_EQ(Hex(out), "0205");
+}
+
+TEST(AvroWriterTest, BadDecimalsAreRejected) {
+  std::string out;
+  AvroWriter w(&out);
+  EXPECT_EQ(AppendDecimal("12a", 0, w).code(), StatusCode::kCorruption);
+  EXPECT_EQ(AppendDecimal("", 0, w).code(), StatusCode::kCorruption);
+  EXPECT_EQ(AppendDecimal("-", 0, w).code(), StatusCode::kCorruption);
+  EXPECT_EQ(AppendDecimal("1.234", 2, w).code(), StatusCode::kCorruption);
+  EXPECT_EQ(AppendDecimal("1.2.3", 2, w).code(), StatusCode::kCorruption);
+  EXPECT_EQ(AppendDecimal(std::string(81, '9'), 0, w).code(), StatusCode::kCorruption);
+}
+
+TEST(AvroSchemaTest, UsesDebeziumNamesAndConnectTypes) {
+  auto t = AllTypesTable();
+  json key = json::parse(KeySchemaJson("shop", *t));
+  EXPECT_EQ(key["name"], "Key");
+  EXPECT_EQ(key["namespace"], "shop.shop.orders");
+  EXPECT_EQ(key["connect.name"], "shop.shop.orders.Key");
+  ASSERT_EQ(key["fields"].size(), 1u);
+  EXPECT_EQ(key["fields"][0], json::parse(R"({"name":"id","type":"long"})"));
+
+  json value = json::parse(ValueSchemaJson("shop", *t, "mysql"));
+  EXPECT_EQ(value["name"], "Envelope");
+  EXPECT_EQ(value["connect.name"], "shop.shop.orders.Envelope");
+  const json& fields = value["fields"];
+  ASSERT_EQ(fields.size(), 6u);
+  EXPECT_EQ(fields[0]["name"], "before");
+  EXPECT_EQ(fields[0]["type"][0], "null");
+  EXPECT_TRUE(fields[0]["default"].is_null());
+  const json& row = fields[0]["type"][1];
+  EXPECT_EQ(row["name"], "Value");
+  EXPECT_EQ(fields[1]["type"][1], "shop.shop.orders.Value");
+  EXPECT_EQ(fields[2]["type"]["connect.name"], "io.debezium.connector.mysql.Source");
+  EXPECT_EQ(fields[3]["name"], "op");
+  EXPECT_EQ(fields[5]["type"][1]["connect.name"], "event.block");
+
+  std::map<std::string, json> by_name;
+  for (const auto& f : row["fields"]) by_name[f["name"]] = f;
+  // Nullable: ["null", T] with default null; NOT NULL: T.
+  EXPECT_EQ(by_name["qty"]["type"], json::parse(R"(["null","int"])"));
+  EXPECT_TRUE(by_name["qty"].contains("default") && by_name["qty"]["default"].is_null());
+  EXPECT_EQ(by_name["small"]["type"][1]["connect.type"], "int16");
+  const json& price = by_name["price"]["type"];
+  EXPECT_EQ(price["type"], "bytes");
+  EXPECT_EQ(price["logicalType"], "decimal");
+  EXPECT_EQ(price["precision"], 10);
+  EXPECT_EQ(price["scale"], 2);
+  EXPECT_EQ(price["connect.parameters"]["connect.decimal.precision"], "10");
+  const json& big_u = by_name["big_u"]["type"][1];
+  EXPECT_EQ(big_u["precision"], 20);
+  EXPECT_EQ(big_u["scale"], 0);
+  EXPECT_EQ(by_name["day"]["type"][1]["connect.name"], "io.debezium.time.Date");
+  EXPECT_EQ(by_name["created"]["type"][1]["connect.name"], "io.debezium.time.Timestamp");
+  EXPECT_EQ(by_name["updated"]["type"][1]["connect.name"], "io.debezium.time.MicroTimestamp");
+  EXPECT_EQ(by_name["seen"]["type"][1]["connect.name"], "io.debezium.time.ZonedTimestamp");
+  EXPECT_EQ(by_name["status"]["type"][1]["connect.parameters"]["allowed"], "new,paid");
+  EXPECT_EQ(by_name["bits"]["type"][1]["connect.parameters"]["length"], "12");
+  // The geometry record is defined once, then referred to by name.
+  EXPECT_EQ(by_name["place"]["type"][1]["connect.name"], "io.debezium.data.geometry.Geometry");
+  EXPECT_EQ(by_name["area"]["type"][1], "io.debezium.data.geometry.Geometry");
+}
+
+TEST(AvroSchemaTest, AdjustsInvalidAvroNames) {
+  EXPECT_EQ(AvroName("order-items"), "order_items");
+  EXPECT_EQ(AvroName("1st"), "_1st");
+  EXPECT_EQ(AvroName("ok_Name9"), "ok_Name9");
+  TableSchema t;
+  t.database = "my-db";
+  t.table = "t$1";
+  EXPECT_EQ(TableNamespace("eu.shop-1", t), "eu.shop_1.my_db.t_1");
+}
+
+TEST(AvroEventSerializerTest, ValueRoundTripsThroughTheSchema) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", true}, registry);
+  auto t = AllTypesTable();
+  ChangeEvent e = MakeEvent(t, Op::kUpdate);
+  std::string value;
+  ASSERT_TRUE(s.Value(e, 1714557601000, &value).ok());
+  int32_t id = HeaderId(value);
+  ASSERT_TRUE(registry->by_id.count(id));
+  EXPECT_EQ(registry->subjects.count("shop.shop.orders-value"), 1u);
+  AvroTestDecoder decoder(registry->by_id[id]);
+  json v = decoder.Decode(std::string_view(value).substr(5));
+
+  const json& after = v["after"];
+  EXPECT_EQ(after["id"], 42);
+  EXPECT_EQ(after["flag"], true);
+  EXPECT_EQ(after["small"], -7);
+  EXPECT_EQ(after["qty"], 100000);
+  EXPECT_EQ(after["big_u"], "18446744073709551615");
+  EXPECT_EQ(after["ratio"], 1.5);
+  EXPECT_EQ(after["score"], -2.25);
+  EXPECT_EQ(after["price"], "-12.50");
+  EXPECT_EQ(after["bits"], std::string("\x01\x0f", 2));
+  EXPECT_EQ(after["day"], 19844);
+  EXPECT_EQ(after["created"], 1714557600120);
+  EXPECT_EQ(after["updated"], 1714557600120456);
+  EXPECT_EQ(after["seen"], "2024-05-01T10:00:00.120Z");
+  EXPECT_EQ(after["dur"], -3600000000);
+  EXPECT_EQ(after["yr"], 2024);
+  EXPECT_EQ(after["name"], "caf\xc3\xa9");
+  EXPECT_EQ(after["blob"], std::string("\x00\xff", 2));
+  EXPECT_EQ(after["status"], "paid");
+  EXPECT_EQ(after["tags"], "a,b");
+  EXPECT_EQ(after["doc"], "{\"k\":1}");
+  EXPECT_EQ(after["place"]["wkb"], "WKB");
+  EXPECT_EQ(after["place"]["srid"], 4326);
+  EXPECT_TRUE(after["area"].is_null());
+  EXPECT_EQ(v["before"], after);
+
+  const json& src = v["source"];
+  EXPECT_EQ(src["connector"], "mysql");
+  EXPECT_EQ(src["name"], "shop");
+  EXPECT_EQ(src["ts_ms"], 1714557600000);
+  EXPECT_EQ(src["snapshot"], "false");
+  EXPECT_EQ(src["db"], "shop");
+  EXPECT_EQ(src["table"], "orders");
+  EXPECT_EQ(src["server_id"], 5400);
+  EXPECT_TRUE(src["gtid"].is_null());
+  EXPECT_EQ(src["file"], "binlog.000003");
+  EXPECT_EQ(src["pos"], 1234);
+  EXPECT_EQ(src["row"], 2);
+  EXPECT_EQ(v["op"], "u");
+  EXPECT_EQ(v["ts_ms"], 1714557601000);
+  EXPECT_EQ(v["transaction"]["id"], "binlog.000003:1234");
+  EXPECT_EQ(v["transaction"]["total_order"], 3);
+  EXPECT_EQ(v["transaction"]["data_collection_order"], 1);
+}
+
+TEST(AvroEventSerializerTest, KeyAndDeleteRoundTrip) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  ChangeEvent e = MakeEvent(AllTypesTable(), Op::kDelete);
+  std::optional<std::string> key;
+  ASSERT_TRUE(s.Key(e, &key).ok());
+  ASSERT_TRUE(key.has_value());
+  int32_t key_id = HeaderId(*key);
+  EXPECT_EQ(registry->subjects["shop.shop.orders-key"][0].second, key_id);
+  EXPECT_EQ(AvroTestDecoder(registry->by_id[key_id]).Decode(std::string_view(*key).substr(5)),
+            json::parse(R"({"id":42})"));
+  std::string value;
+  ASSERT_TRUE(s.Value(e, 5, &value).ok());
+  json v =
+      AvroTestDecoder(registry->by_id[HeaderId(value)]).Decode(std::string_view(value).substr(5));
+  EXPECT_TRUE(v["after"].is_null());
+  EXPECT_EQ(v["before"]["id"], 42);
+  EXPECT_EQ(v["op"], "d");
+  EXPECT_TRUE(v["transaction"].is_null());
+}
+
+TEST(AvroEventSerializerTest, NoKeyTableHasNullKey) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  auto t = AllTypesTable();
+  t->key_columns.clear();
+  std::optional<std::string> key = std::string("stale");
+  ASSERT_TRUE(s.Key(MakeEvent(t, Op::kCreate), &key).ok());
+  EXPECT_FALSE(key.has_value());
+  std::string value;
+  ASSERT_TRUE(s.Value(MakeEvent(t, Op::kCreate), 1, &value).ok());
+  EXPECT_EQ(registry->subjects.count("shop.shop.orders-key"), 0u);
+}
+
+TEST(AvroEventSerializerTest, RegistersOncePerShapeAndNewVersionOnChange) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  auto t = AllTypesTable();
+  std::string value;
+  std::optional<std::string> key;
+  for (int i = 0; i < 100; ++i) {
+    ChangeEvent e = MakeEvent(t, Op::kCreate);
+    ASSERT_TRUE(s.Key(e, &key).ok());
+    ASSERT_TRUE(s.Value(e, i, &value).ok());
+  }
+  EXPECT_EQ(registry->calls, 2);  // key and value, once
+  int32_t first_value_id = HeaderId(value);
+
+  // The same shape in a new TableSchema object: no new registry call (cached by text).
+  auto same = std::make_shared<TableSchema>(*t);
+  ASSERT_TRUE(s.Value(MakeEvent(same, Op::kCreate), 1, &value).ok());
+  EXPECT_EQ(registry->calls, 2);
+  EXPECT_EQ(HeaderId(value), first_value_id);
+
+  // A new column (the source bumps the version): the next version of the value subject.
+  auto altered = std::make_shared<TableSchema>(*t);
+  altered->columns.push_back(Col("note", LogicalType::kString));
+  altered->version = 2;
+  ChangeEvent e = MakeEvent(altered, Op::kCreate);
+  e.after.push_back(Value::Text("hello"));
+  ASSERT_TRUE(s.Value(e, 1, &value).ok());
+  ASSERT_TRUE(s.Key(e, &key).ok());
+  EXPECT_NE(HeaderId(value), first_value_id);
+  EXPECT_EQ(registry->subjects["shop.shop.orders-value"].size(), 2u);
+  EXPECT_EQ(registry->subjects["shop.shop.orders-key"].size(), 1u);  // key unchanged
+  json v =
+      AvroTestDecoder(registry->by_id[HeaderId(value)]).Decode(std::string_view(value).substr(5));
+  EXPECT_EQ(v["after"]["note"], "hello");
+}
+
+TEST(AvroEventSerializerTest, ReusesOutputBufferWithoutGrowing) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  ChangeEvent e = MakeEvent(AllTypesTable(), Op::kCreate);
+  std::string value;
+  ASSERT_TRUE(s.Value(e, 1, &value).ok());
+  std::string first = value;
+  const char* data = value.data();
+  size_t capacity = value.capacity();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(s.Value(e, 1, &value).ok());
+  EXPECT_EQ(value, first);  // cleared and rewritten, not appended
+  EXPECT_EQ(value.data(), data);
+  EXPECT_EQ(value.capacity(), capacity);
+}
+
+TEST(AvroEventSerializerTest, ErrorsNameTheColumnAndRegistryFailures) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  ChangeEvent e = MakeEvent(AllTypesTable(), Op::kCreate);
+  e.after[7] = Value::Null();  // price is NOT NULL
+  std::string value;
+  Status st = s.Value(e, 1, &value);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("price"), std::string::npos) << st.ToString();
+  e.after[7] = Value::Text("1.999");
+  st = s.Value(e, 1, &value);
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("price"), std::string::npos) << st.ToString();
+  e.after[3] = Value::Int(int64_t{1} << 40);  // int column out of range
+  e.after[7] = Value::Text("1.99");
+  EXPECT_FALSE(s.Value(e, 1, &value).ok());
+  e.after.pop_back();
+  EXPECT_FALSE(s.Value(e, 1, &value).ok());
+
+  auto down = std::make_shared<FakeRegistry>();
+  down->fail = true;
+  AvroEventSerializer s2({"shop", false}, down);
+  st = s2.Value(MakeEvent(AllTypesTable(), Op::kCreate), 1, &value);
+  EXPECT_TRUE(st.retriable());
+  EXPECT_NE(st.message().find("shop.shop.orders-key"), std::string::npos) << st.ToString();
+}
+
+TEST(AvroEventSerializerTest, SchemaChangeEventsRoundTrip) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  SchemaChange change;
+  change.database = "shop";
+  change.ddl = "ALTER TABLE orders ADD note TEXT";
+  change.tables = {"shop.orders"};
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "mysql";
+  source->name = "shop";
+  source->file = "binlog.000001";
+  source->pos = 4;
+  source->gtid = "uuid:7";
+  change.source = source;
+  std::string key, value;
+  ASSERT_TRUE(s.SchemaChangeKey(change, &key).ok());
+  ASSERT_TRUE(s.SchemaChangeValue(change, 9, &value).ok());
+  EXPECT_EQ(registry->subjects.count("shop-key"), 1u);
+  EXPECT_EQ(AvroTestDecoder(registry->by_id[HeaderId(key)]).Decode(std::string_view(key).substr(5)),
+            json::parse(R"({"databaseName":"shop"})"));
+  json v =
+      AvroTestDecoder(registry->by_id[HeaderId(value)]).Decode(std::string_view(value).substr(5));
+  EXPECT_EQ(v["ddl"], change.ddl);
+  EXPECT_EQ(v["source"]["gtid"], "uuid:7");
+  EXPECT_EQ(v["tableChanges"], json::parse(R"([{"id":"shop.orders"}])"));
+  EXPECT_EQ(v["ts_ms"], 9);
+}
+
+}  // namespace
+}  // namespace vimur::avro
+
+namespace vimur::avro {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Golden files that tests/e2e/test_avro_golden.py decodes with fastavro, an independent Avro
+// implementation. Regenerate with VIMUR_UPDATE_GOLDEN=1 after an intended format change.
+TEST(AvroGoldenTest, BytesMatchTheCheckedInGoldenFiles) {
+  auto t = AllTypesTable();
+  ChangeEvent e = MakeEvent(t, Op::kUpdate);
+  EnvelopeOptions options;
+  options.transaction_metadata = true;
+  options.version = "0.0.0-golden";
+  std::map<std::string, std::string> files;
+  files["all_types.key.avsc"] = KeySchemaJson("shop", *t);
+  files["all_types.value.avsc"] = ValueSchemaJson("shop", *t, "mysql");
+  ASSERT_TRUE(EncodeKey(e, &files["all_types.key.bin"]).ok());
+  ASSERT_TRUE(EncodeEnvelope(e, 1714557601000, options, &files["all_types.value.bin"]).ok());
+  const std::string dir = std::string(VIMUR_TEST_DATA_DIR) + "/avro/";
+  bool update = std::getenv("VIMUR_UPDATE_GOLDEN") != nullptr;
+  for (const auto& [name, content] : files) {
+    if (update) {
+      std::filesystem::create_directories(dir);
+      std::ofstream(dir + name, std::ios::binary) << content;
+    }
+    EXPECT_EQ(ReadFile(dir + name), content)
+        << dir << name << " differs; if the change is intended, regenerate with "
+        << "VIMUR_UPDATE_GOLDEN=1 and rerun tests/e2e/test_avro_golden.py";
+  }
+}
+
+}  // namespace
+}  // namespace vimur::avro

@@ -1,32 +1,43 @@
 // ValueArena: append-only storage for bytes that decoded values point into (formatted
 // decimals, SET strings, JSON text). Pointers stay valid until the arena is destroyed.
+// RowVectorPool: reuse of the Value vectors that hold decoded row images.
 #pragma once
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <vector>
+
+#include "core/value.h"
 
 namespace vimur {
 
 class ValueArena {
  public:
-  explicit ValueArena(size_t chunk_size = 16 * 1024) : chunk_size_(chunk_size) {}
+  // Chunks start at `chunk_size` bytes and double up to kMaxChunkSize (or more, for one
+  // larger allocation), so small arenas stay small and large ones need few chunks.
+  explicit ValueArena(size_t chunk_size = 16 * 1024) : next_chunk_size_(chunk_size) {}
   ValueArena(const ValueArena&) = delete;
   ValueArena& operator=(const ValueArena&) = delete;
 
-  // Reserves `n` writable bytes; they stay valid for the arena's lifetime.
+  static constexpr size_t kMaxChunkSize = 1 << 20;
+
+  // Reserves `n` writable bytes (not zeroed); they stay valid for the arena's lifetime.
   char* Allocate(size_t n) {
-    if (n > left_) {
-      size_t size = n > chunk_size_ ? n : chunk_size_;
-      chunks_.push_back(std::make_unique<char[]>(size));
-      next_ = chunks_.back().get();
-      left_ = size;
-    }
+    if (n > left_) NewChunk(n);
     char* p = next_;
     next_ += n;
     left_ -= n;
     return p;
+  }
+  // Gives back the unused tail of the latest allocation: `p` and `n` are what Allocate got and
+  // returned, `used` <= n the bytes kept.
+  void Shrink(const char* p, size_t n, size_t used) {
+    if (p + n == next_) {
+      next_ -= n - used;
+      left_ += n - used;
+    }
   }
   std::string_view Copy(std::string_view bytes) {
     if (bytes.empty()) return {};
@@ -37,10 +48,59 @@ class ValueArena {
   size_t chunk_count() const { return chunks_.size(); }
 
  private:
-  size_t chunk_size_;
+  void NewChunk(size_t n) {
+    size_t size = n > next_chunk_size_ ? n : next_chunk_size_;
+    if (next_chunk_size_ < kMaxChunkSize) next_chunk_size_ *= 2;
+    chunks_.push_back(std::unique_ptr<char[]>(new char[size]));  // not zero-filled
+    next_ = chunks_.back().get();
+    left_ = size;
+  }
+
+  size_t next_chunk_size_;
   std::vector<std::unique_ptr<char[]>> chunks_;
   char* next_ = nullptr;
   size_t left_ = 0;
+};
+
+// A free list of row-image vectors shared by the threads of a pipeline, so that steady
+// streaming allocates none per row: the thread that is done with published events gives their
+// vectors back (Give, one lock per batch), the decoding thread takes a batch of them (Take)
+// and decodes into their capacity. Bounded; vectors beyond the bound are simply freed.
+class RowVectorPool {
+ public:
+  static constexpr size_t kMaxVectors = 16384;  // ~5 MiB of 10-column rows
+  static RowVectorPool& Shared() {
+    static RowVectorPool pool;
+    return pool;
+  }
+  // Moves up to `n` vectors (empty, with capacity) to the end of `out`.
+  void Take(size_t n, std::vector<std::vector<Value>>* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (n-- > 0 && !free_.empty()) {
+      out->push_back(std::move(free_.back()));
+      free_.pop_back();
+    }
+  }
+  // Takes the vectors of `in` that have capacity (clearing them); `in` is left empty.
+  void Give(std::vector<std::vector<Value>>* in) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& v : *in) {
+        if (v.capacity() == 0 || free_.size() >= kMaxVectors) continue;
+        v.clear();
+        free_.push_back(std::move(v));
+      }
+    }
+    in->clear();  // frees what the pool did not take, outside the lock
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return free_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::vector<Value>> free_;
 };
 
 }  // namespace vimur

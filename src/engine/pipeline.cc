@@ -1,13 +1,18 @@
 #include "engine/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include "core/arena.h"
 #include "core/logging.h"
 #include "engine/bounded_queue.h"
 #include "engine/record_builder.h"
+#include "engine/serializer_factory.h"
+#include "transport/stdout_transport.h"
 
 namespace vimur {
 namespace {
@@ -52,6 +57,84 @@ class AckTracker {
   Status error_;
   uint64_t acked_ = 0;
 };
+
+// Commits acknowledged positions to the offset store on a thread of its own, so that the
+// publisher never waits for the store's fsyncs: each commit writes the newest position
+// acknowledged by then (a source's positions only move forward, and a restart resumes from the
+// last one written, as at-least-once allows). The number of commits adapts to the store's speed.
+class AsyncCommitter {
+ public:
+  AsyncCommitter(OffsetStore* store, std::vector<std::string> names)
+      : store_(store), names_(std::move(names)), pending_(names_.size()) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~AsyncCommitter() { (void)Finish(); }
+  // Queues `position` for `source`, replacing any not yet written.
+  void Offer(size_t source, const Position& position) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_[source] = position;
+    wake_.notify_one();
+  }
+  // The first commit error so far.
+  Status error() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+  }
+  // Writes what is queued, stops the thread and returns the first commit error.
+  Status Finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      wake_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+    return error();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      wake_.wait(lock, [&] {
+        return stop_ || std::any_of(pending_.begin(), pending_.end(),
+                                    [](const auto& p) { return p.has_value(); });
+      });
+      std::vector<std::optional<Position>> batch(pending_.size());
+      batch.swap(pending_);
+      const bool stop = stop_;
+      lock.unlock();
+      Status status;
+      for (size_t i = 0; i < batch.size() && status.ok(); ++i) {
+        if (batch[i]) status = store_->Commit(names_[i], *batch[i]);
+      }
+      lock.lock();
+      if (!status.ok() && error_.ok()) error_ = status;
+      const bool more = std::any_of(pending_.begin(), pending_.end(),
+                                    [](const auto& p) { return p.has_value(); });
+      if (stop && !more) return;
+    }
+  }
+
+  OffsetStore* store_;
+  const std::vector<std::string> names_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<std::optional<Position>> pending_;
+  Status error_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Frees a published transaction; its row-image vectors go back to the shared pool for the
+// source to decode into again.
+void Recycle(Transaction& txn, std::vector<std::vector<Value>>* scratch) {
+  for (ChangeEvent& event : txn.events) {
+    if (event.before.capacity() > 0) scratch->push_back(std::move(event.before));
+    if (event.after.capacity() > 0) scratch->push_back(std::move(event.after));
+  }
+  RowVectorPool::Shared().Give(scratch);
+  txn = Transaction();
+}
 
 }  // namespace
 
@@ -108,7 +191,12 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     starts.push_back(std::move(p));
   }
 
+  // The stdout transport takes whole lines, which the builders serialize straight into one
+  // buffer per transaction (no record objects, no per-record strings).
+  auto* lines_transport = dynamic_cast<StdoutTransport*>(parts_.transport.get());
+  JsonBuffer lines;
   std::vector<RecordBuilder> builders;
+  std::shared_ptr<avro::SchemaRegistryClient> registry;  // shared by the sources' serializers
   for (const SourceConfig& s : config_.sources) {
     JsonFormatOptions json;
     json.schemas = config_.format.schemas;
@@ -120,7 +208,9 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       options.heartbeat_topic = "__vimur-heartbeat." + s.topic_prefix;
     }
     if (s.transaction_metadata) options.transaction_topic = s.topic_prefix + ".transaction";
-    builders.emplace_back(options, std::make_unique<JsonEventSerializer>(json));
+    VIMUR_ASSIGN_OR_RETURN(auto serializer, MakeEventSerializer(config_, s, &registry));
+    builders.emplace_back(options, std::move(serializer));
+    if (lines_transport != nullptr) builders.back().UseJsonLines(json);
   }
 
   ByteBoundedQueue<Item> queue(static_cast<size_t>(config_.queue_max_bytes));
@@ -145,18 +235,24 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
 
   AckTracker acks(parts_.sources.size());
   Status failure;
+  std::optional<AsyncCommitter> committer;
+  if (!parts_.transport->StoresOffsets()) {
+    std::vector<std::string> names;
+    for (const SourceConfig& s : config_.sources) names.push_back(s.name);
+    committer.emplace(parts_.offsets.get(), std::move(names));
+  }
   auto commit_acked = [&]() -> Status {
     Status ack_error;
     auto positions = acks.Take(&ack_error);
     if (!ack_error.ok()) return ack_error;
-    if (parts_.transport->StoresOffsets()) return Status::Ok();
+    if (!committer) return Status::Ok();
     for (size_t i = 0; i < positions.size(); ++i) {
-      if (positions[i])
-        VIMUR_RETURN_IF_ERROR(parts_.offsets->Commit(config_.sources[i].name, *positions[i]));
+      if (positions[i]) committer->Offer(i, *positions[i]);
     }
-    return Status::Ok();
+    return committer->error();
   };
 
+  std::vector<std::vector<Value>> recycled;
   bool stopping = false;
   while (true) {
     if (!stopping && stop.load()) {
@@ -168,24 +264,31 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (items.empty() && sources_running.load() == 0 && queue.size() == 0) break;
     int64_t now = NowMs();
     for (Item& item : items) {
-      OutgoingBatch batch;
-      batch.source_name = config_.sources[item.source].name;
-      Status s = builders[item.source].Build(item.txn, now, &batch.records);
-      if (!s.ok()) {
-        failure = s;
-        break;
-      }
       std::optional<Position> end;
       if (item.txn.complete) end = item.txn.end;
-      batch.end = item.txn.complete ? item.txn.end : Position();
       size_t source = item.source;
-      s = parts_.transport->Send(std::move(batch), [&acks, source, end](const Status& st) {
-        acks.Acked(source, end, st);
-      });
+      auto on_acked = [&acks, source, end](const Status& st) { acks.Acked(source, end, st); };
+      Status s;
+      if (lines_transport != nullptr) {
+        lines.Clear();
+        s = builders[item.source].BuildLines(item.txn, now, &lines);
+        if (s.ok()) s = lines_transport->SendLines(lines.view(), on_acked);
+      } else {
+        OutgoingBatch batch;
+        batch.source_name = config_.sources[item.source].name;
+        s = builders[item.source].Build(item.txn, now, &batch.records);
+        if (!s.ok()) {
+          failure = s;
+          break;
+        }
+        batch.end = item.txn.complete ? item.txn.end : Position();
+        s = parts_.transport->Send(std::move(batch), on_acked);
+      }
       if (!s.ok()) {
         failure = s;
         break;
       }
+      Recycle(item.txn, &recycled);
     }
     if (failure.ok()) failure = commit_acked();
     if (!failure.ok()) {
@@ -201,6 +304,10 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (!flushed.ok()) failure = flushed;
   }
   if (failure.ok()) failure = commit_acked();
+  if (committer) {
+    Status committed = committer->Finish();  // the last positions are written before returning
+    if (failure.ok()) failure = committed;
+  }
   if (!failure.ok()) return failure;
   for (size_t i = 0; i < source_status.size(); ++i) {
     if (!source_status[i].ok()) {

@@ -1,6 +1,7 @@
 #include "engine/record_builder.h"
 
 #include "format/json_writer.h"
+#include "transport/stdout_transport.h"
 
 namespace vimur {
 
@@ -48,9 +49,33 @@ void RecordBuilder::TransactionRecord(const Transaction& txn, bool begin, int64_
   out->push_back(OutgoingRecord{options_.transaction_topic, std::move(key), std::move(value)});
 }
 
-Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms,
-                            std::vector<OutgoingRecord>* out) {
+void RecordBuilder::UseJsonLines(JsonFormatOptions options) {
+  lines_json_ = std::make_unique<DebeziumJsonSerializer>(std::move(options));
+}
+
+const RecordBuilder::TopicText& RecordBuilder::TopicTextFor(const TableSchemaPtr& table) {
+  if (last_topic_ != nullptr && last_topic_->table == table) return *last_topic_;
+  auto it = topics_.find(table.get());
+  if (it == topics_.end()) {
+    constexpr size_t kMaxTables = 256;  // schema versions seen; the oldest are rarely reused
+    if (topics_.size() >= kMaxTables) topics_.clear();
+    TopicText text;
+    text.table = table;
+    text.topic = TopicFor(*table);
+    JsonBuffer head;
+    StdoutTransport::AppendLineHead(text.topic, &head);
+    text.line_head = std::string(head.view());
+    it = topics_.emplace(table.get(), std::move(text)).first;
+  }
+  last_topic_ = &it->second;
+  return it->second;
+}
+
+Status RecordBuilder::OpenRecords(const Transaction& txn, int64_t ts_ms,
+                                  std::vector<OutgoingRecord>* out, bool* only) {
+  *only = false;
   if (txn.events.empty() && txn.schema_changes.empty()) {
+    *only = true;
     if (!options_.heartbeat_topic.empty() && txn.complete) {
       std::string key = "{\"serverName\":";
       JsonWriter(&key).String(options_.topic_prefix);
@@ -60,8 +85,7 @@ Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms,
     }
     return Status::Ok();
   }
-  bool metadata = !options_.transaction_topic.empty() && !txn.events.empty();
-  if (metadata && open_txn_ != txn.id) {
+  if (WithMetadata(txn) && open_txn_ != txn.id) {
     open_txn_ = txn.id;
     open_txn_counts_.clear();
     TransactionRecord(txn, /*begin=*/true, ts_ms, out);
@@ -77,9 +101,26 @@ Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms,
     r.value = std::move(value);
     out->push_back(std::move(r));
   }
+  return Status::Ok();
+}
+
+void RecordBuilder::CloseRecords(const Transaction& txn, int64_t ts_ms,
+                                 std::vector<OutgoingRecord>* out) {
+  if (WithMetadata(txn) && txn.complete) {
+    TransactionRecord(txn, /*begin=*/false, ts_ms, out);
+    open_txn_.clear();
+  }
+}
+
+Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms,
+                            std::vector<OutgoingRecord>* out) {
+  bool only = false;
+  VIMUR_RETURN_IF_ERROR(OpenRecords(txn, ts_ms, out, &only));
+  if (only) return Status::Ok();
+  const bool metadata = WithMetadata(txn);
   for (const ChangeEvent& event : txn.events) {
     OutgoingRecord r;
-    r.topic = TopicFor(*event.table);
+    r.topic = TopicTextFor(event.table).topic;
     VIMUR_RETURN_IF_ERROR(serializer_->Key(event, &r.key));
     std::string value;
     Status s = serializer_->Value(event, ts_ms, &value);
@@ -95,10 +136,40 @@ Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms,
     if (tombstone) out->push_back(OutgoingRecord{std::move(topic), std::move(key), std::nullopt});
     if (metadata) ++open_txn_counts_[event.table->qualified_name()];
   }
-  if (metadata && txn.complete) {
-    TransactionRecord(txn, /*begin=*/false, ts_ms, out);
-    open_txn_.clear();
+  CloseRecords(txn, ts_ms, out);
+  return Status::Ok();
+}
+
+Status RecordBuilder::BuildLines(const Transaction& txn, int64_t ts_ms, JsonBuffer* out) {
+  if (!lines_json_) return Status::Internal("RecordBuilder::BuildLines without UseJsonLines");
+  scratch_.clear();
+  bool only = false;
+  VIMUR_RETURN_IF_ERROR(OpenRecords(txn, ts_ms, &scratch_, &only));
+  for (const OutgoingRecord& r : scratch_) StdoutTransport::AppendLine(r, out);
+  if (only) return Status::Ok();
+  const bool metadata = WithMetadata(txn);
+  for (const ChangeEvent& event : txn.events) {
+    const TopicText& topic = TopicTextFor(event.table);
+    out->Raw(topic.line_head);
+    const size_t key_start = out->size();
+    const bool has_key = lines_json_->AppendKey(event, out);
+    if (!has_key) out->Null();
+    const size_t key_end = out->size();
+    out->Raw(StdoutTransport::kLineValue);
+    lines_json_->AppendValue(event, ts_ms, out);
+    out->Raw(StdoutTransport::kLineEnd);
+    if (event.op == Op::kDelete && has_key) {  // the tombstone
+      out->Raw(topic.line_head);
+      out->CopyOwn(key_start, key_end);
+      out->Raw(StdoutTransport::kLineValue);
+      out->Null();
+      out->Raw(StdoutTransport::kLineEnd);
+    }
+    if (metadata) ++open_txn_counts_[event.table->qualified_name()];
   }
+  scratch_.clear();
+  CloseRecords(txn, ts_ms, &scratch_);
+  for (const OutgoingRecord& r : scratch_) StdoutTransport::AppendLine(r, out);
   return Status::Ok();
 }
 

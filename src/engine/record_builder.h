@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "core/change_event.h"
 #include "format/event_serializer.h"
@@ -30,17 +32,43 @@ class RecordBuilder {
   // Appends the records of `txn` to `out`. Chunks of one transaction arrive in order; the
   // END record follows the last chunk.
   Status Build(const Transaction& txn, int64_t ts_ms, std::vector<OutgoingRecord>* out);
+
+  // The fast path for the stdout transport: the same records, appended to `out` as the lines
+  // StdoutTransport writes (byte for byte what Build + StdoutTransport::Send write), with keys
+  // and values serialized straight into the line buffer. Requires UseJsonLines first.
+  void UseJsonLines(JsonFormatOptions options);
+  Status BuildLines(const Transaction& txn, int64_t ts_ms, JsonBuffer* out);
+
   std::string TopicFor(const TableSchema& table) const {
     return options_.topic_prefix + "." + table.database + "." + table.table;
   }
   const std::string& schema_change_topic() const { return options_.topic_prefix; }
 
  private:
+  struct TopicText {
+    TableSchemaPtr table;   // keeps the schema, whose address keys the cache, alive
+    std::string topic;      // TopicFor(*table)
+    std::string line_head;  // StdoutTransport::AppendLineHead(topic)
+  };
+  const TopicText& TopicTextFor(const TableSchemaPtr& table);
+  // The records before the row changes: a heartbeat for a position-only transaction (then
+  // `*only` is set: nothing follows), the BEGIN record, the schema changes.
+  Status OpenRecords(const Transaction& txn, int64_t ts_ms, std::vector<OutgoingRecord>* out,
+                     bool* only);
+  // The END record after the last chunk of a transaction with metadata.
+  void CloseRecords(const Transaction& txn, int64_t ts_ms, std::vector<OutgoingRecord>* out);
+  bool WithMetadata(const Transaction& txn) const {
+    return !options_.transaction_topic.empty() && !txn.events.empty();
+  }
   void TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms,
                          std::vector<OutgoingRecord>* out);
 
   RecordBuilderOptions options_;
   std::unique_ptr<EventSerializer> serializer_;
+  std::unique_ptr<DebeziumJsonSerializer> lines_json_;  // set by UseJsonLines
+  std::vector<OutgoingRecord> scratch_;
+  std::unordered_map<const TableSchema*, TopicText> topics_;
+  const TopicText* last_topic_ = nullptr;
   std::string open_txn_;  // id of the transaction whose BEGIN was written and END was not
   std::map<std::string, uint64_t> open_txn_counts_;  // events per db.table in it
 };

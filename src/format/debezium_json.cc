@@ -1,6 +1,7 @@
 #include "format/debezium_json.h"
 
-#include "format/json_writer.h"
+#include <algorithm>
+#include <cstring>
 
 #ifndef VIMUR_VERSION
 #define VIMUR_VERSION "0.0.0"
@@ -8,37 +9,6 @@
 
 namespace vimur {
 namespace {
-
-void WriteValue(JsonWriter& w, const ColumnSchema& column, const Value& v) {
-  switch (v.kind) {
-    case ValueKind::kNull: w.Null(); return;
-    case ValueKind::kBool: w.Bool(v.b); return;
-    case ValueKind::kInt: w.Int(v.i); return;
-    case ValueKind::kUInt: w.UInt(v.u); return;
-    case ValueKind::kFloat: w.Float(v.f); return;
-    case ValueKind::kDouble: w.Double(v.d); return;
-    case ValueKind::kText: w.String(v.s); return;
-    case ValueKind::kBytes: w.Base64(v.s); return;
-    case ValueKind::kGeometry:
-      w.BeginObject();
-      w.Key("wkb");
-      w.Base64(v.s);
-      w.Key("srid");
-      w.Int(v.srid);
-      w.EndObject();
-      return;
-  }
-  w.Null();
-}
-
-void WriteRow(JsonWriter& w, const TableSchema& table, const std::vector<Value>& row) {
-  w.BeginObject();
-  for (size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
-    w.Key(table.columns[i].name);
-    WriteValue(w, table.columns[i], row[i]);
-  }
-  w.EndObject();
-}
 
 const char* SnapshotText(SnapshotMarker m) {
   switch (m) {
@@ -213,140 +183,284 @@ constexpr const char* kTransactionSchema =
     R"({"type":"int64","optional":false,"field":"data_collection_order"}],)"
     R"("optional":true,"name":"event.block","version":1,"field":"transaction"})";
 
+void AppendJsonValue(const Value& v, JsonBuffer* out) {
+  switch (v.kind) {
+    case ValueKind::kNull: out->Null(); return;
+    case ValueKind::kBool: out->Bool(v.b); return;
+    case ValueKind::kInt: out->Number(v.i); return;
+    case ValueKind::kUInt: out->Number(v.u); return;
+    case ValueKind::kFloat: out->Float(v.f); return;
+    case ValueKind::kDouble: out->Double(v.d); return;
+    case ValueKind::kText: out->String(v.s); return;
+    case ValueKind::kBytes: out->Base64(v.s); return;
+    case ValueKind::kGeometry:
+      out->Raw(R"({"wkb":)");
+      out->Base64(v.s);
+      out->Raw(R"(,"srid":)");
+      out->Number(int64_t{v.srid});
+      out->Char('}');
+      return;
+  }
+  out->Null();
+}
+
+// `"name":` for each of `names`, preceded by '{' for the first and ',' for the others, stored
+// in `text` and viewed by `keys` (`text` must not change afterwards).
+void BuildKeyPrefixes(const std::vector<const std::string*>& names, std::string* text,
+                      std::vector<std::string_view>* keys) {
+  JsonBuffer b;
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < names.size(); ++i) {
+    b.Char(i == 0 ? '{' : ',');
+    b.String(*names[i]);
+    b.Char(':');
+    ends.push_back(b.size());
+  }
+  *text = std::string(b.view());
+  keys->clear();
+  size_t start = 0;
+  for (size_t end : ends) {
+    keys->emplace_back(text->data() + start, end - start);
+    start = end;
+  }
+}
+
+std::string TransactionId(const SourceInfo& s) {
+  return s.gtid.empty() ? s.file + ":" + std::to_string(s.pos) : s.gtid;
+}
+
 }  // namespace
 
-bool DebeziumJsonSerializer::SerializeKey(const ChangeEvent& event, std::string* out) const {
-  const TableSchema& t = *event.table;
-  if (!t.has_key()) return false;
-  const std::vector<Value>& row = event.after.empty() ? event.before : event.after;
-  JsonWriter w(out);
-  if (options_.schemas) {
-    w.BeginObject();
-    w.Key("schema");
-    WriteRowSchema(w, t, &t.key_columns, RecordPrefix(options_, t) + ".Key", false, nullptr);
-    w.Key("payload");
+// The text of one table's events that does not change from row to row.
+struct DebeziumJsonSerializer::TableText {
+  TableSchemaPtr table;  // keeps the schema, whose address keys the cache, alive
+  std::string column_text;
+  std::vector<std::string_view> column_keys;  // `{"c0":`, `,"c1":`, ...
+  std::string key_text;
+  std::vector<std::string_view> key_keys;  // the same for the primary-key columns
+
+  // For the transaction being serialized (the events of one share their SourceInfo).
+  std::shared_ptr<const SourceInfo> source;
+  std::string source_head;  // `,"source":{...` up to `"row":` (MySQL) or the whole block
+  bool source_has_row = false;
+  std::string transaction_head;  // `{"id":"...","total_order":`
+
+  // With `schemas`: `{"schema":{...},"payload":` of keys and values.
+  std::string key_schema_head;
+  std::string value_schema_head;
+  std::string value_schema_connector;  // the source connector value_schema_head is for
+};
+
+DebeziumJsonSerializer::DebeziumJsonSerializer(JsonFormatOptions options)
+    : options_(std::move(options)) {}
+DebeziumJsonSerializer::~DebeziumJsonSerializer() = default;
+DebeziumJsonSerializer::DebeziumJsonSerializer(DebeziumJsonSerializer&&) noexcept = default;
+DebeziumJsonSerializer& DebeziumJsonSerializer::operator=(DebeziumJsonSerializer&&) noexcept =
+    default;
+
+DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeEvent& event) {
+  const TableSchema* key = event.table.get();
+  if (last_ == nullptr || last_->table.get() != key) {
+    auto it = tables_.find(key);
+    if (it == tables_.end()) {
+      constexpr size_t kMaxTables = 256;  // schema versions seen; the oldest are rarely reused
+      if (tables_.size() >= kMaxTables) tables_.clear();
+      auto text = std::make_unique<TableText>();
+      const TableSchema& t = *event.table;
+      text->table = event.table;
+      std::vector<const std::string*> names;
+      for (const auto& c : t.columns) names.push_back(&c.name);
+      BuildKeyPrefixes(names, &text->column_text, &text->column_keys);
+      names.clear();
+      for (size_t i : t.key_columns) names.push_back(&t.columns[i].name);
+      BuildKeyPrefixes(names, &text->key_text, &text->key_keys);
+      if (options_.schemas) {
+        JsonWriter w(&text->key_schema_head);
+        w.BeginObject();
+        w.Key("schema");
+        WriteRowSchema(w, t, &t.key_columns, RecordPrefix(options_, t) + ".Key", false, nullptr);
+        w.Key("payload");
+      }
+      it = tables_.emplace(key, std::move(text)).first;
+    }
+    last_ = it->second.get();
   }
-  w.BeginObject();
-  for (size_t i : t.key_columns) {
-    w.Key(t.columns[i].name);
-    if (i < row.size()) {
-      WriteValue(w, t.columns[i], row[i]);
+  TableText& text = *last_;
+  const SourceInfo& s = *event.source;
+  if (text.source.get() != &s) {
+    const TableSchema& t = *event.table;
+    text.source = event.source;
+    JsonBuffer b;
+    b.Raw(R"(,"source":{"version":)");
+    b.String(VIMUR_VERSION);
+    b.Raw(R"(,"connector":)");
+    b.String(s.connector);
+    b.Raw(R"(,"name":)");
+    b.String(s.name);
+    b.Raw(R"(,"ts_ms":)");
+    b.Number(s.ts_ms);
+    b.Raw(R"(,"snapshot":)");
+    b.String(SnapshotText(s.snapshot));
+    b.Raw(R"(,"db":)");
+    b.String(t.database);
+    b.Raw(R"(,"table":)");
+    b.String(t.table);
+    const bool pg = s.connector == "postgresql";
+    if (pg) {
+      b.Raw(R"(,"schema":)");
+      b.String(s.schema);
+      b.Raw(R"(,"txId":)");
+      if (s.tx_id >= 0) {
+        b.Number(s.tx_id);
+      } else {
+        b.Null();
+      }
+      b.Raw(R"(,"lsn":)");
+      b.Number(s.lsn);
+      b.Char('}');
     } else {
-      w.Null();
+      b.Raw(R"(,"server_id":)");
+      b.Number(s.server_id);
+      b.Raw(R"(,"gtid":)");
+      if (s.gtid.empty()) {
+        b.Null();
+      } else {
+        b.String(s.gtid);
+      }
+      b.Raw(R"(,"file":)");
+      b.String(s.file);
+      b.Raw(R"(,"pos":)");
+      b.Number(s.pos);
+      b.Raw(R"(,"row":)");
+    }
+    text.source_head = std::string(b.view());
+    text.source_has_row = !pg;
+    if (options_.transaction_metadata) {
+      b.Clear();
+      b.Raw(R"({"id":)");
+      b.String(TransactionId(s));
+      b.Raw(R"(,"total_order":)");
+      text.transaction_head = std::string(b.view());
+    }
+    if (options_.schemas && text.value_schema_connector != s.connector) {
+      text.value_schema_connector = s.connector;
+      text.value_schema_head.clear();
+      std::string prefix = RecordPrefix(options_, t);
+      JsonWriter w(&text.value_schema_head);
+      w.BeginObject();
+      w.Key("schema");
+      w.BeginObject();
+      w.Key("type");
+      w.String("struct");
+      w.Key("fields");
+      w.BeginArray();
+      WriteRowSchema(w, t, nullptr, prefix + ".Value", true, "before");
+      WriteRowSchema(w, t, nullptr, prefix + ".Value", true, "after");
+      WriteSourceSchema(w, s);
+      w.Raw(R"({"type":"string","optional":false,"field":"op"})");
+      w.Raw(R"({"type":"int64","optional":true,"field":"ts_ms"})");
+      w.Raw(kTransactionSchema);
+      w.EndArray();
+      w.Key("optional");
+      w.Bool(false);
+      w.Key("name");
+      w.String(prefix + ".Envelope");
+      w.Key("version");
+      w.Int(1);
+      w.EndObject();
+      w.Key("payload");
     }
   }
-  w.EndObject();
-  if (options_.schemas) w.EndObject();
+  return text;
+}
+
+void DebeziumJsonSerializer::AppendRow(const TableText& text, const std::vector<Value>& row,
+                                       JsonBuffer* out) const {
+  const size_t n = std::min(text.column_keys.size(), row.size());
+  if (n == 0) {
+    out->Raw("{}");
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    out->Raw(text.column_keys[i]);
+    AppendJsonValue(row[i], out);
+  }
+  out->Char('}');
+}
+
+bool DebeziumJsonSerializer::AppendKey(const ChangeEvent& event, JsonBuffer* out) {
+  const TableSchema& t = *event.table;
+  if (!t.has_key()) return false;
+  const TableText& text = TextFor(event);
+  const std::vector<Value>& row = event.after.empty() ? event.before : event.after;
+  if (options_.schemas) out->Raw(text.key_schema_head);
+  for (size_t k = 0; k < t.key_columns.size(); ++k) {
+    out->Raw(text.key_keys[k]);
+    const size_t i = t.key_columns[k];
+    if (i < row.size()) {
+      AppendJsonValue(row[i], out);
+    } else {
+      out->Null();
+    }
+  }
+  out->Char('}');
+  if (options_.schemas) out->Char('}');
+  return true;
+}
+
+void DebeziumJsonSerializer::AppendValue(const ChangeEvent& event, int64_t ts_ms, JsonBuffer* out) {
+  const TableText& text = TextFor(event);
+  if (options_.schemas) out->Raw(text.value_schema_head);
+  out->Raw(R"({"before":)");
+  if (event.before.empty()) {
+    out->Null();
+  } else {
+    AppendRow(text, event.before, out);
+  }
+  out->Raw(R"(,"after":)");
+  if (event.after.empty()) {
+    out->Null();
+  } else {
+    AppendRow(text, event.after, out);
+  }
+  out->Raw(text.source_head);
+  if (text.source_has_row) {
+    out->Number(event.row);
+    out->Char('}');
+  }
+  char* p = out->Reserve(9);
+  std::memcpy(p, R"(,"op":")", 7);
+  p[7] = static_cast<char>(event.op);
+  p[8] = '"';
+  out->CommitTo(p + 9);
+  out->Raw(R"(,"ts_ms":)");
+  out->Number(ts_ms);
+  out->Raw(R"(,"transaction":)");
+  if (options_.transaction_metadata) {
+    out->Raw(text.transaction_head);
+    out->Number(event.total_order);
+    out->Raw(R"(,"data_collection_order":)");
+    out->Number(event.data_collection_order);
+    out->Char('}');
+  } else {
+    out->Null();
+  }
+  out->Char('}');
+  if (options_.schemas) out->Char('}');
+}
+
+bool DebeziumJsonSerializer::SerializeKey(const ChangeEvent& event, std::string* out) {
+  scratch_.Clear();
+  if (!AppendKey(event, &scratch_)) return false;
+  out->append(scratch_.view());
   return true;
 }
 
 void DebeziumJsonSerializer::SerializeValue(const ChangeEvent& event, int64_t ts_ms,
-                                            std::string* out) const {
-  const TableSchema& t = *event.table;
-  const SourceInfo& s = *event.source;
-  JsonWriter w(out);
-  if (options_.schemas) {
-    std::string prefix = RecordPrefix(options_, t);
-    w.BeginObject();
-    w.Key("schema");
-    w.BeginObject();
-    w.Key("type");
-    w.String("struct");
-    w.Key("fields");
-    w.BeginArray();
-    WriteRowSchema(w, t, nullptr, prefix + ".Value", true, "before");
-    WriteRowSchema(w, t, nullptr, prefix + ".Value", true, "after");
-    WriteSourceSchema(w, s);
-    w.Raw(R"({"type":"string","optional":false,"field":"op"})");
-    w.Raw(R"({"type":"int64","optional":true,"field":"ts_ms"})");
-    w.Raw(kTransactionSchema);
-    w.EndArray();
-    w.Key("optional");
-    w.Bool(false);
-    w.Key("name");
-    w.String(prefix + ".Envelope");
-    w.Key("version");
-    w.Int(1);
-    w.EndObject();
-    w.Key("payload");
-  }
-  w.BeginObject();
-  w.Key("before");
-  if (event.before.empty()) {
-    w.Null();
-  } else {
-    WriteRow(w, t, event.before);
-  }
-  w.Key("after");
-  if (event.after.empty()) {
-    w.Null();
-  } else {
-    WriteRow(w, t, event.after);
-  }
-  w.Key("source");
-  w.BeginObject();
-  w.Key("version");
-  w.String(VIMUR_VERSION);
-  w.Key("connector");
-  w.String(s.connector);
-  w.Key("name");
-  w.String(s.name);
-  w.Key("ts_ms");
-  w.Int(s.ts_ms);
-  w.Key("snapshot");
-  w.String(SnapshotText(s.snapshot));
-  w.Key("db");
-  w.String(t.database);
-  w.Key("table");
-  w.String(t.table);
-  if (s.connector == "postgresql") {
-    w.Key("schema");
-    w.String(s.schema);
-    w.Key("txId");
-    if (s.tx_id >= 0) {
-      w.Int(s.tx_id);
-    } else {
-      w.Null();
-    }
-    w.Key("lsn");
-    w.UInt(s.lsn);
-  } else {
-    w.Key("server_id");
-    w.UInt(s.server_id);
-    w.Key("gtid");
-    if (s.gtid.empty()) {
-      w.Null();
-    } else {
-      w.String(s.gtid);
-    }
-    w.Key("file");
-    w.String(s.file);
-    w.Key("pos");
-    w.UInt(s.pos);
-    w.Key("row");
-    w.UInt(event.row);
-  }
-  w.EndObject();
-  w.Key("op");
-  char op[1] = {static_cast<char>(event.op)};
-  w.String(std::string_view(op, 1));
-  w.Key("ts_ms");
-  w.Int(ts_ms);
-  w.Key("transaction");
-  if (options_.transaction_metadata) {
-    w.BeginObject();
-    w.Key("id");
-    w.String(s.gtid.empty() ? s.file + ":" + std::to_string(s.pos) : s.gtid);
-    w.Key("total_order");
-    w.UInt(event.total_order);
-    w.Key("data_collection_order");
-    w.UInt(event.data_collection_order);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  if (options_.schemas) w.EndObject();
+                                            std::string* out) {
+  scratch_.Clear();
+  AppendValue(event, ts_ms, &scratch_);
+  out->append(scratch_.view());
 }
 
 void DebeziumJsonSerializer::SerializeSchemaChangeKey(const SchemaChange& change,

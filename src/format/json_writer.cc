@@ -1,54 +1,258 @@
 #include "format/json_writer.h"
 
+#include <bit>
+#include <cmath>
+
 namespace vimur {
+namespace {
+
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t Base64Size(size_t n) { return (n + 2) / 3 * 4; }
+
+// Writes the base64 of `bytes` (with padding) at `out`; returns its end.
+char* WriteBase64(std::string_view bytes, char* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t n = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
+    out[0] = kBase64Alphabet[n >> 18];
+    out[1] = kBase64Alphabet[(n >> 12) & 63];
+    out[2] = kBase64Alphabet[(n >> 6) & 63];
+    out[3] = kBase64Alphabet[n & 63];
+    out += 4;
+  }
+  if (const size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t n = uint32_t{p[i]} << 16;
+    if (rest == 2) n |= uint32_t{p[i + 1]} << 8;
+    out[0] = kBase64Alphabet[n >> 18];
+    out[1] = kBase64Alphabet[(n >> 12) & 63];
+    out[2] = rest == 2 ? kBase64Alphabet[(n >> 6) & 63] : '=';
+    out[3] = '=';
+    out += 4;
+  }
+  return out;
+}
+
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+constexpr uint64_t kPow10[20] = {1ull,
+                                 10ull,
+                                 100ull,
+                                 1000ull,
+                                 10000ull,
+                                 100000ull,
+                                 1000000ull,
+                                 10000000ull,
+                                 100000000ull,
+                                 1000000000ull,
+                                 10000000000ull,
+                                 100000000000ull,
+                                 1000000000000ull,
+                                 10000000000000ull,
+                                 100000000000000ull,
+                                 1000000000000000ull,
+                                 10000000000000000ull,
+                                 100000000000000000ull,
+                                 1000000000000000000ull,
+                                 10000000000000000000ull};
+
+int DecimalDigits(uint64_t v) {
+  // floor(log10(v)) + 1 from the bit width, corrected by one comparison.
+  const int bits = 64 - std::countl_zero(v | 1);
+  const int guess = (bits * 1233) >> 12;  // 1233 / 4096 ~ log10(2)
+  return guess + 1 - ((v | 1) < kPow10[guess] ? 1 : 0);
+}
+
+// Writes the `n` digits of `v` (exactly n, zero padded) ending at `end`.
+inline void WriteDigitsBackward(uint64_t v, int n, char* end) {
+  while (n >= 2) {
+    const auto pair = static_cast<unsigned>(v % 100);
+    v /= 100;
+    end -= 2;
+    std::memcpy(end, kDigitPairs + 2 * pair, 2);
+    n -= 2;
+  }
+  if (n == 1) end[-1] = static_cast<char>('0' + static_cast<unsigned>(v));
+}
+
+}  // namespace
+
+namespace json_internal {
+
+namespace {
+
+// Writes v < 10^8 as exactly 8 digits at `out`, in 32-bit arithmetic.
+inline void Write8Digits(uint32_t v, char* out) {
+  const uint32_t hi = v / 10000;
+  const uint32_t lo = v % 10000;
+  std::memcpy(out, kDigitPairs + 2 * (hi / 100), 2);
+  std::memcpy(out + 2, kDigitPairs + 2 * (hi % 100), 2);
+  std::memcpy(out + 4, kDigitPairs + 2 * (lo / 100), 2);
+  std::memcpy(out + 6, kDigitPairs + 2 * (lo % 100), 2);
+}
+
+// Writes 0 < v < 10^8 without leading zeros; returns the end.
+inline char* WriteSmall(uint32_t v, char* out) {
+  const int n = DecimalDigits(v);
+  uint32_t x = v;
+  char* end = out + n;
+  char* p = end;
+  while (x >= 100) {
+    p -= 2;
+    std::memcpy(p, kDigitPairs + 2 * (x % 100), 2);
+    x /= 100;
+  }
+  if (x >= 10) {
+    std::memcpy(p - 2, kDigitPairs + 2 * x, 2);
+  } else {
+    p[-1] = static_cast<char>('0' + x);
+  }
+  return end;
+}
+
+}  // namespace
+
+char* WriteUInt(uint64_t v, char* out) {
+  constexpr uint64_t k1e8 = 100000000;
+  if (v < 10) {
+    *out = static_cast<char>('0' + v);
+    return out + 1;
+  }
+  if (v < k1e8) return WriteSmall(static_cast<uint32_t>(v), out);
+  const uint64_t top = v / k1e8;
+  const auto low = static_cast<uint32_t>(v % k1e8);
+  char* o;
+  if (top < k1e8) {
+    o = WriteSmall(static_cast<uint32_t>(top), out);
+  } else {
+    o = WriteSmall(static_cast<uint32_t>(top / k1e8), out);
+    Write8Digits(static_cast<uint32_t>(top % k1e8), o);
+    o += 8;
+  }
+  Write8Digits(low, o);
+  return o + 8;
+}
+
+char* WriteShortDouble(double v, char* out) {
+  constexpr double kPow10d[9] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+  constexpr double kExact = 9007199254740992.0;  // 2^53: integers below are exact doubles
+  const double a = std::fabs(v);
+  if (!(a >= 1e-3 && a < 1e15)) return nullptr;  // also NaN
+  for (int k = 0; k <= 8; ++k) {
+    const double scaled = a * kPow10d[k];
+    if (scaled >= kExact - 1) return nullptr;
+    // The decimal x / 10^k, for the integers x around a * 10^k, is the text when it converts
+    // back to exactly `a` (one correctly rounded division of exact operands); the nearer
+    // integer first, as the shortest-representation search would choose.
+    const auto below = static_cast<uint64_t>(scaled);
+    const bool up_first = scaled - static_cast<double>(below) >= 0.5;
+    uint64_t x = 0;
+    for (int attempt = 0; attempt < 2 && x == 0; ++attempt) {
+      const uint64_t candidate = below + ((attempt == 0) == up_first ? 1 : 0);
+      if (candidate != 0 && static_cast<double>(candidate) / kPow10d[k] == a) x = candidate;
+    }
+    if (x == 0) continue;
+    // x has no trailing zero when k > 0 (x / 10 would have matched at k - 1). std::to_chars
+    // writes fixed notation unless scientific is strictly shorter.
+    int digits = DecimalDigits(x);
+    int significant = digits;
+    if (k == 0) {
+      for (uint64_t t = x; t % 10 == 0; t /= 10) --significant;
+    }
+    const int int_digits = digits - k;  // <= 0 when a < 1
+    const int fixed_len = k == 0 ? digits : (int_digits > 0 ? digits + 1 : k + 2);
+    const int exponent = int_digits - 1;  // of the first significant digit
+    const int abs_exp = exponent < 0 ? -exponent : exponent;
+    const int sci_len = 1 + (significant > 1 ? significant : 0) + 2 + (abs_exp >= 100 ? 3 : 2);
+    if (fixed_len > sci_len) return nullptr;
+    char* o = out;
+    if (v < 0) *o++ = '-';
+    if (k == 0) {
+      WriteDigitsBackward(x, digits, o + digits);
+      return o + digits;
+    }
+    if (int_digits > 0) {
+      WriteDigitsBackward(x / kPow10[k], int_digits, o + int_digits);
+      o += int_digits;
+      *o++ = '.';
+      WriteDigitsBackward(x % kPow10[k], k, o + k);
+      return o + k;
+    }
+    *o++ = '0';
+    *o++ = '.';
+    WriteDigitsBackward(x, k, o + k);  // zero padded: the leading zeros after the point
+    return o + k;
+  }
+  return nullptr;
+}
+
+}  // namespace json_internal
+
+void JsonBuffer::Grow(size_t n) {
+  size_t capacity = capacity_ == 0 ? 4096 : capacity_ * 2;
+  while (capacity - size_ < n) capacity *= 2;
+  std::unique_ptr<char[]> data(new char[capacity]);  // not zero-filled
+  if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
+  data_ = std::move(data);
+  capacity_ = capacity;
+}
+
+void JsonBuffer::String(std::string_view s) {
+  const char* in = s.data();
+  size_t left = s.size();
+  char* out = Reserve(left + 2);
+  *out++ = '"';
+  while (true) {
+    const size_t run = json_internal::FindEscape(in, left);
+    if (run > 0) std::memcpy(out, in, run);
+    out += run;
+    if (run == left) break;
+    in += run + 1;
+    left -= run + 1;
+    const auto c = static_cast<unsigned char>(in[-1]);
+    CommitTo(out);
+    out = json_internal::WriteEscape(c, Reserve(left + 7));
+  }
+  *out++ = '"';
+  CommitTo(out);
+}
+
+void JsonBuffer::Base64(std::string_view bytes) {
+  char* out = Reserve(Base64Size(bytes.size()) + 2);
+  *out++ = '"';
+  out = WriteBase64(bytes, out);
+  *out++ = '"';
+  CommitTo(out);
+}
 
 void JsonWriter::AppendEscaped(std::string* out, std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + start, i - start);
-    start = i + 1;
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default: {
-        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, 6);
-      }
-    }
+  const char* in = s.data();
+  size_t left = s.size();
+  while (true) {
+    const size_t run = json_internal::FindEscape(in, left);
+    out->append(in, run);
+    if (run == left) return;
+    char esc[6];
+    const char* end = json_internal::WriteEscape(static_cast<unsigned char>(in[run]), esc);
+    out->append(esc, static_cast<size_t>(end - esc));
+    in += run + 1;
+    left -= run + 1;
   }
-  out->append(s.data() + start, s.size() - start);
 }
 
 void JsonWriter::Base64(std::string_view bytes) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   Separate();
-  out_->push_back('"');
-  size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t n = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    char quad[4] = {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63],
-                    kAlphabet[n & 63]};
-    out_->append(quad, 4);
-  }
-  if (size_t rest = bytes.size() - i; rest > 0) {
-    uint32_t n = p[i] << 16;
-    if (rest == 2) n |= p[i + 1] << 8;
-    out_->push_back(kAlphabet[n >> 18]);
-    out_->push_back(kAlphabet[(n >> 12) & 63]);
-    out_->push_back(rest == 2 ? kAlphabet[(n >> 6) & 63] : '=');
-    out_->push_back('=');
-  }
-  out_->push_back('"');
+  const size_t start = out_->size();
+  out_->resize(start + Base64Size(bytes.size()) + 2);
+  char* out = out_->data() + start;
+  *out++ = '"';
+  out = WriteBase64(bytes, out);
+  *out = '"';
 }
 
 }  // namespace vimur

@@ -1,14 +1,171 @@
-// JsonWriter: appends JSON tokens to a caller-owned string with no intermediate DOM, for
-// serializing events on the hot path. The caller is responsible for well-formed nesting.
+// JsonWriter and JsonBuffer: append JSON tokens with no intermediate DOM. JsonWriter tracks
+// commas for a caller-owned string; JsonBuffer is the hot path's reusable output buffer.
 #pragma once
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace vimur {
+
+namespace json_internal {
+
+// Index of the first byte of `s` that JSON strings must escape (control characters, '"' and
+// '\\'), or `n` when there is none. Scans 8 bytes per step.
+inline size_t FindEscape(const char* s, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  size_t i = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    // Per-byte "below 0x20" and "equals" tests on a whole word. A borrow can flag a byte only
+    // above a byte that truly matches, so the lowest flagged byte is the first match.
+    const auto hits = [](const char* p) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      const uint64_t quote = w ^ (kOnes * '"');
+      const uint64_t backslash = w ^ (kOnes * '\\');
+      return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+              ((backslash - kOnes) & ~backslash)) &
+             kHigh;
+    };
+    if (n >= 8) {
+      for (; i + 8 <= n; i += 8) {
+        if (const uint64_t hit = hits(s + i); hit != 0) {
+          return i + static_cast<size_t>(std::countr_zero(hit) >> 3);
+        }
+      }
+      if (i == n) return n;
+      // The last 8 bytes, overlapping bytes already known to need no escape.
+      const uint64_t hit = hits(s + n - 8);
+      return hit == 0 ? n : n - 8 + static_cast<size_t>(std::countr_zero(hit) >> 3);
+    }
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return n;
+}
+
+// Writes `v` (< 10^20) in decimal at `out`; returns the end. Two digits per step.
+char* WriteUInt(uint64_t v, char* out);
+
+// The text std::to_chars(out, end, v) writes for common doubles (up to 8 decimals, magnitude
+// 1e-3 to 1e15, where the fixed notation is the shorter one), found without the general
+// shortest-representation search; nullptr (nothing written) for any other value. `out` must
+// have room for 32 chars.
+char* WriteShortDouble(double v, char* out);
+
+// Writes the escape sequence of `c` (a byte FindEscape stopped at) at `out`; returns its end.
+inline char* WriteEscape(unsigned char c, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out[0] = '\\';
+  switch (c) {
+    case '"': out[1] = '"'; return out + 2;
+    case '\\': out[1] = '\\'; return out + 2;
+    case '\n': out[1] = 'n'; return out + 2;
+    case '\r': out[1] = 'r'; return out + 2;
+    case '\t': out[1] = 't'; return out + 2;
+    case '\b': out[1] = 'b'; return out + 2;
+    case '\f': out[1] = 'f'; return out + 2;
+    default:
+      out[1] = 'u';
+      out[2] = '0';
+      out[3] = '0';
+      out[4] = kHex[c >> 4];
+      out[5] = kHex[c & 15];
+      return out + 6;
+  }
+}
+
+}  // namespace json_internal
+
+// A growable byte buffer reused across messages (no zero-filling, no per-token capacity
+// checks beyond one comparison). Tokens carry no separators: callers write templates.
+class JsonBuffer {
+ public:
+  JsonBuffer() = default;
+  JsonBuffer(const JsonBuffer&) = delete;
+  JsonBuffer& operator=(const JsonBuffer&) = delete;
+  JsonBuffer(JsonBuffer&&) = default;
+  JsonBuffer& operator=(JsonBuffer&&) = default;
+
+  std::string_view view() const { return {data_.get(), size_}; }
+  size_t size() const { return size_; }
+  void Clear() { size_ = 0; }
+  // Room for `n` more bytes; write them at the returned pointer, then call CommitTo.
+  char* Reserve(size_t n) {
+    if (capacity_ - size_ < n) Grow(n);
+    return data_.get() + size_;
+  }
+  void CommitTo(const char* end) { size_ = static_cast<size_t>(end - data_.get()); }
+
+  void Raw(std::string_view s) {
+    char* p = Reserve(s.size());
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    size_ += s.size();
+  }
+  void Char(char c) {
+    Reserve(1)[0] = c;
+    ++size_;
+  }
+  // Copies bytes [from, to) of this buffer to its end.
+  void CopyOwn(size_t from, size_t to) {
+    char* p = Reserve(to - from);  // may move the data: offsets stay valid
+    std::memcpy(p, data_.get() + from, to - from);
+    size_ += to - from;
+  }
+  // A JSON string: quoted and escaped.
+  void String(std::string_view s);
+  void Null() { Raw("null"); }
+  void Bool(bool b) { Raw(b ? std::string_view("true") : std::string_view("false")); }
+  template <typename T>
+  void Number(T v) {
+    char* p = Reserve(32);
+    if constexpr (std::is_integral_v<T> && sizeof(T) <= 8) {
+      if constexpr (std::is_signed_v<T>) {
+        if (v < 0) {
+          *p++ = '-';
+          CommitTo(json_internal::WriteUInt(uint64_t{0} - static_cast<uint64_t>(v), p));
+          return;
+        }
+      }
+      CommitTo(json_internal::WriteUInt(static_cast<uint64_t>(v), p));
+    } else {
+      CommitTo(std::to_chars(p, p + 32, v).ptr);
+    }
+  }
+  // Non-finite values as the strings "NaN", "Infinity", "-Infinity" (as Debezium writes them).
+  void Double(double v) {
+    if (!std::isfinite(v)) return NonFinite(std::isnan(v), v > 0);
+    char* p = Reserve(32);
+    char* end = json_internal::WriteShortDouble(v, p);
+    CommitTo(end != nullptr ? end : std::to_chars(p, p + 32, v).ptr);
+  }
+  void Float(float v) {
+    if (!std::isfinite(v)) return NonFinite(std::isnan(v), v > 0);
+    Number(v);
+  }
+  // Standard base64 (RFC 4648) with padding, as a JSON string.
+  void Base64(std::string_view bytes);
+
+ private:
+  void Grow(size_t n);
+  void NonFinite(bool nan, bool positive) {
+    Raw(nan ? std::string_view("\"NaN\"")
+            : (positive ? std::string_view("\"Infinity\"") : std::string_view("\"-Infinity\"")));
+  }
+
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
 
 class JsonWriter {
  public:

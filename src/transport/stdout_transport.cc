@@ -3,23 +3,26 @@
 #include <cerrno>
 #include <cstring>
 
-#include "format/json_writer.h"
-
 namespace vimur {
 
+void StdoutTransport::AppendLine(const OutgoingRecord& record, JsonBuffer* out) {
+  AppendLineHead(record.topic, out);
+  out->Raw(record.key ? std::string_view(*record.key) : std::string_view("null"));
+  out->Raw(kLineValue);
+  out->Raw(record.value ? std::string_view(*record.value) : std::string_view("null"));
+  out->Raw(kLineEnd);
+}
+
 Status StdoutTransport::Send(OutgoingBatch batch, std::function<void(const Status&)> on_acked) {
-  line_.clear();
-  for (const OutgoingRecord& r : batch.records) {
-    line_.append("{\"topic\":\"");
-    JsonWriter::AppendEscaped(&line_, r.topic);
-    line_.append("\",\"key\":");
-    line_.append(r.key ? *r.key : "null");
-    line_.append(",\"value\":");
-    line_.append(r.value ? *r.value : "null");
-    line_.append("}\n");
-  }
+  lines_.Clear();
+  for (const OutgoingRecord& r : batch.records) AppendLine(r, &lines_);
+  return SendLines(lines_.view(), on_acked);
+}
+
+Status StdoutTransport::SendLines(std::string_view lines,
+                                  const std::function<void(const Status&)>& on_acked) {
   Status status;
-  if (!line_.empty() && (std::fwrite(line_.data(), 1, line_.size(), out_) != line_.size() ||
+  if (!lines.empty() && (std::fwrite(lines.data(), 1, lines.size(), out_) != lines.size() ||
                          std::fflush(out_) != 0)) {
     status =
         Status::IoError(std::string("writing events to standard output: ") + std::strerror(errno));

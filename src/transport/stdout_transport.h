@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdio>
+#include <string_view>
 
+#include "format/json_writer.h"
 #include "transport/transport.h"
 
 namespace vimur {
@@ -16,9 +18,23 @@ class StdoutTransport : public Transport {
   Status Send(OutgoingBatch batch, std::function<void(const Status&)> on_acked) override;
   Status Flush(std::chrono::milliseconds timeout) override;
 
+  // The fast path for writers that assemble lines themselves (the engine's JSON lines): one
+  // batch given as the text of its lines, written and flushed at once, then acknowledged.
+  Status SendLines(std::string_view lines, const std::function<void(const Status&)>& on_acked);
+
+  // The line format: LineHead(topic), the key or null, kLineValue, the value or null, kLineEnd.
+  static void AppendLineHead(std::string_view topic, JsonBuffer* out) {
+    out->Raw(R"({"topic":)");
+    out->String(topic);
+    out->Raw(R"(,"key":)");
+  }
+  static constexpr std::string_view kLineValue = R"(,"value":)";
+  static constexpr std::string_view kLineEnd = "}\n";
+  static void AppendLine(const OutgoingRecord& record, JsonBuffer* out);
+
  private:
   std::FILE* out_;
-  std::string line_;
+  JsonBuffer lines_;
 };
 
 }  // namespace vimur

@@ -1,5 +1,7 @@
 #include "source/mysql/mysql_decimal.h"
 
+#include <bit>
+#include <cstdint>
 #include <string>
 
 namespace vimur::mysql {
@@ -12,98 +14,245 @@ constexpr int kDigitBytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 constexpr uint32_t kPowersOfTen[10] = {1,      10,      100,      1000,      10000,
                                        100000, 1000000, 10000000, 100000000, 1000000000};
 
-uint32_t LoadBigEndian(const uint8_t* p, int n) {
-  uint32_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
+// A group of n (1..4) big-endian bytes.
+inline uint32_t LoadBigEndian(const uint8_t* p, int n) {
+  switch (n) {
+    case 1: return p[0];
+    case 2: return (uint32_t{p[0]} << 8) | p[1];
+    case 3: return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2];
+    default: return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  }
 }
 
-// Writes `value` as exactly `digits` decimal digits (zero padded) at `out`.
-void WriteDigits(uint32_t value, int digits, char* out) {
-  for (int i = digits - 1; i >= 0; --i) {
-    out[i] = static_cast<char>('0' + value % 10);
-    value /= 10;
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes `value` (< 10^digits) as exactly `digits` decimal digits, zero padded, ending at
+// `end`, two digits per step.
+inline void WriteDigitsBackward(uint64_t value, int digits, char* end) {
+  if (value <= UINT32_MAX) {  // 32-bit arithmetic is cheaper
+    auto v = static_cast<uint32_t>(value);
+    while (digits >= 2) {
+      const uint32_t pair = v % 100;
+      v /= 100;
+      end -= 2;
+      end[0] = kDigitPairs[2 * pair];
+      end[1] = kDigitPairs[2 * pair + 1];
+      digits -= 2;
+    }
+    if (digits == 1) end[-1] = static_cast<char>('0' + v);
+    return;
   }
+  while (digits >= 2) {
+    const auto pair = static_cast<uint32_t>(value % 100);
+    value /= 100;
+    end -= 2;
+    end[0] = kDigitPairs[2 * pair];
+    end[1] = kDigitPairs[2 * pair + 1];
+    digits -= 2;
+  }
+  if (digits == 1) end[-1] = static_cast<char>('0' + static_cast<uint32_t>(value));
+}
+
+constexpr uint64_t kPow10_64[20] = {1ull,
+                                    10ull,
+                                    100ull,
+                                    1000ull,
+                                    10000ull,
+                                    100000ull,
+                                    1000000ull,
+                                    10000000ull,
+                                    100000000ull,
+                                    1000000000ull,
+                                    10000000000ull,
+                                    100000000000ull,
+                                    1000000000000ull,
+                                    10000000000000ull,
+                                    100000000000000ull,
+                                    1000000000000000ull,
+                                    10000000000000000ull,
+                                    100000000000000000ull,
+                                    1000000000000000000ull,
+                                    10000000000000000000ull};
+
+// Decimal digits of v (1 for 0): from the bit width, corrected by one comparison.
+inline int DigitCount64(uint64_t v) {
+  const int bits = 64 - std::countl_zero(v | 1);
+  const int guess = (bits * 1233) >> 12;  // 1233 / 4096 ~ log10(2)
+  return guess + 1 - ((v | 1) < kPow10_64[guess] ? 1 : 0);
+}
+
+inline int DigitCount(uint32_t v) {
+  int n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
 }
 
 }  // namespace
 
 size_t DecimalBinarySize(int precision, int scale) {
-  if (precision < 1 || precision > kMaxDecimalPrecision || scale < 0 || scale > kMaxDecimalScale ||
-      scale > precision) {
+  // Looked up (it is asked once per value): sizes by precision and scale, 0 when invalid.
+  struct Table {
+    uint8_t size[kMaxDecimalPrecision + 1][kMaxDecimalScale + 1];
+  };
+  static constexpr Table kTable = [] {
+    Table t{};
+    for (int p = 1; p <= kMaxDecimalPrecision; ++p) {
+      for (int s = 0; s <= kMaxDecimalScale && s <= p; ++s) {
+        const int intg = p - s;
+        t.size[p][s] = static_cast<uint8_t>(
+            (intg / kDigitsPerGroup) * kGroupBytes + kDigitBytes[intg % kDigitsPerGroup] +
+            (s / kDigitsPerGroup) * kGroupBytes + kDigitBytes[s % kDigitsPerGroup]);
+      }
+    }
+    return t;
+  }();
+  if (precision < 1 || precision > kMaxDecimalPrecision || scale < 0 || scale > kMaxDecimalScale) {
     return 0;
   }
-  int intg = precision - scale;
-  return static_cast<size_t>(
-      (intg / kDigitsPerGroup) * kGroupBytes + kDigitBytes[intg % kDigitsPerGroup] +
-      (scale / kDigitsPerGroup) * kGroupBytes + kDigitBytes[scale % kDigitsPerGroup]);
+  return kTable.size[precision][scale];
+}
+
+bool PrepareSmallDecimal(int precision, int scale, SmallDecimalLayout* layout) {
+  const size_t size = DecimalBinarySize(precision, scale);
+  const int intg = precision - scale;
+  if (size == 0 || intg > 2 * kDigitsPerGroup || scale > 2 * kDigitsPerGroup) return false;
+  SmallDecimalLayout l;
+  l.size = static_cast<uint8_t>(size);
+  l.scale = static_cast<uint8_t>(scale);
+  auto group = [&](int ndigits) {
+    l.bytes[l.groups] =
+        static_cast<uint8_t>(ndigits == kDigitsPerGroup ? kGroupBytes : kDigitBytes[ndigits]);
+    l.limit[l.groups] = kPowersOfTen[ndigits];
+    ++l.groups;
+  };
+  if (intg % kDigitsPerGroup > 0) group(intg % kDigitsPerGroup);
+  for (int i = 0; i < intg / kDigitsPerGroup; ++i) group(kDigitsPerGroup);
+  l.int_groups = l.groups;
+  for (int i = 0; i < scale / kDigitsPerGroup; ++i) group(kDigitsPerGroup);
+  if (scale % kDigitsPerGroup > 0) group(scale % kDigitsPerGroup);
+  l.sign_bit = uint32_t{0x80} << (8 * (l.bytes[0] - 1));
+  *layout = l;
+  return true;
+}
+
+bool FormatSmallDecimal(const SmallDecimalLayout& layout, const uint8_t* bytes, char* out,
+                        size_t* out_len) {
+  // The first bit is the sign (set = positive); negative numbers have every bit inverted.
+  const uint32_t invert = (bytes[0] & 0x80) == 0 ? ~uint32_t{0} : 0;
+  const uint8_t* p = bytes;
+  uint64_t parts[2] = {0, 0};
+  bool ok = true;
+  for (int g = 0; g < layout.groups; ++g) {
+    const int nbytes = layout.bytes[g];
+    uint32_t v = LoadBigEndian(p, nbytes);
+    p += nbytes;
+    if (g == 0) v ^= layout.sign_bit;
+    v ^= invert >> (32 - 8 * nbytes);  // invert just the group's bytes
+    ok &= v < layout.limit[g];
+    uint64_t& part = parts[g < layout.int_groups ? 0 : 1];
+    part = part * layout.limit[g] + v;
+  }
+  if (!ok) return false;
+  char* o = out;
+  if (invert != 0 && (parts[0] | parts[1]) != 0) *o++ = '-';
+  const int n = DigitCount64(parts[0]);
+  WriteDigitsBackward(parts[0], n, o + n);
+  o += n;
+  if (layout.scale > 0) {
+    *o++ = '.';
+    WriteDigitsBackward(parts[1], layout.scale, o + layout.scale);
+    o += layout.scale;
+  }
+  *out_len = static_cast<size_t>(o - out);
+  return true;
 }
 
 Status FormatBinaryDecimal(const uint8_t* bytes, int precision, int scale, char* out,
                            size_t* out_len) {
-  size_t size = DecimalBinarySize(precision, scale);
-  if (size == 0) {
+  if (DecimalBinarySize(precision, scale) == 0) {
     return Status::Corruption("invalid DECIMAL precision/scale (" + std::to_string(precision) +
                               "," + std::to_string(scale) + ")");
   }
-  // The first bit is the sign (set = positive); negative numbers have every bit inverted.
-  uint8_t buf[40];
-  for (size_t i = 0; i < size; ++i) buf[i] = bytes[i];
-  const bool negative = (buf[0] & 0x80) == 0;
-  buf[0] ^= 0x80;
-  if (negative) {
-    for (size_t i = 0; i < size; ++i) buf[i] = static_cast<uint8_t>(~buf[i]);
-  }
-
   const int intg = precision - scale;
   const int intg_full = intg / kDigitsPerGroup;
   const int intg_part = intg % kDigitsPerGroup;
   const int frac_full = scale / kDigitsPerGroup;
   const int frac_part = scale % kDigitsPerGroup;
 
-  // Integer digits first (zero padded to `intg` digits), then fraction digits.
-  char digits[kMaxDecimalPrecision + 1];
-  const uint8_t* p = buf;
-  char* d = digits;
-  auto group = [&](int ndigits) -> bool {
-    int nbytes = ndigits == kDigitsPerGroup ? kGroupBytes : kDigitBytes[ndigits];
-    uint32_t v = LoadBigEndian(p, nbytes);
-    p += nbytes;
-    if (v >= kPowersOfTen[ndigits]) return false;
-    WriteDigits(v, ndigits, d);
-    d += ndigits;
-    return true;
-  };
+  if (SmallDecimalLayout layout; PrepareSmallDecimal(precision, scale, &layout)) {
+    // Up to 18 digits each side (nearly every column).
+    if (!FormatSmallDecimal(layout, bytes, out, out_len)) {
+      return Status::Corruption("DECIMAL(" + std::to_string(precision) + "," +
+                                std::to_string(scale) + ") digit group out of range");
+    }
+    return Status::Ok();
+  }
+
+  // The first bit is the sign (set = positive); negative numbers have every bit inverted.
+  const uint32_t invert = (bytes[0] & 0x80) == 0 ? ~uint32_t{0} : 0;
+  const bool negative = invert != 0;
+  // Larger: the digit groups, most significant first: integer groups, then fraction groups.
+  constexpr int kMaxGroups = 2 * (kMaxDecimalPrecision / kDigitsPerGroup + 1);
+  uint32_t value[kMaxGroups];
+  int digits[kMaxGroups];
+  int groups = 0;
+  const uint8_t* p = bytes;
   bool ok = true;
-  if (intg_part > 0) ok = group(intg_part) && ok;
-  for (int i = 0; i < intg_full; ++i) ok = group(kDigitsPerGroup) && ok;
-  for (int i = 0; i < frac_full; ++i) ok = group(kDigitsPerGroup) && ok;
-  if (frac_part > 0) ok = group(frac_part) && ok;
+  uint32_t any = 0;
+  auto group = [&](int ndigits) {
+    const int nbytes = ndigits == kDigitsPerGroup ? kGroupBytes : kDigitBytes[ndigits];
+    uint32_t v = LoadBigEndian(p, nbytes);
+    if (p == bytes) v ^= uint32_t{0x80} << (8 * (nbytes - 1));  // the sign bit
+    if (nbytes < 4) {
+      v = (v ^ invert) & ((uint32_t{1} << (8 * nbytes)) - 1);
+    } else {
+      v ^= invert;
+    }
+    p += nbytes;
+    ok = ok && v < kPowersOfTen[ndigits];
+    any |= v;
+    value[groups] = v;
+    digits[groups] = ndigits;
+    ++groups;
+  };
+  if (intg_part > 0) group(intg_part);
+  for (int i = 0; i < intg_full; ++i) group(kDigitsPerGroup);
+  const int int_groups = groups;
+  for (int i = 0; i < frac_full; ++i) group(kDigitsPerGroup);
+  if (frac_part > 0) group(frac_part);
   if (!ok) {
     return Status::Corruption("DECIMAL(" + std::to_string(precision) + "," + std::to_string(scale) +
                               ") digit group out of range");
   }
 
-  // Strip leading zeros of the integer part, keeping one digit.
-  int first = 0;
-  while (first < intg - 1 && digits[first] == '0') ++first;
-  bool all_zero = true;
-  for (int i = 0; i < precision; ++i) {
-    if (digits[i] != '0') {
-      all_zero = false;
-      break;
-    }
-  }
   char* o = out;
-  if (negative && !all_zero) *o++ = '-';
-  if (intg == 0) {
+  if (negative && any != 0) *o++ = '-';
+  // The integer part without leading zeros, at least one digit.
+  int g = 0;
+  while (g < int_groups && value[g] == 0) ++g;
+  if (g == int_groups) {
     *o++ = '0';
   } else {
-    for (int i = first; i < intg; ++i) *o++ = digits[i];
+    const int n = DigitCount(value[g]);
+    WriteDigitsBackward(value[g], n, o + n);
+    o += n;
+    for (++g; g < int_groups; ++g) {
+      WriteDigitsBackward(value[g], digits[g], o + digits[g]);
+      o += digits[g];
+    }
   }
   if (scale > 0) {
     *o++ = '.';
-    for (int i = intg; i < precision; ++i) *o++ = digits[i];
+    for (g = int_groups; g < groups; ++g) {
+      WriteDigitsBackward(value[g], digits[g], o + digits[g]);
+      o += digits[g];
+    }
   }
   *out_len = static_cast<size_t>(o - out);
   return Status::Ok();

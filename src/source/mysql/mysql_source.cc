@@ -172,6 +172,7 @@ Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
   txn_.source = txn_source_ ? txn_source_ : MakeSourceInfo();
   txn_.end = end;
   txn_.complete = true;
+  last_txn_events_ = std::min<size_t>(txn_.events.size(), 4096);
   if (!emit(std::move(txn_))) *stopped = true;
   txn_ = Transaction();
   return Status::Ok();
@@ -355,11 +356,20 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
   return Status::Ok();
 }
 
+std::vector<Value> BinlogTransactionAssembler::SpareRow() {
+  if (spare_rows_.empty()) RowVectorPool::Shared().Take(256, &spare_rows_);
+  if (spare_rows_.empty()) return {};
+  std::vector<Value> v = std::move(spare_rows_.back());
+  spare_rows_.pop_back();
+  return v;
+}
+
 // Values view `bytes` and `arena`, which live as long as any event of the rows event.
 struct RowsStorage {
   std::string bytes;
-  ValueArena arena;
-  TableSchemaPtr schema;  // ENUM values view the member strings of the full schema
+  ValueArena arena{1024};    // decimals and other formatted text of ~35 rows; grows when needed
+  TableSchemaPtr schema;     // ENUM values view the member strings of the full schema
+  TableSchemaPtr projected;  // the events' table: they share this storage's reference count
 };
 
 Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t event_pos,
@@ -380,15 +390,36 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
   auto storage = std::make_shared<RowsStorage>();
   storage->bytes.assign(rows.rows.data(), rows.rows.size());
   storage->schema = table.full;
+  storage->projected = table.projected;
+  // The events' table pointer shares the storage's reference count (aliasing constructor):
+  // the schema's own count is then not touched per event by both the capture thread and the
+  // thread that frees published events.
+  const TableSchemaPtr event_table(storage, storage->projected.get());
   ByteReader reader(storage->bytes);
   const TableSchema& full = *table.full;
   const bool projected = table.projected != table.full;
+  // The image layouts, worked out once for all rows of the event.
+  const bool has_before = rows.kind != RowsKind::kWrite;
+  const bool has_after = rows.kind != RowsKind::kDelete;
+  if (has_before) {
+    VIMUR_RETURN_IF_ERROR(
+        RowImageDecoder::Prepare(table.map, full, rows.columns_present_before, &before_plan_));
+  }
+  if (has_after) {
+    VIMUR_RETURN_IF_ERROR(
+        RowImageDecoder::Prepare(table.map, full, rows.columns_present_after, &after_plan_));
+  }
+  if (txn_.events.empty()) txn_.events.reserve(last_txn_events_);
   // Every row of the event belongs to one table: its per-transaction counter is looked up once.
   uint64_t& table_count = txn_table_counts_[table.projected.get()];
   uint32_t row_index = 0;
   while (!reader.empty()) {
     ChangeEvent ev;
-    ev.table = table.projected;
+    // Row images decode into vectors of events already published, when the pipeline hands
+    // them back (no allocation per row).
+    if (has_before) ev.before = SpareRow();
+    if (has_after) ev.after = SpareRow();
+    ev.table = event_table;
     ev.source = txn_source_;
     ev.row = row_index++;
     ev.storage = storage;
@@ -399,25 +430,21 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     switch (rows.kind) {
       case RowsKind::kWrite:
         ev.op = Op::kCreate;
-        s = decoder_.DecodeRow(table.map, full, rows.columns_present_after, &reader,
-                               &storage->arena, after);
+        s = decoder_.DecodeRow(after_plan_, &reader, &storage->arena, after);
         break;
       case RowsKind::kDelete:
         ev.op = Op::kDelete;
-        s = decoder_.DecodeRow(table.map, full, rows.columns_present_before, &reader,
-                               &storage->arena, before);
+        s = decoder_.DecodeRow(before_plan_, &reader, &storage->arena, before);
         break;
       case RowsKind::kUpdate:
       case RowsKind::kPartialUpdate:
         ev.op = Op::kUpdate;
-        s = decoder_.DecodeRow(table.map, full, rows.columns_present_before, &reader,
-                               &storage->arena, before);
+        s = decoder_.DecodeRow(before_plan_, &reader, &storage->arena, before);
         if (s.ok() && rows.kind == RowsKind::kPartialUpdate) {
-          s = decoder_.DecodePartialUpdateAfterRow(table.map, full, rows.columns_present_after,
-                                                   *before, &reader, &storage->arena, after);
+          s = decoder_.DecodePartialUpdateAfterRow(after_plan_, *before, &reader, &storage->arena,
+                                                   after);
         } else if (s.ok()) {
-          s = decoder_.DecodeRow(table.map, full, rows.columns_present_after, &reader,
-                                 &storage->arena, after);
+          s = decoder_.DecodeRow(after_plan_, &reader, &storage->arena, after);
         }
         break;
     }

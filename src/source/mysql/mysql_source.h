@@ -116,6 +116,12 @@ class BinlogTransactionAssembler {
   std::string inflate_buffer_;
   std::vector<Value> row_before_;
   std::vector<Value> row_after_;
+  ImagePlan before_plan_;  // of the rows event being decoded
+  ImagePlan after_plan_;
+  size_t last_txn_events_ = 0;  // events of the previous transaction: reserved for the next
+  // Row-image vectors from RowVectorPool::Shared(), taken in batches.
+  std::vector<Value> SpareRow();
+  std::vector<std::vector<Value>> spare_rows_;
 };
 
 class MySqlSource : public Source {

@@ -1,5 +1,6 @@
 #include "source/mysql/row_image_decoder.h"
 
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -15,16 +16,47 @@ using T = BinlogColumnType;
 #define VIMUR_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VIMUR_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-inline uint64_t LoadLE(const uint8_t* p, size_t n) {
+// n (1..8) bytes at p into the low bytes of an integer, in memory order. The callers have
+// checked that n bytes are there. One load when n is a constant (nearly every call).
+template <size_t N>
+inline uint64_t LoadBytes(const uint8_t* p) {
   uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= uint64_t{p[i]} << (8 * i);
+  std::memcpy(&v, p, N);
   return v;
 }
 
+inline uint64_t LoadBytes(const uint8_t* p, size_t n) {
+  switch (n) {
+    case 1: return LoadBytes<1>(p);
+    case 2: return LoadBytes<2>(p);
+    case 3: return LoadBytes<3>(p);
+    case 4: return LoadBytes<4>(p);
+    case 5: return LoadBytes<5>(p);
+    case 6: return LoadBytes<6>(p);
+    case 7: return LoadBytes<7>(p);
+    default: return LoadBytes<8>(p);
+  }
+}
+
+// Unsigned little-endian / big-endian integers of n (1..8) bytes.
+inline uint64_t LoadLE(const uint8_t* p, size_t n) {
+  if constexpr (std::endian::native == std::endian::little) {
+    return LoadBytes(p, n);
+  } else {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v |= uint64_t{p[i]} << (8 * i);
+    return v;
+  }
+}
+
 inline uint64_t LoadBE(const uint8_t* p, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
+  if constexpr (std::endian::native == std::endian::little) {
+    return __builtin_bswap64(LoadBytes(p, n)) >> (64 - 8 * n);
+  } else {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+    return v;
+  }
 }
 
 [[gnu::cold]] Status Truncated(size_t need, size_t left, const char* what) {
@@ -411,10 +443,13 @@ Status RowImageDecoder::DecodeValue(const ColumnSchema& column, uint8_t type, ui
                         std::to_string(scale) + ") metadata");
       }
       if (!need(size)) return Truncated(size, left, "DECIMAL");
-      char text[kMaxDecimalTextSize];
+      // Formatted straight into the arena; the unused tail goes back.
+      const size_t room = static_cast<size_t>(precision) + 3;
+      char* text = arena->Allocate(room);
       size_t len = 0;
       VIMUR_RETURN_IF_ERROR(FormatBinaryDecimal(p, precision, scale, text, &len));
-      *out = Value::Text(arena->Copy({text, len}));
+      arena->Shrink(text, room, len);
+      *out = Value::Text({text, len});
       *pp = p + size;
       return Status::Ok();
     }
@@ -610,10 +645,218 @@ Status RowImageDecoder::DecodeValue(const ColumnSchema& column, uint8_t type, ui
   }
 }
 
-Status RowImageDecoder::DecodeImage(const TableMapEvent& map, const TableSchema& schema,
-                                    const std::vector<bool>& present, const uint8_t* partial_bits,
-                                    const std::vector<Value>* before, ByteReader* rows,
-                                    ValueArena* arena, std::vector<Value>* out) {
+namespace {
+
+// Picks the inline decoding of columns whose values are plain: the same Values DecodeValue
+// gives, which remains the path for everything else and for every error.
+void SetFastPath(ImagePlan::Column* c) {
+  using Fast = ImagePlan::Fast;
+  const ColumnSchema& column = *c->schema;
+  const bool u = column.is_unsigned;
+  const bool plain_text =
+      column.type != LogicalType::kBytes && !IsLatin1Collation(column.collation);
+  c->fast = Fast::kNone;
+  c->width = 0;
+  switch (c->type) {
+    case T::kTiny: c->fast = u ? Fast::kUInt8 : Fast::kInt8; break;
+    case T::kShort: c->fast = u ? Fast::kUInt16 : Fast::kInt16; break;
+    case T::kLong: c->fast = u ? Fast::kUInt32 : Fast::kInt32; break;
+    case T::kLongLong: c->fast = u ? Fast::kUInt64 : Fast::kInt64; break;
+    case T::kDouble: c->fast = Fast::kDouble; break;
+    case T::kDate:
+    case T::kNewDate:
+      if (column.type == LogicalType::kDate) c->fast = Fast::kDate;
+      break;
+    case T::kDatetime2:
+      if (c->meta <= 6 && (column.type == LogicalType::kTimestampMicros ||
+                           column.type == LogicalType::kTimestampMillis)) {
+        c->fast = Fast::kDatetime2;
+        c->width = static_cast<uint8_t>(5 + FractionBytes(c->meta));
+      }
+      break;
+    case T::kNewDecimal:
+      if (PrepareSmallDecimal(c->meta >> 8, c->meta & 0xff, &c->decimal)) {
+        c->fast = Fast::kDecimal;
+        c->width = static_cast<uint8_t>((c->meta >> 8) + 3);
+      }
+      break;
+    case T::kVarchar:
+    case T::kVarString:
+      if (plain_text) {
+        c->fast = Fast::kText;
+        c->width = c->meta > 255 ? 2 : 1;
+      }
+      break;
+    case T::kTinyBlob:
+    case T::kMediumBlob:
+    case T::kLongBlob:
+    case T::kBlob:
+      if (plain_text && c->meta >= 1 && c->meta <= 4) {
+        c->fast = Fast::kText;
+        c->width = static_cast<uint8_t>(c->meta);
+      }
+      break;
+    case T::kString:
+    case T::kEnum:
+      if (const size_t width = c->meta & 0xff;
+          RealColumnType(c->type, c->meta) == T::kEnum && (width == 1 || width == 2)) {
+        c->fast = Fast::kEnum;
+        c->width = static_cast<uint8_t>(width);
+      }
+      break;
+    default: break;
+  }
+}
+
+// Decodes a column of a Fast kind other than kNone into `out` and returns true, or returns
+// false (nothing read) when the general decoder must take it (short input, odd values).
+// Days since the epoch of a valid, non-zero date, from `cache` when it is the last one asked.
+template <typename Cache>
+inline int64_t CachedDays(uint64_t year, uint64_t month, uint64_t day, Cache* cache) {
+  const auto ymd = static_cast<uint32_t>(year * 512 + month * 32 + day);
+  if (ymd != cache->ymd) {
+    cache->ymd = ymd;
+    cache->days = DaysFromCivil(static_cast<int64_t>(year), static_cast<unsigned>(month),
+                                static_cast<unsigned>(day));
+  }
+  return cache->days;
+}
+
+template <typename Cache>
+[[gnu::always_inline]] inline bool DecodeFast(const ImagePlan::Column& c, const uint8_t** pp,
+                                              const uint8_t* end, ValueArena* arena, Cache* days,
+                                              Value* out) {
+  using Fast = ImagePlan::Fast;
+  const uint8_t* p = *pp;
+  const auto left = static_cast<size_t>(end - p);
+  size_t n = 0;
+  switch (c.fast) {
+    case Fast::kNone: return false;
+    case Fast::kInt8:
+      if (left < 1) return false;
+      *out = Value::Int(static_cast<int8_t>(p[0]));
+      n = 1;
+      break;
+    case Fast::kUInt8:
+      if (left < 1) return false;
+      *out = Value::Int(p[0]);
+      n = 1;
+      break;
+    case Fast::kInt16:
+      if (left < 2) return false;
+      *out = Value::Int(static_cast<int16_t>(LoadLE(p, 2)));
+      n = 2;
+      break;
+    case Fast::kUInt16:
+      if (left < 2) return false;
+      *out = Value::Int(static_cast<int64_t>(LoadLE(p, 2)));
+      n = 2;
+      break;
+    case Fast::kInt32:
+      if (left < 4) return false;
+      *out = Value::Int(static_cast<int32_t>(LoadLE(p, 4)));
+      n = 4;
+      break;
+    case Fast::kUInt32:
+      if (left < 4) return false;
+      *out = Value::Int(static_cast<int64_t>(LoadLE(p, 4)));
+      n = 4;
+      break;
+    case Fast::kInt64:
+      if (left < 8) return false;
+      *out = Value::Int(static_cast<int64_t>(LoadLE(p, 8)));
+      n = 8;
+      break;
+    case Fast::kUInt64:
+      if (left < 8) return false;
+      *out = Value::UInt(LoadLE(p, 8));
+      n = 8;
+      break;
+    case Fast::kDouble: {
+      if (left < 8) return false;
+      const uint64_t bits = LoadLE(p, 8);
+      double d;
+      std::memcpy(&d, &bits, sizeof(d));
+      *out = Value::Double(d);
+      n = 8;
+      break;
+    }
+    case Fast::kText: {
+      const size_t width = c.width;
+      if (left < width) return false;
+      const uint64_t len = LoadLE(p, width);
+      if (len > left - width) return false;
+      *out = Value::Text({reinterpret_cast<const char*>(p + width), static_cast<size_t>(len)});
+      n = width + static_cast<size_t>(len);
+      break;
+    }
+    case Fast::kEnum: {
+      const size_t width = c.width;
+      if (left < width) return false;
+      const uint64_t index = LoadLE(p, width);
+      const auto& members = c.schema->enum_values;
+      if (index == 0 || index > members.size()) return false;
+      *out = Value::Text(members[index - 1]);
+      n = width;
+      break;
+    }
+    case Fast::kDate: {
+      if (left < 3) return false;
+      const uint64_t v = LoadLE(p, 3);
+      const uint64_t day = v & 31, month = (v >> 5) & 15, year = v >> 9;
+      // Zero dates and out-of-range values take the general path.
+      if (year == 0 || month == 0 || day == 0 || year > 9999 || month > 12) return false;
+      *out = Value::Int(CachedDays(year, month, day, days));
+      n = 3;
+      break;
+    }
+    case Fast::kDatetime2: {
+      const size_t size = c.width;
+      if (left < size) return false;
+      const int64_t intpart = static_cast<int64_t>(LoadBE(p, 5)) - 0x8000000000;
+      uint32_t micros = 0;
+      if (intpart < 0 || !ReadFraction(p + 5, c.meta, &micros)) return false;
+      const auto bits = static_cast<uint64_t>(intpart);
+      const uint64_t ymd = bits >> 17, hms = bits % (1 << 17);
+      const uint64_t year_month = ymd >> 5;
+      const uint64_t year = year_month / 13, month = year_month % 13, day = ymd % 32;
+      const uint64_t hour = hms >> 12, minute = (hms >> 6) % 64, second = hms % 64;
+      if (!ValidDateTime(year, month, day, hour, minute, second) || year == 0 || month == 0 ||
+          day == 0) {
+        return false;
+      }
+      const int64_t seconds = CachedDays(year, month, day, days) * 86400 +
+                              static_cast<int64_t>(hour * 3600 + minute * 60 + second);
+      *out = Value::Int(c.schema->type == LogicalType::kTimestampMicros
+                            ? seconds * 1000000 + micros
+                            : seconds * 1000 + micros / 1000);
+      n = size;
+      break;
+    }
+    case Fast::kDecimal: {
+      const size_t size = c.decimal.size;
+      if (left < size) return false;
+      // Formatted straight into the arena; the unused tail goes back.
+      char* text = arena->Allocate(c.width);
+      size_t len = 0;
+      if (!FormatSmallDecimal(c.decimal, p, text, &len)) {
+        arena->Shrink(text, c.width, 0);
+        return false;
+      }
+      arena->Shrink(text, c.width, len);
+      *out = Value::Text({text, len});
+      n = size;
+      break;
+    }
+  }
+  *pp = p + n;
+  return true;
+}
+
+}  // namespace
+
+Status RowImageDecoder::Prepare(const TableMapEvent& map, const TableSchema& schema,
+                                const std::vector<bool>& present, ImagePlan* plan) {
   const size_t n = map.column_types.size();
   if (VIMUR_UNLIKELY(map.column_meta.size() != n || schema.columns.size() != n ||
                      present.size() != n)) {
@@ -622,12 +865,31 @@ Status RowImageDecoder::DecodeImage(const TableMapEvent& map, const TableSchema&
         " columns, metadata " + std::to_string(map.column_meta.size()) + ", schema " +
         std::to_string(schema.columns.size()) + ", image bitmap " + std::to_string(present.size()));
   }
+  plan->map = &map;
+  plan->schema = &schema;
+  plan->columns.resize(n);
   size_t present_count = 0;
-  for (size_t i = 0; i < n; ++i) present_count += present[i] ? 1 : 0;
+  for (size_t i = 0; i < n; ++i) {
+    ImagePlan::Column& c = plan->columns[i];
+    c.schema = &schema.columns[i];
+    c.type = map.column_types[i];
+    c.meta = map.column_meta[i];
+    c.present = present[i];
+    present_count += c.present ? 1 : 0;
+    SetFastPath(&c);
+  }
+  plan->null_bytes = (present_count + 7) / 8;
+  return Status::Ok();
+}
 
+Status RowImageDecoder::DecodeImage(const ImagePlan& plan, const uint8_t* partial_bits,
+                                    const std::vector<Value>* before, ByteReader* rows,
+                                    ValueArena* arena, std::vector<Value>* out) {
+  const TableMapEvent& map = *plan.map;
+  const size_t n = plan.columns.size();
   const uint8_t* const start = rows->cursor();
   const uint8_t* const end = start + rows->remaining();
-  const size_t null_bytes = (present_count + 7) / 8;
+  const size_t null_bytes = plan.null_bytes;
   if (VIMUR_UNLIKELY(rows->remaining() < null_bytes)) {
     return Status::Underflow("row image of " + map.database + "." + map.table + ": need " +
                              std::to_string(null_bytes) + " bytes for the null bitmap at offset " +
@@ -638,42 +900,68 @@ Status RowImageDecoder::DecodeImage(const TableMapEvent& map, const TableSchema&
   const uint8_t* p = start + null_bytes;
 
   out->assign(n, Value());
+  Value* const values = out->data();
   size_t bit = 0;
+  if (partial_bits == nullptr) {
+    // Every image but partial JSON updates: present, non-null values, mostly decoded inline.
+    for (size_t i = 0; i < n; ++i) {
+      const ImagePlan::Column& c = plan.columns[i];
+      if (!c.present) continue;
+      const bool is_null = ((nulls[bit / 8] >> (bit % 8)) & 1) != 0;
+      ++bit;
+      if (is_null || DecodeFast(c, &p, end, arena, &day_cache_, &values[i])) continue;
+      const uint8_t* const value_start = p;
+      Status s = DecodeValue(*c.schema, c.type, c.meta, &p, end, arena, &values[i]);
+      if (VIMUR_UNLIKELY(!s.ok())) {
+        const size_t offset = rows->position() + static_cast<size_t>(value_start - start);
+        return ColumnError(map, *c.schema, i, offset, s);
+      }
+    }
+    return rows->Skip(static_cast<size_t>(p - start));
+  }
   size_t json_index = 0;
   for (size_t i = 0; i < n; ++i) {
-    const uint8_t type = map.column_types[i];
+    const ImagePlan::Column& c = plan.columns[i];
     bool partial = false;
-    if (partial_bits != nullptr && type == T::kJson) {
+    if (c.type == T::kJson) {
       partial = ((partial_bits[json_index / 8] >> (json_index % 8)) & 1) != 0;
       ++json_index;
     }
-    if (!present[i]) continue;
+    if (!c.present) continue;
     const bool is_null = ((nulls[bit / 8] >> (bit % 8)) & 1) != 0;
     ++bit;
     if (is_null) continue;
-    const ColumnSchema& column = schema.columns[i];
-    const size_t offset = rows->position() + static_cast<size_t>(p - start);
+    const uint8_t* const value_start = p;
     Status s;
-    if (partial) {
+    if (VIMUR_UNLIKELY(partial)) {
       std::string_view diff;
       s = ReadPrefixed(&p, end, 4, "JSON diff", &diff);
       if (s.ok()) {
         s = before == nullptr || i >= before->size()
                 ? Status::FailedPrecondition("partial JSON update without a before image")
-                : ApplyPartialJsonUpdate((*before)[i], diff, arena, &(*out)[i]);
+                : ApplyPartialJsonUpdate((*before)[i], diff, arena, &values[i]);
       }
     } else {
-      s = DecodeValue(column, type, map.column_meta[i], &p, end, arena, &(*out)[i]);
+      s = DecodeValue(*c.schema, c.type, c.meta, &p, end, arena, &values[i]);
     }
-    if (VIMUR_UNLIKELY(!s.ok())) return ColumnError(map, column, i, offset, s);
+    if (VIMUR_UNLIKELY(!s.ok())) {
+      const size_t offset = rows->position() + static_cast<size_t>(value_start - start);
+      return ColumnError(map, *c.schema, i, offset, s);
+    }
   }
   return rows->Skip(static_cast<size_t>(p - start));
+}
+
+Status RowImageDecoder::DecodeRow(const ImagePlan& plan, ByteReader* rows, ValueArena* arena,
+                                  std::vector<Value>* out) {
+  return DecodeImage(plan, nullptr, nullptr, rows, arena, out);
 }
 
 Status RowImageDecoder::DecodeRow(const TableMapEvent& map, const TableSchema& schema,
                                   const std::vector<bool>& present, ByteReader* rows,
                                   ValueArena* arena, std::vector<Value>* out) {
-  return DecodeImage(map, schema, present, nullptr, nullptr, rows, arena, out);
+  VIMUR_RETURN_IF_ERROR(Prepare(map, schema, present, &plan_));
+  return DecodeImage(plan_, nullptr, nullptr, rows, arena, out);
 }
 
 Status RowImageDecoder::DecodePartialUpdateAfterRow(const TableMapEvent& map,
@@ -682,6 +970,15 @@ Status RowImageDecoder::DecodePartialUpdateAfterRow(const TableMapEvent& map,
                                                     const std::vector<Value>& before,
                                                     ByteReader* rows, ValueArena* arena,
                                                     std::vector<Value>* out) {
+  VIMUR_RETURN_IF_ERROR(Prepare(map, schema, present, &plan_));
+  return DecodePartialUpdateAfterRow(plan_, before, rows, arena, out);
+}
+
+Status RowImageDecoder::DecodePartialUpdateAfterRow(const ImagePlan& plan,
+                                                    const std::vector<Value>& before,
+                                                    ByteReader* rows, ValueArena* arena,
+                                                    std::vector<Value>* out) {
+  const TableMapEvent& map = *plan.map;
   constexpr uint64_t kPartialJsonUpdates = 1;
   uint64_t value_options = 0;
   Status s = rows->ReadLengthEncoded(&value_options);
@@ -702,7 +999,7 @@ Status RowImageDecoder::DecodePartialUpdateAfterRow(const TableMapEvent& map,
     }
     if (bytes == 0) partial_bits = nullptr;
   }
-  return DecodeImage(map, schema, present, partial_bits, &before, rows, arena, out);
+  return DecodeImage(plan, partial_bits, &before, rows, arena, out);
 }
 
 }  // namespace vimur::mysql

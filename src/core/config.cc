@@ -249,6 +249,8 @@ Status ReadFormat(SectionReader& r, FormatConfig* f) {
   VIMUR_RETURN_IF_ERROR(r.String("registry_user", &f->registry_user));
   VIMUR_RETURN_IF_ERROR(r.String("registry_password", &f->registry_password));
   VIMUR_RETURN_IF_ERROR(r.String("registry_ca", &f->registry_ca));
+  VIMUR_RETURN_IF_ERROR(
+      r.OneOf("on_incompatible_schema", &f->on_incompatible_schema, {"stop", "continue"}));
   return r.RejectUnknownKeys();
 }
 

@@ -63,6 +63,10 @@ struct FormatConfig {
   std::string registry_user;
   std::string registry_password;  // never logged
   std::string registry_ca;        // https registry: CA bundle file (default: system CAs)
+  // What to do when a DDL gives a schema the subject's compatibility level refuses:
+  // `stop` (the pipeline stops, naming table, DDL, subject and rule) or `continue` (the
+  // subject's level is set to NONE and the schema registered as its next version).
+  std::string on_incompatible_schema = "stop";
 };
 
 struct RegistryConfig {

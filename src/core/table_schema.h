@@ -62,6 +62,7 @@ struct TableSchema {
   std::vector<size_t> key_columns;  // indexes into columns, in key order; empty: no key
   uint64_t source_table_id = 0;     // MySQL table id of the TABLE_MAP event
   uint32_t version = 0;             // bumped by the source when the shape changes
+  std::string last_ddl;             // the DDL statement that gave this shape, when seen
 
   std::string qualified_name() const { return database + "." + table; }
   bool has_key() const { return !key_columns.empty(); }

@@ -16,6 +16,7 @@ Result<std::unique_ptr<EventSerializer>> MakeEventSerializer(
     avro::AvroFormatOptions options;
     options.topic_prefix = source.topic_prefix;
     options.transaction_metadata = source.transaction_metadata;
+    options.continue_on_incompatible = config.format.on_incompatible_schema == "continue";
     return std::unique_ptr<EventSerializer>(
         std::make_unique<avro::AvroEventSerializer>(options, *registry));
   }

@@ -93,7 +93,10 @@ Result<std::string> HttpSchemaRegistryClient::Send(const char* method, const std
   httplib::Client& h = *impl_->client;
   std::string full = impl_->base_path + path;
   const char* type = "application/vnd.schemaregistry.v1+json";
-  httplib::Result r = std::string(method) == "POST" ? h.Post(full, body, type) : h.Get(full);
+  const std::string verb(method);
+  httplib::Result r = verb == "POST"  ? h.Post(full, body, type)
+                      : verb == "PUT" ? h.Put(full, body, type)
+                                      : h.Get(full);
   std::string what = std::string(method) + " " + options_.url + path;
   if (!r) {
     return Status::Unavailable("schema registry " + what + ": " + httplib::to_string(r.error()));
@@ -114,9 +117,7 @@ Result<std::string> HttpSchemaRegistryClient::Send(const char* method, const std
     return Status::PermissionDenied(m + "; check format.registry_user and registry_password");
   }
   if (status == 409) {
-    return Status::FailedPrecondition(m +
-                                      "; the new table shape breaks the subject's "
-                                      "compatibility level (change it, or evolve compatibly)");
+    return Status::FailedPrecondition(m);
   }
   if (status == 404) return Status::NotFound(m);
   if (status == 408 || status == 429 || status >= 500) return Status::Unavailable(m);
@@ -142,6 +143,17 @@ Result<int32_t> HttpSchemaRegistryClient::Register(const std::string& subject,
     return Status::Corruption("schema registry reply to registering " + subject +
                               " has no id: " + e.what());
   }
+}
+
+Status HttpSchemaRegistryClient::SetSubjectCompatibility(const std::string& subject,
+                                                         const std::string& level) {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json body{{"compatibility", level}};
+  auto reply = Send("PUT", "/config/" + UrlEncode(subject), body.dump());
+  if (!reply.ok()) {
+    return reply.status().WithContext("setting the compatibility of subject '" + subject + "'");
+  }
+  return Status::Ok();
 }
 
 Result<RegisteredSchema> HttpSchemaRegistryClient::Lookup(const std::string& subject,

@@ -42,6 +42,8 @@ class HttpSchemaRegistryClient : public avro::SchemaRegistryClient {
   // POST /subjects/{subject}/versions. A 409 (incompatible) becomes FailedPrecondition with the
   // registry's explanation; connection trouble and 5xx are retriable (Unavailable).
   Result<int32_t> Register(const std::string& subject, const std::string& schema) override;
+  // PUT /config/{subject} {"compatibility": level}.
+  Status SetSubjectCompatibility(const std::string& subject, const std::string& level) override;
   // POST /subjects/{subject}: the id and version of an already registered schema.
   Result<RegisteredSchema> Lookup(const std::string& subject, const std::string& schema);
   // GET /schemas/ids/{id}.

@@ -25,11 +25,18 @@ class SchemaRegistryClient {
   // Registers `schema` (Avro schema JSON) under `subject`, or finds it there when already
   // registered, and returns its global id.
   virtual Result<int32_t> Register(const std::string& subject, const std::string& schema) = 0;
+  // Sets the compatibility level of one subject (PUT /config/{subject}).
+  virtual Status SetSubjectCompatibility(const std::string& subject, const std::string& level) {
+    return Status::Unsupported("this registry client cannot change compatibility levels");
+  }
 };
 
 struct AvroFormatOptions {
   std::string topic_prefix;           // topic `{prefix}.{db}.{table}`, records named alike
   bool transaction_metadata = false;  // fill the `transaction` block
+  // A schema the subject's compatibility level refuses: false stops with an error; true
+  // sets the subject's level to NONE and registers it as the next version.
+  bool continue_on_incompatible = false;
 };
 
 // One serializer per source thread (not thread-safe); the registry client may be shared.
@@ -57,7 +64,8 @@ class AvroEventSerializer : public EventSerializer {
   };
 
   Result<const TableIds*> IdsFor(const ChangeEvent& event);
-  Result<int32_t> RegisterCached(const std::string& subject, const std::string& schema);
+  Result<int32_t> RegisterCached(const TableSchema* table, const std::string& subject,
+                                 const std::string& schema);
 
   AvroFormatOptions options_;
   std::shared_ptr<SchemaRegistryClient> registry_;

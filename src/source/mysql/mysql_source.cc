@@ -295,6 +295,7 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
   DdlTargets targets = ExtractDdlTargets(query.query, query.database);
   change.database = std::move(targets.database);
   change.tables = std::move(targets.tables);
+  for (const std::string& table : change.tables) last_ddl_[table] = query.query;
   change.ddl = query.query;
   if (!txn_source_) txn_source_ = MakeSourceInfo();
   change.source = txn_source_;
@@ -330,6 +331,9 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
       entry.full = last;
     } else {
       schema.version = last ? last->version + 1 : 1;
+      if (auto ddl = last_ddl_.find(qualified); ddl != last_ddl_.end()) {
+        schema.last_ddl = ddl->second;
+      }
       last = std::make_shared<const TableSchema>(std::move(schema));
       entry.full = last;
     }
@@ -414,7 +418,8 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
   uint64_t& table_count = txn_table_counts_[table.projected.get()];
   uint32_t row_index = 0;
   while (!reader.empty()) {
-    ChangeEvent ev;
+    // Built in place; removed again if the row does not decode.
+    ChangeEvent& ev = txn_.events.emplace_back();
     // Row images decode into vectors of events already published, when the pipeline hands
     // them back (no allocation per row).
     if (has_before) ev.before = SpareRow();
@@ -449,9 +454,10 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
         break;
     }
     if (!s.ok()) {
-      return s.WithContext("decoding row " + std::to_string(ev.row) + " of " +
-                           full.qualified_name() + " at " + file_ + ":" +
-                           std::to_string(event_pos) +
+      const uint32_t row = ev.row;
+      txn_.events.pop_back();
+      return s.WithContext("decoding row " + std::to_string(row) + " of " + full.qualified_name() +
+                           " at " + file_ + ":" + std::to_string(event_pos) +
                            "; the binlog event does not match the table map (report this with "
                            "the binlog file)");
     }
@@ -465,7 +471,6 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     }
     ev.total_order = ++txn_event_count_;
     ev.data_collection_order = ++table_count;
-    txn_.events.push_back(std::move(ev));
     ++stats_.rows;
   }
   txn_.approx_bytes += storage->bytes.size() * 3 + 64;

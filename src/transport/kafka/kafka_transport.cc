@@ -277,6 +277,12 @@ Status KafkaTransport::BuildProducer() {
     // At-least-once never gives up on a record: an outage stalls the pipeline (bounded by
     // the window) instead of failing it. Transactions bound it by transaction.timeout.ms.
     VIMUR_RETURN_IF_ERROR(conf.Set("message.timeout.ms", "0"));
+  } else {
+    // A transaction's records wait at most transaction.timeout.ms (librdkafka's default
+    // message timeout in transactional mode) and the broker aborts transactions older than
+    // that. The default of 60 s turns a one-minute broker outage into a fatal abort error;
+    // 5 minutes rides it out and stays under the brokers' usual 15-minute maximum.
+    VIMUR_RETURN_IF_ERROR(conf.Set("transaction.timeout.ms", "300000"));
   }
   for (const auto& [name, value] : options_.client_config) {
     for (const char* reserved : kReservedProperties) {

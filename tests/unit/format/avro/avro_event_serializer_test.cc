@@ -27,6 +27,11 @@ class FakeRegistry : public SchemaRegistryClient {
     ++calls;
     if (fail) return Status::Unavailable("registry down");
     auto& versions = subjects[subject];
+    if (refuse_new_versions && !versions.empty() && compatibility[subject] != "NONE") {
+      bool known = false;
+      for (const auto& [text, id] : versions) known = known || text == schema;
+      if (!known) return Status::FailedPrecondition("HTTP 409: incompatible (error_code 409)");
+    }
     for (const auto& [text, id] : versions) {
       if (text == schema) return id;
     }
@@ -36,10 +41,16 @@ class FakeRegistry : public SchemaRegistryClient {
     return id;
   }
   std::map<std::string, std::vector<std::pair<std::string, int32_t>>> subjects;
+  Status SetSubjectCompatibility(const std::string& subject, const std::string& level) override {
+    compatibility[subject] = level;
+    return Status::Ok();
+  }
   std::map<int32_t, std::string> by_id;
+  std::map<std::string, std::string> compatibility;
   int32_t next_id = 1;
   int calls = 0;
   bool fail = false;
+  bool refuse_new_versions = false;  // stands for a subject at BACKWARD refusing a change
 };
 
 ColumnSchema Col(const char* name, LogicalType type, bool nullable = true) {
@@ -415,6 +426,38 @@ TEST(AvroEventSerializerTest, RegistersOncePerShapeAndNewVersionOnChange) {
   json v =
       AvroTestDecoder(registry->by_id[HeaderId(value)]).Decode(std::string_view(value).substr(5));
   EXPECT_EQ(v["after"]["note"], "hello");
+}
+
+TEST(AvroEventSerializerTest, IncompatibleShapeStopsOrContinuesByPolicy) {
+  for (bool keep_going : {false, true}) {
+    auto registry = std::make_shared<FakeRegistry>();
+    registry->refuse_new_versions = true;
+    AvroEventSerializer s({"shop", false, keep_going}, registry);
+    auto t = AllTypesTable();
+    std::string value;
+    ASSERT_TRUE(s.Value(MakeEvent(t, Op::kCreate), 1, &value).ok());
+    auto altered = std::make_shared<TableSchema>(*t);
+    altered->columns.push_back(Col("required", LogicalType::kInt32, /*nullable=*/false));
+    altered->version = 2;
+    altered->last_ddl = "ALTER TABLE shop.orders ADD COLUMN required INT NOT NULL";
+    ChangeEvent e = MakeEvent(altered, Op::kCreate);
+    e.after.push_back(Value::Int(5));
+    Status st = s.Value(e, 1, &value);
+    if (!keep_going) {
+      ASSERT_FALSE(st.ok());
+      EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+      const std::string& m = st.message();
+      EXPECT_NE(m.find("table shop.orders"), std::string::npos) << m;
+      EXPECT_NE(m.find("ADD COLUMN required INT NOT NULL"), std::string::npos) << m;
+      EXPECT_NE(m.find("shop.shop.orders-value"), std::string::npos) << m;
+      EXPECT_NE(m.find("409"), std::string::npos) << m;
+      EXPECT_NE(m.find("on_incompatible_schema"), std::string::npos) << m;
+    } else {
+      ASSERT_TRUE(st.ok()) << st.ToString();
+      EXPECT_EQ(registry->compatibility["shop.shop.orders-value"], "NONE");
+      EXPECT_EQ(registry->subjects["shop.shop.orders-value"].size(), 2u);
+    }
+  }
 }
 
 TEST(AvroEventSerializerTest, ReusesOutputBufferWithoutGrowing) {

@@ -435,3 +435,20 @@ def test_purged_position_stops_with_clear_error(mariadb, vimur_factory):
     assert rc == 1, log
     assert "stored position" in log and stored["file"] in log, log
     assert "Remove the stored offset" in log, log
+
+
+def test_primary_key_change_is_delete_tombstone_create(mariadb, vimur_factory):
+    setup_schema(mariadb)
+    mariadb.execute("CREATE TABLE e2e.rekey (id INT PRIMARY KEY, v VARCHAR(10))",
+                    "INSERT INTO e2e.rekey VALUES (1, 'a')")
+    vimur = vimur_factory(mariadb, [r"e2e\..*"])
+    vimur.start()
+    mariadb.execute("UPDATE e2e.rekey SET id = 2, v = 'b' WHERE id = 1",
+                    "UPDATE e2e.rekey SET v = 'c' WHERE id = 2")
+    records = wait_for_marker(vimur, mariadb, "rekey")
+    vimur.stop()
+    rekey = [r for r in records if r["topic"] == "shop.e2e.rekey"]
+    assert [(r["key"], r["value"] and r["value"]["op"]) for r in rekey] == [
+        ({"id": 1}, "d"), ({"id": 1}, None), ({"id": 2}, "c"), ({"id": 2}, "u")]
+    assert rekey[0]["value"]["before"] == {"id": 1, "v": "a"}
+    assert rekey[2]["value"]["after"] == {"id": 2, "v": "b"}

@@ -27,6 +27,30 @@ bool AnyMatch(const std::vector<std::regex>& res, const std::string& text) {
   return false;
 }
 
+bool SameValue(const Value& a, const Value& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case ValueKind::kNull: return true;
+    case ValueKind::kBool: return a.b == b.b;
+    case ValueKind::kInt: return a.i == b.i;
+    case ValueKind::kUInt: return a.u == b.u;
+    case ValueKind::kFloat: return a.f == b.f;
+    case ValueKind::kDouble: return a.d == b.d;
+    case ValueKind::kText:
+    case ValueKind::kBytes:
+    case ValueKind::kGeometry: return a.s == b.s && a.srid == b.srid;
+  }
+  return false;
+}
+
+bool SameKey(const TableSchema& table, const std::vector<Value>& before,
+             const std::vector<Value>& after) {
+  for (size_t k : table.key_columns) {
+    if (k >= before.size() || k >= after.size() || !SameValue(before[k], after[k])) return false;
+  }
+  return true;
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -472,6 +496,19 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     ev.total_order = ++txn_event_count_;
     ev.data_collection_order = ++table_count;
     ++stats_.rows;
+    if (ev.op == Op::kUpdate && !SameKey(*ev.table, ev.before, ev.after)) {
+      // A changed primary key is, as Debezium writes it, a delete of the old key (followed by
+      // its tombstone) and a create of the new one, so compaction forgets the old key.
+      ChangeEvent& update = txn_.events.back();
+      ChangeEvent created = update;
+      update.op = Op::kDelete;
+      update.after.clear();
+      created.op = Op::kCreate;
+      created.before.clear();
+      created.total_order = ++txn_event_count_;
+      created.data_collection_order = ++table_count;
+      txn_.events.push_back(std::move(created));
+    }
   }
   txn_.approx_bytes += storage->bytes.size() * 3 + 64;
   if (txn_.approx_bytes >= chunk_bytes_) {

@@ -27,14 +27,20 @@ class ByteBoundedQueue {
     return true;
   }
 
-  // Waits up to `timeout` for at least one item, then takes every item queued (at most
-  // `max_items`). Returns an empty vector on timeout or when closed and drained.
+  // Waits up to `timeout` for at least one item, then takes the items queued, at most
+  // `max_items` and, past the first, at most `max_bytes` of them: what the caller holds while
+  // publishing plus what the queue holds stays within twice the bound, not more. Returns an
+  // empty vector on timeout or when closed and drained.
   template <typename Duration>
-  std::vector<T> PopAll(Duration timeout, size_t max_items = 4096) {
+  std::vector<T> PopAll(Duration timeout, size_t max_items = 4096,
+                        size_t max_bytes = static_cast<size_t>(-1)) {
     std::unique_lock<std::mutex> lock(mu_);
     not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
     std::vector<T> out;
-    while (!items_.empty() && out.size() < max_items) {
+    size_t taken = 0;
+    while (!items_.empty() && out.size() < max_items &&
+           (out.empty() || taken + items_.front().bytes <= max_bytes)) {
+      taken += items_.front().bytes;
       bytes_ -= items_.front().bytes;
       out.push_back(std::move(items_.front().item));
       items_.pop_front();

@@ -260,7 +260,10 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       stopping = true;
       sources_stop = true;
     }
-    std::vector<Item> items = queue.PopAll(std::chrono::milliseconds(200));
+    // A quarter of the bound at a time: with the transport's own window, memory stays near
+    // queue_max_bytes + max_in_flight_bytes.
+    std::vector<Item> items = queue.PopAll(std::chrono::milliseconds(200), 4096,
+                                           static_cast<size_t>(config_.queue_max_bytes) / 4);
     if (items.empty() && sources_running.load() == 0 && queue.size() == 0) break;
     int64_t now = NowMs();
     for (Item& item : items) {

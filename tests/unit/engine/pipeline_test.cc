@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "engine/bounded_queue.h"
 #include "transport/stdout_transport.h"
 
 namespace vimur {
@@ -149,6 +150,28 @@ TEST(OffsetStoreTest, CommitReplacesAndDamageIsReported) {
   ASSERT_FALSE(damaged.ok());
   EXPECT_NE(damaged.status().message().find("damaged"), std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vimur
+
+namespace vimur {
+namespace {
+
+TEST(ByteBoundedQueueTest, PopTakesAtMostTheByteBudgetButAlwaysOne) {
+  ByteBoundedQueue<int> q(2000);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.Push(i, 100));
+  auto first = q.PopAll(std::chrono::milliseconds(1), 4096, 250);
+  EXPECT_EQ(first, (std::vector<int>{0, 1}));
+  EXPECT_EQ(q.bytes(), 300u);
+  ASSERT_TRUE(q.Push(9, 900));  // over the budget alone, still taken when first
+  auto rest = q.PopAll(std::chrono::milliseconds(1), 4096, 250);
+  EXPECT_EQ(rest, (std::vector<int>{2, 3}));
+  EXPECT_EQ(q.PopAll(std::chrono::milliseconds(1), 4096, 250), (std::vector<int>{4}));
+  EXPECT_EQ(q.PopAll(std::chrono::milliseconds(1), 4096, 250), (std::vector<int>{9}));
+  q.Close();
+  EXPECT_FALSE(q.Push(1, 1));
+  EXPECT_TRUE(q.PopAll(std::chrono::milliseconds(1)).empty());
 }
 
 }  // namespace

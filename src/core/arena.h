@@ -65,10 +65,11 @@ class ValueArena {
 // A free list of row-image vectors shared by the threads of a pipeline, so that steady
 // streaming allocates none per row: the thread that is done with published events gives their
 // vectors back (Give, one lock per batch), the decoding thread takes a batch of them (Take)
-// and decodes into their capacity. Bounded; vectors beyond the bound are simply freed.
+// and decodes into their capacity. Bounded by the bytes the kept vectors hold; vectors beyond
+// the bound are simply freed.
 class RowVectorPool {
  public:
-  static constexpr size_t kMaxVectors = 16384;  // ~5 MiB of 10-column rows
+  static constexpr size_t kMaxBytes = 8 << 20;
   static RowVectorPool& Shared() {
     static RowVectorPool pool;
     return pool;
@@ -77,6 +78,7 @@ class RowVectorPool {
   void Take(size_t n, std::vector<std::vector<Value>>* out) {
     std::lock_guard<std::mutex> lock(mu_);
     while (n-- > 0 && !free_.empty()) {
+      bytes_ -= free_.back().capacity() * sizeof(Value);
       out->push_back(std::move(free_.back()));
       free_.pop_back();
     }
@@ -86,9 +88,11 @@ class RowVectorPool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& v : *in) {
-        if (v.capacity() == 0 || free_.size() >= kMaxVectors) continue;
+        const size_t bytes = v.capacity() * sizeof(Value);
+        if (bytes == 0 || bytes_ + bytes > kMaxBytes) continue;
         v.clear();
         free_.push_back(std::move(v));
+        bytes_ += bytes;
       }
     }
     in->clear();  // frees what the pool did not take, outside the lock
@@ -97,10 +101,15 @@ class RowVectorPool {
     std::lock_guard<std::mutex> lock(mu_);
     return free_.size();
   }
+  size_t bytes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::vector<std::vector<Value>> free_;
+  size_t bytes_ = 0;  // capacity of the kept vectors
 };
 
 }  // namespace vimur

@@ -217,6 +217,7 @@ void BuildKeyPrefixes(const std::vector<const std::string*>& names, std::string*
     ends.push_back(b.size());
   }
   *text = std::string(b.view());
+  text->append(JsonBuffer::kPadding, ' ');  // so that RawPadded may copy whole blocks
   keys->clear();
   size_t start = 0;
   for (size_t end : ends) {
@@ -382,7 +383,7 @@ void DebeziumJsonSerializer::AppendRow(const TableText& text, const std::vector<
     return;
   }
   for (size_t i = 0; i < n; ++i) {
-    out->Raw(text.column_keys[i]);
+    out->RawPadded(text.column_keys[i]);
     AppendJsonValue(row[i], out);
   }
   out->Char('}');
@@ -395,7 +396,7 @@ bool DebeziumJsonSerializer::AppendKey(const ChangeEvent& event, JsonBuffer* out
   const std::vector<Value>& row = event.after.empty() ? event.before : event.after;
   if (options_.schemas) out->Raw(text.key_schema_head);
   for (size_t k = 0; k < t.key_columns.size(); ++k) {
-    out->Raw(text.key_keys[k]);
+    out->RawPadded(text.key_keys[k]);
     const size_t i = t.key_columns[k];
     if (i < row.size()) {
       AppendJsonValue(row[i], out);
@@ -433,9 +434,15 @@ void DebeziumJsonSerializer::AppendValue(const ChangeEvent& event, int64_t ts_ms
   p[7] = static_cast<char>(event.op);
   p[8] = '"';
   out->CommitTo(p + 9);
-  out->Raw(R"(,"ts_ms":)");
-  out->Number(ts_ms);
-  out->Raw(R"(,"transaction":)");
+  if (ts_ms != ts_ms_ || ts_text_.empty()) {  // the same for every event of a batch
+    JsonBuffer b;
+    b.Raw(R"(,"ts_ms":)");
+    b.Number(ts_ms);
+    b.Raw(R"(,"transaction":)");
+    ts_text_ = std::string(b.view());
+    ts_ms_ = ts_ms;
+  }
+  out->Raw(ts_text_);
   if (options_.transaction_metadata) {
     out->Raw(text.transaction_head);
     out->Number(event.total_order);

@@ -50,7 +50,9 @@ class DebeziumJsonSerializer {
   JsonFormatOptions options_;
   std::unordered_map<const TableSchema*, std::unique_ptr<TableText>> tables_;
   TableText* last_ = nullptr;
-  JsonBuffer scratch_;  // for the std::string entry points
+  JsonBuffer scratch_;   // for the std::string entry points
+  int64_t ts_ms_ = 0;    // the processing time ts_text_ holds
+  std::string ts_text_;  // `,"ts_ms":N,"transaction":`
 };
 
 }  // namespace vimur

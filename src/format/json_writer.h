@@ -111,6 +111,18 @@ class JsonBuffer {
     if (!s.empty()) std::memcpy(p, s.data(), s.size());
     size_ += s.size();
   }
+  // Raw for text followed by at least kPadding readable bytes: short text is copied as one
+  // fixed-size block (no call), the bytes past it overwritten by what comes next.
+  static constexpr size_t kPadding = 32;
+  void RawPadded(std::string_view s) {
+    char* p = Reserve(s.size() + kPadding);
+    if (s.size() <= kPadding) {
+      std::memcpy(p, s.data(), kPadding);
+    } else {
+      std::memcpy(p, s.data(), s.size());
+    }
+    size_ += s.size();
+  }
   void Char(char c) {
     Reserve(1)[0] = c;
     ++size_;

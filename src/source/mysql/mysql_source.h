@@ -90,7 +90,7 @@ class BinlogTransactionAssembler {
   RowImageDecoder decoder_;
   std::unordered_map<uint64_t, TableEntry> tables_;             // by table id
   std::unordered_map<std::string, TableSchemaPtr> last_shape_;  // by db.table
-  std::unordered_map<std::string, std::string> last_ddl_;        // by db.table
+  std::unordered_map<std::string, std::string> last_ddl_;       // by db.table
   std::string file_;
   MariaGtidState maria_gtids_;
   MySqlGtidSet mysql_gtids_;

@@ -708,24 +708,21 @@ void SetFastPath(ImagePlan::Column* c) {
   }
 }
 
-// Decodes a column of a Fast kind other than kNone into `out` and returns true, or returns
-// false (nothing read) when the general decoder must take it (short input, odd values).
-// Days since the epoch of a valid, non-zero date, from `cache` when it is the last one asked.
-template <typename Cache>
-inline int64_t CachedDays(uint64_t year, uint64_t month, uint64_t day, Cache* cache) {
+// Days since the epoch of a valid, non-zero date, remembered per column for the next row.
+inline int64_t CachedDays(uint64_t year, uint64_t month, uint64_t day, const ImagePlan::Column& c) {
   const auto ymd = static_cast<uint32_t>(year * 512 + month * 32 + day);
-  if (ymd != cache->ymd) {
-    cache->ymd = ymd;
-    cache->days = DaysFromCivil(static_cast<int64_t>(year), static_cast<unsigned>(month),
+  if (ymd != c.last_ymd) {
+    c.last_ymd = ymd;
+    c.last_days = DaysFromCivil(static_cast<int64_t>(year), static_cast<unsigned>(month),
                                 static_cast<unsigned>(day));
   }
-  return cache->days;
+  return c.last_days;
 }
 
-template <typename Cache>
+// Decodes a column of a Fast kind other than kNone into `out` and returns true, or returns
+// false (nothing read) when the general decoder must take it (short input, odd values).
 [[gnu::always_inline]] inline bool DecodeFast(const ImagePlan::Column& c, const uint8_t** pp,
-                                              const uint8_t* end, ValueArena* arena, Cache* days,
-                                              Value* out) {
+                                              const uint8_t* end, ValueArena* arena, Value* out) {
   using Fast = ImagePlan::Fast;
   const uint8_t* p = *pp;
   const auto left = static_cast<size_t>(end - p);
@@ -806,7 +803,7 @@ template <typename Cache>
       const uint64_t day = v & 31, month = (v >> 5) & 15, year = v >> 9;
       // Zero dates and out-of-range values take the general path.
       if (year == 0 || month == 0 || day == 0 || year > 9999 || month > 12) return false;
-      *out = Value::Int(CachedDays(year, month, day, days));
+      *out = Value::Int(CachedDays(year, month, day, c));
       n = 3;
       break;
     }
@@ -825,7 +822,7 @@ template <typename Cache>
           day == 0) {
         return false;
       }
-      const int64_t seconds = CachedDays(year, month, day, days) * 86400 +
+      const int64_t seconds = CachedDays(year, month, day, c) * 86400 +
                               static_cast<int64_t>(hour * 3600 + minute * 60 + second);
       *out = Value::Int(c.schema->type == LogicalType::kTimestampMicros
                             ? seconds * 1000000 + micros
@@ -909,7 +906,7 @@ Status RowImageDecoder::DecodeImage(const ImagePlan& plan, const uint8_t* partia
       if (!c.present) continue;
       const bool is_null = ((nulls[bit / 8] >> (bit % 8)) & 1) != 0;
       ++bit;
-      if (is_null || DecodeFast(c, &p, end, arena, &day_cache_, &values[i])) continue;
+      if (is_null || DecodeFast(c, &p, end, arena, &values[i])) continue;
       const uint8_t* const value_start = p;
       Status s = DecodeValue(*c.schema, c.type, c.meta, &p, end, arena, &values[i]);
       if (VIMUR_UNLIKELY(!s.ok())) {

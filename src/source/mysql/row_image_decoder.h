@@ -45,6 +45,10 @@ struct ImagePlan {
     Fast fast = Fast::kNone;
     uint8_t width = 0;
     SmallDecimalLayout decimal;
+    // DATE and DATETIME: the column's last date and its days since the epoch (neighbouring
+    // rows often share the date).
+    mutable uint32_t last_ymd = 0;  // year * 512 + month * 32 + day; 0: none
+    mutable int64_t last_days = 0;
   };
   const TableMapEvent* map = nullptr;
   const TableSchema* schema = nullptr;
@@ -99,12 +103,6 @@ class RowImageDecoder {
   std::string scratch_;  // JSON text before it is copied into the arena
   std::string diff_scratch_;
   ImagePlan plan_;  // for the entry points that prepare per call
-  // The last date converted to days since the epoch: neighbouring rows often share it.
-  struct DayCache {
-    uint32_t ymd = 0;  // year * 512 + month * 32 + day; 0: none
-    int64_t days = 0;
-  };
-  DayCache day_cache_;
 };
 
 // Applies the Json_diff_vector of a partial JSON column (`diff` = its bytes after the 4-byte

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/arena.h"
 #include "engine/pipeline.h"
 #include "transport/stdout_transport.h"
 
@@ -131,6 +132,28 @@ TEST(PipelineCommitTest, OffsetStoreFailureStopsThePipeline) {
   EXPECT_EQ(s.code(), StatusCode::kIoError) << s.ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   EXPECT_EQ(last.pos, 4u);  // only the start position was stored
+}
+
+TEST(RowVectorPoolTest, KeepsCapacityUpToItsByteBound) {
+  RowVectorPool pool;
+  std::vector<std::vector<Value>> in;
+  for (int i = 0; i < 3; ++i) in.emplace_back(10, Value::Int(i));
+  in.emplace_back();  // no capacity: not kept
+  pool.Give(&in);
+  EXPECT_TRUE(in.empty());
+  EXPECT_EQ(pool.size(), 3u);
+  EXPECT_EQ(pool.bytes(), 3 * 10 * sizeof(Value));
+  std::vector<std::vector<Value>> out;
+  pool.Take(2, &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].empty());
+  EXPECT_GE(out[0].capacity(), 10u);
+  EXPECT_EQ(pool.size(), 1u);
+  // A vector over the bound is freed, not kept.
+  in.emplace_back(RowVectorPool::kMaxBytes / sizeof(Value) + 1);
+  pool.Give(&in);
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_LE(pool.bytes(), RowVectorPool::kMaxBytes);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <bit>
 #include <cmath>
 
+#include "core/decimal_digits.h"
+
 namespace vimur {
 namespace {
 
@@ -35,50 +37,10 @@ char* WriteBase64(std::string_view bytes, char* out) {
   return out;
 }
 
-constexpr char kDigitPairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-constexpr uint64_t kPow10[20] = {1ull,
-                                 10ull,
-                                 100ull,
-                                 1000ull,
-                                 10000ull,
-                                 100000ull,
-                                 1000000ull,
-                                 10000000ull,
-                                 100000000ull,
-                                 1000000000ull,
-                                 10000000000ull,
-                                 100000000000ull,
-                                 1000000000000ull,
-                                 10000000000000ull,
-                                 100000000000000ull,
-                                 1000000000000000ull,
-                                 10000000000000000ull,
-                                 100000000000000000ull,
-                                 1000000000000000000ull,
-                                 10000000000000000000ull};
-
-int DecimalDigits(uint64_t v) {
-  // floor(log10(v)) + 1 from the bit width, corrected by one comparison.
-  const int bits = 64 - std::countl_zero(v | 1);
-  const int guess = (bits * 1233) >> 12;  // 1233 / 4096 ~ log10(2)
-  return guess + 1 - ((v | 1) < kPow10[guess] ? 1 : 0);
-}
-
-// Writes the `n` digits of `v` (exactly n, zero padded) ending at `end`.
-inline void WriteDigitsBackward(uint64_t v, int n, char* end) {
-  while (n >= 2) {
-    const auto pair = static_cast<unsigned>(v % 100);
-    v /= 100;
-    end -= 2;
-    std::memcpy(end, kDigitPairs + 2 * pair, 2);
-    n -= 2;
-  }
-  if (n == 1) end[-1] = static_cast<char>('0' + static_cast<unsigned>(v));
-}
+using digits::DecimalDigits;
+using digits::kDigitPairs;
+using digits::kPow10;
+using digits::WriteDigitsBackward;
 
 }  // namespace
 

@@ -158,6 +158,11 @@ Result<Position> Pipeline::StartPosition(size_t i) {
     LOG_INFO << "source " << name << ": resuming from stored position " << stored->Describe();
     return *stored;
   }
+  if (config_.sources[i].snapshot != "never") {
+    LOG_WARN << "source " << name << ": snapshot: " << config_.sources[i].snapshot
+             << " is not implemented yet; streaming starts at the current end of the log and "
+                "rows written before it are not read";
+  }
   VIMUR_ASSIGN_OR_RETURN(Position end, parts_.sources[i]->CurrentEnd());
   // Stored at once: a pipeline stopped before any change arrives still resumes from here.
   VIMUR_RETURN_IF_ERROR(CommitPosition(i, end));

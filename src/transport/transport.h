@@ -34,7 +34,8 @@ class Transport {
   virtual Status Start() = 0;
   // Queues a batch. `on_acked` runs exactly once, possibly on another thread, with OK when
   // every record of the batch is durable, or the fatal error that prevents it. Batches are
-  // acknowledged in the order they were sent.
+  // acknowledged in the order they were sent. When Send itself returns an error, the batch
+  // was not accepted and `on_acked` is never called.
   virtual Status Send(OutgoingBatch batch, std::function<void(const Status&)> on_acked) = 0;
   // Waits until every sent batch is acknowledged or `timeout` passes.
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;

@@ -939,6 +939,31 @@ Result<AnnotateRowsEvent> BinlogEventParser::ParseRowsQuery(const FramedEvent& e
   return ev;
 }
 
+namespace {
+
+// MySQL's type-length-value field lists (HEARTBEAT_LOG_EVENT_V2, TRANSACTION_PAYLOAD_EVENT):
+// packed-integer type and length, then the value; type 0 ends the list. Calls `on_field` for
+// each field and leaves `r` just after the end mark.
+template <typename OnField>
+Status ReadTlvFields(ByteReader& r, const char* kWhat, OnField on_field) {
+  while (!r.empty()) {
+    uint64_t field = 0, length = 0;
+    VIMUR_PARSE(r.ReadLengthEncoded(&field));
+    if (field == 0) return Status::Ok();
+    VIMUR_PARSE(r.ReadLengthEncoded(&length));
+    if (length > r.remaining()) {
+      return Status::Underflow(std::string(kWhat) + ": field " + std::to_string(field) +
+                               " declares " + std::to_string(length) + " bytes");
+    }
+    std::string_view value;
+    VIMUR_PARSE(r.ReadBytes(length, &value));
+    VIMUR_RETURN_IF_ERROR(on_field(field, value));
+  }
+  return Status::Underflow(std::string(kWhat) + ": no end-of-fields mark");
+}
+
+}  // namespace
+
 Result<HeartbeatEvent> BinlogEventParser::ParseHeartbeat(const FramedEvent& event) const {
   HeartbeatEvent ev;
   if (event.type() != EventType::kHeartbeatV2) {
@@ -948,29 +973,16 @@ Result<HeartbeatEvent> BinlogEventParser::ParseHeartbeat(const FramedEvent& even
   }
   constexpr const char* kWhat = "HEARTBEAT_LOG_EVENT_V2";
   ByteReader r(event.body);
-  bool ended = false;
-  while (!r.empty()) {
-    uint64_t field = 0, length = 0;
-    VIMUR_PARSE(r.ReadLengthEncoded(&field));
-    if (field == 0) {  // end of fields
-      ended = true;
-      break;
-    }
-    VIMUR_PARSE(r.ReadLengthEncoded(&length));
-    if (length > r.remaining()) {
-      return Status::Underflow(std::string(kWhat) + ": field " + std::to_string(field) +
-                               " declares " + std::to_string(length) + " bytes");
-    }
-    std::string_view value;
-    VIMUR_PARSE(r.ReadBytes(length, &value));
-    if (field == 1) {
-      ev.log_file.assign(value);
-    } else if (field == 2) {
-      ByteReader v(value);
-      VIMUR_PARSE(v.ReadLengthEncoded(&ev.position));
-    }
-  }
-  if (!ended) return Status::Underflow(std::string(kWhat) + ": no end-of-fields mark");
+  VIMUR_RETURN_IF_ERROR(
+      ReadTlvFields(r, kWhat, [&](uint64_t field, std::string_view value) -> Status {
+        if (field == 1) {
+          ev.log_file.assign(value);
+        } else if (field == 2) {
+          ByteReader v(value);
+          VIMUR_PARSE(v.ReadLengthEncoded(&ev.position));
+        }
+        return Status::Ok();
+      }));
   return ev;
 }
 
@@ -1117,33 +1129,19 @@ Result<TransactionPayloadEvent> BinlogEventParser::ParseTransactionPayload(
   ByteReader r(event.body);
   TransactionPayloadEvent ev;
   std::optional<uint64_t> payload_size;
-  bool ended = false;
-  // Fields: type, length, value; all packed integers; type 0 ends them.
-  while (!r.empty()) {
-    uint64_t field = 0, length = 0;
-    VIMUR_PARSE(r.ReadLengthEncoded(&field));
-    if (field == 0) {
-      ended = true;
-      break;
-    }
-    VIMUR_PARSE(r.ReadLengthEncoded(&length));
-    if (length > r.remaining()) {
-      return Status::Underflow(std::string(kWhat) + ": field " + std::to_string(field) +
-                               " declares " + std::to_string(length) + " bytes");
-    }
-    std::string_view value;
-    VIMUR_PARSE(r.ReadBytes(length, &value));
-    ByteReader v(value);
-    uint64_t number = 0;
-    if (field >= 1 && field <= 3) VIMUR_PARSE(v.ReadLengthEncoded(&number));
-    switch (field) {
-      case 1: payload_size = number; break;
-      case 2: ev.compression_type = number; break;
-      case 3: ev.uncompressed_size = number; break;
-      default: break;  // unknown fields are skipped
-    }
-  }
-  if (!ended) return Status::Underflow(std::string(kWhat) + ": no end-of-fields mark");
+  VIMUR_RETURN_IF_ERROR(
+      ReadTlvFields(r, kWhat, [&](uint64_t field, std::string_view value) -> Status {
+        ByteReader v(value);
+        uint64_t number = 0;
+        if (field >= 1 && field <= 3) VIMUR_PARSE(v.ReadLengthEncoded(&number));
+        switch (field) {
+          case 1: payload_size = number; break;
+          case 2: ev.compression_type = number; break;
+          case 3: ev.uncompressed_size = number; break;
+          default: break;  // unknown fields are skipped
+        }
+        return Status::Ok();
+      }));
   std::string_view payload = r.rest();
   if (payload_size && *payload_size != payload.size()) {
     return Status::Corruption(std::string(kWhat) + ": payload size field says " +

@@ -155,15 +155,6 @@ char* WriteShortDouble(double v, char* out) {
 
 }  // namespace json_internal
 
-void JsonBuffer::Grow(size_t n) {
-  size_t capacity = capacity_ == 0 ? 4096 : capacity_ * 2;
-  while (capacity - size_ < n) capacity *= 2;
-  std::unique_ptr<char[]> data(new char[capacity]);  // not zero-filled
-  if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
-  data_ = std::move(data);
-  capacity_ = capacity;
-}
-
 void JsonBuffer::String(std::string_view s) {
   const char* in = s.data();
   size_t left = s.size();

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "core/byte_buffer.h"
+
 namespace vimur {
 
 namespace json_internal {
@@ -86,53 +88,9 @@ inline char* WriteEscape(unsigned char c, char* out) {
 
 }  // namespace json_internal
 
-// A growable byte buffer reused across messages (no zero-filling, no per-token capacity
-// checks beyond one comparison). Tokens carry no separators: callers write templates.
-class JsonBuffer {
+// ByteBuffer with JSON tokens. Tokens carry no separators: callers write templates.
+class JsonBuffer : public ByteBuffer {
  public:
-  JsonBuffer() = default;
-  JsonBuffer(const JsonBuffer&) = delete;
-  JsonBuffer& operator=(const JsonBuffer&) = delete;
-  JsonBuffer(JsonBuffer&&) = default;
-  JsonBuffer& operator=(JsonBuffer&&) = default;
-
-  std::string_view view() const { return {data_.get(), size_}; }
-  size_t size() const { return size_; }
-  void Clear() { size_ = 0; }
-  // Room for `n` more bytes; write them at the returned pointer, then call CommitTo.
-  char* Reserve(size_t n) {
-    if (capacity_ - size_ < n) Grow(n);
-    return data_.get() + size_;
-  }
-  void CommitTo(const char* end) { size_ = static_cast<size_t>(end - data_.get()); }
-
-  void Raw(std::string_view s) {
-    char* p = Reserve(s.size());
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    size_ += s.size();
-  }
-  // Raw for text followed by at least kPadding readable bytes: short text is copied as one
-  // fixed-size block (no call), the bytes past it overwritten by what comes next.
-  static constexpr size_t kPadding = 32;
-  void RawPadded(std::string_view s) {
-    char* p = Reserve(s.size() + kPadding);
-    if (s.size() <= kPadding) {
-      std::memcpy(p, s.data(), kPadding);
-    } else {
-      std::memcpy(p, s.data(), s.size());
-    }
-    size_ += s.size();
-  }
-  void Char(char c) {
-    Reserve(1)[0] = c;
-    ++size_;
-  }
-  // Copies bytes [from, to) of this buffer to its end.
-  void CopyOwn(size_t from, size_t to) {
-    char* p = Reserve(to - from);  // may move the data: offsets stay valid
-    std::memcpy(p, data_.get() + from, to - from);
-    size_ += to - from;
-  }
   // A JSON string: quoted and escaped.
   void String(std::string_view s);
   void Null() { Raw("null"); }
@@ -168,15 +126,10 @@ class JsonBuffer {
   void Base64(std::string_view bytes);
 
  private:
-  void Grow(size_t n);
   void NonFinite(bool nan, bool positive) {
     Raw(nan ? std::string_view("\"NaN\"")
             : (positive ? std::string_view("\"Infinity\"") : std::string_view("\"-Infinity\"")));
   }
-
-  std::unique_ptr<char[]> data_;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
 };
 
 class JsonWriter {

@@ -181,18 +181,6 @@ Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
   return Mismatch(c, v, "a known logical type");
 }
 
-Status EncodeRow(const TableSchema& t, const std::vector<Value>& row, AvroWriter& w) {
-  if (row.size() != t.columns.size()) {
-    return Status::InvalidArgument("row of " + t.qualified_name() + " has " +
-                                   std::to_string(row.size()) + " values for " +
-                                   std::to_string(t.columns.size()) + " columns");
-  }
-  for (size_t i = 0; i < row.size(); ++i) {
-    VIMUR_RETURN_IF_ERROR(EncodeColumn(t.columns[i], row[i], w));
-  }
-  return Status::Ok();
-}
-
 const char* SnapshotText(SnapshotMarker m) {
   switch (m) {
     case SnapshotMarker::kFalse: return "false";
@@ -321,34 +309,178 @@ Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& 
   return EncodeNonNull(column, value, w);
 }
 
-Status EncodeKey(const ChangeEvent& event, std::string* out) {
-  const TableSchema& t = *event.table;
-  const std::vector<Value>& row = event.after.empty() ? event.before : event.after;
-  AvroWriter w(out);
-  for (size_t i : t.key_columns) {
-    if (i >= row.size() || i >= t.columns.size()) {
-      return Status::InvalidArgument("row of " + t.qualified_name() +
-                                     " lacks its primary-key column " + std::to_string(i));
+AvroTableEncoder::AvroTableEncoder(TableSchemaPtr table, EnvelopeOptions options)
+    : table_(std::move(table)), options_(std::move(options)) {
+  columns_.reserve(table_->columns.size());
+  for (const ColumnSchema& c : table_->columns) {
+    Code code = Code::kGeneral;
+    switch (c.type) {
+      case LogicalType::kInt16:
+      case LogicalType::kInt32:
+      case LogicalType::kDate:
+      case LogicalType::kYear: code = Code::kInt; break;
+      case LogicalType::kInt64:
+      case LogicalType::kTimestampMillis:
+      case LogicalType::kTimestampMicros:
+      case LogicalType::kMicroTime: code = Code::kLong; break;
+      case LogicalType::kDouble: code = Code::kDouble; break;
+      case LogicalType::kDecimal: code = Code::kDecimal; break;
+      case LogicalType::kBits:
+      case LogicalType::kBytes:
+      case LogicalType::kZonedTimestamp:
+      case LogicalType::kString:
+      case LogicalType::kEnum:
+      case LogicalType::kSet:
+      case LogicalType::kJson: code = Code::kBytes; break;
+      default: break;
     }
-    VIMUR_RETURN_IF_ERROR(EncodeColumn(t.columns[i], row[i], w));
+    // Scales above 255 do not exist in MySQL or PostgreSQL; leave such columns to the general
+    // path rather than truncate.
+    if (code == Code::kDecimal && (c.scale < 0 || c.scale > 255)) code = Code::kGeneral;
+    columns_.push_back(
+        {code, c.nullable, static_cast<uint8_t>(code == Code::kDecimal ? c.scale : 0)});
+  }
+}
+
+namespace {
+
+// The values the inline paths of AppendColumnValue leave to EncodeColumn: nulls, unusual
+// value kinds, errors. Kept out of line so that the inline paths stay small.
+[[gnu::noinline]] Status AppendGeneral(const ColumnSchema& column, const Value& v,
+                                       ByteBuffer* out) {
+  AvroWriter w(out);
+  return EncodeColumn(column, v, w);
+}
+
+// Writes a DECIMAL's text as Avro `bytes` at `p` when it has at most 18 digits once padded to
+// `scale` (the common case, in an int64); returns nullptr, having written nothing useful, for
+// anything else, which AppendDecimal then handles (wide values and errors).
+char* PutSmallDecimal(std::string_view text, int scale, char* p) {
+  const char* s = text.data();
+  const char* const end = s + text.size();
+  bool negative = false;
+  if (s < end && *s == '-') {
+    negative = true;
+    ++s;
+  }
+  if (s == end || end - s > 19) return nullptr;
+  int64_t v = 0;
+  int digits = 0;
+  int fraction = -1;
+  for (; s < end; ++s) {
+    const unsigned d = static_cast<unsigned char>(*s) - '0';
+    if (d < 10) {
+      v = v * 10 + d;
+      ++digits;
+      if (fraction >= 0) ++fraction;
+    } else if (*s == '.' && fraction < 0) {
+      fraction = 0;
+    } else {
+      return nullptr;
+    }
+  }
+  if (fraction < 0) fraction = 0;
+  if (digits == 0 || fraction > scale || digits + (scale - fraction) > 18) return nullptr;
+  for (int k = fraction; k < scale; ++k) v *= 10;
+  if (negative) v = -v;
+  int n = 1;  // the fewest big-endian two's-complement bytes that hold v
+  while (n < 8 && (v < -(int64_t{1} << (8 * n - 1)) || v >= (int64_t{1} << (8 * n - 1)))) ++n;
+  *p++ = static_cast<char>(2 * n);  // the length, zig-zag encoded
+  const uint64_t u = static_cast<uint64_t>(v);
+  for (int i = n - 1; i >= 0; --i) *p++ = static_cast<char>(u >> (8 * i));
+  return p;
+}
+
+// Writes one value of a column; the common type and value pairs inline, all others (and every
+// error) through EncodeColumn.
+[[gnu::always_inline]] inline Status AppendColumnValue(AvroTableEncoder::Code code, bool nullable,
+                                                       int scale, const ColumnSchema& column,
+                                                       const Value& v, ByteBuffer* out) {
+  using Code = AvroTableEncoder::Code;
+  if (v.kind == ValueKind::kNull && nullable) {
+    out->Char(0);
+    return Status::Ok();
+  }
+  char* p = out->Reserve(11 + v.s.size());
+  if (nullable) *p++ = 2;  // union branch 1, zig-zag encoded
+  switch (code) {
+    case Code::kInt:
+      if (v.kind == ValueKind::kInt && FitsInt32(v.i)) {
+        out->CommitTo(AvroWriter::PutLong(p, v.i));
+        return Status::Ok();
+      }
+      break;
+    case Code::kLong:
+      if (v.kind == ValueKind::kInt) {
+        out->CommitTo(AvroWriter::PutLong(p, v.i));
+        return Status::Ok();
+      }
+      break;
+    case Code::kDouble:
+      if (v.kind == ValueKind::kDouble) {
+        std::memcpy(p, &v.d, 8);
+        out->CommitTo(p + 8);
+        return Status::Ok();
+      }
+      break;
+    case Code::kBytes:
+      if (v.kind == ValueKind::kText || v.kind == ValueKind::kBytes) {
+        out->CommitTo(AvroWriter::PutBytes(p, v.s));
+        return Status::Ok();
+      }
+      break;
+    case Code::kDecimal:
+      if (v.kind == ValueKind::kText) {
+        if (char* end = PutSmallDecimal(v.s, scale, p)) {
+          out->CommitTo(end);
+          return Status::Ok();
+        }
+      }
+      break;
+    case Code::kGeneral: break;
+  }
+  return AppendGeneral(column, v, out);  // writes its own union branch: nothing committed above
+}
+
+}  // namespace
+
+Status AvroTableEncoder::AppendRow(const std::vector<Value>& row, ByteBuffer* out) const {
+  const TableSchema& t = *table_;
+  if (row.size() != columns_.size()) {
+    return Status::InvalidArgument("row of " + t.qualified_name() + " has " +
+                                   std::to_string(row.size()) + " values for " +
+                                   std::to_string(columns_.size()) + " columns");
+  }
+  for (size_t i = 0; i < row.size(); ++i) {
+    const Column c = columns_[i];
+    VIMUR_RETURN_IF_ERROR(
+        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
   }
   return Status::Ok();
 }
 
-Status EncodeEnvelope(const ChangeEvent& event, int64_t ts_ms, const EnvelopeOptions& options,
-                      std::string* out) {
-  const TableSchema& t = *event.table;
-  const SourceInfo& s = *event.source;
-  AvroWriter w(out);
-  for (const std::vector<Value>* row : {&event.before, &event.after}) {
-    if (row->empty()) {
-      w.UnionIndex(0);
-    } else {
-      w.UnionIndex(1);
-      VIMUR_RETURN_IF_ERROR(EncodeRow(t, *row, w));
+Status AvroTableEncoder::AppendKey(const ChangeEvent& event, ByteBuffer* out) const {
+  const TableSchema& t = *table_;
+  const std::vector<Value>& row = event.after.empty() ? event.before : event.after;
+  for (size_t i : t.key_columns) {
+    if (i >= row.size() || i >= columns_.size()) {
+      return Status::InvalidArgument("row of " + t.qualified_name() +
+                                     " lacks its primary-key column " + std::to_string(i));
     }
+    const Column c = columns_[i];
+    VIMUR_RETURN_IF_ERROR(
+        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
   }
-  w.String(options.version);
+  return Status::Ok();
+}
+
+void AvroTableEncoder::SetSource(const std::shared_ptr<const SourceInfo>& source) {
+  const TableSchema& t = *table_;
+  const SourceInfo& s = *source;
+  source_ = source;
+  ByteBuffer b;
+  AvroWriter w(&b);
+  w.String(options_.version);
   w.String(s.connector);
   w.String(s.name);
   w.Long(s.ts_ms);
@@ -357,7 +489,8 @@ Status EncodeEnvelope(const ChangeEvent& event, int64_t ts_ms, const EnvelopeOpt
   w.String(t.database);
   w.UnionIndex(1);
   w.String(t.table);
-  if (s.connector == "postgresql") {
+  source_has_row_ = s.connector != "postgresql";
+  if (!source_has_row_) {
     w.String(s.schema);
     if (s.tx_id >= 0) {
       w.UnionIndex(1);
@@ -372,39 +505,71 @@ Status EncodeEnvelope(const ChangeEvent& event, int64_t ts_ms, const EnvelopeOpt
     OptionalString(s.gtid, w);
     w.String(s.file);
     w.Long(static_cast<int64_t>(s.pos));
-    w.Int(static_cast<int32_t>(event.row));
   }
-  char op = static_cast<char>(event.op);
-  w.String(std::string_view(&op, 1));
-  w.UnionIndex(1);
-  w.Long(ts_ms);
-  if (options.transaction_metadata) {
-    w.UnionIndex(1);
+  source_head_ = std::string(b.view());
+  if (options_.transaction_metadata) {
+    b.Clear();
     if (!s.gtid.empty()) {
       w.String(s.gtid);
     } else {
-      char pos[24];
-      auto r = std::to_chars(pos, pos + sizeof pos, s.pos);
-      size_t pos_len = static_cast<size_t>(r.ptr - pos);
-      w.Long(static_cast<int64_t>(s.file.size() + 1 + pos_len));
-      w.Raw(s.file.data(), s.file.size());
-      w.Raw(":", 1);
-      w.Raw(pos, pos_len);
+      w.String(s.file + ":" + std::to_string(s.pos));
     }
-    w.Long(static_cast<int64_t>(event.total_order));
-    w.Long(static_cast<int64_t>(event.data_collection_order));
-  } else {
-    w.UnionIndex(0);
+    transaction_id_ = std::string(b.view());
   }
+}
+
+Status AvroTableEncoder::AppendEnvelope(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out) {
+  if (source_.get() != event.source.get()) SetSource(event.source);
+  for (const std::vector<Value>* row : {&event.before, &event.after}) {
+    if (row->empty()) {
+      out->Char(0);
+    } else {
+      out->Char(2);
+      VIMUR_RETURN_IF_ERROR(AppendRow(*row, out));
+    }
+  }
+  out->Raw(source_head_);
+  char* p = out->Reserve(32);
+  if (source_has_row_) p = AvroWriter::PutLong(p, static_cast<int32_t>(event.row));
+  p[0] = 2;  // op: a string of length 1
+  p[1] = static_cast<char>(event.op);
+  p[2] = 2;  // ts_ms: union branch 1
+  p = AvroWriter::PutLong(p + 3, ts_ms);
+  if (!options_.transaction_metadata) {
+    *p++ = 0;  // transaction: null
+    out->CommitTo(p);
+    return Status::Ok();
+  }
+  *p++ = 2;
+  out->CommitTo(p);
+  out->Raw(transaction_id_);
+  p = out->Reserve(20);
+  p = AvroWriter::PutLong(p, static_cast<int64_t>(event.total_order));
+  out->CommitTo(AvroWriter::PutLong(p, static_cast<int64_t>(event.data_collection_order)));
   return Status::Ok();
 }
 
-void EncodeSchemaChangeKey(const SchemaChange& change, std::string* out) {
+Status EncodeKey(const ChangeEvent& event, std::string* out) {
+  ByteBuffer b;
+  VIMUR_RETURN_IF_ERROR(AvroTableEncoder(event.table, {}).AppendKey(event, &b));
+  out->append(b.view());
+  return Status::Ok();
+}
+
+Status EncodeEnvelope(const ChangeEvent& event, int64_t ts_ms, const EnvelopeOptions& options,
+                      std::string* out) {
+  ByteBuffer b;
+  VIMUR_RETURN_IF_ERROR(AvroTableEncoder(event.table, options).AppendEnvelope(event, ts_ms, &b));
+  out->append(b.view());
+  return Status::Ok();
+}
+
+void EncodeSchemaChangeKey(const SchemaChange& change, ByteBuffer* out) {
   AvroWriter w(out);
   w.String(change.database);
 }
 
-void EncodeSchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* out) {
+void EncodeSchemaChangeValue(const SchemaChange& change, int64_t ts_ms, ByteBuffer* out) {
   const SourceInfo& s = *change.source;
   AvroWriter w(out);
   w.String(VIMUR_VERSION);

@@ -8,62 +8,68 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_buffer.h"
 #include "core/change_event.h"
 #include "core/status.h"
 
 namespace vimur::avro {
 
-// Appends Avro primitives. Appending to a string whose capacity suffices never allocates.
+// Appends Avro primitives to a ByteBuffer: one capacity check per value, no allocation once
+// the buffer has grown to the size of the largest message.
 class AvroWriter {
  public:
-  explicit AvroWriter(std::string* out) : out_(out) {}
+  explicit AvroWriter(ByteBuffer* out) : out_(out) {}
 
-  // int and long share the zig-zag varint encoding.
-  void Long(int64_t v) {
+  // Writes the zig-zag varint of `v` (int and long share it) at `p`, at most 10 bytes; returns
+  // the end.
+  static char* PutLong(char* p, int64_t v) {
     uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-    char buf[10];
-    size_t n = 0;
     while (z >= 0x80) {
-      buf[n++] = static_cast<char>((z & 0x7f) | 0x80);
+      *p++ = static_cast<char>((z & 0x7f) | 0x80);
       z >>= 7;
     }
-    buf[n++] = static_cast<char>(z);
-    out_->append(buf, n);
+    *p++ = static_cast<char>(z);
+    return p;
   }
+  // Writes a length-prefixed byte string at `p`, which has room for 10 + b.size() bytes.
+  static char* PutBytes(char* p, std::string_view b) {
+    p = PutLong(p, static_cast<int64_t>(b.size()));
+    if (!b.empty()) std::memcpy(p, b.data(), b.size());
+    return p + b.size();
+  }
+
+  void Long(int64_t v) { out_->CommitTo(PutLong(out_->Reserve(10), v)); }
   void Int(int32_t v) { Long(v); }
-  void Bool(bool v) { out_->push_back(v ? 1 : 0); }
+  void Bool(bool v) { out_->Char(v ? 1 : 0); }
   void Float(float v) {
     char buf[4];
     std::memcpy(buf, &v, 4);  // Avro floats are little-endian IEEE 754, as is this host
-    out_->append(buf, 4);
+    out_->Raw(std::string_view(buf, 4));
   }
   void Double(double v) {
     char buf[8];
     std::memcpy(buf, &v, 8);
-    out_->append(buf, 8);
+    out_->Raw(std::string_view(buf, 8));
   }
-  void Bytes(std::string_view b) {
-    Long(static_cast<int64_t>(b.size()));
-    out_->append(b);
-  }
+  void Bytes(std::string_view b) { out_->CommitTo(PutBytes(out_->Reserve(10 + b.size()), b)); }
   void String(std::string_view s) { Bytes(s); }
   void UnionIndex(int64_t index) { Long(index); }
-  void Raw(const char* data, size_t n) { out_->append(data, n); }
-  std::string* out() { return out_; }
+  void Raw(const char* data, size_t n) { out_->Raw(std::string_view(data, n)); }
+  ByteBuffer* buffer() { return out_; }
 
  private:
-  std::string* out_;
+  ByteBuffer* out_;
 };
 
 static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE 754 types expected");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Avro floats assume a little-endian host");
 
 // Appends the Confluent wire-format header: magic byte 0 and the 4-byte big-endian schema id.
-inline void AppendConfluentHeader(int32_t schema_id, std::string* out) {
+inline void AppendConfluentHeader(int32_t schema_id, ByteBuffer* out) {
   char h[5] = {0, static_cast<char>((schema_id >> 24) & 0xff),
                static_cast<char>((schema_id >> 16) & 0xff),
                static_cast<char>((schema_id >> 8) & 0xff), static_cast<char>(schema_id & 0xff)};
-  out->append(h, 5);
+  out->Raw(std::string_view(h, 5));
 }
 
 // Appends the Avro `bytes` of a decimal given as text ("-12.50", exactly `scale` digits after
@@ -76,9 +82,6 @@ void AppendUnsignedDecimal(uint64_t v, AvroWriter& w);
 // Appends one column value per the column's Avro type (union index first when nullable).
 Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& w);
 
-// Appends the key record of the event's primary key (after image, or before for deletes).
-Status EncodeKey(const ChangeEvent& event, std::string* out);
-
 #ifndef VIMUR_VERSION
 #define VIMUR_VERSION "0.0.0"
 #endif
@@ -88,12 +91,47 @@ struct EnvelopeOptions {
   std::string version = VIMUR_VERSION;  // source.version (tests pin it for golden files)
 };
 
-// Appends the envelope record (before, after, source, op, ts_ms, transaction).
+// Encodes the keys and envelopes of one table shape. What does not change from row to row is
+// worked out once: how each column is encoded, and the `source` block of the current
+// transaction (the events of one share their SourceInfo). Not thread-safe.
+class AvroTableEncoder {
+ public:
+  AvroTableEncoder(TableSchemaPtr table, EnvelopeOptions options);
+
+  const TableSchemaPtr& table() const { return table_; }
+  // Appends the key record of the event's primary key (after image, or before for deletes).
+  Status AppendKey(const ChangeEvent& event, ByteBuffer* out) const;
+  // Appends the envelope record (before, after, source, op, ts_ms, transaction).
+  Status AppendEnvelope(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out);
+
+  // How a column's non-null values are written; kGeneral goes through EncodeColumn.
+  enum class Code : uint8_t { kInt, kLong, kDouble, kBytes, kDecimal, kGeneral };
+
+ private:
+  struct Column {
+    Code code;
+    bool nullable;
+    uint8_t scale;
+  };
+  Status AppendRow(const std::vector<Value>& row, ByteBuffer* out) const;
+  void SetSource(const std::shared_ptr<const SourceInfo>& source);
+
+  TableSchemaPtr table_;
+  EnvelopeOptions options_;
+  std::vector<Column> columns_;
+  std::shared_ptr<const SourceInfo> source_;  // the transaction source_head_ is for
+  std::string source_head_;  // `source` up to and without `row` (MySQL), or all of it
+  bool source_has_row_ = false;
+  std::string transaction_id_;  // the `transaction.id` string, encoded
+};
+
+// One-off forms of AvroTableEncoder's, for tests and tools.
+Status EncodeKey(const ChangeEvent& event, std::string* out);
 Status EncodeEnvelope(const ChangeEvent& event, int64_t ts_ms, const EnvelopeOptions& options,
                       std::string* out);
 
 // The schema-change topic's key ({databaseName}) and value records.
-void EncodeSchemaChangeKey(const SchemaChange& change, std::string* out);
-void EncodeSchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* out);
+void EncodeSchemaChangeKey(const SchemaChange& change, ByteBuffer* out);
+void EncodeSchemaChangeValue(const SchemaChange& change, int64_t ts_ms, ByteBuffer* out);
 
 }  // namespace vimur::avro

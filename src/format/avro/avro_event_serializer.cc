@@ -48,30 +48,54 @@ Result<int32_t> AvroEventSerializer::RegisterCached(const TableSchema* table,
   return *id;
 }
 
-Result<const AvroEventSerializer::TableIds*> AvroEventSerializer::IdsFor(const ChangeEvent& event) {
+Result<AvroEventSerializer::TableState*> AvroEventSerializer::StateFor(const ChangeEvent& event) {
   const TableSchema* t = event.table.get();
-  bool postgres = event.source && event.source->connector == "postgresql";
+  if (event.source != last_source_) {  // the events of a transaction share their source
+    last_source_ = event.source;
+    last_source_postgres_ = last_source_ && last_source_->connector == "postgresql";
+  }
+  const bool postgres = last_source_postgres_;
+  const auto current = [&](const TableState* state) {
+    return state->encoder.table().get() == t && state->version == t->version &&
+           state->postgres == postgres;
+  };
+  if (last_ != nullptr && current(last_)) return last_;
   auto it = tables_.find(t);
-  if (it != tables_.end() && it->second.version == t->version && it->second.postgres == postgres) {
-    return &it->second;
+  if (it != tables_.end() && current(it->second.get())) {
+    last_ = it->second.get();
+    return last_;
   }
   // A new table shape: derive both schemas and register them (each once per distinct text).
-  TableIds ids;
-  ids.table = event.table;
-  ids.version = t->version;
-  ids.postgres = postgres;
+  auto state = std::make_unique<TableState>(event.table, envelope_);
+  state->version = t->version;
+  state->postgres = postgres;
   std::string topic = options_.topic_prefix + "." + t->database + "." + t->table;
   if (t->has_key()) {
     VIMUR_ASSIGN_OR_RETURN(
-        ids.key_id, RegisterCached(t, topic + "-key", KeySchemaJson(options_.topic_prefix, *t)));
+        state->key_id, RegisterCached(t, topic + "-key", KeySchemaJson(options_.topic_prefix, *t)));
   }
-  VIMUR_ASSIGN_OR_RETURN(ids.value_id,
+  VIMUR_ASSIGN_OR_RETURN(state->value_id,
                          RegisterCached(t, topic + "-value",
                                         ValueSchemaJson(options_.topic_prefix, *t,
                                                         postgres ? "postgresql" : "mysql")));
-  TableIds& slot = tables_[t];
-  slot = std::move(ids);
-  return &slot;
+  constexpr size_t kMaxTables = 256;  // schema versions seen; the oldest are rarely reused
+  if (tables_.size() >= kMaxTables) tables_.clear();
+  auto& slot = tables_[t];
+  slot = std::move(state);
+  last_ = slot.get();
+  return last_;
+}
+
+Status AvroEventSerializer::AppendKey(const ChangeEvent& event, ByteBuffer* out) {
+  VIMUR_ASSIGN_OR_RETURN(TableState * state, StateFor(event));
+  AppendConfluentHeader(state->key_id, out);
+  return state->encoder.AppendKey(event, out);
+}
+
+Status AvroEventSerializer::AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out) {
+  VIMUR_ASSIGN_OR_RETURN(TableState * state, StateFor(event));
+  AppendConfluentHeader(state->value_id, out);
+  return state->encoder.AppendEnvelope(event, ts_ms, out);
 }
 
 Status AvroEventSerializer::Key(const ChangeEvent& event, std::optional<std::string>* key) {
@@ -79,19 +103,18 @@ Status AvroEventSerializer::Key(const ChangeEvent& event, std::optional<std::str
     key->reset();
     return Status::Ok();
   }
-  VIMUR_ASSIGN_OR_RETURN(const TableIds* ids, IdsFor(event));
+  scratch_.Clear();
+  VIMUR_RETURN_IF_ERROR(AppendKey(event, &scratch_));
   if (!key->has_value()) key->emplace();
-  std::string& out = **key;
-  out.clear();
-  AppendConfluentHeader(ids->key_id, &out);
-  return EncodeKey(event, &out);
+  (*key)->assign(scratch_.view());
+  return Status::Ok();
 }
 
 Status AvroEventSerializer::Value(const ChangeEvent& event, int64_t ts_ms, std::string* value) {
-  VIMUR_ASSIGN_OR_RETURN(const TableIds* ids, IdsFor(event));
-  value->clear();
-  AppendConfluentHeader(ids->value_id, value);
-  return EncodeEnvelope(event, ts_ms, envelope_, value);
+  scratch_.Clear();
+  VIMUR_RETURN_IF_ERROR(AppendValue(event, ts_ms, &scratch_));
+  value->assign(scratch_.view());
+  return Status::Ok();
 }
 
 Status AvroEventSerializer::SchemaChangeKey(const SchemaChange& change, std::string* key) {
@@ -100,9 +123,10 @@ Status AvroEventSerializer::SchemaChangeKey(const SchemaChange& change, std::str
         schema_change_key_id_,
         RegisterCached(nullptr, options_.topic_prefix + "-key", SchemaChangeKeySchemaJson()));
   }
-  key->clear();
-  AppendConfluentHeader(schema_change_key_id_, key);
-  EncodeSchemaChangeKey(change, key);
+  scratch_.Clear();
+  AppendConfluentHeader(schema_change_key_id_, &scratch_);
+  EncodeSchemaChangeKey(change, &scratch_);
+  key->assign(scratch_.view());
   return Status::Ok();
 }
 
@@ -113,9 +137,10 @@ Status AvroEventSerializer::SchemaChangeValue(const SchemaChange& change, int64_
         schema_change_value_id_,
         RegisterCached(nullptr, options_.topic_prefix + "-value", SchemaChangeValueSchemaJson()));
   }
-  value->clear();
-  AppendConfluentHeader(schema_change_value_id_, value);
-  EncodeSchemaChangeValue(change, ts_ms, value);
+  scratch_.Clear();
+  AppendConfluentHeader(schema_change_value_id_, &scratch_);
+  EncodeSchemaChangeValue(change, ts_ms, &scratch_);
+  value->assign(scratch_.view());
   return Status::Ok();
 }
 

@@ -51,26 +51,36 @@ class AvroEventSerializer : public EventSerializer {
   Status SchemaChangeKey(const SchemaChange& change, std::string* key) override;
   Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* value) override;
 
+  // The same key (the table must have one) and value into a buffer: the hot path, no copy.
+  Status AppendKey(const ChangeEvent& event, ByteBuffer* out);
+  Status AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out);
+
   // Number of Register calls made (for tests and metrics).
   uint64_t registrations() const { return registrations_; }
 
  private:
-  struct TableIds {
-    TableSchemaPtr table;  // keeps the address from being reused by another schema
+  struct TableState {
+    TableState(TableSchemaPtr table, EnvelopeOptions options)
+        : encoder(std::move(table), std::move(options)) {}
+    AvroTableEncoder encoder;  // holds the schema: its address is not reused while cached
     uint32_t version = 0;
     bool postgres = false;
     int32_t key_id = -1;  // -1: the table has no key
     int32_t value_id = -1;
   };
 
-  Result<const TableIds*> IdsFor(const ChangeEvent& event);
+  Result<TableState*> StateFor(const ChangeEvent& event);
   Result<int32_t> RegisterCached(const TableSchema* table, const std::string& subject,
                                  const std::string& schema);
 
   AvroFormatOptions options_;
   std::shared_ptr<SchemaRegistryClient> registry_;
   EnvelopeOptions envelope_;
-  std::unordered_map<const TableSchema*, TableIds> tables_;
+  std::unordered_map<const TableSchema*, std::unique_ptr<TableState>> tables_;
+  TableState* last_ = nullptr;
+  std::shared_ptr<const SourceInfo> last_source_;  // held so that its address is not reused
+  bool last_source_postgres_ = false;
+  ByteBuffer scratch_;
   std::map<std::pair<std::string, std::string>, int32_t> ids_;  // (subject, schema) -> id
   int32_t schema_change_key_id_ = -1;
   int32_t schema_change_value_id_ = -1;

@@ -132,31 +132,30 @@ int main(int argc, char** argv) {
   Fixture f;
 
   avro::AvroEventSerializer avro_serializer({"shop", false}, std::make_shared<CountingRegistry>());
-  std::optional<std::string> key;
-  std::string value;
-  value.reserve(1024);
+  ByteBuffer key;
+  ByteBuffer value;
   auto avro = [&](const ChangeEvent& e) -> size_t {
-    Status s1 = avro_serializer.Key(e, &key);
-    Status s2 = avro_serializer.Value(e, 1714557601000, &value);
+    key.Clear();
+    value.Clear();
+    Result<bool> s1 = avro_serializer.AppendKey(e, &key);
+    Status s2 = avro_serializer.AppendValue(e, 1714557601000, &value);
     if (!s1.ok() || !s2.ok()) {
-      std::fprintf(stderr, "avro: %s %s\n", s1.ToString().c_str(), s2.ToString().c_str());
+      std::fprintf(stderr, "avro: %s %s\n", s1.status().ToString().c_str(), s2.ToString().c_str());
       std::exit(1);
     }
-    return key->size() + value.size();
+    return key.size() + value.size();
   };
 
   JsonFormatOptions json_options;
   json_options.topic_prefix = "shop";
   DebeziumJsonSerializer json_serializer(json_options);
-  std::string json_key;
-  std::string json_value;
-  json_key.reserve(256);
-  json_value.reserve(2048);
+  JsonBuffer json_key;
+  JsonBuffer json_value;
   auto json = [&](const ChangeEvent& e) -> size_t {
-    json_key.clear();
-    json_value.clear();
-    json_serializer.SerializeKey(e, &json_key);
-    json_serializer.SerializeValue(e, 1714557601000, &json_value);
+    json_key.Clear();
+    json_value.Clear();
+    json_serializer.AppendKey(e, &json_key);
+    json_serializer.AppendValue(e, 1714557601000, &json_value);
     return json_key.size() + json_value.size();
   };
 

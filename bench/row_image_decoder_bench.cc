@@ -81,7 +81,7 @@ int main() {
   vimur::mysql::RowImageDecoder decoder;
   std::vector<bool> present(10, true);
   std::vector<vimur::Value> out;
-  auto arena = std::make_unique<vimur::ValueArena>(1 << 20);
+  auto arena = std::make_unique<vimur::ByteArena>(1 << 20);
   size_t rows = 0;
   bool ok = true;
   const double row_rate = Rate(
@@ -89,7 +89,7 @@ int main() {
         vimur::ByteReader reader(f.row);
         ok &= decoder.DecodeRow(f.map, f.schema, present, &reader, arena.get(), &out).ok();
         // A real pipeline drops the arena once a batch is serialized.
-        if (++rows % 16384 == 0) arena = std::make_unique<vimur::ValueArena>(1 << 20);
+        if (++rows % 16384 == 0) arena = std::make_unique<vimur::ByteArena>(1 << 20);
       },
       2.0);
   if (!ok) {

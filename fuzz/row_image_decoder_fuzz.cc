@@ -16,7 +16,7 @@ namespace {
 
 using vimur::ByteReader;
 using vimur::Value;
-using vimur::ValueArena;
+using vimur::ByteArena;
 using vimur::mysql::BinlogColumnType;
 using vimur::mysql::TableMapEvent;
 
@@ -133,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string rows(in.Rest());
   ByteReader reader(rows);
-  ValueArena arena(4096);
+  ByteArena arena(4096);
   vimur::mysql::RowImageDecoder decoder;
   std::vector<Value> before, after;
   for (int row = 0; row < 8 && !reader.empty(); ++row) {

@@ -1,5 +1,6 @@
-// ValueArena: append-only storage for bytes that decoded values point into (formatted
-// decimals, SET strings, JSON text). Pointers stay valid until the arena is destroyed.
+// ByteArena: append-only storage for bytes that views point into (decoded values' formatted
+// decimals, SET strings, JSON text; outgoing records' keys and values). Pointers stay valid
+// until the arena is destroyed, also when the arena is moved.
 // RowVectorPool: reuse of the Value vectors that hold decoded row images.
 #pragma once
 
@@ -7,19 +8,30 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/value.h"
 
 namespace vimur {
 
-class ValueArena {
+class ByteArena {
  public:
   // Chunks start at `chunk_size` bytes and double up to kMaxChunkSize (or more, for one
   // larger allocation), so small arenas stay small and large ones need few chunks.
-  explicit ValueArena(size_t chunk_size = 16 * 1024) : next_chunk_size_(chunk_size) {}
-  ValueArena(const ValueArena&) = delete;
-  ValueArena& operator=(const ValueArena&) = delete;
+  explicit ByteArena(size_t chunk_size = 16 * 1024) : next_chunk_size_(chunk_size) {}
+  ByteArena(const ByteArena&) = delete;
+  ByteArena& operator=(const ByteArena&) = delete;
+  ByteArena(ByteArena&& other) noexcept { *this = std::move(other); }
+  ByteArena& operator=(ByteArena&& other) noexcept {
+    next_chunk_size_ = other.next_chunk_size_;
+    capacity_ = std::exchange(other.capacity_, 0);
+    chunks_ = std::move(other.chunks_);
+    next_ = std::exchange(other.next_, nullptr);
+    left_ = std::exchange(other.left_, 0);
+    other.chunks_.clear();
+    return *this;
+  }
 
   static constexpr size_t kMaxChunkSize = 1 << 20;
 
@@ -46,17 +58,21 @@ class ValueArena {
     return {p, bytes.size()};
   }
   size_t chunk_count() const { return chunks_.size(); }
+  // Bytes held in chunks, used or not.
+  size_t capacity() const { return capacity_; }
 
  private:
   void NewChunk(size_t n) {
     size_t size = n > next_chunk_size_ ? n : next_chunk_size_;
     if (next_chunk_size_ < kMaxChunkSize) next_chunk_size_ *= 2;
     chunks_.push_back(std::unique_ptr<char[]>(new char[size]));  // not zero-filled
+    capacity_ += size;
     next_ = chunks_.back().get();
     left_ = size;
   }
 
   size_t next_chunk_size_;
+  size_t capacity_ = 0;
   std::vector<std::unique_ptr<char[]>> chunks_;
   char* next_ = nullptr;
   size_t left_ = 0;

@@ -1,5 +1,5 @@
 // Value: one decoded column value, a small tagged union whose text and bytes are views into
-// storage owned by the event (the captured event bytes or a ValueArena).
+// storage owned by the event (the captured event bytes or a ByteArena).
 #pragma once
 
 #include <cstdint>

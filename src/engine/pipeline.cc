@@ -284,7 +284,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       } else {
         OutgoingBatch batch;
         batch.source_name = config_.sources[item.source].name;
-        s = builders[item.source].Build(item.txn, now, &batch.records);
+        s = builders[item.source].Build(item.txn, now, &batch);
         if (!s.ok()) {
           failure = s;
           break;

@@ -1,12 +1,14 @@
 #include "engine/record_builder.h"
 
+#include <algorithm>
+
 #include "format/json_writer.h"
 #include "transport/stdout_transport.h"
 
 namespace vimur {
 
 void RecordBuilder::TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms,
-                                      std::vector<OutgoingRecord>* out) {
+                                      OutgoingBatch* out) {
   std::string key;
   JsonWriter k(&key);
   k.BeginObject();
@@ -46,7 +48,7 @@ void RecordBuilder::TransactionRecord(const Transaction& txn, bool begin, int64_
     v.EndArray();
   }
   v.EndObject();
-  out->push_back(OutgoingRecord{options_.transaction_topic, std::move(key), std::move(value)});
+  out->Add(options_.transaction_topic, key, value);
 }
 
 void RecordBuilder::UseJsonLines(JsonFormatOptions options) {
@@ -71,8 +73,8 @@ const RecordBuilder::TopicText& RecordBuilder::TopicTextFor(const TableSchemaPtr
   return it->second;
 }
 
-Status RecordBuilder::OpenRecords(const Transaction& txn, int64_t ts_ms,
-                                  std::vector<OutgoingRecord>* out, bool* only) {
+Status RecordBuilder::OpenRecords(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out,
+                                  bool* only) {
   *only = false;
   if (txn.events.empty() && txn.schema_changes.empty()) {
     *only = true;
@@ -80,8 +82,7 @@ Status RecordBuilder::OpenRecords(const Transaction& txn, int64_t ts_ms,
       std::string key = "{\"serverName\":";
       JsonWriter(&key).String(options_.topic_prefix);
       key += "}";
-      out->push_back(OutgoingRecord{options_.heartbeat_topic, std::move(key),
-                                    "{\"ts_ms\":" + std::to_string(ts_ms) + "}"});
+      out->Add(options_.heartbeat_topic, key, "{\"ts_ms\":" + std::to_string(ts_ms) + "}");
     }
     return Status::Ok();
   }
@@ -91,61 +92,65 @@ Status RecordBuilder::OpenRecords(const Transaction& txn, int64_t ts_ms,
     TransactionRecord(txn, /*begin=*/true, ts_ms, out);
   }
   for (const SchemaChange& change : txn.schema_changes) {
-    OutgoingRecord r;
-    r.topic = options_.topic_prefix;
     std::string key;
     std::string value;
     VIMUR_RETURN_IF_ERROR(serializer_->SchemaChangeKey(change, &key));
     VIMUR_RETURN_IF_ERROR(serializer_->SchemaChangeValue(change, ts_ms, &value));
-    r.key = std::move(key);
-    r.value = std::move(value);
-    out->push_back(std::move(r));
+    out->Add(options_.topic_prefix, key, value);
   }
   return Status::Ok();
 }
 
-void RecordBuilder::CloseRecords(const Transaction& txn, int64_t ts_ms,
-                                 std::vector<OutgoingRecord>* out) {
+void RecordBuilder::CloseRecords(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out) {
   if (WithMetadata(txn) && txn.complete) {
     TransactionRecord(txn, /*begin=*/false, ts_ms, out);
     open_txn_.clear();
   }
 }
 
-Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms,
-                            std::vector<OutgoingRecord>* out) {
+Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out) {
   bool only = false;
   VIMUR_RETURN_IF_ERROR(OpenRecords(txn, ts_ms, out, &only));
   if (only) return Status::Ok();
   const bool metadata = WithMetadata(txn);
+  out->records.reserve(out->records.size() + txn.events.size() + 1);
+  if (out->bytes.capacity() == 0) {
+    // One chunk for the whole batch when events are like the previous batch's.
+    constexpr size_t kMaxEstimate = 16 << 20;
+    out->bytes = ByteArena(
+        std::clamp<size_t>(bytes_per_event_ * txn.events.size() * 9 / 8, 4096, kMaxEstimate));
+  }
+  size_t bytes = 0;
   for (const ChangeEvent& event : txn.events) {
-    OutgoingRecord r;
-    r.topic = TopicTextFor(event.table).topic;
-    VIMUR_RETURN_IF_ERROR(serializer_->Key(event, &r.key));
-    std::string value;
-    Status s = serializer_->Value(event, ts_ms, &value);
+    key_.Clear();
+    value_.Clear();
+    Result<bool> has_key = serializer_->AppendKey(event, &key_);
+    Status s = has_key.ok() ? serializer_->AppendValue(event, ts_ms, &value_) : has_key.status();
     if (!s.ok()) {
       return s.WithContext("serializing a change of " + event.table->qualified_name() + " at " +
                            event.source->file + ":" + std::to_string(event.source->pos));
     }
-    r.value = std::move(value);
-    bool tombstone = event.op == Op::kDelete && r.key.has_value();
-    std::optional<std::string> key = tombstone ? r.key : std::nullopt;
-    std::string topic = tombstone ? r.topic : std::string();
-    out->push_back(std::move(r));
-    if (tombstone) out->push_back(OutgoingRecord{std::move(topic), std::move(key), std::nullopt});
+    out->Add(TopicTextFor(event.table).topic,
+             *has_key ? std::optional<std::string_view>(key_.view()) : std::nullopt, value_.view());
+    bytes += key_.size() + value_.size();
+    if (event.op == Op::kDelete && *has_key) {  // the tombstone shares the record's bytes
+      OutgoingRecord tombstone = out->records.back();
+      tombstone.value.reset();
+      out->records.push_back(tombstone);
+    }
     if (metadata) ++open_txn_counts_[event.table->qualified_name()];
   }
+  if (!txn.events.empty()) bytes_per_event_ = bytes / txn.events.size() + 1;
   CloseRecords(txn, ts_ms, out);
   return Status::Ok();
 }
 
 Status RecordBuilder::BuildLines(const Transaction& txn, int64_t ts_ms, JsonBuffer* out) {
   if (!lines_json_) return Status::Internal("RecordBuilder::BuildLines without UseJsonLines");
-  scratch_.clear();
+  OutgoingBatch before;  // allocates only when there are records
   bool only = false;
-  VIMUR_RETURN_IF_ERROR(OpenRecords(txn, ts_ms, &scratch_, &only));
-  for (const OutgoingRecord& r : scratch_) StdoutTransport::AppendLine(r, out);
+  VIMUR_RETURN_IF_ERROR(OpenRecords(txn, ts_ms, &before, &only));
+  for (const OutgoingRecord& r : before.records) StdoutTransport::AppendLine(r, out);
   if (only) return Status::Ok();
   const bool metadata = WithMetadata(txn);
   for (const ChangeEvent& event : txn.events) {
@@ -167,9 +172,9 @@ Status RecordBuilder::BuildLines(const Transaction& txn, int64_t ts_ms, JsonBuff
     }
     if (metadata) ++open_txn_counts_[event.table->qualified_name()];
   }
-  scratch_.clear();
-  CloseRecords(txn, ts_ms, &scratch_);
-  for (const OutgoingRecord& r : scratch_) StdoutTransport::AppendLine(r, out);
+  OutgoingBatch after;
+  CloseRecords(txn, ts_ms, &after);
+  for (const OutgoingRecord& r : after.records) StdoutTransport::AppendLine(r, out);
   return Status::Ok();
 }
 

@@ -31,7 +31,7 @@ class RecordBuilder {
 
   // Appends the records of `txn` to `out`. Chunks of one transaction arrive in order; the
   // END record follows the last chunk.
-  Status Build(const Transaction& txn, int64_t ts_ms, std::vector<OutgoingRecord>* out);
+  Status Build(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out);
 
   // The fast path for the stdout transport: the same records, appended to `out` as the lines
   // StdoutTransport writes (byte for byte what Build + StdoutTransport::Send write), with keys
@@ -53,20 +53,20 @@ class RecordBuilder {
   const TopicText& TopicTextFor(const TableSchemaPtr& table);
   // The records before the row changes: a heartbeat for a position-only transaction (then
   // `*only` is set: nothing follows), the BEGIN record, the schema changes.
-  Status OpenRecords(const Transaction& txn, int64_t ts_ms, std::vector<OutgoingRecord>* out,
-                     bool* only);
+  Status OpenRecords(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out, bool* only);
   // The END record after the last chunk of a transaction with metadata.
-  void CloseRecords(const Transaction& txn, int64_t ts_ms, std::vector<OutgoingRecord>* out);
+  void CloseRecords(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out);
   bool WithMetadata(const Transaction& txn) const {
     return !options_.transaction_topic.empty() && !txn.events.empty();
   }
-  void TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms,
-                         std::vector<OutgoingRecord>* out);
+  void TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms, OutgoingBatch* out);
 
   RecordBuilderOptions options_;
   std::unique_ptr<EventSerializer> serializer_;
   std::unique_ptr<DebeziumJsonSerializer> lines_json_;  // set by UseJsonLines
-  std::vector<OutgoingRecord> scratch_;
+  ByteBuffer key_;                                      // the event being built
+  ByteBuffer value_;
+  size_t bytes_per_event_ = 512;  // key and value bytes per event in the last batch
   std::unordered_map<const TableSchema*, TopicText> topics_;
   const TopicText* last_topic_ = nullptr;
   std::string open_txn_;  // id of the transaction whose BEGIN was written and END was not

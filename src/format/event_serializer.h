@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/byte_buffer.h"
 #include "core/change_event.h"
 #include "core/status.h"
 #include "format/debezium_json.h"
@@ -15,28 +16,47 @@ namespace vimur {
 class EventSerializer {
  public:
   virtual ~EventSerializer() = default;
-  // Sets `key` to the serialized primary key, or nullopt when the table has none.
-  virtual Status Key(const ChangeEvent& event, std::optional<std::string>* key) = 0;
-  virtual Status Value(const ChangeEvent& event, int64_t ts_ms, std::string* value) = 0;
+  // Appends the serialized primary key to `out` and returns true, or returns false (appending
+  // nothing) when the table has none: the message key is then null.
+  virtual Result<bool> AppendKey(const ChangeEvent& event, ByteBuffer* out) = 0;
+  // Appends the serialized envelope; `ts_ms` is when Vimur processed the event.
+  virtual Status AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out) = 0;
   virtual Status SchemaChangeKey(const SchemaChange& change, std::string* key) = 0;
   virtual Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms,
                                    std::string* value) = 0;
-};
 
-class JsonEventSerializer : public EventSerializer {
- public:
-  explicit JsonEventSerializer(JsonFormatOptions options) : json_(std::move(options)) {}
-  Status Key(const ChangeEvent& event, std::optional<std::string>* key) override {
-    std::string out;
-    if (json_.SerializeKey(event, &out)) {
-      *key = std::move(out);
+  // The same key and value as strings (tests and tools; the hot path appends to buffers).
+  Status Key(const ChangeEvent& event, std::optional<std::string>* key) {
+    ByteBuffer out;
+    VIMUR_ASSIGN_OR_RETURN(bool has_key, AppendKey(event, &out));
+    if (has_key) {
+      *key = std::string(out.view());
     } else {
       key->reset();
     }
     return Status::Ok();
   }
-  Status Value(const ChangeEvent& event, int64_t ts_ms, std::string* value) override {
-    json_.SerializeValue(event, ts_ms, value);
+  Status Value(const ChangeEvent& event, int64_t ts_ms, std::string* value) {
+    ByteBuffer out;
+    VIMUR_RETURN_IF_ERROR(AppendValue(event, ts_ms, &out));
+    value->assign(out.view());
+    return Status::Ok();
+  }
+};
+
+class JsonEventSerializer : public EventSerializer {
+ public:
+  explicit JsonEventSerializer(JsonFormatOptions options) : json_(std::move(options)) {}
+  Result<bool> AppendKey(const ChangeEvent& event, ByteBuffer* out) override {
+    scratch_.Clear();
+    if (!json_.AppendKey(event, &scratch_)) return false;
+    out->Raw(scratch_.view());
+    return true;
+  }
+  Status AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out) override {
+    scratch_.Clear();
+    json_.AppendValue(event, ts_ms, &scratch_);
+    out->Raw(scratch_.view());
     return Status::Ok();
   }
   Status SchemaChangeKey(const SchemaChange& change, std::string* key) override {
@@ -50,6 +70,7 @@ class JsonEventSerializer : public EventSerializer {
 
  private:
   DebeziumJsonSerializer json_;
+  JsonBuffer scratch_;
 };
 
 }  // namespace vimur

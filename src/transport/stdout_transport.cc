@@ -7,9 +7,9 @@ namespace vimur {
 
 void StdoutTransport::AppendLine(const OutgoingRecord& record, JsonBuffer* out) {
   AppendLineHead(record.topic, out);
-  out->Raw(record.key ? std::string_view(*record.key) : std::string_view("null"));
+  out->Raw(record.key.value_or("null"));
   out->Raw(kLineValue);
-  out->Raw(record.value ? std::string_view(*record.value) : std::string_view("null"));
+  out->Raw(record.value.value_or("null"));
   out->Raw(kLineEnd);
 }
 

@@ -6,25 +6,42 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/position.h"
 #include "core/status.h"
 
 namespace vimur {
 
-// One message as the transport sees it: already serialized key and value bytes.
+// One message as the transport sees it: views of already serialized bytes, which the batch
+// holding the record owns (OutgoingBatch::Add) or which are static.
 struct OutgoingRecord {
-  std::string topic;
-  std::optional<std::string> key;    // nullopt: null key (table without primary key)
-  std::optional<std::string> value;  // nullopt: tombstone
+  std::string_view topic;
+  std::optional<std::string_view> key;    // nullopt: null key (table without primary key)
+  std::optional<std::string_view> value;  // nullopt: tombstone
 };
 
-// Everything one source transaction publishes, plus the resume point after it.
+// Everything one source transaction publishes, plus the resume point after it. The bytes of
+// its records live in one arena: a few allocations per batch, none per record.
 struct OutgoingBatch {
   std::string source_name;
   std::vector<OutgoingRecord> records;
   Position end;  // committed to the offset store once every record is acknowledged
+  ByteArena bytes{1024};
+
+  // Appends a record whose bytes are copied into the batch. A topic equal to the previous
+  // record's is shared with it.
+  void Add(std::string_view topic, std::optional<std::string_view> key,
+           std::optional<std::string_view> value) {
+    OutgoingRecord r;
+    r.topic = !records.empty() && records.back().topic == topic ? records.back().topic
+                                                                : bytes.Copy(topic);
+    if (key) r.key = bytes.Copy(*key);
+    if (value) r.value = bytes.Copy(*value);
+    records.push_back(r);
+  }
 };
 
 class Transport {

@@ -86,35 +86,18 @@ Result<AvroEventSerializer::TableState*> AvroEventSerializer::StateFor(const Cha
   return last_;
 }
 
-Status AvroEventSerializer::AppendKey(const ChangeEvent& event, ByteBuffer* out) {
+Result<bool> AvroEventSerializer::AppendKey(const ChangeEvent& event, ByteBuffer* out) {
+  if (!event.table->has_key()) return false;
   VIMUR_ASSIGN_OR_RETURN(TableState * state, StateFor(event));
   AppendConfluentHeader(state->key_id, out);
-  return state->encoder.AppendKey(event, out);
+  VIMUR_RETURN_IF_ERROR(state->encoder.AppendKey(event, out));
+  return true;
 }
 
 Status AvroEventSerializer::AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out) {
   VIMUR_ASSIGN_OR_RETURN(TableState * state, StateFor(event));
   AppendConfluentHeader(state->value_id, out);
   return state->encoder.AppendEnvelope(event, ts_ms, out);
-}
-
-Status AvroEventSerializer::Key(const ChangeEvent& event, std::optional<std::string>* key) {
-  if (!event.table->has_key()) {
-    key->reset();
-    return Status::Ok();
-  }
-  scratch_.Clear();
-  VIMUR_RETURN_IF_ERROR(AppendKey(event, &scratch_));
-  if (!key->has_value()) key->emplace();
-  (*key)->assign(scratch_.view());
-  return Status::Ok();
-}
-
-Status AvroEventSerializer::Value(const ChangeEvent& event, int64_t ts_ms, std::string* value) {
-  scratch_.Clear();
-  VIMUR_RETURN_IF_ERROR(AppendValue(event, ts_ms, &scratch_));
-  value->assign(scratch_.view());
-  return Status::Ok();
 }
 
 Status AvroEventSerializer::SchemaChangeKey(const SchemaChange& change, std::string* key) {

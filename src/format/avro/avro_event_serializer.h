@@ -46,14 +46,10 @@ class AvroEventSerializer : public EventSerializer {
  public:
   AvroEventSerializer(AvroFormatOptions options, std::shared_ptr<SchemaRegistryClient> registry);
 
-  Status Key(const ChangeEvent& event, std::optional<std::string>* key) override;
-  Status Value(const ChangeEvent& event, int64_t ts_ms, std::string* value) override;
+  Result<bool> AppendKey(const ChangeEvent& event, ByteBuffer* out) override;
+  Status AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out) override;
   Status SchemaChangeKey(const SchemaChange& change, std::string* key) override;
   Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* value) override;
-
-  // The same key (the table must have one) and value into a buffer: the hot path, no copy.
-  Status AppendKey(const ChangeEvent& event, ByteBuffer* out);
-  Status AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out);
 
   // Number of Register calls made (for tests and metrics).
   uint64_t registrations() const { return registrations_; }

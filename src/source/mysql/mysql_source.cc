@@ -395,7 +395,7 @@ std::vector<Value> BinlogTransactionAssembler::SpareRow() {
 // Values view `bytes` and `arena`, which live as long as any event of the rows event.
 struct RowsStorage {
   std::string bytes;
-  ValueArena arena{1024};    // decimals and other formatted text of ~35 rows; grows when needed
+  ByteArena arena{1024};    // decimals and other formatted text of ~35 rows; grows when needed
   TableSchemaPtr schema;     // ENUM values view the member strings of the full schema
   TableSchemaPtr projected;  // the events' table: they share this storage's reference count
 };

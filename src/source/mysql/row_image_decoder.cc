@@ -175,7 +175,7 @@ constexpr Latin1Table MakeLatin1Table() {
 
 constexpr Latin1Table kLatin1 = MakeLatin1Table();
 
-std::string_view Latin1ToUtf8(std::string_view in, ValueArena* arena) {
+std::string_view Latin1ToUtf8(std::string_view in, ByteArena* arena) {
   size_t size = 0;
   for (unsigned char c : in) size += c < 0x80 ? 1 : kLatin1.chars[c - 0x80].len;
   if (size == in.size()) return in;  // pure ASCII: view the row bytes
@@ -193,7 +193,7 @@ std::string_view Latin1ToUtf8(std::string_view in, ValueArena* arena) {
 }
 
 // Text or bytes of a string column, converted to UTF-8 where the charset needs it.
-Value StringValue(const ColumnSchema& column, std::string_view bytes, ValueArena* arena) {
+Value StringValue(const ColumnSchema& column, std::string_view bytes, ByteArena* arena) {
   if (column.type == LogicalType::kBytes) return Value::Bytes(bytes);
   if (IsLatin1Collation(column.collation)) return Value::Text(Latin1ToUtf8(bytes, arena));
   return Value::Text(bytes);
@@ -244,7 +244,7 @@ Value DateTimeValue(const ColumnSchema& column, uint64_t year, uint64_t month, u
 }
 
 Value TimestampValue(const ColumnSchema& column, uint64_t seconds, uint32_t micros, int fsp,
-                     ValueArena* arena) {
+                     ByteArena* arena) {
   if (seconds == 0 && micros == 0) return ZeroDate(column);
   char* text = arena->Allocate(28);
   size_t len = FormatIsoUtc(static_cast<int64_t>(seconds), micros, fsp, text);
@@ -306,7 +306,7 @@ inline Status ReadPrefixed(const uint8_t** p, const uint8_t* end, size_t width, 
   return Status::Ok();
 }
 
-Status SetValue(const ColumnSchema& column, uint64_t mask, ValueArena* arena, Value* out) {
+Status SetValue(const ColumnSchema& column, uint64_t mask, ByteArena* arena, Value* out) {
   const auto& members = column.enum_values;
   if (members.size() < 64 && (mask >> members.size()) != 0) {
     return BadValue("SET bitmask " + std::to_string(mask) + " names members beyond the " +
@@ -348,7 +348,7 @@ Status SetValue(const ColumnSchema& column, uint64_t mask, ValueArena* arena, Va
 
 }  // namespace
 
-Status ApplyPartialJsonUpdate(const Value& before, std::string_view diff, ValueArena* arena,
+Status ApplyPartialJsonUpdate(const Value& before, std::string_view diff, ByteArena* arena,
                               Value* out) {
   if (before.kind != ValueKind::kText) {
     return Status::FailedPrecondition(
@@ -362,7 +362,7 @@ Status ApplyPartialJsonUpdate(const Value& before, std::string_view diff, ValueA
 }
 
 Status RowImageDecoder::DecodeJson(const ColumnSchema& column, std::string_view bytes,
-                                   ValueArena* arena, Value* out) {
+                                   ByteArena* arena, Value* out) {
   if (bytes.empty()) {
     // An empty JSON value (e.g. a column added with no default); Debezium emits null, or "{}"
     // for NOT NULL columns.
@@ -376,7 +376,7 @@ Status RowImageDecoder::DecodeJson(const ColumnSchema& column, std::string_view 
 }
 
 Status RowImageDecoder::DecodeValue(const ColumnSchema& column, uint8_t type, uint16_t meta,
-                                    const uint8_t** pp, const uint8_t* end, ValueArena* arena,
+                                    const uint8_t** pp, const uint8_t* end, ByteArena* arena,
                                     Value* out) {
   const uint8_t* p = *pp;
   const size_t left = static_cast<size_t>(end - p);
@@ -722,7 +722,7 @@ inline int64_t CachedDays(uint64_t year, uint64_t month, uint64_t day, const Ima
 // Decodes a column of a Fast kind other than kNone into `out` and returns true, or returns
 // false (nothing read) when the general decoder must take it (short input, odd values).
 [[gnu::always_inline]] inline bool DecodeFast(const ImagePlan::Column& c, const uint8_t** pp,
-                                              const uint8_t* end, ValueArena* arena, Value* out) {
+                                              const uint8_t* end, ByteArena* arena, Value* out) {
   using Fast = ImagePlan::Fast;
   const uint8_t* p = *pp;
   const auto left = static_cast<size_t>(end - p);
@@ -881,7 +881,7 @@ Status RowImageDecoder::Prepare(const TableMapEvent& map, const TableSchema& sch
 
 Status RowImageDecoder::DecodeImage(const ImagePlan& plan, const uint8_t* partial_bits,
                                     const std::vector<Value>* before, ByteReader* rows,
-                                    ValueArena* arena, std::vector<Value>* out) {
+                                    ByteArena* arena, std::vector<Value>* out) {
   const TableMapEvent& map = *plan.map;
   const size_t n = plan.columns.size();
   const uint8_t* const start = rows->cursor();
@@ -949,14 +949,14 @@ Status RowImageDecoder::DecodeImage(const ImagePlan& plan, const uint8_t* partia
   return rows->Skip(static_cast<size_t>(p - start));
 }
 
-Status RowImageDecoder::DecodeRow(const ImagePlan& plan, ByteReader* rows, ValueArena* arena,
+Status RowImageDecoder::DecodeRow(const ImagePlan& plan, ByteReader* rows, ByteArena* arena,
                                   std::vector<Value>* out) {
   return DecodeImage(plan, nullptr, nullptr, rows, arena, out);
 }
 
 Status RowImageDecoder::DecodeRow(const TableMapEvent& map, const TableSchema& schema,
                                   const std::vector<bool>& present, ByteReader* rows,
-                                  ValueArena* arena, std::vector<Value>* out) {
+                                  ByteArena* arena, std::vector<Value>* out) {
   VIMUR_RETURN_IF_ERROR(Prepare(map, schema, present, &plan_));
   return DecodeImage(plan_, nullptr, nullptr, rows, arena, out);
 }
@@ -965,7 +965,7 @@ Status RowImageDecoder::DecodePartialUpdateAfterRow(const TableMapEvent& map,
                                                     const TableSchema& schema,
                                                     const std::vector<bool>& present,
                                                     const std::vector<Value>& before,
-                                                    ByteReader* rows, ValueArena* arena,
+                                                    ByteReader* rows, ByteArena* arena,
                                                     std::vector<Value>* out) {
   VIMUR_RETURN_IF_ERROR(Prepare(map, schema, present, &plan_));
   return DecodePartialUpdateAfterRow(plan_, before, rows, arena, out);
@@ -973,7 +973,7 @@ Status RowImageDecoder::DecodePartialUpdateAfterRow(const TableMapEvent& map,
 
 Status RowImageDecoder::DecodePartialUpdateAfterRow(const ImagePlan& plan,
                                                     const std::vector<Value>& before,
-                                                    ByteReader* rows, ValueArena* arena,
+                                                    ByteReader* rows, ByteArena* arena,
                                                     std::vector<Value>* out) {
   const TableMapEvent& map = *plan.map;
   constexpr uint64_t kPartialJsonUpdates = 1;

@@ -72,11 +72,11 @@ class RowImageDecoder {
 
   // Decodes one row image from `rows` (advanced past it) into `out`: one Value per table column,
   // Null for columns absent from the image.
-  Status DecodeRow(const ImagePlan& plan, ByteReader* rows, ValueArena* arena,
+  Status DecodeRow(const ImagePlan& plan, ByteReader* rows, ByteArena* arena,
                    std::vector<Value>* out);
   // The same, preparing the plan on each call (`present` is the image's column bitmap).
   Status DecodeRow(const TableMapEvent& map, const TableSchema& schema,
-                   const std::vector<bool>& present, ByteReader* rows, ValueArena* arena,
+                   const std::vector<bool>& present, ByteReader* rows, ByteArena* arena,
                    std::vector<Value>* out);
 
   // Decodes the after image of one PARTIAL_UPDATE_ROWS row (MySQL 8,
@@ -85,19 +85,19 @@ class RowImageDecoder {
   // diffs are rebuilt by applying the diff to the column's value in `before` (the decoded before
   // image of the same row), and come out as full JSON text like any other JSON value.
   Status DecodePartialUpdateAfterRow(const ImagePlan& plan, const std::vector<Value>& before,
-                                     ByteReader* rows, ValueArena* arena, std::vector<Value>* out);
+                                     ByteReader* rows, ByteArena* arena, std::vector<Value>* out);
   Status DecodePartialUpdateAfterRow(const TableMapEvent& map, const TableSchema& schema,
                                      const std::vector<bool>& present,
                                      const std::vector<Value>& before, ByteReader* rows,
-                                     ValueArena* arena, std::vector<Value>* out);
+                                     ByteArena* arena, std::vector<Value>* out);
 
  private:
   Status DecodeImage(const ImagePlan& plan, const uint8_t* partial_bits,
-                     const std::vector<Value>* before, ByteReader* rows, ValueArena* arena,
+                     const std::vector<Value>* before, ByteReader* rows, ByteArena* arena,
                      std::vector<Value>* out);
   Status DecodeValue(const ColumnSchema& column, uint8_t type, uint16_t meta, const uint8_t** p,
-                     const uint8_t* end, ValueArena* arena, Value* out);
-  Status DecodeJson(const ColumnSchema& column, std::string_view bytes, ValueArena* arena,
+                     const uint8_t* end, ByteArena* arena, Value* out);
+  Status DecodeJson(const ColumnSchema& column, std::string_view bytes, ByteArena* arena,
                     Value* out);
 
   std::string scratch_;  // JSON text before it is copied into the arena
@@ -108,7 +108,7 @@ class RowImageDecoder {
 // Applies the Json_diff_vector of a partial JSON column (`diff` = its bytes after the 4-byte
 // length) to `before` (the column's before-image value, JSON text) and stores the resulting
 // document in `arena`.
-Status ApplyPartialJsonUpdate(const Value& before, std::string_view diff, ValueArena* arena,
+Status ApplyPartialJsonUpdate(const Value& before, std::string_view diff, ByteArena* arena,
                               Value* out);
 
 }  // namespace vimur::mysql

@@ -160,6 +160,7 @@ struct KafkaTransport::OffsetRecord : Tracked {
 
 struct KafkaTransport::Batch : Tracked {
   OutgoingBatch data;
+  std::vector<rd_kafka_topic_t*> topics;  // of each record
   std::function<void(const Status&)> on_acked;
   size_t bytes = 0;
   size_t remaining = 0;  // at-least-once: delivery reports still to come for records
@@ -243,6 +244,7 @@ KafkaTransport::~KafkaTransport() {
     if (!options_.exactly_once) AdvanceAtLeastOnce();
   }
   FailAll(Status::Aborted("kafka transport closed before the batch was acknowledged"));
+  for (const auto& [name, handle] : topics_) rd_kafka_topic_destroy(handle);
   if (producer_ != nullptr) rd_kafka_destroy(producer_);
   producer_ = nullptr;
 }
@@ -339,7 +341,8 @@ Status KafkaTransport::Start() {
   }
   VIMUR_RETURN_IF_ERROR(BuildProducer());
   poll_thread_ = std::thread([this] { PollLoop(); });
-  VIMUR_RETURN_IF_ERROR(EnsureTopic(options_.offsets_topic, /*first_key_null=*/false));
+  VIMUR_ASSIGN_OR_RETURN(offsets_topic_,
+                         EnsureTopic(options_.offsets_topic, /*first_key_null=*/false));
   if (options_.exactly_once) {
     ErrorPtr error(
         rd_kafka_init_transactions(producer_, static_cast<int>(options_.request_timeout.count())));
@@ -350,9 +353,11 @@ Status KafkaTransport::Start() {
   return Status::Ok();
 }
 
-Status KafkaTransport::EnsureTopic(const std::string& topic, bool first_key_null) {
+Result<rd_kafka_topic_t*> KafkaTransport::EnsureTopic(std::string_view topic_name,
+                                                      bool first_key_null) {
   std::lock_guard<std::mutex> lock(topics_mu_);
-  if (known_topics_.count(topic)) return Status::Ok();
+  if (auto it = topics_.find(topic_name); it != topics_.end()) return it->second;
+  const std::string topic(topic_name);
 
   int partitions =
       topic == options_.offsets_topic ? options_.offsets_topic_partitions : options_.partitions;
@@ -429,8 +434,13 @@ Status KafkaTransport::EnsureTopic(const std::string& topic, bool first_key_null
   rd_kafka_AdminOptions_destroy(admin);
   rd_kafka_NewTopic_destroy(new_topic);
   if (status.ok() && existed) WarnIfNotCompacted(topic, config["cleanup.policy"]);
-  if (status.ok()) known_topics_.insert(topic);
-  return status;
+  if (!status.ok()) return status;
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+  if (handle == nullptr) {
+    return KafkaErrorStatus(rd_kafka_last_error(), "kafka: opening topic " + topic);
+  }
+  topics_.emplace(topic, handle);
+  return handle;
 }
 
 void KafkaTransport::WarnIfNotCompacted(const std::string& topic, const std::string& wanted) {
@@ -469,18 +479,24 @@ void KafkaTransport::WarnIfNotCompacted(const std::string& topic, const std::str
   }
 }
 
-Status KafkaTransport::ProduceRecord(const OutgoingRecord& record, void* opaque, bool copy) {
+Status KafkaTransport::ProduceRecord(const OutgoingRecord& record, rd_kafka_topic_t* topic,
+                                     void* opaque, bool copy) {
   // Pointers into the record itself: without F_COPY librdkafka reads them until delivery.
-  void* key = record.key ? const_cast<char*>(record.key->data()) : nullptr;
+  // A null pointer means a null key or value to librdkafka; an empty one must not be null.
+  static char empty[1] = {0};
+  const auto bytes = [](const std::optional<std::string_view>& part) -> void* {
+    if (!part) return nullptr;
+    return part->empty() ? empty : const_cast<char*>(part->data());
+  };
+  void* key = bytes(record.key);
   size_t key_len = record.key ? record.key->size() : 0;
-  void* value = record.value ? const_cast<char*>(record.value->data()) : nullptr;
+  void* value = bytes(record.value);
   size_t value_len = record.value ? record.value->size() : 0;
   const int flags = copy ? RD_KAFKA_MSG_F_COPY : 0;
   while (true) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_MSGFLAGS(flags),
-        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_OPAQUE(opaque),
-        RD_KAFKA_V_END);
+        producer_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(flags), RD_KAFKA_V_KEY(key, key_len),
+        RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       // Only when client_config shrinks librdkafka's queue below the window: wait for room.
@@ -497,20 +513,19 @@ Status KafkaTransport::ProduceRecord(const OutgoingRecord& record, void* opaque,
       Status s = KafkaErrorStatus(fatal, "kafka producer failed");
       return Status(s.code(), s.message() + " (" + reason + ")");
     }
-    return KafkaErrorStatus(
-        err, "kafka: producing to topic " + record.topic + ", key " + DescribeKey(key, key_len));
+    return KafkaErrorStatus(err, "kafka: producing to topic " + std::string(record.topic) +
+                                     ", key " + DescribeKey(key, key_len));
   }
 }
 
 Status KafkaTransport::ProduceOffset(OffsetRecord* offset, bool copy) {
-  OutgoingRecord record{options_.offsets_topic, offset->key, offset->value};
-  if (copy) return ProduceRecord(record, nullptr, true);
+  OutgoingRecord record{options_.offsets_topic, offset->key, offset->value};  // views
+  if (copy) return ProduceRecord(record, offsets_topic_, nullptr, true);
   // Zero-copy: the payload must be the OffsetRecord's own strings, which live until the
   // delivery report.
   rd_kafka_resp_err_t err;
   while (true) {
-    err = rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(options_.offsets_topic.c_str()),
-                            RD_KAFKA_V_MSGFLAGS(0),
+    err = rd_kafka_producev(producer_, RD_KAFKA_V_RKT(offsets_topic_), RD_KAFKA_V_MSGFLAGS(0),
                             RD_KAFKA_V_KEY(offset->key.data(), offset->key.size()),
                             RD_KAFKA_V_VALUE(offset->value.data(), offset->value.size()),
                             RD_KAFKA_V_OPAQUE(static_cast<Tracked*>(offset)), RD_KAFKA_V_END);
@@ -526,11 +541,19 @@ Status KafkaTransport::Send(OutgoingBatch batch, std::function<void(const Status
   if (!started_) return Status::FailedPrecondition("kafka transport not started");
   auto b = std::make_unique<Batch>();
   b->bytes = sizeof(Batch) + batch.source_name.size();
+  b->topics.reserve(batch.records.size());
+  std::optional<std::string_view> last_topic;  // records of one table follow each other
+  rd_kafka_topic_t* handle = nullptr;
   for (const OutgoingRecord& r : batch.records) {
     b->bytes += kRecordOverhead + r.topic.size() + (r.key ? r.key->size() : 0) +
                 (r.value ? r.value->size() : 0);
-    VIMUR_RETURN_IF_ERROR(EnsureTopic(r.topic, !r.key.has_value()));
+    if (last_topic != r.topic) {
+      VIMUR_ASSIGN_OR_RETURN(handle, EnsureTopic(r.topic, !r.key.has_value()));
+      last_topic = r.topic;
+    }
+    b->topics.push_back(handle);
   }
+  b->bytes += batch.bytes.capacity();  // the arena's unused tail is held as long
   b->remaining = batch.records.size();
   b->data = std::move(batch);
   b->on_acked = std::move(on_acked);
@@ -562,7 +585,8 @@ Status KafkaTransport::Send(OutgoingBatch batch, std::function<void(const Status
   }
   const auto& records = raw->data.records;
   for (size_t i = 0; i < records.size(); ++i) {
-    Status s = ProduceRecord(records[i], static_cast<Tracked*>(raw), /*copy=*/false);
+    Status s =
+        ProduceRecord(records[i], raw->topics[i], static_cast<Tracked*>(raw), /*copy=*/false);
     if (!s.ok()) {
       // The records not handed over will never get a delivery report.
       std::lock_guard<std::mutex> lock(mu_);
@@ -572,6 +596,10 @@ Status KafkaTransport::Send(OutgoingBatch batch, std::function<void(const Status
       break;
     }
   }
+  // Serve the delivery reports that are ready on this thread: librdkafka frees each
+  // acknowledged message where its report is served, and memory freed by the thread that
+  // allocated it costs far less than memory freed by another.
+  rd_kafka_poll(producer_, 0);
   return Status::Ok();
 }
 
@@ -785,8 +813,8 @@ Status KafkaTransport::RunTransaction(const std::vector<Batch*>& batches) {
     Status produced;
     std::map<std::string, const Position*> last;
     for (Batch* b : batches) {
-      for (const OutgoingRecord& r : b->data.records) {
-        produced = ProduceRecord(r, nullptr, /*copy=*/true);
+      for (size_t i = 0; i < b->data.records.size(); ++i) {
+        produced = ProduceRecord(b->data.records[i], b->topics[i], nullptr, /*copy=*/true);
         if (!produced.ok()) break;
       }
       if (!produced.ok()) break;
@@ -889,6 +917,9 @@ Result<std::optional<Position>> KafkaTransport::LoadOffset(const std::string& so
   // assign() needs a group id; this reader never joins the group or commits.
   VIMUR_RETURN_IF_ERROR(conf.Set("group.id", "vimur-offsets-reader-" + options_.pipeline_name));
   VIMUR_RETURN_IF_ERROR(conf.Set("isolation.level", "read_committed"));
+  // At the end of the topic the broker holds each fetch this long waiting for data before it
+  // answers (and end-of-partition is known): 500 ms by default, all of it start-up delay.
+  VIMUR_RETURN_IF_ERROR(conf.Set("fetch.wait.max.ms", "10"));
   rd_kafka_conf_set_log_cb(conf.get(), &LogCallback);
   char errstr[512];
   rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr));

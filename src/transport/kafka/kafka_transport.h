@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -25,6 +26,7 @@
 
 struct rd_kafka_s;
 struct rd_kafka_message_s;
+struct rd_kafka_topic_s;
 
 namespace vimur::kafka {
 
@@ -113,10 +115,13 @@ class KafkaTransport final : public Transport {
   struct Batch;
 
   Status BuildProducer();
-  Status EnsureTopic(const std::string& topic, bool first_key_null);
+  // The producer's handle of `topic`, created on the cluster first when unknown. Handles live
+  // as long as the transport: producing through one skips librdkafka's lookup by name.
+  Result<rd_kafka_topic_s*> EnsureTopic(std::string_view topic, bool first_key_null);
   // Logs a warning when a topic that should be compacted already exists without it.
   void WarnIfNotCompacted(const std::string& topic, const std::string& wanted_policy);
-  Status ProduceRecord(const OutgoingRecord& record, void* opaque, bool copy);
+  Status ProduceRecord(const OutgoingRecord& record, rd_kafka_topic_s* topic, void* opaque,
+                       bool copy);
   Status ProduceOffset(OffsetRecord* offset, bool copy);
   void PollLoop();
   void TransactionLoop();
@@ -138,7 +143,8 @@ class KafkaTransport final : public Transport {
   std::thread transaction_thread_;
 
   std::mutex topics_mu_;  // serializes topic creation
-  std::set<std::string> known_topics_;
+  std::map<std::string, rd_kafka_topic_s*, std::less<>> topics_;
+  rd_kafka_topic_s* offsets_topic_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable space_cv_;          // room in the window, or closing

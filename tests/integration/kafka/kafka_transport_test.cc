@@ -105,8 +105,8 @@ TEST_F(KafkaTransportTest, CreatesCompactedTopicsWithConfiguredSettings) {
 
   OutgoingBatch batch;
   batch.source_name = "db";
-  batch.records.push_back({"create.db.plain", "k1", "v1"});
-  batch.records.push_back({"create.db.special", "k2", "v2"});
+  batch.Add("create.db.plain", "k1", "v1");
+  batch.Add("create.db.special", "k2", "v2");
   batch.end = PositionAt(10);
   ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(0)).ok());
   ASSERT_TRUE(transport.Flush(30s).ok());
@@ -146,7 +146,7 @@ TEST_F(KafkaTransportTest, KeysLandOnTheJavaPartitionInOrder) {
       // Text keys and keys with bytes above 0x7f, as Avro-encoded keys have.
       std::string key = k % 2 ? "{\"id\":" + std::to_string(k) + "}"
                               : std::string("\x00\x00\x00\x00\x01", 5) + char(0x80 + k);
-      batch.records.push_back({topic, key, std::to_string(b)});
+      batch.Add(topic, key, std::to_string(b));
     }
     batch.end = PositionAt(100 + b);
     ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(b)).ok());
@@ -187,9 +187,9 @@ TEST_F(KafkaTransportTest, TombstonesHaveNullValues) {
   const std::string topic = "tombstone.db.users";
   OutgoingBatch batch;
   batch.source_name = "db";
-  batch.records.push_back({topic, "{\"id\":7}", "{\"op\":\"d\"}"});
-  batch.records.push_back({topic, "{\"id\":7}", std::nullopt});
-  batch.records.push_back({topic, "{\"id\":8}", std::string()});  // empty, not null
+  batch.Add(topic, "{\"id\":7}", "{\"op\":\"d\"}");
+  batch.Add(topic, "{\"id\":7}", std::nullopt);
+  batch.Add(topic, "{\"id\":8}", std::string());  // empty, not null
   batch.end = PositionAt(5);
   ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(0)).ok());
   ASSERT_TRUE(transport.Flush(30s).ok());
@@ -213,8 +213,8 @@ TEST_F(KafkaTransportTest, TopicForKeylessRecordsIsNotCompacted) {
   const std::string topic = "keyless.db.log";
   OutgoingBatch batch;
   batch.source_name = "db";
-  batch.records.push_back({topic, std::nullopt, "a"});
-  batch.records.push_back({topic, std::nullopt, "b"});
+  batch.Add(topic, std::nullopt, "a");
+  batch.Add(topic, std::nullopt, "b");
   batch.end = PositionAt(1);
   ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(0)).ok());
   ASSERT_TRUE(transport.Flush(30s).ok());
@@ -235,7 +235,7 @@ TEST_F(KafkaTransportTest, WarnsWhenAnExistingTopicIsNotCompacted) {
     ASSERT_TRUE(creator.Start().ok());
     OutgoingBatch batch;
     batch.source_name = "db";
-    batch.records.push_back({topic, std::nullopt, "a"});  // creates it with delete
+    batch.Add(topic, std::nullopt, "a");  // creates it with delete
     ASSERT_TRUE(creator.Send(std::move(batch), acks.Callback(0)).ok());
     ASSERT_TRUE(creator.Flush(30s).ok());
   }
@@ -243,7 +243,7 @@ TEST_F(KafkaTransportTest, WarnsWhenAnExistingTopicIsNotCompacted) {
   ASSERT_TRUE(transport.Start().ok());
   OutgoingBatch batch;
   batch.source_name = "db";
-  batch.records.push_back({topic, "k", "b"});
+  batch.Add(topic, "k", "b");
   ::testing::internal::CaptureStderr();
   Status sent = transport.Send(std::move(batch), acks.Callback(1));
   std::string log = ::testing::internal::GetCapturedStderr();
@@ -266,7 +266,7 @@ TEST_F(KafkaTransportTest, OffsetsRoundTripThroughTheOffsetsTopic) {
     for (int b = 0; b < 5; ++b) {
       OutgoingBatch batch;
       batch.source_name = b % 2 ? "other" : "db";
-      batch.records.push_back({"offsets.db.t", "k" + std::to_string(b), "v"});
+      batch.Add("offsets.db.t", "k" + std::to_string(b), "v");
       batch.end = PositionAt(1000 + b);
       ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(b)).ok());
     }
@@ -319,8 +319,8 @@ TEST_F(KafkaTransportTest, ExactlyOnceBatchesAreCommittedTransactions) {
     for (int b = 0; b < 3; ++b) {
       OutgoingBatch batch;
       batch.source_name = "db";
-      batch.records.push_back({topic, "a", "a" + std::to_string(b)});
-      batch.records.push_back({topic, "b", "b" + std::to_string(b)});
+      batch.Add(topic, "a", "a" + std::to_string(b));
+      batch.Add(topic, "b", "b" + std::to_string(b));
       batch.end = PositionAt(300 + b);
       ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(b)).ok());
       // One at a time, so each batch is its own Kafka transaction.
@@ -363,7 +363,7 @@ TEST_F(KafkaTransportTest, SecondInstanceWithTheSameTransactionalIdFencesTheFirs
   auto send = [&](KafkaTransport& t, int id) {
     OutgoingBatch batch;
     batch.source_name = "db";
-    batch.records.push_back({topic, "k", "v" + std::to_string(id)});
+    batch.Add(topic, "k", "v" + std::to_string(id));
     batch.end = PositionAt(id);
     return t.Send(std::move(batch), acks.Callback(id));
   };
@@ -403,7 +403,7 @@ TEST_F(KafkaTransportTest, TooLargeRecordFailsNamingTopicAndKey) {
   ASSERT_TRUE(transport.Start().ok());
   OutgoingBatch batch;
   batch.source_name = "db";
-  batch.records.push_back({"large.db.blobs", "{\"id\":42}", std::string(20000, 'x')});
+  batch.Add("large.db.blobs", "{\"id\":42}", std::string(20000, 'x'));
   batch.end = PositionAt(1);
   ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(0)).ok());
   Status flushed = transport.Flush(30s);
@@ -417,7 +417,7 @@ TEST_F(KafkaTransportTest, TooLargeRecordFailsNamingTopicAndKey) {
   // Later batches fail too: nothing after a lost record may be committed.
   OutgoingBatch next;
   next.source_name = "db";
-  next.records.push_back({"large.db.blobs", "k", "small"});
+  next.Add("large.db.blobs", "k", "small");
   next.end = PositionAt(2);
   EXPECT_FALSE(transport.Send(std::move(next), acks.Callback(1)).ok());
   auto loaded = transport.LoadOffset("db");
@@ -437,7 +437,7 @@ TEST_F(KafkaTransportTest, SendBlocksWithinTheWindowWhileKafkaIsDownThenResumes)
   {
     OutgoingBatch warmup;
     warmup.source_name = "db";
-    warmup.records.push_back({topic, "warmup", "w"});
+    warmup.Add(topic, "warmup", "w");
     warmup.end = PositionAt(1);
     ASSERT_TRUE(transport.Send(std::move(warmup), acks.Callback(0)).ok());
     ASSERT_TRUE(transport.Flush(30s).ok());
@@ -451,8 +451,7 @@ TEST_F(KafkaTransportTest, SendBlocksWithinTheWindowWhileKafkaIsDownThenResumes)
     for (int b = 1; b <= kBatches; ++b) {
       OutgoingBatch batch;
       batch.source_name = "db";
-      batch.records.push_back(
-          {topic, "key" + std::to_string(b % 7), std::string(8000, 'a' + b % 26)});
+      batch.Add(topic, "key" + std::to_string(b % 7), std::string(8000, 'a' + b % 26));
       batch.end = PositionAt(1 + b);
       Status s = transport.Send(std::move(batch), acks.Callback(b));
       if (!s.ok()) break;
@@ -500,7 +499,7 @@ TEST_F(KafkaTransportTest, SendTimesOutWhenTheWindowStaysFull) {
   ASSERT_TRUE(transport.Start().ok());
   OutgoingBatch first;
   first.source_name = "db";
-  first.records.push_back({topic, "k", "v"});
+  first.Add(topic, "k", "v");
   first.end = PositionAt(1);
   ASSERT_TRUE(transport.Send(std::move(first), acks.Callback(0)).ok());
   ASSERT_TRUE(transport.Flush(30s).ok());
@@ -511,7 +510,7 @@ TEST_F(KafkaTransportTest, SendTimesOutWhenTheWindowStaysFull) {
   for (; b < 10 && s.ok(); ++b) {
     OutgoingBatch batch;
     batch.source_name = "db";
-    batch.records.push_back({topic, "k", std::string(10000, 'x')});
+    batch.Add(topic, "k", std::string(10000, 'x'));
     batch.end = PositionAt(1 + b);
     s = transport.Send(std::move(batch), acks.Callback(b));
   }

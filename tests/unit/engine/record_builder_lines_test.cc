@@ -60,7 +60,7 @@ std::string ThroughRecords(RecordBuilder& builder, const std::vector<Transaction
   StdoutTransport transport(file);
   for (const Transaction& t : txns) {
     OutgoingBatch batch;
-    EXPECT_TRUE(builder.Build(t, 1714557600123, &batch.records).ok());
+    EXPECT_TRUE(builder.Build(t, 1714557600123, &batch).ok());
     int acked = 0;
     EXPECT_TRUE(transport.Send(std::move(batch), [&](const Status& s) { acked += s.ok(); }).ok());
     EXPECT_EQ(acked, 1);

@@ -45,9 +45,10 @@ RecordBuilder Builder(bool metadata, bool heartbeat) {
 
 TEST(RecordBuilderTest, TransactionMetadataWrapsChunksOnce) {
   RecordBuilder b = Builder(true, false);
-  std::vector<OutgoingRecord> out;
-  ASSERT_TRUE(b.Build(TwoTableTxn("0-1-5", false), 10, &out).ok());
-  ASSERT_TRUE(b.Build(TwoTableTxn("0-1-5", true), 11, &out).ok());
+  OutgoingBatch batch;
+  ASSERT_TRUE(b.Build(TwoTableTxn("0-1-5", false), 10, &batch).ok());
+  ASSERT_TRUE(b.Build(TwoTableTxn("0-1-5", true), 11, &batch).ok());
+  const std::vector<OutgoingRecord>& out = batch.records;
   ASSERT_EQ(out.size(), 8u);  // BEGIN, 3 + 3 events, END
   EXPECT_EQ(out.front().topic, "shop.transaction");
   auto begin = nlohmann::json::parse(*out.front().value);
@@ -67,12 +68,13 @@ TEST(RecordBuilderTest, TransactionMetadataWrapsChunksOnce) {
 TEST(RecordBuilderTest, PositionOnlyTransactionsBecomeHeartbeats) {
   Transaction empty;
   empty.id = "heartbeat";
-  std::vector<OutgoingRecord> out;
+  OutgoingBatch batch;
+  const std::vector<OutgoingRecord>& out = batch.records;
   RecordBuilder without = Builder(false, false);
-  ASSERT_TRUE(without.Build(empty, 5, &out).ok());
+  ASSERT_TRUE(without.Build(empty, 5, &batch).ok());
   EXPECT_TRUE(out.empty());
   RecordBuilder with = Builder(true, true);
-  ASSERT_TRUE(with.Build(empty, 5, &out).ok());
+  ASSERT_TRUE(with.Build(empty, 5, &batch).ok());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "__vimur-heartbeat.shop");
   EXPECT_EQ(nlohmann::json::parse(*out[0].key)["serverName"], "shop");

@@ -87,7 +87,7 @@ TEST(RowImagePlanTest, DatesOfSuccessiveRowsMatchTheCalendar) {
                      secs * 1000});
   }
   RowImageDecoder decoder;
-  ValueArena arena;
+  ByteArena arena;
   ByteReader reader(rows);
   std::vector<Value> out;
   for (const Want& w : wants) {

@@ -86,7 +86,7 @@ class OneColumn {
   TableMapEvent map_;
   TableSchema schema_;
   RowImageDecoder decoder_;
-  ValueArena arena_;
+  ByteArena arena_;
   std::string row_;  // decoded values may view it
 };
 
@@ -497,7 +497,7 @@ struct WideRow {
 TEST(RowImageDecoderTest, WholeRowOfEveryType) {
   WideRow w;
   RowImageDecoder decoder;
-  ValueArena arena;
+  ByteArena arena;
   std::vector<Value> out;
   const std::string two_rows = w.image + w.image;  // two rows back to back
   ByteReader reader(two_rows);
@@ -526,7 +526,7 @@ TEST(RowImageDecoderTest, NullsAndAbsentColumns) {
   TableMapEvent map = MakeMap({{T::kLong}, {T::kLong}, {T::kLong}, {T::kVarchar, 10}});
   TableSchema schema = *BuildTableSchema(map);
   RowImageDecoder decoder;
-  ValueArena arena;
+  ByteArena arena;
   std::vector<Value> out;
   // Columns 0, 2, 3 present; null bitmap over them: second present column (2) is NULL.
   const std::string image = std::string("\x02", 1) + LittleEndian(5, 4) + "\x01z";
@@ -554,7 +554,7 @@ TEST(RowImageDecoderTest, NullsAndAbsentColumns) {
 TEST(RowImageDecoderTest, EveryTruncatedPrefixIsRejected) {
   WideRow w;
   RowImageDecoder decoder;
-  ValueArena arena;
+  ByteArena arena;
   std::vector<Value> out;
   std::vector<bool> all(w.map.column_types.size(), true);
   for (size_t n = 0; n < w.image.size(); ++n) {
@@ -572,7 +572,7 @@ TEST(RowImageDecoderTest, ErrorsNameTableColumnAndOffset) {
   TableMapEvent map = MakeMap({{T::kLong}, {T::kVarchar, 10}});
   TableSchema schema = *BuildTableSchema(map);
   RowImageDecoder decoder;
-  ValueArena arena;
+  ByteArena arena;
   std::vector<Value> out;
   const std::string image = std::string(1, '\0') + LittleEndian(1, 4) +
                             "\x05"
@@ -603,7 +603,7 @@ TEST(RowImageDecoderTest, PartialJsonUpdateAfterImage) {
   TableMapEvent map = MakeMap({{T::kLong}, {T::kJson, 4}, {T::kJson, 4}});
   TableSchema schema = *BuildTableSchema(map);
   RowImageDecoder decoder;
-  ValueArena arena;
+  ByteArena arena;
   std::vector<Value> before, after;
   const std::string doc1 = JObject({{"a", JInt16(1)}}).doc();
   const std::string doc2 = JObject({{"z", JInt16(9)}}).doc();
@@ -678,7 +678,7 @@ TEST(RowImageDecoderTest, TenColumnRowThroughput) {
                           EncodeDecimal("19.99", 10, 2) + Datetime2(2024, 5, 1, 1, 2, 3, 0, 0) +
                           "\x01" + LittleEndian(0, 8) + Date(2024, 5, 1) + BE(1714558830, 4);
   RowImageDecoder decoder;
-  ValueArena arena(1 << 20);
+  ByteArena arena(1 << 20);
   std::vector<Value> out;
   std::vector<bool> all(10, true);
   const int kRows = 20000;

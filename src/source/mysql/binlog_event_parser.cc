@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/byte_reader.h"
+#include "source/mysql/crc32.h"
 
 namespace vimur::mysql {
 namespace {
@@ -83,17 +84,6 @@ constexpr uint64_t kMaxZlibRatio = 1032;
 uint32_t LoadLE32(const char* p) {
   const auto* u = reinterpret_cast<const uint8_t*>(p);
   return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 | uint32_t{u[3]} << 24;
-}
-
-uint32_t Crc32(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib takes uInt lengths; feed in chunks so events over 4 GiB cannot truncate.
-  while (!bytes.empty()) {
-    size_t n = std::min<size_t>(bytes.size(), 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(n));
-    bytes.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 std::string Hex32(uint32_t v) {

@@ -1,12 +1,10 @@
 // ByteArena: append-only storage for bytes that views point into (decoded values' formatted
 // decimals, SET strings, JSON text; outgoing records' keys and values). Pointers stay valid
 // until the arena is destroyed, also when the arena is moved.
-// RowVectorPool: reuse of the Value vectors that hold decoded row images.
 #pragma once
 
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -76,56 +74,6 @@ class ByteArena {
   std::vector<std::unique_ptr<char[]>> chunks_;
   char* next_ = nullptr;
   size_t left_ = 0;
-};
-
-// A free list of row-image vectors shared by the threads of a pipeline, so that steady
-// streaming allocates none per row: the thread that is done with published events gives their
-// vectors back (Give, one lock per batch), the decoding thread takes a batch of them (Take)
-// and decodes into their capacity. Bounded by the bytes the kept vectors hold; vectors beyond
-// the bound are simply freed.
-class RowVectorPool {
- public:
-  static constexpr size_t kMaxBytes = 8 << 20;
-  static RowVectorPool& Shared() {
-    static RowVectorPool pool;
-    return pool;
-  }
-  // Moves up to `n` vectors (empty, with capacity) to the end of `out`.
-  void Take(size_t n, std::vector<std::vector<Value>>* out) {
-    std::lock_guard<std::mutex> lock(mu_);
-    while (n-- > 0 && !free_.empty()) {
-      bytes_ -= free_.back().capacity() * sizeof(Value);
-      out->push_back(std::move(free_.back()));
-      free_.pop_back();
-    }
-  }
-  // Takes the vectors of `in` that have capacity (clearing them); `in` is left empty.
-  void Give(std::vector<std::vector<Value>>* in) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& v : *in) {
-        const size_t bytes = v.capacity() * sizeof(Value);
-        if (bytes == 0 || bytes_ + bytes > kMaxBytes) continue;
-        v.clear();
-        free_.push_back(std::move(v));
-        bytes_ += bytes;
-      }
-    }
-    in->clear();  // frees what the pool did not take, outside the lock
-  }
-  size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return free_.size();
-  }
-  size_t bytes() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return bytes_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::vector<Value>> free_;
-  size_t bytes_ = 0;  // capacity of the kept vectors
 };
 
 }  // namespace vimur

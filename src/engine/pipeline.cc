@@ -7,8 +7,8 @@
 #include <optional>
 #include <thread>
 
-#include "core/arena.h"
 #include "core/logging.h"
+#include "core/row_vector_pool.h"
 #include "engine/bounded_queue.h"
 #include "engine/record_builder.h"
 #include "engine/serializer_factory.h"
@@ -125,14 +125,10 @@ class AsyncCommitter {
   std::thread thread_;
 };
 
-// Frees a published transaction; its row-image vectors go back to the shared pool for the
-// source to decode into again.
-void Recycle(Transaction& txn, std::vector<std::vector<Value>>* scratch) {
-  for (ChangeEvent& event : txn.events) {
-    if (event.before.capacity() > 0) scratch->push_back(std::move(event.before));
-    if (event.after.capacity() > 0) scratch->push_back(std::move(event.after));
-  }
-  RowVectorPool::Shared().Give(scratch);
+// Frees a published transaction; its events go back to the shared pool, whose row-image
+// vectors the source decodes into again.
+void Recycle(Transaction& txn) {
+  RowVectorPool::Shared().Give(&txn.events);
   txn = Transaction();
 }
 
@@ -257,7 +253,6 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     return committer->error();
   };
 
-  std::vector<std::vector<Value>> recycled;
   bool stopping = false;
   while (true) {
     if (!stopping && stop.load()) {
@@ -296,7 +291,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
         failure = s;
         break;
       }
-      Recycle(item.txn, &recycled);
+      Recycle(item.txn);
     }
     if (failure.ok()) failure = commit_acked();
     if (!failure.ok()) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "core/row_vector_pool.h"
 #include "source/mysql/ddl_targets.h"
 #include "source/mysql/mysql_checks.h"
 #include "source/mysql/table_schema_builder.h"
@@ -102,6 +103,7 @@ Status BinlogTransactionAssembler::Reset(const Position& start) {
   emitted_ = start;
   in_txn_ = false;
   txn_ = Transaction();
+  txn_storage_.reset();
   has_gtids_ = !start.gtid_set.empty();
   if (has_gtids_) {
     if (start.gtid_set.find(':') != std::string::npos) {
@@ -162,6 +164,7 @@ void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos
   txn_ts_ms_ = int64_t{timestamp} * 1000;
   txn_server_id_ = server_id;
   txn_ = Transaction();
+  txn_storage_.reset();
   txn_table_counts_.clear();
   txn_event_count_ = 0;
   txn_source_.reset();
@@ -199,6 +202,7 @@ Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
   last_txn_events_ = std::min<size_t>(txn_.events.size(), 4096);
   if (!emit(std::move(txn_))) *stopped = true;
   txn_ = Transaction();
+  txn_storage_.reset();
   return Status::Ok();
 }
 
@@ -304,6 +308,7 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
     if (StartsWithWord(sql, "ROLLBACK TO")) return Status::Ok();
     in_txn_ = false;
     txn_ = Transaction();
+    txn_storage_.reset();
     return Status::Ok();
   }
   if (StartsWithWord(sql, "SAVEPOINT") || StartsWithWord(sql, "FLUSH") || sql.empty()) {
@@ -385,19 +390,19 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
 }
 
 std::vector<Value> BinlogTransactionAssembler::SpareRow() {
-  if (spare_rows_.empty()) RowVectorPool::Shared().Take(256, &spare_rows_);
-  if (spare_rows_.empty()) return {};
-  std::vector<Value> v = std::move(spare_rows_.back());
-  spare_rows_.pop_back();
-  return v;
+  return RowVectorPool::Shared().TakeRow(&spare_events_);
 }
 
-// Values view `bytes` and `arena`, which live as long as any event of the rows event.
+// The bytes of a transaction's (or chunk's) rows events and the text decoded from them, which
+// its events' values view. The events' table pointers share this storage's reference count
+// (aliasing constructor), so it lives as long as any of them: one allocation per few rows
+// events, freed once, instead of a buffer per rows event freed by the publishing thread.
 struct RowsStorage {
-  std::string bytes;
-  ByteArena arena{1024};    // decimals and other formatted text of ~35 rows; grows when needed
-  TableSchemaPtr schema;     // ENUM values view the member strings of the full schema
-  TableSchemaPtr projected;  // the events' table: they share this storage's reference count
+  ByteArena bytes{4096};  // the rows events' row images, copied from the connection's buffer
+  ByteArena arena{1024};  // decimals and other formatted text; grows when needed
+  // The full and projected schemas of the rows events: ENUM values view the member strings of
+  // the full schema; the projected one is the events' table.
+  std::vector<TableSchemaPtr> schemas;
 };
 
 Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t event_pos,
@@ -415,15 +420,18 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
   if (!in_txn_) BeginTransaction("", event_pos, event.header.timestamp, event.header.server_id);
   if (!txn_source_) txn_source_ = MakeSourceInfo();
 
-  auto storage = std::make_shared<RowsStorage>();
-  storage->bytes.assign(rows.rows.data(), rows.rows.size());
-  storage->schema = table.full;
-  storage->projected = table.projected;
-  // The events' table pointer shares the storage's reference count (aliasing constructor):
-  // the schema's own count is then not touched per event by both the capture thread and the
-  // thread that frees published events.
-  const TableSchemaPtr event_table(storage, storage->projected.get());
-  ByteReader reader(storage->bytes);
+  if (!txn_storage_) txn_storage_ = std::make_shared<RowsStorage>();
+  RowsStorage* storage = txn_storage_.get();
+  const std::string_view row_bytes = storage->bytes.Copy(rows.rows);
+  if (storage->schemas.empty() || storage->schemas.back() != table.projected) {
+    storage->schemas.push_back(table.full);
+    storage->schemas.push_back(table.projected);
+  }
+  // The events' table pointer shares the storage's reference count: the schema's own count is
+  // not touched per event by both the capture thread and the thread that frees published
+  // events, and the pointer keeps the bytes its values view alive.
+  const TableSchemaPtr event_table(txn_storage_, table.projected.get());
+  ByteReader reader(row_bytes);
   const TableSchema& full = *table.full;
   const bool projected = table.projected != table.full;
   // The image layouts, worked out once for all rows of the event.
@@ -451,7 +459,6 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     ev.table = event_table;
     ev.source = txn_source_;
     ev.row = row_index++;
-    ev.storage = storage;
     // Without excluded columns the images are decoded straight into the event (no copy).
     std::vector<Value>* before = projected ? &row_before_ : &ev.before;
     std::vector<Value>* after = projected ? &row_after_ : &ev.after;
@@ -510,11 +517,12 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
       txn_.events.push_back(std::move(created));
     }
   }
-  txn_.approx_bytes += storage->bytes.size() * 3 + 64;
+  txn_.approx_bytes += row_bytes.size() * 3 + 64;
   if (txn_.approx_bytes >= chunk_bytes_) {
     // Too large to hold whole: hand over what is decoded so far, without a resume point.
     Transaction chunk = std::move(txn_);
     txn_ = Transaction();
+    txn_storage_.reset();
     chunk.id = TransactionId();
     chunk.source = txn_source_;
     chunk.complete = false;

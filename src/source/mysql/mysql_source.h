@@ -32,6 +32,8 @@ class CaptureFilter {
   std::vector<std::regex> exclude_columns_;
 };
 
+struct RowsStorage;
+
 // Turns the events of one binlog stream into Transactions. Independent of where the bytes
 // come from (socket or file), so it is tested and benchmarked on captured binlogs.
 class BinlogTransactionAssembler {
@@ -120,9 +122,11 @@ class BinlogTransactionAssembler {
   ImagePlan before_plan_;  // of the rows event being decoded
   ImagePlan after_plan_;
   size_t last_txn_events_ = 0;  // events of the previous transaction: reserved for the next
-  // Row-image vectors from RowVectorPool::Shared(), taken in batches.
+  // Published events whose row-image vectors are decoded into again (RowVectorPool).
   std::vector<Value> SpareRow();
-  std::vector<std::vector<Value>> spare_rows_;
+  // The storage of the transaction being assembled (see RowsStorage in mysql_source.cc).
+  std::shared_ptr<RowsStorage> txn_storage_;
+  std::vector<ChangeEvent> spare_events_;
 };
 
 class MySqlSource : public Source {

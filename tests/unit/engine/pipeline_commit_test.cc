@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "core/arena.h"
+#include "core/row_vector_pool.h"
 #include "engine/pipeline.h"
 #include "transport/stdout_transport.h"
 
@@ -136,24 +136,29 @@ TEST(PipelineCommitTest, OffsetStoreFailureStopsThePipeline) {
 
 TEST(RowVectorPoolTest, KeepsCapacityUpToItsByteBound) {
   RowVectorPool pool;
-  std::vector<std::vector<Value>> in;
-  for (int i = 0; i < 3; ++i) in.emplace_back(10, Value::Int(i));
-  in.emplace_back();  // no capacity: not kept
-  pool.Give(&in);
-  EXPECT_TRUE(in.empty());
-  EXPECT_EQ(pool.size(), 3u);
+  auto table = std::make_shared<TableSchema>();
+  std::vector<ChangeEvent> events(2);
+  events[0].before.assign(10, Value::Int(1));
+  events[0].after.assign(10, Value::Int(2));
+  events[0].table = table;
+  events[1].after.assign(10, Value::Int(3));  // an insert: no before image
+  pool.Give(&events);
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(table.use_count(), 1) << "kept events must not hold their tables";
   EXPECT_EQ(pool.bytes(), 3 * 10 * sizeof(Value));
-  std::vector<std::vector<Value>> out;
-  pool.Take(2, &out);
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_TRUE(out[0].empty());
-  EXPECT_GE(out[0].capacity(), 10u);
-  EXPECT_EQ(pool.size(), 1u);
-  // A vector over the bound is freed, not kept.
-  in.emplace_back(RowVectorPool::kMaxBytes / sizeof(Value) + 1);
-  pool.Give(&in);
-  EXPECT_EQ(pool.size(), 1u);
-  EXPECT_LE(pool.bytes(), RowVectorPool::kMaxBytes);
+  std::vector<ChangeEvent> spare;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<Value> row = pool.TakeRow(&spare);
+    EXPECT_TRUE(row.empty());
+    EXPECT_GE(row.capacity(), 10u) << i;
+  }
+  EXPECT_EQ(pool.bytes(), 0u);
+  EXPECT_EQ(pool.TakeRow(&spare).capacity(), 0u) << "the pool is empty";
+  // A batch over the bound is freed, not kept.
+  std::vector<ChangeEvent> big(1);
+  big[0].after.resize(RowVectorPool::kMaxBytes / sizeof(Value) + 1);
+  pool.Give(&big);
+  EXPECT_EQ(pool.bytes(), 0u);
 }
 
 }  // namespace

@@ -186,7 +186,8 @@ Status BinlogClient::Start(const StartPosition& start) {
   pending_.assign(first->data(), first->size());
   has_pending_ = true;
   LOG_INFO << endpoint << ": binlog stream started at " << resolved.Describe()
-           << " as replica server_id " << options_.server_id;
+           << " as replica server_id " << options_.server_id << " (connection "
+           << connection_.thread_id() << ")";
   return Status::Ok();
 }
 

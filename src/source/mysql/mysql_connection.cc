@@ -278,6 +278,10 @@ void MySqlConnection::Close() {
   }
 }
 
+unsigned long MySqlConnection::thread_id() const {
+  return mysql_ != nullptr ? mysql_thread_id(mysql_) : 0;
+}
+
 unsigned int MySqlConnection::last_error_number() const {
   return mysql_ != nullptr ? mysql_errno(mysql_) : 0;
 }

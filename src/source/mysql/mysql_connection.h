@@ -96,6 +96,8 @@ class MySqlConnection {
   bool is_mariadb() const { return flavor_ == ServerFlavor::kMariaDb; }
   const std::string& endpoint() const { return endpoint_; }
   const std::string& user() const { return user_; }
+  // The server's id of this connection (CONNECTION_ID(), the Id of SHOW PROCESSLIST).
+  unsigned long thread_id() const;
   // The negotiated TLS cipher, empty when the connection is not encrypted.
   std::string tls_cipher() const;
 

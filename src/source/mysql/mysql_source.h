@@ -141,6 +141,8 @@ class MySqlSource : public Source {
  private:
   MySqlConnectOptions ConnectOptions() const;
   // One connection's worth of streaming; returns when stopped, or with the error that ended it.
+  // Ends the server's thread that served a stream this source closed (KILL CONNECTION).
+  void EndDumpThread(unsigned long connection_id);
   Status StreamOnce(BinlogTransactionAssembler& assembler, const TransactionConsumer& consumer,
                     const std::atomic<bool>& stop);
 

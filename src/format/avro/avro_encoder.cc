@@ -96,28 +96,53 @@ Status EncodeNullInRequired(const ColumnSchema& c, AvroWriter& w) {
                                  ") is NOT NULL in the table schema but the row has null");
 }
 
-Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
-  int64_t n = 0;
-  switch (c.type) {
-    case LogicalType::kBoolean:
-      if (!AsInt64(v, &n)) return Mismatch(c, v, "a boolean");
-      w.Bool(n != 0);
-      return Status::Ok();
+}  // namespace
+
+AvroKind AvroKindOf(LogicalType type) {
+  switch (type) {
+    case LogicalType::kBoolean: return AvroKind::kBoolean;
     case LogicalType::kInt16:
     case LogicalType::kInt32:
     case LogicalType::kDate:
-    case LogicalType::kYear:
-      if (!AsInt64(v, &n) || !FitsInt32(n)) return Mismatch(c, v, "an integer within int32");
-      w.Int(static_cast<int32_t>(n));
-      return Status::Ok();
+    case LogicalType::kYear: return AvroKind::kInt;
     case LogicalType::kInt64:
     case LogicalType::kTimestampMillis:
     case LogicalType::kTimestampMicros:
-    case LogicalType::kMicroTime:
+    case LogicalType::kMicroTime: return AvroKind::kLong;
+    case LogicalType::kUInt64: return AvroKind::kUnsignedDecimal;
+    case LogicalType::kFloat: return AvroKind::kFloat;
+    case LogicalType::kDouble: return AvroKind::kDouble;
+    case LogicalType::kDecimal: return AvroKind::kDecimal;
+    case LogicalType::kGeometry: return AvroKind::kGeometry;
+    case LogicalType::kBits:
+    case LogicalType::kBytes:
+    case LogicalType::kZonedTimestamp:
+    case LogicalType::kString:
+    case LogicalType::kEnum:
+    case LogicalType::kSet:
+    case LogicalType::kJson: return AvroKind::kBytes;
+  }
+  return AvroKind::kBytes;
+}
+
+namespace {
+
+Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
+  int64_t n = 0;
+  switch (AvroKindOf(c.type)) {
+    case AvroKind::kBoolean:
+      if (!AsInt64(v, &n)) return Mismatch(c, v, "a boolean");
+      w.Bool(n != 0);
+      return Status::Ok();
+    case AvroKind::kInt:
+      if (!AsInt64(v, &n) || !FitsInt32(n)) return Mismatch(c, v, "an integer within int32");
+      w.Int(static_cast<int32_t>(n));
+      return Status::Ok();
+    case AvroKind::kLong:
       if (!AsInt64(v, &n)) return Mismatch(c, v, "an integer within int64");
       w.Long(n);
       return Status::Ok();
-    case LogicalType::kUInt64:
+    case AvroKind::kUnsignedDecimal:
       if (v.kind == ValueKind::kUInt) {
         AppendUnsignedDecimal(v.u, w);
         return Status::Ok();
@@ -127,7 +152,7 @@ Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
         return Status::Ok();
       }
       return Mismatch(c, v, "an unsigned integer");
-    case LogicalType::kFloat:
+    case AvroKind::kFloat:
       if (v.kind == ValueKind::kFloat) {
         w.Float(v.f);
       } else if (v.kind == ValueKind::kDouble) {
@@ -136,7 +161,7 @@ Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
         return Mismatch(c, v, "a float");
       }
       return Status::Ok();
-    case LogicalType::kDouble:
+    case AvroKind::kDouble:
       if (v.kind == ValueKind::kDouble) {
         w.Double(v.d);
       } else if (v.kind == ValueKind::kFloat) {
@@ -145,7 +170,7 @@ Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
         return Mismatch(c, v, "a double");
       }
       return Status::Ok();
-    case LogicalType::kDecimal:
+    case AvroKind::kDecimal:
       if (v.kind == ValueKind::kText) {
         Status s = AppendDecimal(v.s, c.scale, w);
         if (!s.ok()) return s.WithContext("column '" + c.name + "'");
@@ -157,19 +182,13 @@ Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
         return AppendDecimal(std::string_view(buf, r.ptr - buf), c.scale, w);
       }
       return Mismatch(c, v, "decimal digits as text");
-    case LogicalType::kBits:
-    case LogicalType::kBytes:
-    case LogicalType::kZonedTimestamp:
-    case LogicalType::kString:
-    case LogicalType::kEnum:
-    case LogicalType::kSet:
-    case LogicalType::kJson:
+    case AvroKind::kBytes:
       if (v.kind != ValueKind::kText && v.kind != ValueKind::kBytes) {
         return Mismatch(c, v, "text or bytes");
       }
       w.Bytes(v.s);
       return Status::Ok();
-    case LogicalType::kGeometry:
+    case AvroKind::kGeometry:
       if (v.kind != ValueKind::kGeometry && v.kind != ValueKind::kBytes) {
         return Mismatch(c, v, "a geometry");
       }
@@ -313,32 +332,7 @@ AvroTableEncoder::AvroTableEncoder(TableSchemaPtr table, EnvelopeOptions options
     : table_(std::move(table)), options_(std::move(options)) {
   columns_.reserve(table_->columns.size());
   for (const ColumnSchema& c : table_->columns) {
-    Code code = Code::kGeneral;
-    switch (c.type) {
-      case LogicalType::kInt16:
-      case LogicalType::kInt32:
-      case LogicalType::kDate:
-      case LogicalType::kYear: code = Code::kInt; break;
-      case LogicalType::kInt64:
-      case LogicalType::kTimestampMillis:
-      case LogicalType::kTimestampMicros:
-      case LogicalType::kMicroTime: code = Code::kLong; break;
-      case LogicalType::kDouble: code = Code::kDouble; break;
-      case LogicalType::kDecimal: code = Code::kDecimal; break;
-      case LogicalType::kBits:
-      case LogicalType::kBytes:
-      case LogicalType::kZonedTimestamp:
-      case LogicalType::kString:
-      case LogicalType::kEnum:
-      case LogicalType::kSet:
-      case LogicalType::kJson: code = Code::kBytes; break;
-      default: break;
-    }
-    // Scales above 255 do not exist in MySQL or PostgreSQL; leave such columns to the general
-    // path rather than truncate.
-    if (code == Code::kDecimal && (c.scale < 0 || c.scale > 255)) code = Code::kGeneral;
-    columns_.push_back(
-        {code, c.nullable, static_cast<uint8_t>(code == Code::kDecimal ? c.scale : 0)});
+    columns_.push_back({AvroKindOf(c.type), c.nullable, c.scale});
   }
 }
 
@@ -393,43 +387,42 @@ char* PutSmallDecimal(std::string_view text, int scale, char* p) {
 
 // Writes one value of a column; the common type and value pairs inline, all others (and every
 // error) through EncodeColumn.
-[[gnu::always_inline]] inline Status AppendColumnValue(AvroTableEncoder::Code code, bool nullable,
-                                                       int scale, const ColumnSchema& column,
-                                                       const Value& v, ByteBuffer* out) {
-  using Code = AvroTableEncoder::Code;
+[[gnu::always_inline]] inline Status AppendColumnValue(AvroKind kind, bool nullable, int scale,
+                                                       const ColumnSchema& column, const Value& v,
+                                                       ByteBuffer* out) {
   if (v.kind == ValueKind::kNull && nullable) {
     out->Char(0);
     return Status::Ok();
   }
   char* p = out->Reserve(11 + v.s.size());
   if (nullable) *p++ = 2;  // union branch 1, zig-zag encoded
-  switch (code) {
-    case Code::kInt:
+  switch (kind) {
+    case AvroKind::kInt:
       if (v.kind == ValueKind::kInt && FitsInt32(v.i)) {
         out->CommitTo(AvroWriter::PutLong(p, v.i));
         return Status::Ok();
       }
       break;
-    case Code::kLong:
+    case AvroKind::kLong:
       if (v.kind == ValueKind::kInt) {
         out->CommitTo(AvroWriter::PutLong(p, v.i));
         return Status::Ok();
       }
       break;
-    case Code::kDouble:
+    case AvroKind::kDouble:
       if (v.kind == ValueKind::kDouble) {
         std::memcpy(p, &v.d, 8);
         out->CommitTo(p + 8);
         return Status::Ok();
       }
       break;
-    case Code::kBytes:
+    case AvroKind::kBytes:
       if (v.kind == ValueKind::kText || v.kind == ValueKind::kBytes) {
         out->CommitTo(AvroWriter::PutBytes(p, v.s));
         return Status::Ok();
       }
       break;
-    case Code::kDecimal:
+    case AvroKind::kDecimal:
       if (v.kind == ValueKind::kText) {
         if (char* end = PutSmallDecimal(v.s, scale, p)) {
           out->CommitTo(end);
@@ -437,7 +430,7 @@ char* PutSmallDecimal(std::string_view text, int scale, char* p) {
         }
       }
       break;
-    case Code::kGeneral: break;
+    default: break;  // the rest are rare: the general path
   }
   return AppendGeneral(column, v, out);  // writes its own union branch: nothing committed above
 }
@@ -454,7 +447,7 @@ Status AvroTableEncoder::AppendRow(const std::vector<Value>& row, ByteBuffer* ou
   for (size_t i = 0; i < row.size(); ++i) {
     const Column c = columns_[i];
     VIMUR_RETURN_IF_ERROR(
-        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
+        AppendColumnValue(c.kind, c.nullable, c.scale, t.columns[i], row[i], out));
   }
   return Status::Ok();
 }
@@ -469,7 +462,7 @@ Status AvroTableEncoder::AppendKey(const ChangeEvent& event, ByteBuffer* out) co
     }
     const Column c = columns_[i];
     VIMUR_RETURN_IF_ERROR(
-        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
+        AppendColumnValue(c.kind, c.nullable, c.scale, t.columns[i], row[i], out));
   }
   return Status::Ok();
 }

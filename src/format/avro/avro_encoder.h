@@ -79,6 +79,20 @@ Status AppendDecimal(std::string_view text, int scale, AvroWriter& w);
 // The same for an unsigned 64-bit integer as decimal(20,0).
 void AppendUnsignedDecimal(uint64_t v, AvroWriter& w);
 
+// The Avro type a logical type is written as (its schema in avro_schema.h, without null).
+enum class AvroKind : uint8_t {
+  kBoolean,
+  kInt,
+  kLong,
+  kUnsignedDecimal,  // BIGINT UNSIGNED: bytes, decimal(20,0)
+  kFloat,
+  kDouble,
+  kDecimal,   // bytes, decimal(p,s)
+  kBytes,     // bytes and strings
+  kGeometry,  // Debezium's Geometry record
+};
+AvroKind AvroKindOf(LogicalType type);
+
 // Appends one column value per the column's Avro type (union index first when nullable).
 Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& w);
 
@@ -104,14 +118,11 @@ class AvroTableEncoder {
   // Appends the envelope record (before, after, source, op, ts_ms, transaction).
   Status AppendEnvelope(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out);
 
-  // How a column's non-null values are written; kGeneral goes through EncodeColumn.
-  enum class Code : uint8_t { kInt, kLong, kDouble, kBytes, kDecimal, kGeneral };
-
  private:
   struct Column {
-    Code code;
+    AvroKind kind;
     bool nullable;
-    uint8_t scale;
+    int scale;
   };
   Status AppendRow(const std::vector<Value>& row, ByteBuffer* out) const;
   void SetSource(const std::shared_ptr<const SourceInfo>& source);

@@ -109,17 +109,17 @@ void RecordBuilder::CloseRecords(const Transaction& txn, int64_t ts_ms, Outgoing
 }
 
 Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out) {
-  bool only = false;
-  VIMUR_RETURN_IF_ERROR(OpenRecords(txn, ts_ms, out, &only));
-  if (only) return Status::Ok();
-  const bool metadata = WithMetadata(txn);
-  out->records.reserve(out->records.size() + txn.events.size() + 1);
-  if (out->bytes.capacity() == 0) {
+  if (out->bytes.capacity() == 0 && !txn.events.empty()) {
     // One chunk for the whole batch when events are like the previous batch's.
     constexpr size_t kMaxEstimate = 16 << 20;
     out->bytes = ByteArena(
         std::clamp<size_t>(bytes_per_event_ * txn.events.size() * 9 / 8, 4096, kMaxEstimate));
   }
+  bool only = false;
+  VIMUR_RETURN_IF_ERROR(OpenRecords(txn, ts_ms, out, &only));
+  if (only) return Status::Ok();
+  const bool metadata = WithMetadata(txn);
+  out->records.reserve(out->records.size() + txn.events.size() + 1);
   size_t bytes = 0;
   for (const ChangeEvent& event : txn.events) {
     key_.Clear();

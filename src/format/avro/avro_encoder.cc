@@ -332,7 +332,17 @@ AvroTableEncoder::AvroTableEncoder(TableSchemaPtr table, EnvelopeOptions options
     : table_(std::move(table)), options_(std::move(options)) {
   columns_.reserve(table_->columns.size());
   for (const ColumnSchema& c : table_->columns) {
-    columns_.push_back({AvroKindOf(c.type), c.nullable, c.scale});
+    Code code = Code::kGeneral;
+    switch (AvroKindOf(c.type)) {
+      case AvroKind::kInt: code = Code::kInt; break;
+      case AvroKind::kLong: code = Code::kLong; break;
+      case AvroKind::kDouble: code = Code::kDouble; break;
+      case AvroKind::kBytes: code = Code::kBytes; break;
+      case AvroKind::kDecimal: code = c.scale >= 0 && c.scale <= 255 ? Code::kDecimal : code; break;
+      default: break;
+    }
+    columns_.push_back(
+        {code, c.nullable, static_cast<uint8_t>(code == Code::kDecimal ? c.scale : 0)});
   }
 }
 
@@ -387,42 +397,43 @@ char* PutSmallDecimal(std::string_view text, int scale, char* p) {
 
 // Writes one value of a column; the common type and value pairs inline, all others (and every
 // error) through EncodeColumn.
-[[gnu::always_inline]] inline Status AppendColumnValue(AvroKind kind, bool nullable, int scale,
-                                                       const ColumnSchema& column, const Value& v,
-                                                       ByteBuffer* out) {
+[[gnu::always_inline]] inline Status AppendColumnValue(AvroTableEncoder::Code code, bool nullable,
+                                                       int scale, const ColumnSchema& column,
+                                                       const Value& v, ByteBuffer* out) {
+  using Code = AvroTableEncoder::Code;
   if (v.kind == ValueKind::kNull && nullable) {
     out->Char(0);
     return Status::Ok();
   }
   char* p = out->Reserve(11 + v.s.size());
   if (nullable) *p++ = 2;  // union branch 1, zig-zag encoded
-  switch (kind) {
-    case AvroKind::kInt:
+  switch (code) {
+    case Code::kInt:
       if (v.kind == ValueKind::kInt && FitsInt32(v.i)) {
         out->CommitTo(AvroWriter::PutLong(p, v.i));
         return Status::Ok();
       }
       break;
-    case AvroKind::kLong:
+    case Code::kLong:
       if (v.kind == ValueKind::kInt) {
         out->CommitTo(AvroWriter::PutLong(p, v.i));
         return Status::Ok();
       }
       break;
-    case AvroKind::kDouble:
+    case Code::kDouble:
       if (v.kind == ValueKind::kDouble) {
         std::memcpy(p, &v.d, 8);
         out->CommitTo(p + 8);
         return Status::Ok();
       }
       break;
-    case AvroKind::kBytes:
+    case Code::kBytes:
       if (v.kind == ValueKind::kText || v.kind == ValueKind::kBytes) {
         out->CommitTo(AvroWriter::PutBytes(p, v.s));
         return Status::Ok();
       }
       break;
-    case AvroKind::kDecimal:
+    case Code::kDecimal:
       if (v.kind == ValueKind::kText) {
         if (char* end = PutSmallDecimal(v.s, scale, p)) {
           out->CommitTo(end);
@@ -430,7 +441,7 @@ char* PutSmallDecimal(std::string_view text, int scale, char* p) {
         }
       }
       break;
-    default: break;  // the rest are rare: the general path
+    case Code::kGeneral: break;
   }
   return AppendGeneral(column, v, out);  // writes its own union branch: nothing committed above
 }
@@ -447,7 +458,7 @@ Status AvroTableEncoder::AppendRow(const std::vector<Value>& row, ByteBuffer* ou
   for (size_t i = 0; i < row.size(); ++i) {
     const Column c = columns_[i];
     VIMUR_RETURN_IF_ERROR(
-        AppendColumnValue(c.kind, c.nullable, c.scale, t.columns[i], row[i], out));
+        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
   }
   return Status::Ok();
 }
@@ -462,7 +473,7 @@ Status AvroTableEncoder::AppendKey(const ChangeEvent& event, ByteBuffer* out) co
     }
     const Column c = columns_[i];
     VIMUR_RETURN_IF_ERROR(
-        AppendColumnValue(c.kind, c.nullable, c.scale, t.columns[i], row[i], out));
+        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
   }
   return Status::Ok();
 }

@@ -118,11 +118,15 @@ class AvroTableEncoder {
   // Appends the envelope record (before, after, source, op, ts_ms, transaction).
   Status AppendEnvelope(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out);
 
+  // How a column's non-null values are written: the common Avro kinds inline, kGeneral (and
+  // any value of an unexpected kind) through EncodeColumn.
+  enum class Code : uint8_t { kInt, kLong, kDouble, kBytes, kDecimal, kGeneral };
+
  private:
   struct Column {
-    AvroKind kind;
+    Code code;
     bool nullable;
-    int scale;
+    uint8_t scale;
   };
   Status AppendRow(const std::vector<Value>& row, ByteBuffer* out) const;
   void SetSource(const std::shared_ptr<const SourceInfo>& source);

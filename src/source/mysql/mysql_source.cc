@@ -664,7 +664,11 @@ void MySqlSource::EndDumpThread(unsigned long connection_id) {
   // 0.1 s per 100 MB in tests); a restart with the same server_id waits for it. A user may
   // end its own connections.
   if (connection_id == 0) return;
-  auto conn = MySqlConnection::Connect(ConnectOptions());
+  MySqlConnectOptions options = ConnectOptions();  // briefly: this only tidies up on the way out
+  options.connect_timeout_s = std::min<uint32_t>(options.connect_timeout_s, 2);
+  options.read_timeout_s = 2;
+  options.write_timeout_s = 2;
+  auto conn = MySqlConnection::Connect(options);
   Status ended =
       conn.ok() ? conn->Execute("KILL CONNECTION " + std::to_string(connection_id)) : conn.status();
   if (!ended.ok() && ended.message().find("[1094]") == std::string::npos) {  // 1094: gone

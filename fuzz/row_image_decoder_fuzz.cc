@@ -14,9 +14,9 @@
 
 namespace {
 
+using vimur::ByteArena;
 using vimur::ByteReader;
 using vimur::Value;
-using vimur::ByteArena;
 using vimur::mysql::BinlogColumnType;
 using vimur::mysql::TableMapEvent;
 

@@ -961,12 +961,9 @@ Status RowImageDecoder::DecodeRow(const TableMapEvent& map, const TableSchema& s
   return DecodeImage(plan_, nullptr, nullptr, rows, arena, out);
 }
 
-Status RowImageDecoder::DecodePartialUpdateAfterRow(const TableMapEvent& map,
-                                                    const TableSchema& schema,
-                                                    const std::vector<bool>& present,
-                                                    const std::vector<Value>& before,
-                                                    ByteReader* rows, ByteArena* arena,
-                                                    std::vector<Value>* out) {
+Status RowImageDecoder::DecodePartialUpdateAfterRow(
+    const TableMapEvent& map, const TableSchema& schema, const std::vector<bool>& present,
+    const std::vector<Value>& before, ByteReader* rows, ByteArena* arena, std::vector<Value>* out) {
   VIMUR_RETURN_IF_ERROR(Prepare(map, schema, present, &plan_));
   return DecodePartialUpdateAfterRow(plan_, before, rows, arena, out);
 }

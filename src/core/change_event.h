@@ -33,6 +33,8 @@ struct SourceInfo {
 
 struct ChangeEvent {
   Op op = Op::kCreate;
+  // The table's shape. Its reference may also keep alive the bytes the values' views point
+  // into (the MySQL source makes it share ownership of the transaction's row storage).
   TableSchemaPtr table;
   std::vector<Value> before;                 // empty when absent (insert)
   std::vector<Value> after;                  // empty when absent (delete)
@@ -40,8 +42,6 @@ struct ChangeEvent {
   uint32_t row = 0;                          // index of the row within its binlog row event
   uint64_t total_order = 0;                  // 1-based order within the transaction
   uint64_t data_collection_order = 0;        // 1-based order among this table's events in it
-  // Keeps alive the bytes that the values' views point into.
-  std::shared_ptr<const void> storage;
 };
 
 // A DDL statement seen in the stream, emitted on the schema-change topic.

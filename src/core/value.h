@@ -1,5 +1,5 @@
 // Value: one decoded column value, a small tagged union whose text and bytes are views into
-// storage owned by the event (the captured event bytes or a ByteArena).
+// storage the event keeps alive (the captured row bytes and a ByteArena, see ChangeEvent::table).
 #pragma once
 
 #include <cstdint>

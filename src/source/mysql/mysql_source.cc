@@ -446,6 +446,11 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
         RowImageDecoder::Prepare(table.map, full, rows.columns_present_after, &after_plan_));
   }
   if (txn_.events.empty()) txn_.events.reserve(last_txn_events_);
+  // What this event adds to the memory the transaction holds until it is published, counted
+  // for the queue's byte bound: bytes and text in the storage, events and their values.
+  const size_t storage_before = storage->bytes.capacity() + storage->arena.capacity();
+  const size_t events_before = txn_.events.size();
+  size_t values = 0;
   // Every row of the event belongs to one table: its per-transaction counter is looked up once.
   uint64_t& table_count = txn_table_counts_[table.projected.get()];
   uint32_t row_index = 0;
@@ -503,6 +508,7 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     ev.total_order = ++txn_event_count_;
     ev.data_collection_order = ++table_count;
     ++stats_.rows;
+    values += ev.before.size() + ev.after.size();
     if (ev.op == Op::kUpdate && !SameKey(*ev.table, ev.before, ev.after)) {
       // A changed primary key is, as Debezium writes it, a delete of the old key (followed by
       // its tombstone) and a create of the new one, so compaction forgets the old key.
@@ -517,7 +523,9 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
       txn_.events.push_back(std::move(created));
     }
   }
-  txn_.approx_bytes += row_bytes.size() * 3 + 64;
+  txn_.approx_bytes += storage->bytes.capacity() + storage->arena.capacity() - storage_before +
+                       (txn_.events.size() - events_before) * sizeof(ChangeEvent) +
+                       values * sizeof(Value) + 64;
   if (txn_.approx_bytes >= chunk_bytes_) {
     // Too large to hold whole: hand over what is decoded so far, without a resume point.
     Transaction chunk = std::move(txn_);

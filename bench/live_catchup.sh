@@ -9,8 +9,11 @@
 # (BINLOG_DIR gives expected_rows and end_position). VIMUR_BIN names the vimur binary (default:
 # the one scripts/build prints). Each run times the copy, then vimur from mysql-bin.000001:4
 # until its stored position reaches end_position (polled every 5 ms), then stops it with SIGINT.
-# Prints each run and the median of N (default 3) runs. --verify adds one untimed run with
-# stdout to a file and checks that it holds one change event per row change written.
+# Prints each run and the median of N (default 3) runs, with the CPU time each side used: the
+# copy (mariadb-binlog and the server's dump thread) and vimur (its threads by name, and the
+# server's dump thread). On a 2-core machine the CPU of vimur and the server, halved, is a floor
+# for vimur's time. --verify adds one untimed run with stdout to a file and checks that it holds
+# one change event per row change written.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,11 +41,12 @@ first_file="$(ls "$binlog_dir"/mysql-bin.[0-9]* | sort | head -1 | xargs basenam
 work="$(mktemp -d -t vimur-bench-live.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
+export VIMUR_BENCH_SERVER_PID="$(cat "$server_dir/mariadb.pid")"
 export VIMUR_BENCH_PORT="$port" VIMUR_BENCH_FIRST="$first_file" VIMUR_BENCH_WORK="$work" \
   VIMUR_BENCH_BIN="$vimur" VIMUR_BENCH_RUNS="$runs" VIMUR_BENCH_VERIFY="$verify" \
   VIMUR_BENCH_BINLOGS="$binlog_dir"
 python3 - <<'EOF'
-import json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
+import json, os, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 port = os.environ["VIMUR_BENCH_PORT"]
 first = os.environ["VIMUR_BENCH_FIRST"]
@@ -53,6 +57,28 @@ binlogs = os.environ["VIMUR_BENCH_BINLOGS"]
 rows = int(open(os.path.join(binlogs, "expected_rows")).read())
 end_file, end_pos = open(os.path.join(binlogs, "end_position")).read().split()
 end = (end_file, int(end_pos))
+server_pid = os.environ["VIMUR_BENCH_SERVER_PID"]
+tick = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu():
+    """CPU seconds the MariaDB server has used so far (all its threads)."""
+    fields = open(f"/proc/{server_pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def thread_cpu(pid):
+    """CPU seconds of each thread of `pid` by thread name (exact, from schedstat)."""
+    used = {}
+    task_dir = f"/proc/{pid}/task"
+    for tid in os.listdir(task_dir):
+        try:
+            name = open(f"{task_dir}/{tid}/comm").read().strip()
+            ns = int(open(f"{task_dir}/{tid}/schedstat").read().split()[0])
+        except OSError:
+            continue  # the thread ended
+        used[name] = used.get(name, 0) + ns / 1e9
+    return used
 
 
 # The limit's copy goes to memory when a tmpfs is there: written to disk, its 116 MB would be
@@ -63,14 +89,19 @@ raw_parent = "/dev/shm" if os.access("/dev/shm", os.W_OK) else work
 def copy_binlog():
     """The limit: the server streams the binlog to mariadb-binlog, which writes it raw."""
     out = tempfile.mkdtemp(prefix="vimur-bench-raw.", dir=raw_parent) + "/"
+    s0 = server_cpu()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(["mariadb-binlog", "--no-defaults", "--read-from-remote-server", "--raw",
                     "--host=127.0.0.1", f"--port={port}", "--user=root", "--password=root",
                     f"--result-file={out}", first, "--to-last-log"], check=True)
     elapsed = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {"mariadb-binlog": r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime,
+           "server": server_cpu() - s0}
     size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
     shutil.rmtree(out)
-    return elapsed, size
+    return elapsed, size, cpu
 
 
 server_ids = iter(range(5402, 6402))
@@ -108,6 +139,7 @@ format:
 """)
     log = open(os.path.join(work, "vimur.log"), "wb")
     out = open(stdout_path, "wb")
+    s0 = server_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen([vimur, "run", "--config", config], stdout=out, stderr=log)
     out.close()
@@ -122,6 +154,8 @@ format:
                 p = json.load(f)
             if (p.get("file", ""), p.get("pos", 0)) >= end:
                 reached = time.perf_counter() - t0
+                cpu = thread_cpu(proc.pid)
+                cpu["server"] = server_cpu() - s0
                 break
         except (OSError, ValueError):
             pass  # replaced while we read it
@@ -131,18 +165,26 @@ format:
     if reached is None or rc != 0:
         sys.stderr.write(open(os.path.join(work, "vimur.log")).read()[-3000:])
         sys.exit(f"vimur did not reach {end} (exit {rc})")
-    return reached
+    return reached, cpu
 
 
-copies, catchups = [], []
+def cpu_text(cpu):
+    return ", ".join(f"{name} {seconds:.3f}" for name, seconds in cpu.items() if seconds >= 0.001)
+
+
+copies, catchups, floors = [], [], []
 size = 0
+cores = os.cpu_count()
 for i in range(runs):
-    t_copy, size = copy_binlog()
-    t_vimur = run_vimur("/dev/null")
+    t_copy, size, copy_cpu = copy_binlog()
+    t_vimur, vimur_cpu = run_vimur("/dev/null")
     copies.append(t_copy)
     catchups.append(t_vimur)
+    floors.append(sum(vimur_cpu.values()) / cores)
     print(f"run {i + 1}: mariadb-binlog {t_copy:.3f} s, vimur {t_vimur:.3f} s, "
           f"ratio {t_copy / t_vimur:.2f}", flush=True)
+    print(f"  CPU s: copy: {cpu_text(copy_cpu)}; vimur: {cpu_text(vimur_cpu)}; "
+          f"vimur + server over {cores} cores {floors[-1]:.3f} s", flush=True)
 
 mc, mv = statistics.median(copies), statistics.median(catchups)
 print(f"binlog: {size / 1e6:.1f} MB, {rows} row changes; median of {runs} runs")
@@ -150,6 +192,8 @@ print(f"limit  mariadb-binlog --raw   {mc:7.3f} s  {rows / mc / 1e6:6.2f} M rows
       f"{size / mc / 1e6:7.1f} MB/s")
 print(f"vimur run (stdout>/dev/null)  {mv:7.3f} s  {rows / mv / 1e6:6.2f} M rows/s  "
       f"{size / mv / 1e6:7.1f} MB/s  {100 * mc / mv:5.1f}% of the limit")
+print(f"CPU floor of vimur's time (its CPU and the server's, over {cores} cores): "
+      f"{statistics.median(floors):.3f} s")
 
 if os.environ["VIMUR_BENCH_VERIFY"] == "1":
     path = os.path.join(work, "events.jsonl")

@@ -9,6 +9,7 @@
 
 #include "core/logging.h"
 #include "core/row_vector_pool.h"
+#include "core/thread_name.h"
 #include "engine/bounded_queue.h"
 #include "engine/record_builder.h"
 #include "engine/serializer_factory.h"
@@ -66,7 +67,10 @@ class AsyncCommitter {
  public:
   AsyncCommitter(OffsetStore* store, std::vector<std::string> names)
       : store_(store), names_(std::move(names)), pending_(names_.size()) {
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+      SetThreadName("commit");
+      Loop();
+    });
   }
   ~AsyncCommitter() { (void)Finish(); }
   // Queues `position` for `source`, replacing any not yet written.
@@ -221,6 +225,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < parts_.sources.size(); ++i) {
     threads.emplace_back([&, i] {
+      SetThreadName("capture:" + config_.sources[i].name);
       auto consumer = [&, i](Transaction&& txn) {
         size_t bytes = txn.approx_bytes + 256;
         return queue.Push(Item{i, std::move(txn)}, bytes);

@@ -328,6 +328,10 @@ def test_position_stored_at_start_and_resumed(mariadb, vimur_factory):
     setup_schema(mariadb)
     vimur = vimur_factory(mariadb, [r"e2e\..*"])
     vimur.start()
+    # The pipeline's threads are named for `top -H` and for bench/live_catchup.sh's CPU account.
+    task_dir = f"/proc/{vimur.proc.pid}/task"
+    names = {open(f"{task_dir}/{t}/comm").read().strip() for t in os.listdir(task_dir)}
+    assert {"vimur", "capture:db", "commit"} <= names, names
     vimur.stop()  # stopped before any change arrived
     # The server's dump thread for the closed stream is ended at once, not at its next
     # heartbeat (a new stream from the server runs slower while it lingers).

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/logging.h"
+#include "core/thread_name.h"
 
 namespace vimur::kafka {
 
@@ -340,14 +341,20 @@ Status KafkaTransport::Start() {
     return Status::InvalidArgument("kafka transport: offsets_topic is empty");
   }
   VIMUR_RETURN_IF_ERROR(BuildProducer());
-  poll_thread_ = std::thread([this] { PollLoop(); });
+  poll_thread_ = std::thread([this] {
+    SetThreadName("kafka-poll");
+    PollLoop();
+  });
   VIMUR_ASSIGN_OR_RETURN(offsets_topic_,
                          EnsureTopic(options_.offsets_topic, /*first_key_null=*/false));
   if (options_.exactly_once) {
     ErrorPtr error(
         rd_kafka_init_transactions(producer_, static_cast<int>(options_.request_timeout.count())));
     if (error) return TxnErrorStatus(error.get(), "kafka: initializing transactions");
-    transaction_thread_ = std::thread([this] { TransactionLoop(); });
+    transaction_thread_ = std::thread([this] {
+      SetThreadName("kafka-txn");
+      TransactionLoop();
+    });
   }
   started_ = true;
   return Status::Ok();

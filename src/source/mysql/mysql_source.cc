@@ -422,6 +422,9 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
 
   if (!txn_storage_) txn_storage_ = std::make_shared<RowsStorage>();
   RowsStorage* storage = txn_storage_.get();
+  // What this event adds to the memory the transaction holds until it is published, counted
+  // for the queue's byte bound: bytes and text in the storage, events and their values.
+  const size_t storage_before = storage->bytes.capacity() + storage->arena.capacity();
   const std::string_view row_bytes = storage->bytes.Copy(rows.rows);
   if (storage->schemas.empty() || storage->schemas.back() != table.projected) {
     storage->schemas.push_back(table.full);
@@ -446,9 +449,6 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
         RowImageDecoder::Prepare(table.map, full, rows.columns_present_after, &after_plan_));
   }
   if (txn_.events.empty()) txn_.events.reserve(last_txn_events_);
-  // What this event adds to the memory the transaction holds until it is published, counted
-  // for the queue's byte bound: bytes and text in the storage, events and their values.
-  const size_t storage_before = storage->bytes.capacity() + storage->arena.capacity();
   const size_t events_before = txn_.events.size();
   size_t values = 0;
   // Every row of the event belongs to one table: its per-transaction counter is looked up once.

@@ -45,8 +45,7 @@ std::vector<Transaction> AssembleFile(const std::string& name) {
 }
 
 // The queue bounds captured-but-unpublished memory by these counts, so they must not fall
-// short of what a transaction's events and values occupy (the row bytes and decoded text come
-// on top).
+// short of what a transaction's events, values and the row bytes they view occupy.
 TEST(BinlogTransactionAssemblerTest, TransactionBytesCoverEventsAndValues) {
   for (const char* file : {"mysql-bin.000002", "mysql-bin.000003"}) {
     const std::vector<Transaction> txns = AssembleFile(file);
@@ -57,6 +56,15 @@ TEST(BinlogTransactionAssemblerTest, TransactionBytesCoverEventsAndValues) {
       size_t held = txn.events.size() * sizeof(ChangeEvent);
       for (const ChangeEvent& e : txn.events) {
         held += (e.before.size() + e.after.size()) * sizeof(Value);
+        // Strings and bytes view the row images the transaction keeps.
+        for (const std::vector<Value>* image : {&e.before, &e.after}) {
+          for (size_t i = 0; i < image->size(); ++i) {
+            const LogicalType type = e.table->columns[i].type;
+            if (type == LogicalType::kString || type == LogicalType::kBytes) {
+              held += (*image)[i].s.size();
+            }
+          }
+        }
       }
       EXPECT_GE(txn.approx_bytes, held)
           << file << " transaction " << txn.id << " with " << txn.events.size() << " events";

@@ -3,7 +3,7 @@
 # (stdout transport to /dev/null) against the limit, `mariadb-binlog --read-from-remote-server
 # --raw` copying the same binlog over the same replication protocol, measured in one run.
 #
-#   bench/live_catchup.sh SERVER_DIR BINLOG_DIR [--runs N] [--verify]
+#   bench/live_catchup.sh SERVER_DIR BINLOG_DIR [--runs N] [--verify] [--queue-bytes N]
 #
 # SERVER_DIR and BINLOG_DIR come from `bench/make_binlog.sh BINLOG_DIR --keep SERVER_DIR`
 # (BINLOG_DIR gives expected_rows and end_position). VIMUR_BIN names the vimur binary (default:
@@ -11,22 +11,25 @@
 # until its stored position reaches end_position (polled every 5 ms), then stops it with SIGINT.
 # Prints each run and the median of N (default 3) runs, with the CPU time each side used: the
 # copy (mariadb-binlog and the server's dump thread) and vimur (its threads by name, and the
-# server's dump thread). On a 2-core machine the CPU of vimur and the server, halved, is a floor
+# server's dump thread), and vimur's minor page faults. --queue-bytes sets vimur's
+# queue_max_bytes (default: vimur's own, 64 MiB). On a 2-core machine the CPU of vimur and the server, halved, is a floor
 # for vimur's time. --verify adds one untimed run with stdout to a file and checks that it holds
 # one change event per row change written.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[ $# -ge 2 ] || { echo "usage: $0 SERVER_DIR BINLOG_DIR [--runs N] [--verify]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 SERVER_DIR BINLOG_DIR [--runs N] [--verify] [--queue-bytes N]" >&2; exit 2; }
 server_dir="$1"
 binlog_dir="$2"
 shift 2
 runs=3
 verify=0
+queue_bytes=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --verify) verify=1; shift ;;
+    --queue-bytes) queue_bytes="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -41,7 +44,7 @@ first_file="$(ls "$binlog_dir"/mysql-bin.[0-9]* | sort | head -1 | xargs basenam
 work="$(mktemp -d -t vimur-bench-live.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-export VIMUR_BENCH_SERVER_PID="$(cat "$server_dir/mariadb.pid")"
+export VIMUR_BENCH_SERVER_PID="$(cat "$server_dir/mariadb.pid")" VIMUR_BENCH_QUEUE="$queue_bytes"
 export VIMUR_BENCH_PORT="$port" VIMUR_BENCH_FIRST="$first_file" VIMUR_BENCH_WORK="$work" \
   VIMUR_BENCH_BIN="$vimur" VIMUR_BENCH_RUNS="$runs" VIMUR_BENCH_VERIFY="$verify" \
   VIMUR_BENCH_BINLOGS="$binlog_dir"
@@ -122,8 +125,11 @@ def run_vimur(stdout_path):
         json.dump({"file": first, "pos": 4}, f)
     config = os.path.join(work, "vimur.yaml")
     with open(config, "w") as f:
+        queue = os.environ["VIMUR_BENCH_QUEUE"]
+        queue_line = f"queue_max_bytes: {queue}" if queue else ""
         f.write(f"""name: bench
 state_dir: {state}
+{queue_line}
 sources:
   - name: db
     type: mysql
@@ -156,6 +162,7 @@ format:
                 reached = time.perf_counter() - t0
                 cpu = thread_cpu(proc.pid)
                 cpu["server"] = server_cpu() - s0
+                faults = int(open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()[7])
                 break
         except (OSError, ValueError):
             pass  # replaced while we read it
@@ -165,7 +172,7 @@ format:
     if reached is None or rc != 0:
         sys.stderr.write(open(os.path.join(work, "vimur.log")).read()[-3000:])
         sys.exit(f"vimur did not reach {end} (exit {rc})")
-    return reached, cpu
+    return reached, cpu, faults
 
 
 def cpu_text(cpu):
@@ -177,14 +184,15 @@ size = 0
 cores = os.cpu_count()
 for i in range(runs):
     t_copy, size, copy_cpu = copy_binlog()
-    t_vimur, vimur_cpu = run_vimur("/dev/null")
+    t_vimur, vimur_cpu, faults = run_vimur("/dev/null")
     copies.append(t_copy)
     catchups.append(t_vimur)
     floors.append(sum(vimur_cpu.values()) / cores)
     print(f"run {i + 1}: mariadb-binlog {t_copy:.3f} s, vimur {t_vimur:.3f} s, "
           f"ratio {t_copy / t_vimur:.2f}", flush=True)
     print(f"  CPU s: copy: {cpu_text(copy_cpu)}; vimur: {cpu_text(vimur_cpu)}; "
-          f"vimur + server over {cores} cores {floors[-1]:.3f} s", flush=True)
+          f"vimur + server over {cores} cores {floors[-1]:.3f} s; vimur's minor faults {faults}",
+          flush=True)
 
 mc, mv = statistics.median(copies), statistics.median(catchups)
 print(f"binlog: {size / 1e6:.1f} MB, {rows} row changes; median of {runs} runs")

@@ -16,6 +16,7 @@ Usage:
   vimur run --config FILE     run every source of FILE until SIGINT/SIGTERM
   vimur check --config FILE   validate FILE and every connection, privilege and setting
   vimur registry --config FILE  serve the Confluent-compatible schema registry (Kafka-backed)
+  vimur config-reference      print every configuration key, its default and meaning
   vimur --version             print the version
   vimur COMMAND --help        help for one command
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   if (command == "run") return vimur::cli::RunCommand(rest);
   if (command == "check") return vimur::cli::CheckCommand(rest);
   if (command == "registry") return vimur::cli::RegistryCommand(rest);
+  if (command == "config-reference") return vimur::cli::ConfigReferenceCommand(rest);
   std::fprintf(stderr, "vimur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -1,5 +1,6 @@
 // PipelineConfig: the YAML configuration file of DESIGN.md, loaded, expanded (${VAR},
 // ${VAR:-default}) and validated, with errors that name the key, the line and what is expected.
+// Keys, defaults and checks are declared in config_table.cc; the defaults here must match it.
 #pragma once
 
 #include <cstdint>
@@ -92,7 +93,7 @@ struct PipelineConfig {
   TransportConfig transport;
   FormatConfig format;
   RegistryConfig registry;
-  std::vector<SinkConfig> sinks;
+  std::vector<SinkConfig> sinks;  // always empty: no sink type is built in this version
 };
 
 // Expands ${VAR} and ${VAR:-default} in `text`. `where` names the key for errors.

@@ -1,0 +1,241 @@
+// The configuration table. Every key Vimur reads is declared here, once: the loader
+// (config_reader.cc) validates and defaults from it and the reference part of
+// docs/configuration.md is generated from it (`vimur config-reference --write`).
+// The structs in config.h keep the same defaults for code that builds a config by hand; a
+// unit test fails when they differ from the table, or when the document does.
+#include "core/config_table.h"
+
+#include "core/config.h"
+
+namespace vimur::config {
+namespace {
+
+const Section& TlsTable() {
+  static const Section s = MakeSection<TlsConfig>(
+      "sources[].tls", "", "",
+      {
+          Choice("mode", &TlsConfig::mode,
+                 {"disabled", "preferred", "required", "verify_ca", "verify_identity"})
+              .Default("preferred")
+              .Doc("TLS to the server: `preferred` uses it when the server offers it; "
+                   "`verify_ca` and `verify_identity` also check the certificate (and host name)"),
+          Text("ca", &TlsConfig::ca).Doc("PEM file of the CA that signed the server's certificate"),
+          Text("cert", &TlsConfig::cert).Doc("PEM file of the client certificate"),
+          Text("key", &TlsConfig::key).Doc("PEM file of the client certificate's key"),
+      });
+  return s;
+}
+
+const Section& SourceTable() {
+  static const Section s = MakeSection<SourceConfig>(
+      "sources[]", "`sources[]`", "",
+      {
+          Text("name", &SourceConfig::name)
+              .Required("a source name (e.g. shop-db)")
+              .Doc("source name, unique in the file; names its offset"),
+          Choice("type", &SourceConfig::type, {"mysql"})
+              .Alias("mariadb", "mysql")
+              .PlannedValue("postgresql", "the PostgreSQL source is not built yet")
+              .PlannedValue("postgres", "the PostgreSQL source is not built yet")
+              .Required("mysql (MySQL 8.0+, MariaDB 10.5+; mariadb is an alias)")
+              .Doc("`mysql` (MySQL 8.0+, MariaDB 10.5+; `mariadb` is accepted as an alias)"),
+          Text("host", &SourceConfig::host).Default("127.0.0.1").Doc("server address"),
+          Int("port", &SourceConfig::port, 1, 65535).Default("3306").Doc("server port"),
+          Text("user", &SourceConfig::user)
+              .Required("the database user to connect as")
+              .Doc("capture account"),
+          Text("password", &SourceConfig::password).Doc("its password; never logged"),
+          Int("server_id", &SourceConfig::server_id, 1, 4294967295ll)
+              .Default("5400")
+              .Doc("replica id, unique among the server's replicas"),
+          List("include_tables", &SourceConfig::include_tables)
+              .Regexes()
+              .DefaultDoc("all")
+              .Doc("regexes matched against the whole `db.table`"),
+          List("exclude_tables", &SourceConfig::exclude_tables)
+              .Regexes()
+              .Doc("regexes on `db.table`, applied after `include_tables`"),
+          List("exclude_columns", &SourceConfig::exclude_columns)
+              .Regexes()
+              .Doc("regexes on `db.table.column`; excluded columns never leave Vimur"),
+          Choice("snapshot", &SourceConfig::snapshot, {"never"})
+              .Default("never")
+              .PlannedValue("initial",
+                            "snapshots are not built yet: streaming starts at the current end "
+                            "of the binlog and rows written before it are not read; set "
+                            "snapshot: never")
+              .PlannedValue("when_needed",
+                            "snapshots are not built yet: streaming starts at the current end "
+                            "of the binlog and rows written before it are not read; set "
+                            "snapshot: never")
+              .Doc("`never`: streaming starts at the current end of the binlog on the first "
+                   "start, then resumes from the committed position"),
+          Text("topic_prefix", &SourceConfig::topic_prefix)
+              .DefaultDoc("pipeline `name`")
+              .Doc("topics are `{topic_prefix}.{db}.{table}`; DDL goes to `{topic_prefix}`"),
+          Nested("tls", &SourceConfig::tls, TlsTable())
+              .Doc("TLS to the source server (keys below)"),
+          Int("heartbeat_interval_ms", &SourceConfig::heartbeat_interval_ms, 100, 3600 * 1000)
+              .Default("5000")
+              .Doc("heartbeat period asked of the server; a silent connection is declared lost "
+                   "after three"),
+          Int("connect_timeout_s", &SourceConfig::connect_timeout_s, 1, 3600)
+              .Default("10")
+              .Doc("TCP connect and handshake timeout"),
+          Int("reconnect_max_backoff_ms", &SourceConfig::reconnect_max_backoff_ms, 100, 3600 * 1000)
+              .Default("30000")
+              .Doc("longest wait between reconnection attempts (starts at 100 ms, doubles)"),
+          Flag("transaction_metadata", &SourceConfig::transaction_metadata)
+              .Default("false")
+              .Doc("fill the envelope's `transaction` block (`id`, `total_order`, "
+                   "`data_collection_order`)"),
+      });
+  return s;
+}
+
+const Section& TopicTable() {
+  static const Section s = MakeSection<TopicConfig>(
+      "transport.topic", "", "",
+      {
+          Int("partitions", &TopicConfig::partitions, 1, 100000)
+              .Default("3")
+              .Doc("partitions of topics Vimur creates"),
+          Int("replication_factor", &TopicConfig::replication_factor, 1, 100)
+              .Default("1")
+              .Doc("replicas of topics Vimur creates"),
+          Int("min_insync_replicas", &TopicConfig::min_insync_replicas, 0, 100)
+              .Default("0")
+              .DefaultDoc("broker default")
+              .Doc("`min.insync.replicas` of topics Vimur creates; 0 keeps the broker's"),
+      });
+  return s;
+}
+
+const Section& TransportTable() {
+  static const Section s = MakeSection<TransportConfig>(
+      "transport", "`transport`", "",
+      {
+          Choice("type", &TransportConfig::type, {"stdout", "kafka"})
+              .Default("stdout")
+              .PlannedValue("local", "the embedded local log is not built yet; use kafka or stdout")
+              .Doc("`stdout` (one JSON object per line: `{\"topic\", \"key\", \"value\"}`) or "
+                   "`kafka`"),
+          Text("bootstrap_servers", &TransportConfig::bootstrap_servers)
+              .DefaultDoc("required for kafka")
+              .Doc("`host:port[,host:port]`"),
+          Flag("exactly_once", &TransportConfig::exactly_once)
+              .Default("false")
+              .Doc("Kafka transactions: events and offsets of a source transaction commit "
+                   "together"),
+          Nested("topic", &TransportConfig::topic, TopicTable())
+              .Doc("settings of the topics Vimur creates (keys below)"),
+          Entries("topic_overrides", &TransportConfig::topic_overrides, &TransportConfig::topic,
+                  TopicTable())
+              .Doc("per topic name: `{partitions, replication_factor, min_insync_replicas}`; "
+                   "keys left out keep the values of `topic`"),
+          Text("offsets_topic", &TransportConfig::offsets_topic)
+              .Default("vimur-offsets")
+              .Doc("compacted topic holding positions (kafka)"),
+          Map("client_config", &TransportConfig::client_config)
+              .Doc("extra client properties, e.g. `security.protocol: SASL_SSL`, "
+                   "`sasl.mechanism`, `sasl.username`, `ssl.ca.location`"),
+          Int("max_in_flight_bytes", &TransportConfig::max_in_flight_bytes, 1 << 20,
+              int64_t{1} << 40)
+              .Default("67108864")
+              .Doc("unacknowledged bytes before sending waits"),
+      });
+  return s;
+}
+
+const Section& FormatTable() {
+  static const Section s = MakeSection<FormatConfig>(
+      "format", "`format`", "",
+      {
+          Choice("type", &FormatConfig::type, {"json", "avro"})
+              .Default("json")
+              .Doc("`json` (Debezium JSON) or `avro` (Confluent wire format; needs a registry)"),
+          Flag("schemas", &FormatConfig::schemas)
+              .Default("false")
+              .Doc("json: wrap as `{\"schema\", \"payload\"}` like Kafka Connect's "
+                   "JsonConverter with schemas enabled"),
+          Text("registry_url", &FormatConfig::registry_url)
+              .Doc("schema registry URL for avro (required for avro unless the transport is "
+                   "stdout)"),
+          Text("registry_user", &FormatConfig::registry_user)
+              .Doc("basic auth user for the registry"),
+          Text("registry_password", &FormatConfig::registry_password)
+              .Doc("basic auth password for the registry; never logged"),
+          Text("registry_ca", &FormatConfig::registry_ca)
+              .DefaultDoc("system CAs")
+              .Doc("CA bundle to verify an `https://` registry"),
+          Choice("on_incompatible_schema", &FormatConfig::on_incompatible_schema,
+                 {"stop", "continue"})
+              .Default("stop")
+              .Doc("a DDL whose new schema the subject's compatibility level refuses: `stop` "
+                   "(the pipeline stops before publishing it, naming the table, the DDL, the "
+                   "subject and the registry's reason) or `continue` (the subject's level is set "
+                   "to `NONE` and the schema registered as the next version; consumers still "
+                   "reading with the old schema may fail on newer records)"),
+      });
+  return s;
+}
+
+const Section& RegistryTable() {
+  static const Section s = MakeSection<RegistryConfig>(
+      "registry", "`registry` (used by `vimur registry`)", "",
+      {
+          Text("listen", &RegistryConfig::listen)
+              .Default("127.0.0.1:8081")
+              .Doc("address of the REST API (loopback unless configured)"),
+          Text("topic", &RegistryConfig::topic)
+              .Default("_schemas")
+              .Doc("compacted Kafka topic holding the schemas (through `transport`)"),
+          Choice("compatibility", &RegistryConfig::compatibility,
+                 {"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+                  "FULL", "FULL_TRANSITIVE"})
+              .Default("BACKWARD")
+              .Doc("global compatibility level until changed with `PUT /config`"),
+      });
+  return s;
+}
+
+}  // namespace
+
+const Section& PipelineTable() {
+  static const Section s = MakeSection<PipelineConfig>(
+      "", "Top level", "",
+      {
+          Text("name", &PipelineConfig::name)
+              .Required("a pipeline name (used as the default topic prefix)")
+              .Pattern("[A-Za-z0-9._-]+", "letters, digits, '.', '_' or '-' only")
+              .Doc("pipeline name: letters, digits, `.`, `_`, `-`; the default topic prefix"),
+          Text("state_dir", &PipelineConfig::state_dir)
+              .Default("./vimur-state")
+              .Doc("local state; offsets live in `STATE_DIR/NAME/offsets/SOURCE.json`"),
+          Choice("log_level", &PipelineConfig::log_level, {"debug", "info", "warn", "error"})
+              .Default("info")
+              .Doc("logs go to stderr"),
+          Int("queue_max_bytes", &PipelineConfig::queue_max_bytes, 1 << 20, int64_t{1} << 40)
+              .Default("67108864")
+              .Doc("bound on captured but not yet published bytes; capture pauses when full"),
+          Items("sources", &PipelineConfig::sources, SourceTable())
+              .Required("a list with at least one source")
+              .Doc("list of sources (below)"),
+          Nested("transport", &PipelineConfig::transport, TransportTable())
+              .DefaultDoc("stdout")
+              .Doc("where events go (below)"),
+          Nested("format", &PipelineConfig::format, FormatTable())
+              .DefaultDoc("json")
+              .Doc("how events are encoded (below)"),
+          Nested("registry", &PipelineConfig::registry, RegistryTable())
+              .Doc("the schema registry that `vimur registry` serves (below)"),
+          Planned("metrics_listen",
+                  "the metrics endpoint and status page are not built yet; remove the key"),
+          Planned("sinks",
+                  "no sink type (sql, redis, search, http) is built yet; read the topics with "
+                  "your own consumers or Kafka Connect sinks, and remove the section"),
+      });
+  return s;
+}
+
+}  // namespace vimur::config

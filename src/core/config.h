@@ -37,7 +37,15 @@ struct SourceConfig {
   int heartbeat_interval_ms = 5000;
   int connect_timeout_s = 10;
   int reconnect_max_backoff_ms = 30000;
+  int restart_max_attempts = 10;  // restarts of a failed source before the pipeline stops
   bool transaction_metadata = false;
+  // Debezium's value handling modes (see docs/configuration.md).
+  std::string decimal_handling_mode = "precise";                   // precise | string | double
+  std::string bigint_unsigned_handling_mode = "precise";           // precise | long
+  std::string time_precision_mode = "adaptive_time_microseconds";  // ... | connect
+  std::string binary_handling_mode = "bytes";                      // bytes | base64 | hex
+  std::vector<std::string> propagate_source_types;  // column_propagate_source_type: regexes
+  bool include_query = false;                       // source.query from the logged statement
 };
 
 struct TopicConfig {
@@ -89,6 +97,7 @@ struct PipelineConfig {
   std::string state_dir = "./vimur-state";
   std::string log_level = "info";
   int64_t queue_max_bytes = 64ll << 20;  // bound on captured-but-unpublished bytes
+  int shutdown_timeout_s = 30;           // wait for outstanding acknowledgements on stop
   std::vector<SourceConfig> sources;
   TransportConfig transport;
   FormatConfig format;

@@ -85,10 +85,51 @@ const Section& SourceTable() {
           Int("reconnect_max_backoff_ms", &SourceConfig::reconnect_max_backoff_ms, 100, 3600 * 1000)
               .Default("30000")
               .Doc("longest wait between reconnection attempts (starts at 100 ms, doubles)"),
+          Int("restart_max_attempts", &SourceConfig::restart_max_attempts, 0, 1000000)
+              .Default("10")
+              .Doc("how often a failed source is restarted, with backoff, from its last "
+                   "committed position before the pipeline stops and exits non-zero; 0 stops at "
+                   "the first failure"),
           Flag("transaction_metadata", &SourceConfig::transaction_metadata)
               .Default("false")
               .Doc("fill the envelope's `transaction` block (`id`, `total_order`, "
                    "`data_collection_order`)"),
+          Choice("decimal_handling_mode", &SourceConfig::decimal_handling_mode,
+                 {"precise", "string", "double"})
+              .Default("precise")
+              .Doc("DECIMAL values, as Debezium's `decimal.handling.mode`: `precise` (Connect "
+                   "Decimal: the unscaled value's bytes, base64 in JSON, Avro `decimal`), "
+                   "`string` (exact text with the column's scale) or `double` (may round)"),
+          Choice("bigint_unsigned_handling_mode", &SourceConfig::bigint_unsigned_handling_mode,
+                 {"precise", "long"})
+              .Default("precise")
+              .Doc("BIGINT UNSIGNED values, as Debezium's `bigint.unsigned.handling.mode`: "
+                   "`precise` (Connect Decimal(20,0)) or `long` (a signed 64-bit number; values "
+                   "above 9223372036854775807 do not fit)"),
+          Choice("time_precision_mode", &SourceConfig::time_precision_mode,
+                 {"adaptive_time_microseconds", "connect"})
+              .Default("adaptive_time_microseconds")
+              .Doc("DATE, DATETIME and TIME values, as Debezium's `time.precision.mode`: "
+                   "`adaptive_time_microseconds` (`io.debezium.time.*` types, milliseconds or "
+                   "microseconds by the column's precision, TIME in microseconds) or `connect` "
+                   "(Kafka Connect's `Date`, `Time`, `Timestamp` in milliseconds; finer digits "
+                   "are lost)"),
+          Choice("binary_handling_mode", &SourceConfig::binary_handling_mode,
+                 {"bytes", "base64", "hex"})
+              .Default("bytes")
+              .Doc("BINARY, VARBINARY and BLOB values, as Debezium's `binary.handling.mode`: "
+                   "`bytes` (base64 in JSON, Avro `bytes`), `base64` or `hex` (a string)"),
+          List("column_propagate_source_type", &SourceConfig::propagate_source_types)
+              .Regexes()
+              .Doc("regexes on `db.table.column`; the schemas of matching columns carry the "
+                   "source column's type, length and scale as parameters "
+                   "(`__debezium.source.column.type`, ...), as Debezium's "
+                   "`column.propagate.source.type`"),
+          Flag("include_query", &SourceConfig::include_query)
+              .Default("false")
+              .Doc("put the statement that made each change in `source.query`, as Debezium's "
+                   "`include.query`; the server must log it (MariaDB "
+                   "`binlog_annotate_row_events=ON`, MySQL `binlog_rows_query_log_events=ON`)"),
       });
   return s;
 }
@@ -218,6 +259,11 @@ const Section& PipelineTable() {
           Int("queue_max_bytes", &PipelineConfig::queue_max_bytes, 1 << 20, int64_t{1} << 40)
               .Default("67108864")
               .Doc("bound on captured but not yet published bytes; capture pauses when full"),
+          Int("shutdown_timeout_s", &PipelineConfig::shutdown_timeout_s, 0, 3600)
+              .Default("30")
+              .Doc("on SIGINT or SIGTERM, how long to wait for outstanding acknowledgements; "
+                   "when they do not all arrive in time Vimur exits non-zero (their positions "
+                   "are not committed, so the next start sends them again)"),
           Items("sources", &PipelineConfig::sources, SourceTable())
               .Required("a list with at least one source")
               .Doc("list of sources (below)"),

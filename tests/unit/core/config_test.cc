@@ -132,6 +132,48 @@ constexpr const char* kBase = "name: shop\nsources:\n  - {name: a, type: mysql, 
 constexpr const char* kSourceBase =
     "name: shop\nsources:\n  - name: a\n    type: mysql\n    user: u\n";
 
+TEST(ConfigTest, NewKeysHaveTheSharedDefaults) {
+  auto config = LoadConfigText(kBase, "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->shutdown_timeout_s, 30);
+  const SourceConfig& s = config->sources[0];
+  EXPECT_EQ(s.restart_max_attempts, 10);
+  EXPECT_EQ(s.decimal_handling_mode, "precise");
+  EXPECT_EQ(s.bigint_unsigned_handling_mode, "precise");
+  EXPECT_EQ(s.time_precision_mode, "adaptive_time_microseconds");
+  EXPECT_EQ(s.binary_handling_mode, "bytes");
+  EXPECT_TRUE(s.propagate_source_types.empty());
+  EXPECT_FALSE(s.include_query);
+}
+
+TEST(ConfigTest, NewKeysAreRead) {
+  auto config = LoadConfigText(
+      "name: shop\nshutdown_timeout_s: 5\nsources:\n"
+      "  - name: a\n    type: mariadb\n    user: u\n    restart_max_attempts: 0\n"
+      "    decimal_handling_mode: string\n    bigint_unsigned_handling_mode: long\n"
+      "    time_precision_mode: connect\n    binary_handling_mode: hex\n"
+      "    column_propagate_source_type: ['shop\\.orders\\..*']\n    include_query: true\n",
+      "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->shutdown_timeout_s, 5);
+  const SourceConfig& s = config->sources[0];
+  EXPECT_EQ(s.type, "mysql");  // mariadb is an alias
+  EXPECT_EQ(s.restart_max_attempts, 0);
+  EXPECT_EQ(s.decimal_handling_mode, "string");
+  EXPECT_EQ(s.bigint_unsigned_handling_mode, "long");
+  EXPECT_EQ(s.time_precision_mode, "connect");
+  EXPECT_EQ(s.binary_handling_mode, "hex");
+  ASSERT_EQ(s.propagate_source_types.size(), 1u);
+  EXPECT_EQ(s.propagate_source_types[0], "shop\\.orders\\..*");
+  EXPECT_TRUE(s.include_query);
+
+  auto bad =
+      LoadConfigText(std::string(kSourceBase) + "    binary_handling_mode: base32\n", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("p.yaml:6"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("bytes | base64 | hex"), std::string::npos);
+}
+
 // Every unknown key is refused, at any depth, naming the key, its line and the valid keys.
 TEST(ConfigTest, UnknownKeysAnywhereAreRefusedWithTheValidOnes) {
   struct Case {

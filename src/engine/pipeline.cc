@@ -275,7 +275,12 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       std::optional<Position> end;
       if (item.txn.complete) end = item.txn.end;
       size_t source = item.source;
-      auto on_acked = [&acks, source, end](const Status& st) { acks.Acked(source, end, st); };
+      auto on_acked = [&acks, source, end](const Status& st) {
+        // A leading chunk abandoned at the final flush (its source stopped inside the
+        // transaction) holds no position; the next start reads the transaction again.
+        if (!end && st.code() == StatusCode::kAborted) return;
+        acks.Acked(source, end, st);
+      };
       Status s;
       if (lines_transport != nullptr) {
         lines.Clear();
@@ -289,7 +294,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
           failure = s;
           break;
         }
-        batch.end = item.txn.complete ? item.txn.end : Position();
+        if (item.txn.complete) batch.end = item.txn.end;
         s = parts_.transport->Send(std::move(batch), on_acked);
       }
       if (!s.ok()) {

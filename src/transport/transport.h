@@ -28,7 +28,10 @@ struct OutgoingRecord {
 struct OutgoingBatch {
   std::string source_name;
   std::vector<OutgoingRecord> records;
-  Position end;  // committed to the offset store once every record is acknowledged
+  // The resume point after the batch, committed once every record is acknowledged; nullopt
+  // for a leading chunk of a source transaction too large to publish at once: no resume point
+  // lies inside a transaction, so only its last chunk carries one.
+  std::optional<Position> end;
   ByteArena bytes{1024};
 
   // Appends a record whose bytes are copied into the batch. A topic equal to the previous
@@ -54,7 +57,9 @@ class Transport {
   // acknowledged in the order they were sent. When Send itself returns an error, the batch
   // was not accepted and `on_acked` is never called.
   virtual Status Send(OutgoingBatch batch, std::function<void(const Status&)> on_acked) = 0;
-  // Waits until every sent batch is acknowledged or `timeout` passes.
+  // Waits until every sent batch is acknowledged or `timeout` passes. Batches of a source
+  // transaction whose last batch was not sent may be abandoned instead (on_acked gets
+  // kAborted): where a transport commits whole transactions only, they cannot complete.
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;
   // Where this transport keeps positions itself (Kafka offsets topic), the position stored
   // for `source_name`; nullopt when it keeps none and the engine's file store applies.

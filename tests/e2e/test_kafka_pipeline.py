@@ -479,3 +479,94 @@ def test_broker_stopped_for_a_minute(mariadb, kafka, kafka_vimur, exactly_once):
     print(f"\n{db}: broker down {OUTAGE_S:.0f} s, {total} txns, {duplicates} duplicates, "
           f"peak RSS {peak:.0f} MiB")
     assert peak < MEMORY_LIMIT_MIB
+
+
+# --- 5. kill -9 while transactions larger than a capture chunk (4 MiB) are published ---
+
+LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
+BIG_TXNS = 10 if LONG else 4
+BIG_ROWS = 1_000_000 if LONG else 100_000
+BIG_KILLS = 10 if LONG else 3
+
+
+def count_records(kafka, topic, isolation):
+    """Records now in `topic` (a cheap progress probe: end offsets, read_uncommitted)."""
+    from confluent_kafka import Consumer as _Consumer, TopicPartition as _Tp
+    c = _Consumer({"bootstrap.servers": kafka.bootstrap, "group.id": "vimur-e2e-probe",
+                   "log_level": 2})
+    try:
+        n = 0
+        for p in range(kafka.partitions(topic)):
+            lo, hi = c.get_watermark_offsets(_Tp(topic, p), timeout=10)
+            n += hi - lo
+        return n
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("exactly_once", [False, True], ids=["at_least_once", "exactly_once"])
+def test_kill9_during_large_transactions(mariadb, kafka, kafka_vimur, exactly_once):
+    """BIG_TXNS source transactions of BIG_ROWS rows each (several capture chunks apiece)
+    while vimur is killed with kill -9 BIG_KILLS times during their publishing: every restart
+    resumes (no offset is stored inside a transaction), the replay equals the table, and with
+    exactly_once no row arrives twice and a read_committed consumer never sees part of one."""
+    db = "lx" if exactly_once else "la"
+    mariadb.execute(
+        "SET GLOBAL innodb_flush_log_at_trx_commit = 0", "SET GLOBAL sync_binlog = 0",
+        f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}",
+        f"CREATE TABLE {db}.big (id INT PRIMARY KEY, t INT NOT NULL, pad CHAR(100) NOT NULL)")
+    topic = f"{db}.{db}.big"
+    vimur = kafka_vimur(mariadb, kafka, db, [rf"{db}\.big"], extra_transport=f"""
+  exactly_once: {str(exactly_once).lower()}
+  topic: {{partitions: 3}}""")
+    vimur.start()
+
+    def write(t):
+        mariadb.execute(f"INSERT INTO {db}.big SELECT seq + {t * BIG_ROWS}, {t}, "
+                        f"REPEAT('x', 100) FROM mysql.seq_0_to_{BIG_ROWS - 1}")
+
+    rng = random.Random(90 + exactly_once)
+    kills = 0
+    for t in range(BIG_TXNS):
+        write(t)
+        if kills >= BIG_KILLS:
+            continue
+        # Kill once publishing of this transaction is under way, then restart at once.
+        before = count_records(kafka, topic, "read_uncommitted") if t else 0
+        deadline = time.time() + 120
+        while True:
+            assert vimur.alive(), f"vimur exited by itself:\n{vimur.log()}"
+            if kafka.partitions(topic) and \
+                    count_records(kafka, topic, "read_uncommitted") > before + BIG_ROWS // 20:
+                break
+            assert time.time() < deadline, f"no progress:\n{vimur.log()}"
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.3))
+        vimur.kill9()
+        kills += 1
+        vimur.start()  # asserts that it starts streaming again
+    total = BIG_TXNS * BIG_ROWS
+    isolation = "read_committed" if exactly_once else "read_uncommitted"
+    reader = TopicReader(kafka, [topic], isolation)
+    seen = set()
+    deadline = time.time() + (1800 if LONG else 300)
+    while len(seen) < total:
+        for r in reader.read(timeout=300):
+            seen.add(r.json_key()["id"])
+        assert vimur.alive(), f"vimur exited:\n{vimur.log()}"
+        assert time.time() < deadline, f"{len(seen)} of {total} rows arrived:\n{vimur.log()}"
+        time.sleep(0.5)
+    time.sleep(1.5)
+    reader.read()
+    reader.close()
+    vimur.stop()
+    ids = [r.json_key()["id"] for r in reader.records]
+    assert set(ids) == set(range(total))
+    rows = {r.json_key()["id"]: r.json_value()["after"]["t"] for r in reader.records}
+    assert rows == {i: i // BIG_ROWS for i in range(total)}, "the replay differs from the table"
+    assert mariadb.query(f"SELECT COUNT(*) FROM {db}.big")[0][0] == total
+    if exactly_once:
+        assert len(ids) == total, f"{len(ids) - total} rows arrived twice"
+    print(f"\n{db}: {BIG_TXNS} transactions of {BIG_ROWS} rows, {kills} kills, "
+          f"{len(ids) - total} duplicates")
+    assert kills == BIG_KILLS

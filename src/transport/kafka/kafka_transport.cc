@@ -167,7 +167,9 @@ struct KafkaTransport::Batch : Tracked {
   size_t remaining = 0;  // at-least-once: delivery reports still to come for records
   Status error;          // first record that failed
   std::shared_ptr<OffsetRecord> offset;  // the offset record that commits this batch
-  bool fired = false;                    // on_acked has been called (or scheduled)
+  bool settled = false;   // at-least-once: delivered, and given its offset record if any
+  bool released = false;  // exactly-once: records handed over, own bytes dropped
+  bool fired = false;     // on_acked has been called (or scheduled)
 };
 
 namespace {
@@ -693,12 +695,14 @@ void KafkaTransport::AdvanceAtLeastOnce() {
   std::vector<std::pair<std::function<void(const Status&)>, Status>> to_fire;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // 1. Batches whose records are all acknowledged, with every batch before them too, get
-    //    an offset record: one per source for the newest such batch.
+    // 1. Batches whose records are all acknowledged, with every batch before them too, are
+    //    settled: per source, the newest one that ends a source transaction gets an offset
+    //    record, which also commits the batches of that source before it. A leading chunk of
+    //    a transaction after it needs none: its position is not a resume point.
     if (fatal_.ok()) {
       std::map<std::string, std::vector<Batch*>> ready;
       std::vector<std::string> order;
-      for (size_t i = with_offset_; i < queue_.size(); ++i) {
+      for (size_t i = settled_; i < queue_.size(); ++i) {
         const std::unique_ptr<Batch>& b = queue_[i];
         if (b->remaining > 0 || !b->error.ok()) break;
         auto [it, inserted] = ready.try_emplace(b->data.source_name);
@@ -707,11 +711,15 @@ void KafkaTransport::AdvanceAtLeastOnce() {
       }
       for (const std::string& source : order) {
         auto& batches = ready[source];
+        for (Batch* b : batches) b->settled = true;
+        settled_ += batches.size();
+        auto last_end = std::find_if(batches.rbegin(), batches.rend(),
+                                     [](const Batch* b) { return b->data.end.has_value(); });
+        if (last_end == batches.rend()) continue;
         auto offset = std::make_shared<OffsetRecord>();
         offset->key = OffsetKey(options_.pipeline_name, source);
-        offset->value = batches.back()->data.end.ToJson();
-        for (Batch* b : batches) b->offset = offset;
-        with_offset_ += batches.size();
+        offset->value = (*last_end)->data.end->ToJson();
+        for (auto it = batches.begin(); it != last_end.base(); ++it) (*it)->offset = offset;
         to_produce.push_back(offset);
       }
     }
@@ -735,6 +743,9 @@ void KafkaTransport::AdvanceAtLeastOnce() {
         b->fired = true;
       } else if (b->offset) {
         break;  // its offset record is on the way
+      } else if (b->settled) {
+        to_fire.emplace_back(std::move(b->on_acked), Status::Ok());  // a chunk: no offset
+        b->fired = true;
       } else if (!fatal_.ok()) {
         to_fire.emplace_back(std::move(b->on_acked), b->error.ok() ? fatal_ : b->error);
         b->fired = true;
@@ -748,7 +759,7 @@ void KafkaTransport::AdvanceAtLeastOnce() {
       Batch* b = queue_.front().get();
       if (!b->fired || b->remaining > 0 || (b->offset && !b->offset->delivered)) break;
       in_flight_bytes_ -= b->bytes;
-      if (b->offset) --with_offset_;
+      if (b->settled) --settled_;
       --fired_;
       queue_.pop_front();
       freed = true;
@@ -759,20 +770,107 @@ void KafkaTransport::AdvanceAtLeastOnce() {
 }
 
 void KafkaTransport::TransactionLoop() {
+  // The open Kafka transaction holds the leading `produced` batches of queue_. It commits only
+  // where no source is inside a transaction: one source transaction, however many batches it
+  // spans, is never split over two Kafka transactions, so a read_committed consumer sees all
+  // of it or nothing, and a restart after a crash resumes from its end or replays it whole.
+  size_t produced = 0;
+  bool open = false;
+  bool replayable = true;  // every batch of the open transaction still holds its records
+  std::set<std::string> open_sources;  // sources whose last produced batch ends no transaction
   while (true) {
-    std::vector<Batch*> batches;
+    std::vector<Batch*> fresh;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      const auto abandon = [&] {
+        return abandon_open_ && open && !open_sources.empty() && queue_.size() == produced;
+      };
+      work_cv_.wait(lock, [&] { return closing_ || queue_.size() > produced || abandon(); });
       if (closing_) return;
-      for (auto& b : queue_) batches.push_back(b.get());
+      for (size_t i = produced; i < queue_.size(); ++i) fresh.push_back(queue_[i].get());
     }
-    Status status = RunTransaction(batches);
+    Status status;
+    if (fresh.empty()) {
+      // Flush with a source transaction whose end will not come (its source stopped): abort
+      // what was produced of it; nothing of it became visible, and the next start reads the
+      // whole transaction again from the last committed position.
+      Status aborted = AbortTransaction();
+      if (!aborted.ok()) {
+        LOG_WARN << aborted.message();
+      }
+      std::vector<std::pair<std::function<void(const Status&)>, Status>> to_fire;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (size_t i = 0; i < produced; ++i) {
+          std::unique_ptr<Batch>& b = queue_.front();
+          to_fire.emplace_back(std::move(b->on_acked),
+                               Status::Aborted("kafka: source transaction unfinished at flush; "
+                                               "not published, it is read again on restart"));
+          in_flight_bytes_ -= b->bytes;
+          queue_.pop_front();
+        }
+        space_cv_.notify_all();
+      }
+      produced = 0;
+      open = false;
+      replayable = true;
+      open_sources.clear();
+      Fire(to_fire);
+      continue;
+    }
+    if (!open) {
+      status = BeginTransaction();
+      open = status.ok();
+    }
+    if (status.ok()) status = ProduceBatchRecords(fresh);
+    if (status.ok()) {
+      produced += fresh.size();
+      for (Batch* b : fresh) {
+        if (b->data.end) {
+          open_sources.erase(b->data.source_name);
+        } else {
+          open_sources.insert(b->data.source_name);
+        }
+      }
+      if (!open_sources.empty()) {
+        // A source transaction larger than one batch is under way; its batches cannot stay in
+        // the window until it ends (the next Send would wait for room forever). Their records
+        // are copies in librdkafka's queue, which bounds them; the batches' own bytes are
+        // dropped, so this Kafka transaction can no longer be produced again.
+        std::lock_guard<std::mutex> lock(mu_);
+        for (size_t i = 0; i < produced; ++i) {
+          Batch* b = queue_[i].get();
+          if (b->released) continue;
+          OutgoingBatch kept;
+          kept.source_name = std::move(b->data.source_name);
+          kept.end = std::move(b->data.end);
+          b->data = std::move(kept);
+          b->topics.clear();
+          in_flight_bytes_ -= b->bytes;
+          b->bytes = 0;
+          b->released = true;
+        }
+        replayable = false;
+        space_cv_.notify_all();
+        continue;
+      }
+      std::vector<Batch*> batches;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (size_t i = 0; i < produced; ++i) batches.push_back(queue_[i].get());
+      }
+      status = CommitTransaction(batches, replayable);
+    } else if (open) {
+      Status aborted = AbortTransaction();
+      if (!aborted.ok()) {
+        LOG_WARN << aborted.message();
+      }
+    }
     std::vector<std::pair<std::function<void(const Status&)>, Status>> to_fire;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!status.ok() && fatal_.ok()) fatal_ = status;
-      for (size_t i = 0; i < batches.size(); ++i) {
+      for (size_t i = 0; i < produced; ++i) {
         std::unique_ptr<Batch>& b = queue_.front();
         to_fire.emplace_back(std::move(b->on_acked), status);
         in_flight_bytes_ -= b->bytes;
@@ -788,54 +886,68 @@ void KafkaTransport::TransactionLoop() {
       }
       space_cv_.notify_all();
     }
+    produced = 0;
+    open = false;
+    replayable = true;
+    open_sources.clear();
     Fire(to_fire);
     if (!status.ok()) return;
   }
 }
 
-Status KafkaTransport::RunTransaction(const std::vector<Batch*>& batches) {
-  auto closing = [&] {
-    std::lock_guard<std::mutex> lock(mu_);
-    return closing_;
-  };
-  auto abort = [&]() -> Status {
-    while (true) {
-      ErrorPtr error(rd_kafka_abort_transaction(producer_, -1));
-      if (!error) return Status::Ok();
-      if (!rd_kafka_error_is_retriable(error.get()) || closing()) {
-        return TxnErrorStatus(error.get(), "kafka: aborting a transaction");
-      }
-    }
-  };
-  while (true) {
-    if (closing()) return Status::Aborted("kafka transport is shutting down");
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      tx_error_ = Status::Ok();
-    }
-    ErrorPtr error(rd_kafka_begin_transaction(producer_));
-    if (error) return TxnErrorStatus(error.get(), "kafka: beginning a transaction");
+bool KafkaTransport::Closing() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closing_;
+}
 
-    // Each batch's records, then one offset record per source for its newest batch.
-    Status produced;
+Status KafkaTransport::BeginTransaction() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tx_error_ = Status::Ok();
+  }
+  ErrorPtr error(rd_kafka_begin_transaction(producer_));
+  if (error) return TxnErrorStatus(error.get(), "kafka: beginning a transaction");
+  return Status::Ok();
+}
+
+Status KafkaTransport::AbortTransaction() {
+  while (true) {
+    ErrorPtr error(rd_kafka_abort_transaction(producer_, -1));
+    if (!error) return Status::Ok();
+    if (!rd_kafka_error_is_retriable(error.get()) || Closing()) {
+      return TxnErrorStatus(error.get(), "kafka: aborting a transaction");
+    }
+  }
+}
+
+Status KafkaTransport::ProduceBatchRecords(const std::vector<Batch*>& batches) {
+  for (Batch* b : batches) {
+    for (size_t i = 0; i < b->data.records.size(); ++i) {
+      VIMUR_RETURN_IF_ERROR(
+          ProduceRecord(b->data.records[i], b->topics[i], nullptr, /*copy=*/true));
+    }
+  }
+  return Status::Ok();
+}
+
+Status KafkaTransport::CommitTransaction(const std::vector<Batch*>& batches, bool replayable) {
+  while (true) {
+    if (Closing()) return Status::Aborted("kafka transport is shutting down");
+    // One offset record per source, for its newest batch that ends a source transaction.
     std::map<std::string, const Position*> last;
     for (Batch* b : batches) {
-      for (size_t i = 0; i < b->data.records.size(); ++i) {
-        produced = ProduceRecord(b->data.records[i], b->topics[i], nullptr, /*copy=*/true);
-        if (!produced.ok()) break;
-      }
-      if (!produced.ok()) break;
-      last[b->data.source_name] = &b->data.end;
+      if (b->data.end) last[b->data.source_name] = &*b->data.end;
     }
+    Status produced;
     for (const auto& [source, position] : last) {
-      if (!produced.ok()) break;
       OffsetRecord offset;
       offset.key = OffsetKey(options_.pipeline_name, source);
       offset.value = position->ToJson();
       produced = ProduceOffset(&offset, /*copy=*/true);
+      if (!produced.ok()) break;
     }
     if (!produced.ok()) {
-      Status aborted = abort();
+      Status aborted = AbortTransaction();
       if (!aborted.ok()) {
         LOG_WARN << aborted.message();
       }
@@ -845,21 +957,39 @@ Status KafkaTransport::RunTransaction(const std::vector<Batch*>& batches) {
     while (true) {
       ErrorPtr commit(rd_kafka_commit_transaction(producer_, -1));
       if (!commit) return Status::Ok();
-      if (rd_kafka_error_is_retriable(commit.get()) && !closing()) continue;
-      if (rd_kafka_error_txn_requires_abort(commit.get())) {
-        Status cause;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          cause = tx_error_;
-        }
-        Status status = TxnErrorStatus(commit.get(), "kafka: committing a transaction");
-        VIMUR_RETURN_IF_ERROR(abort());
-        if (!cause.ok() && !cause.retriable()) return cause;  // retrying cannot help
-        if (closing()) return status;
-        LOG_WARN << status.message() << "; retrying the transaction";
-        break;  // produce everything again in a new transaction
+      if (rd_kafka_error_is_retriable(commit.get()) && !Closing()) continue;
+      if (!rd_kafka_error_txn_requires_abort(commit.get())) {
+        return TxnErrorStatus(commit.get(), "kafka: committing a transaction");
       }
-      return TxnErrorStatus(commit.get(), "kafka: committing a transaction");
+      Status cause;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        cause = tx_error_;
+      }
+      Status status = TxnErrorStatus(commit.get(), "kafka: committing a transaction");
+      VIMUR_RETURN_IF_ERROR(AbortTransaction());
+      if (!cause.ok() && !cause.retriable()) return cause;  // retrying cannot help
+      if (Closing()) return status;
+      if (!replayable) {
+        // Nothing of it became visible; the source transaction is read again from the last
+        // committed position on the next start.
+        return Status::Unavailable(
+            status.message() +
+            "; the aborted Kafka transaction held part of a source transaction larger than "
+            "max_in_flight_bytes, which is no longer in memory: restart vimur, it resumes "
+            "from the last committed position and duplicates nothing");
+      }
+      LOG_WARN << status.message() << "; retrying the transaction";
+      break;  // produce everything again in a new transaction
+    }
+    VIMUR_RETURN_IF_ERROR(BeginTransaction());
+    Status again = ProduceBatchRecords(batches);
+    if (!again.ok()) {
+      Status aborted = AbortTransaction();
+      if (!aborted.ok()) {
+        LOG_WARN << aborted.message();
+      }
+      return again;
     }
   }
 }
@@ -890,7 +1020,12 @@ void KafkaTransport::Fire(
 
 Status KafkaTransport::Flush(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!drained_cv_.wait_for(lock, timeout, [&] { return unfinished_ == 0 || closing_; })) {
+  abandon_open_ = true;
+  work_cv_.notify_all();
+  const bool drained =
+      drained_cv_.wait_for(lock, timeout, [&] { return unfinished_ == 0 || closing_; });
+  abandon_open_ = false;
+  if (!drained) {
     return Status::Unavailable("kafka: " + std::to_string(unfinished_) +
                                " batches not acknowledged after " +
                                std::to_string(timeout.count()) + " ms");

@@ -125,7 +125,13 @@ class KafkaTransport final : public Transport {
   Status ProduceOffset(OffsetRecord* offset, bool copy);
   void PollLoop();
   void TransactionLoop();
-  Status RunTransaction(const std::vector<Batch*>& batches);
+  bool Closing() const;
+  Status BeginTransaction();
+  Status AbortTransaction();
+  Status ProduceBatchRecords(const std::vector<Batch*>& batches);
+  // Adds the offset records and commits; produces the batches again into a new transaction
+  // when Kafka aborts it for a retriable reason and they are `replayable`.
+  Status CommitTransaction(const std::vector<Batch*>& batches, bool replayable);
   // Produces offset records for acknowledged batches and fires callbacks in order.
   void AdvanceAtLeastOnce();
   void FailAll(const Status& status);
@@ -151,15 +157,18 @@ class KafkaTransport final : public Transport {
   std::condition_variable drained_cv_;        // queue_ became empty
   std::condition_variable work_cv_;           // exactly-once: new batches queued
   std::deque<std::unique_ptr<Batch>> queue_;  // sent order; front is oldest
-  // At-least-once: how many leading batches of queue_ have an offset record assigned, and
-  // how many have had on_acked scheduled (both are prefixes of queue_).
-  size_t with_offset_ = 0;
+  // At-least-once: how many leading batches of queue_ are settled (delivered, offset record
+  // assigned where one is due), and how many have had on_acked scheduled (both prefixes).
+  size_t settled_ = 0;
   size_t fired_ = 0;
   size_t in_flight_bytes_ = 0;
   size_t unfinished_ = 0;  // batches accepted whose on_acked has not returned yet
   Status fatal_;           // first unrecoverable error; every later batch fails with it
   bool closing_ = false;
   Status tx_error_;  // exactly-once: why the current transaction's records failed
+  // Exactly-once, set during Flush: a source transaction whose end has not been sent is
+  // aborted (on_acked gets kAborted) instead of waited for.
+  bool abandon_open_ = false;
   bool started_ = false;
   int last_logged_error_ = 0;
   std::atomic<bool> stop_poll_{false};

@@ -13,7 +13,6 @@
 #include "engine/bounded_queue.h"
 #include "engine/record_builder.h"
 #include "engine/serializer_factory.h"
-#include "transport/stdout_transport.h"
 
 namespace vimur {
 namespace {
@@ -148,12 +147,7 @@ Pipeline::Pipeline(PipelineConfig config, PipelineParts parts)
 
 Result<Position> Pipeline::StartPosition(size_t i) {
   const std::string& name = config_.sources[i].name;
-  std::optional<Position> stored;
-  if (parts_.transport->StoresOffsets()) {
-    VIMUR_ASSIGN_OR_RETURN(stored, parts_.transport->LoadOffset(name));
-  } else {
-    VIMUR_ASSIGN_OR_RETURN(stored, parts_.offsets->Load(name));
-  }
+  VIMUR_ASSIGN_OR_RETURN(std::optional<Position> stored, parts_.transport->offsets().Load(name));
   if (stored) {
     LOG_INFO << "source " << name << ": resuming from stored position " << stored->Describe();
     return *stored;
@@ -172,16 +166,7 @@ Result<Position> Pipeline::StartPosition(size_t i) {
 }
 
 Status Pipeline::CommitPosition(size_t i, const Position& position) {
-  if (parts_.transport->StoresOffsets()) {
-    // The transport commits positions itself as part of acknowledging a batch; an empty batch
-    // carries a position alone.
-    OutgoingBatch batch;
-    batch.source_name = config_.sources[i].name;
-    batch.end = position;
-    VIMUR_RETURN_IF_ERROR(parts_.transport->Send(std::move(batch), nullptr));
-    return parts_.transport->Flush(std::chrono::seconds(30));
-  }
-  return parts_.offsets->Commit(config_.sources[i].name, position);
+  return parts_.transport->offsets().Commit(config_.sources[i].name, position);
 }
 
 Status Pipeline::Run(const std::atomic<bool>& stop) {
@@ -198,7 +183,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
 
   // The stdout transport takes whole lines, which the builders serialize straight into one
   // buffer per transaction (no record objects, no per-record strings).
-  auto* lines_transport = dynamic_cast<StdoutTransport*>(parts_.transport.get());
+  const bool lines_transport = parts_.transport->TakesJsonLines();
   JsonBuffer lines;
   std::vector<RecordBuilder> builders;
   std::shared_ptr<avro::SchemaRegistryClient> registry;  // shared by the sources' serializers
@@ -215,7 +200,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (s.transaction_metadata) options.transaction_topic = s.topic_prefix + ".transaction";
     VIMUR_ASSIGN_OR_RETURN(auto serializer, MakeEventSerializer(config_, s, &registry));
     builders.emplace_back(options, std::move(serializer));
-    if (lines_transport != nullptr) builders.back().UseJsonLines(json);
+    if (lines_transport) builders.back().UseJsonLines(json);
   }
 
   ByteBoundedQueue<Item> queue(static_cast<size_t>(config_.queue_max_bytes));
@@ -242,10 +227,13 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   AckTracker acks(parts_.sources.size());
   Status failure;
   std::optional<AsyncCommitter> committer;
-  if (!parts_.transport->StoresOffsets()) {
+  OffsetStore& offsets = parts_.transport->offsets();
+  if (!offsets.WrittenWithBatches()) {
+    // The transport's acknowledgement made the records durable, not the positions: commit
+    // them here, off the publishing thread.
     std::vector<std::string> names;
     for (const SourceConfig& s : config_.sources) names.push_back(s.name);
-    committer.emplace(parts_.offsets.get(), std::move(names));
+    committer.emplace(&offsets, std::move(names));
   }
   auto commit_acked = [&]() -> Status {
     Status ack_error;
@@ -282,10 +270,10 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
         acks.Acked(source, end, st);
       };
       Status s;
-      if (lines_transport != nullptr) {
+      if (lines_transport) {
         lines.Clear();
         s = builders[item.source].BuildLines(item.txn, now, &lines);
-        if (s.ok()) s = lines_transport->SendLines(lines.view(), on_acked);
+        if (s.ok()) s = parts_.transport->SendLines(lines.view(), end, on_acked);
       } else {
         OutgoingBatch batch;
         batch.source_name = config_.sources[item.source].name;

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "core/config.h"
-#include "engine/offset_store.h"
 #include "source/source.h"
 #include "transport/transport.h"
 
@@ -15,8 +14,7 @@ namespace vimur {
 
 struct PipelineParts {
   std::vector<std::unique_ptr<Source>> sources;  // one per config.sources entry, same order
-  std::unique_ptr<Transport> transport;
-  std::unique_ptr<OffsetStore> offsets;  // used unless the transport stores offsets itself
+  std::unique_ptr<Transport> transport;          // owns the offset store too (Transport::offsets)
 };
 
 // Builds the parts a configuration describes (real sources and transports).

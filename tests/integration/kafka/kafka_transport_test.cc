@@ -260,7 +260,7 @@ TEST_F(KafkaTransportTest, OffsetsRoundTripThroughTheOffsetsTopic) {
     AckLog acks;  // outlives the transport, which may call it until destroyed
     KafkaTransport transport(o);
     ASSERT_TRUE(transport.Start().ok());
-    auto none = transport.LoadOffset("db");
+    auto none = transport.offsets().Load("db");
     ASSERT_TRUE(none.ok()) << none.status().ToString();
     EXPECT_FALSE(none->has_value());
 
@@ -282,15 +282,15 @@ TEST_F(KafkaTransportTest, OffsetsRoundTripThroughTheOffsetsTopic) {
   // A new transport (a restart) reads the positions back.
   KafkaTransport restarted(o);
   ASSERT_TRUE(restarted.Start().ok());
-  auto db = restarted.LoadOffset("db");
+  auto db = restarted.offsets().Load("db");
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_TRUE(db->has_value());
   EXPECT_EQ(**db, PositionAt(2000));
-  auto other = restarted.LoadOffset("other");
+  auto other = restarted.offsets().Load("other");
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE(other->has_value());
   EXPECT_EQ(**other, PositionAt(1003));
-  auto unknown = restarted.LoadOffset("unknown");
+  auto unknown = restarted.offsets().Load("unknown");
   ASSERT_TRUE(unknown.ok());
   EXPECT_FALSE(unknown->has_value());
 
@@ -348,7 +348,7 @@ TEST_F(KafkaTransportTest, ExactlyOnceBatchesAreCommittedTransactions) {
   EXPECT_EQ(offset_records[1].offset, offset_records[0].offset + 2);
   KafkaTransport restarted(o);
   ASSERT_TRUE(restarted.Start().ok());
-  auto loaded = restarted.LoadOffset("db");
+  auto loaded = restarted.offsets().Load("db");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ(**loaded, PositionAt(302));
@@ -382,7 +382,7 @@ TEST_F(KafkaTransportTest, ChunksOfALargeTransactionStoreNoOffsetUntilItsEnd) {
   {
     KafkaTransport restarted(o);
     ASSERT_TRUE(restarted.Start().ok());
-    auto loaded = restarted.LoadOffset("db");
+    auto loaded = restarted.offsets().Load("db");
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     ASSERT_TRUE(loaded->has_value());
     EXPECT_EQ(**loaded, PositionAt(10)) << "resumes before the unfinished transaction";
@@ -395,7 +395,7 @@ TEST_F(KafkaTransportTest, ChunksOfALargeTransactionStoreNoOffsetUntilItsEnd) {
   }
   KafkaTransport again(o);
   ASSERT_TRUE(again.Start().ok());
-  auto loaded = again.LoadOffset("db");
+  auto loaded = again.offsets().Load("db");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ(**loaded, PositionAt(20));
@@ -520,7 +520,7 @@ TEST_F(KafkaTransportTest, TooLargeRecordFailsNamingTopicAndKey) {
   next.Add("large.db.blobs", "k", "small");
   next.end = PositionAt(2);
   EXPECT_FALSE(transport.Send(std::move(next), acks.Callback(1)).ok());
-  auto loaded = transport.LoadOffset("db");
+  auto loaded = transport.offsets().Load("db");
   ASSERT_TRUE(loaded.ok());
   EXPECT_FALSE(loaded->has_value());
 }
@@ -583,7 +583,7 @@ TEST_F(KafkaTransportTest, SendBlocksWithinTheWindowWhileKafkaIsDownThenResumes)
   auto records = ReadTopic(broker_->bootstrap(), topic, false, &error);
   ASSERT_EQ(error, "");
   EXPECT_EQ(records.size(), static_cast<size_t>(kBatches + 1));
-  auto loaded = transport.LoadOffset("db");
+  auto loaded = transport.offsets().Load("db");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ(**loaded, PositionAt(1 + kBatches));

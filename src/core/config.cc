@@ -199,6 +199,7 @@ Status ReadSource(const YAML::Node& node, const std::string& path, const std::st
   VIMUR_RETURN_IF_ERROR(
       r.Integer("reconnect_max_backoff_ms", &s->reconnect_max_backoff_ms, 100, 3600 * 1000));
   VIMUR_RETURN_IF_ERROR(r.Bool("transaction_metadata", &s->transaction_metadata));
+  VIMUR_RETURN_IF_ERROR(r.Integer("restart_max_attempts", &s->restart_max_attempts, 0, 1000000));
   VIMUR_RETURN_IF_ERROR(r.RejectUnknownKeys());
   if (s->name.empty())
     return r.Error(path + ".name", node, "a source name (e.g. shop-db)", "missing key");
@@ -338,6 +339,8 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
         r.OneOf("log_level", &config.log_level, {"debug", "info", "warn", "error"}));
     VIMUR_RETURN_IF_ERROR(
         r.Integer("queue_max_bytes", &config.queue_max_bytes, 1 << 20, int64_t{1} << 40));
+    VIMUR_RETURN_IF_ERROR(
+        r.Integer("shutdown_timeout_s", &config.shutdown_timeout_s, 1, 24 * 3600));
     YAML::Node sources = r.Child("sources");
     if (!sources || !sources.IsSequence() || sources.size() == 0) {
       return r.Error("sources", sources ? sources : root, "a list with at least one source",

@@ -37,6 +37,7 @@ struct SourceConfig {
   int connect_timeout_s = 10;
   int reconnect_max_backoff_ms = 30000;
   bool transaction_metadata = false;
+  int restart_max_attempts = 10;  // restarts with backoff after a failure before stopping
 };
 
 struct TopicConfig {
@@ -88,6 +89,7 @@ struct PipelineConfig {
   std::string state_dir = "./vimur-state";
   std::string log_level = "info";
   int64_t queue_max_bytes = 64ll << 20;  // bound on captured-but-unpublished bytes
+  int shutdown_timeout_s = 30;  // stopping gives up on unacknowledged batches after this long
   std::vector<SourceConfig> sources;
   TransportConfig transport;
   FormatConfig format;

@@ -165,6 +165,52 @@ Result<Position> Pipeline::StartPosition(size_t i) {
   return end;
 }
 
+Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Item>& queue,
+                           const std::atomic<bool>& stop) {
+  const SourceConfig& config = config_.sources[i];
+  Position from = start;
+  bool inside_transaction = false;  // the last transaction pushed was a leading chunk
+  bool delivered = false;           // something was pushed since the last (re)start
+  auto consumer = [&](Transaction&& txn) {
+    const bool complete = txn.complete;
+    const Position end = txn.end;
+    size_t bytes = txn.approx_bytes + 256;
+    if (!queue.Push(Item{i, std::move(txn)}, bytes)) return false;
+    delivered = true;
+    inside_transaction = !complete;
+    if (complete) from = end;
+    return true;
+  };
+  auto backoff = std::chrono::milliseconds(1000);
+  for (int failures = 0;;) {
+    delivered = false;
+    Status status = parts_.sources[i]->Run(from, consumer, stop);
+    if (status.ok() || stop.load()) return status;
+    if (inside_transaction) {
+      // Part of a transaction is on its way; reading it again from its start would publish
+      // that part twice. The next start resumes from the last committed position instead.
+      return status.WithContext("failed inside a transaction");
+    }
+    if (delivered) {
+      failures = 0;
+      backoff = std::chrono::milliseconds(1000);
+    }
+    if (++failures > config.restart_max_attempts) {
+      return status.WithContext("gave up after " + std::to_string(config.restart_max_attempts) +
+                                " restarts (restart_max_attempts)");
+    }
+    LOG_WARN << "source " << config.name << " failed: " << status.ToString() << "; restart "
+             << failures << " of " << config.restart_max_attempts << " in " << backoff.count()
+             << " ms from " << from.Describe();
+    const auto wake = std::chrono::steady_clock::now() + backoff;
+    while (std::chrono::steady_clock::now() < wake) {
+      if (stop.load()) return Status::Ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(60));
+  }
+}
+
 Status Pipeline::CommitPosition(size_t i, const Position& position) {
   return parts_.transport->offsets().Commit(config_.sources[i].name, position);
 }
@@ -205,24 +251,62 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
 
   ByteBoundedQueue<Item> queue(static_cast<size_t>(config_.queue_max_bytes));
   std::atomic<bool> sources_stop{false};
+  std::atomic<bool> source_gave_up{false};  // a source failed beyond its restarts
   std::vector<Status> source_status(parts_.sources.size());
   std::atomic<size_t> sources_running{parts_.sources.size()};
   std::vector<std::thread> threads;
   for (size_t i = 0; i < parts_.sources.size(); ++i) {
     threads.emplace_back([&, i] {
       SetThreadName("capture:" + config_.sources[i].name);
-      auto consumer = [&, i](Transaction&& txn) {
-        size_t bytes = txn.approx_bytes + 256;
-        return queue.Push(Item{i, std::move(txn)}, bytes);
-      };
-      source_status[i] = parts_.sources[i]->Run(starts[i], consumer, sources_stop);
+      source_status[i] = RunSource(i, starts[i], queue, sources_stop);
       if (!source_status[i].ok()) {
         LOG_ERROR << "source " << config_.sources[i].name
-                  << " stopped: " << source_status[i].ToString();
+                  << " stopped: " << source_status[i].ToString() << "; stopping the pipeline";
+        source_gave_up = true;
       }
       if (--sources_running == 0) queue.Close();
     });
   }
+
+  // Stopping is bounded: once `stop` is seen, whatever is not acknowledged within
+  // shutdown_timeout_s is given up (the transport stops waiting, capture is released) and
+  // read again on the next start.
+  const auto shutdown_timeout = std::chrono::seconds(config_.shutdown_timeout_s);
+  std::mutex watchdog_mu;
+  std::condition_variable watchdog_cv;
+  bool finished = false;
+  std::atomic<bool> timed_out{false};
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline;
+  std::thread watchdog([&] {
+    SetThreadName("shutdown-watch");
+    std::unique_lock<std::mutex> lock(watchdog_mu);
+    while (!finished && !stop.load() && !source_gave_up.load()) {
+      watchdog_cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    if (finished) return;
+    if (!watchdog_cv.wait_for(lock, shutdown_timeout, [&] { return finished; })) {
+      timed_out = true;
+      LOG_WARN << "stopping: not done after shutdown_timeout_s=" << config_.shutdown_timeout_s
+               << "; giving up on what the transport has not acknowledged";
+      parts_.transport->Shutdown();
+      sources_stop = true;
+      queue.Close();
+    }
+  });
+  struct WatchdogJoin {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& finished;
+    std::thread& thread;
+    ~WatchdogJoin() {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        finished = true;
+      }
+      cv.notify_all();
+      if (thread.joinable()) thread.join();
+    }
+  } watchdog_join{watchdog_mu, watchdog_cv, finished, watchdog};
 
   AckTracker acks(parts_.sources.size());
   Status failure;
@@ -248,10 +332,11 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
 
   bool stopping = false;
   while (true) {
-    if (!stopping && stop.load()) {
+    if (!stopping && (stop.load() || source_gave_up.load())) {
       LOG_INFO << "stopping: draining captured changes";
       stopping = true;
       sources_stop = true;
+      stop_deadline = std::chrono::steady_clock::now() + shutdown_timeout;
     }
     // A quarter of the bound at a time: with the transport's own window, memory stays near
     // queue_max_bytes + max_in_flight_bytes.
@@ -301,8 +386,29 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   }
   for (auto& t : threads) t.join();
   if (failure.ok()) {
-    Status flushed = parts_.transport->Flush(std::chrono::seconds(60));
+    auto left = std::chrono::milliseconds(std::chrono::seconds(60));
+    if (stop_deadline) {
+      left = std::max(std::chrono::milliseconds(0),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          *stop_deadline - std::chrono::steady_clock::now()));
+    }
+    Status flushed = parts_.transport->Flush(left);
     if (!flushed.ok()) failure = flushed;
+  }
+  if (timed_out.load() ||
+      (stop_deadline && !failure.ok() && std::chrono::steady_clock::now() >= *stop_deadline)) {
+    // Keep the positions of what was acknowledged; report what was not.
+    (void)commit_acked();
+    if (committer) (void)committer->Finish();
+    const size_t unacked = parts_.transport->Unacknowledged();
+    return Status::Unavailable(
+        "stopping took longer than shutdown_timeout_s=" +
+        std::to_string(config_.shutdown_timeout_s) + ": " + std::to_string(unacked) +
+        " batch(es) sent were not acknowledged by the transport and " +
+        std::to_string(queue.size()) +
+        " captured transaction(s) were not sent; the positions of everything acknowledged "
+        "are stored and the rest is read again on the next start (is " +
+        config_.transport.type + " reachable?)");
   }
   if (failure.ok()) failure = commit_acked();
   if (committer) {

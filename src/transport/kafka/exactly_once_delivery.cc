@@ -13,6 +13,12 @@
 
 namespace vimur::kafka {
 
+namespace {
+// Commit and abort wait this long per call and are called again while retriable, so that a
+// shutdown is noticed during an outage.
+constexpr int kTxnWaitMs = 1000;
+}  // namespace
+
 Status ExactlyOnceDelivery::Configure(
     const std::function<Status(const std::string&, const std::string&)>& set_property) {
   // A transaction's records wait at most transaction.timeout.ms (librdkafka's default message
@@ -192,7 +198,7 @@ Status ExactlyOnceDelivery::BeginTransaction() {
 
 Status ExactlyOnceDelivery::AbortTransaction() {
   while (true) {
-    KafkaErrorPtr error(rd_kafka_abort_transaction(state_.producer, -1));
+    KafkaErrorPtr error(rd_kafka_abort_transaction(state_.producer, kTxnWaitMs));
     if (!error) return Status::Ok();
     if (!rd_kafka_error_is_retriable(error.get()) || state_.Closing()) {
       return TxnErrorStatus(error.get(), "kafka: aborting a transaction");
@@ -237,7 +243,7 @@ Status ExactlyOnceDelivery::CommitTransaction(const std::vector<Batch*>& batches
     }
 
     while (true) {
-      KafkaErrorPtr commit(rd_kafka_commit_transaction(state_.producer, -1));
+      KafkaErrorPtr commit(rd_kafka_commit_transaction(state_.producer, kTxnWaitMs));
       if (!commit) return Status::Ok();
       if (rd_kafka_error_is_retriable(commit.get()) && !state_.Closing()) continue;
       if (!rd_kafka_error_txn_requires_abort(commit.get())) {

@@ -46,8 +46,9 @@ KafkaTransport::~KafkaTransport() {
   Shutdown();
   delivery_->Stop();
   rd_kafka_t* producer = state_.producer;
-  if (producer != nullptr) {
-    // Give outstanding records a moment, then purge so every delivery report arrives.
+  if (producer != nullptr && Unacknowledged() == 0) {
+    // Give outstanding records a moment, then purge so every delivery report arrives. (With
+    // batches still unacknowledged the stop gave up on them: purge at once.)
     rd_kafka_flush(producer, static_cast<int>(std::chrono::milliseconds(kCloseTimeout).count()));
   }
   stop_poll_ = true;

@@ -14,6 +14,8 @@ The defaults are the full sizes of the issue and run in CI."""
 import json
 import os
 import random
+import signal
+import subprocess
 import threading
 import time
 
@@ -570,3 +572,95 @@ def test_kill9_during_large_transactions(mariadb, kafka, kafka_vimur, exactly_on
     print(f"\n{db}: {BIG_TXNS} transactions of {BIG_ROWS} rows, {kills} kills, "
           f"{len(ids) - total} duplicates")
     assert kills == BIG_KILLS
+
+
+# --- 6. outages that stall, not kill: the schema registry, and stopping while Kafka is down ---
+
+REGISTRY_OUTAGE_S = float(os.environ.get("VIMUR_E2E_REGISTRY_OUTAGE_S", "30"))
+
+
+def test_registry_down_mid_stream_stalls_and_loses_nothing(mariadb, kafka, kafka_vimur, tmp_path):
+    """`vimur registry` stops for REGISTRY_OUTAGE_S seconds while new tables (new schemas to
+    register) and rows keep coming: vimur keeps running, and once the registry is back every
+    row arrives."""
+    from test_registry import Registry
+    mariadb.execute("DROP DATABASE IF EXISTS rg", "CREATE DATABASE rg",
+                    "CREATE TABLE rg.a (id INT PRIMARY KEY, v INT NOT NULL)")
+    registry = Registry(kafka.bootstrap, str(tmp_path))
+    registry.start()
+    try:
+        vimur = kafka_vimur(mariadb, kafka, "rg", [r"rg\..*"])
+        with open(vimur.config) as f:
+            text = f.read()
+        with open(vimur.config, "w") as f:
+            f.write(text.replace("format:\n  type: json\n",
+                                 f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
+        vimur.start()
+        mariadb.execute("INSERT INTO rg.a VALUES (0, 0)")
+        kafka.wait_for_topics(["rg.rg.a"])
+        registry.stop()
+        outage_end = time.time() + REGISTRY_OUTAGE_S
+        mariadb.execute("CREATE TABLE rg.b (id INT PRIMARY KEY, s VARCHAR(20))")
+        i = 1
+        while time.time() < outage_end:
+            mariadb.execute(f"INSERT INTO rg.b VALUES ({i}, 'row {i}')",
+                            f"INSERT INTO rg.a VALUES ({i}, {i})")
+            i += 1
+            assert vimur.alive(), f"vimur exited during the registry outage:\n{vimur.log()}"
+            time.sleep(0.2)
+        registry.start()
+        deadline = time.time() + 120
+        while True:
+            recs = read_topics(kafka, ["rg.rg.a", "rg.rg.b"], "read_uncommitted") \
+                if kafka.partitions("rg.rg.b") else []
+            got_a = {r.key for r in recs if r.topic == "rg.rg.a"}
+            got_b = {r.key for r in recs if r.topic == "rg.rg.b"}
+            if len(got_a) >= i and len(got_b) >= i - 1:
+                break
+            assert vimur.alive(), f"vimur exited:\n{vimur.log()}"
+            assert time.time() < deadline, \
+                f"{len(got_a)} of {i} rows of a, {len(got_b)} of {i - 1} of b:\n{vimur.log()}"
+            time.sleep(0.5)
+        assert "retrying" in vimur.log(), vimur.log()
+        vimur.stop()
+    finally:
+        registry.close()
+
+
+def test_sigterm_while_kafka_is_down_stops_within_the_timeout(mariadb, kafka, kafka_vimur):
+    """Kafka stops, changes fill the in-flight window and the capture queue, then SIGTERM:
+    vimur exits within shutdown_timeout_s (plus start-up slack), non-zero, saying how much was
+    not acknowledged; after Kafka is back a restart delivers every change."""
+    db = "sd"
+    setup_counter_schema(mariadb, db)
+    vimur = kafka_vimur(mariadb, kafka, db, [rf"{db}\..*"], extra_top="""queue_max_bytes: 1048576
+shutdown_timeout_s: 5""", extra_transport="""
+  max_in_flight_bytes: 1048576
+  topic: {partitions: 3}""")
+    vimur.start()
+    mariadb.execute(f"CALL {db}.write(0, 100)")
+    kafka.wait_for_topics([f"{db}.{db}.log"])
+    kafka.stop()
+    try:
+        total = 20000
+        mariadb.execute(f"CALL {db}.write(100, {total - 100})")
+        time.sleep(5)  # capture fills the window and the queue
+        assert vimur.alive(), vimur.log()
+        t0 = time.time()
+        vimur.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = vimur.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"vimur did not stop within 60 s of SIGTERM:\n{vimur.log()}")
+        took = time.time() - t0
+        log = vimur.log()
+        vimur.proc = None
+        assert rc != 0, log
+        assert "shutdown_timeout_s=5" in log and "not acknowledged" in log, log
+        assert took < 5 + 15, f"took {took:.1f} s"
+    finally:
+        kafka.start()
+    vimur.start()
+    records = wait_for_all(kafka, vimur, db, total, "read_uncommitted", 180)
+    vimur.stop()
+    check_delivery(mariadb, db, records, total, exactly_once=False)

@@ -621,5 +621,35 @@ TEST_F(KafkaTransportTest, SendTimesOutWhenTheWindowStaysFull) {
   EXPECT_TRUE(transport.Flush(60s).ok());
 }
 
+// Regression (issue 9): creating a topic while the broker was down failed the Send (and so
+// ended the pipeline). It is retried with backoff until the cluster answers.
+TEST_F(KafkaTransportTest, TopicCreationWaitsForTheBrokerToComeBack) {
+  KafkaTransportOptions o = Options("newtopic");
+  o.request_timeout = 2s;
+  AckLog acks;  // outlives the transport, which may call it until destroyed
+  KafkaTransport transport(o);
+  ASSERT_TRUE(transport.Start().ok());
+  ASSERT_TRUE(broker_->Stop());
+  std::string restart_error;
+  std::thread restart([&] {
+    std::this_thread::sleep_for(6s);
+    restart_error = broker_->Start();
+  });
+  OutgoingBatch batch;
+  batch.source_name = "db";
+  batch.Add("newtopic.db.created_during_outage", "k", "v");
+  batch.end = PositionAt(7);
+  Status s = transport.Send(std::move(batch), acks.Callback(0));
+  restart.join();
+  ASSERT_EQ(restart_error, "");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Status flushed = transport.Flush(60s);
+  EXPECT_TRUE(flushed.ok()) << flushed.ToString();
+  std::string error;
+  auto records =
+      ReadTopic(broker_->bootstrap(), "newtopic.db.created_during_outage", false, &error);
+  EXPECT_EQ(records.size(), 1u) << error;
+}
+
 }  // namespace
 }  // namespace vimur::kafka

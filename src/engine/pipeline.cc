@@ -186,6 +186,10 @@ Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Ite
     delivered = false;
     Status status = parts_.sources[i]->Run(from, consumer, stop);
     if (status.ok() || stop.load()) return status;
+    // A purged position, missing privileges or input that cannot be decoded do not go away
+    // by restarting: stop the pipeline at once. Only what may pass (the server unreachable
+    // for longer than the source's own reconnects wait) is restarted.
+    if (!status.retriable()) return status;
     if (inside_transaction) {
       // Part of a transaction is on its way; reading it again from its start would publish
       // that part twice. The next start resumes from the last committed position instead.

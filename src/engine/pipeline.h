@@ -30,8 +30,8 @@ class Pipeline {
  private:
   struct Item;
   Result<Position> StartPosition(size_t source_index);
-  // Runs source `i` into `queue` until `stop`, restarting it with backoff after a failure
-  // (restart_max_attempts), from the end of the last transaction it delivered. Returns its
+  // Runs source `i` into `queue` until `stop`, restarting it with backoff after a retriable
+  // failure (restart_max_attempts), from the end of the last transaction it delivered. Returns its
   // final error when it cannot recover (the pipeline then stops), OK when stopped.
   Status RunSource(size_t i, const Position& start, ByteBoundedQueue<Item>& queue,
                    const std::atomic<bool>& stop);

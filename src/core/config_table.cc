@@ -87,9 +87,11 @@ const Section& SourceTable() {
               .Doc("longest wait between reconnection attempts (starts at 100 ms, doubles)"),
           Int("restart_max_attempts", &SourceConfig::restart_max_attempts, 0, 1000000)
               .Default("10")
-              .Doc("how often a failed source is restarted, with backoff, from its last "
-                   "committed position before the pipeline stops and exits non-zero; 0 stops at "
-                   "the first failure"),
+              .Doc("a source that fails with a retriable error (its own reconnects gave up, e.g. "
+                   "the server stayed unreachable) is restarted this often, with backoff from 1 s "
+                   "doubling to 60 s, from the end of the last transaction it delivered; past "
+                   "that the pipeline stops with exit 1. A source that delivered something since "
+                   "its last restart starts counting again; 0 stops at the first failure"),
           Flag("transaction_metadata", &SourceConfig::transaction_metadata)
               .Default("false")
               .Doc("fill the envelope's `transaction` block (`id`, `total_order`, "
@@ -167,7 +169,8 @@ const Section& TransportTable() {
           Flag("exactly_once", &TransportConfig::exactly_once)
               .Default("false")
               .Doc("Kafka transactions: events and offsets of a source transaction commit "
-                   "together"),
+                   "together, one source transaction in one Kafka transaction however large; "
+                   "refused with `type: stdout`"),
           Nested("topic", &TransportConfig::topic, TopicTable())
               .Doc("settings of the topics Vimur creates (keys below)"),
           Entries("topic_overrides", &TransportConfig::topic_overrides, &TransportConfig::topic,
@@ -259,11 +262,12 @@ const Section& PipelineTable() {
           Int("queue_max_bytes", &PipelineConfig::queue_max_bytes, 1 << 20, int64_t{1} << 40)
               .Default("67108864")
               .Doc("bound on captured but not yet published bytes; capture pauses when full"),
-          Int("shutdown_timeout_s", &PipelineConfig::shutdown_timeout_s, 0, 3600)
+          Int("shutdown_timeout_s", &PipelineConfig::shutdown_timeout_s, 1, 24 * 3600)
               .Default("30")
               .Doc("on SIGINT or SIGTERM, how long to wait for outstanding acknowledgements; "
-                   "when they do not all arrive in time Vimur exits non-zero (their positions "
-                   "are not committed, so the next start sends them again)"),
+                   "when they do not all arrive in time Vimur stores the positions of what was "
+                   "acknowledged and exits 1, saying how much was not (the rest is sent again on "
+                   "the next start)"),
           Items("sources", &PipelineConfig::sources, SourceTable())
               .Required("a list with at least one source")
               .Doc("list of sources (below)"),

@@ -13,7 +13,6 @@
 #include "engine/bounded_queue.h"
 #include "engine/record_builder.h"
 #include "engine/serializer_factory.h"
-#include "transport/stdout_transport.h"
 
 namespace vimur {
 namespace {
@@ -148,12 +147,7 @@ Pipeline::Pipeline(PipelineConfig config, PipelineParts parts)
 
 Result<Position> Pipeline::StartPosition(size_t i) {
   const std::string& name = config_.sources[i].name;
-  std::optional<Position> stored;
-  if (parts_.transport->StoresOffsets()) {
-    VIMUR_ASSIGN_OR_RETURN(stored, parts_.transport->LoadOffset(name));
-  } else {
-    VIMUR_ASSIGN_OR_RETURN(stored, parts_.offsets->Load(name));
-  }
+  VIMUR_ASSIGN_OR_RETURN(std::optional<Position> stored, parts_.transport->offsets().Load(name));
   if (stored) {
     LOG_INFO << "source " << name << ": resuming from stored position " << stored->Describe();
     return *stored;
@@ -171,17 +165,58 @@ Result<Position> Pipeline::StartPosition(size_t i) {
   return end;
 }
 
-Status Pipeline::CommitPosition(size_t i, const Position& position) {
-  if (parts_.transport->StoresOffsets()) {
-    // The transport commits positions itself as part of acknowledging a batch; an empty batch
-    // carries a position alone.
-    OutgoingBatch batch;
-    batch.source_name = config_.sources[i].name;
-    batch.end = position;
-    VIMUR_RETURN_IF_ERROR(parts_.transport->Send(std::move(batch), nullptr));
-    return parts_.transport->Flush(std::chrono::seconds(30));
+Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Item>& queue,
+                           const std::atomic<bool>& stop) {
+  const SourceConfig& config = config_.sources[i];
+  Position from = start;
+  bool inside_transaction = false;  // the last transaction pushed was a leading chunk
+  bool delivered = false;           // something was pushed since the last (re)start
+  auto consumer = [&](Transaction&& txn) {
+    const bool complete = txn.complete;
+    const Position end = txn.end;
+    size_t bytes = txn.approx_bytes + 256;
+    if (!queue.Push(Item{i, std::move(txn)}, bytes)) return false;
+    delivered = true;
+    inside_transaction = !complete;
+    if (complete) from = end;
+    return true;
+  };
+  auto backoff = std::chrono::milliseconds(1000);
+  for (int failures = 0;;) {
+    delivered = false;
+    Status status = parts_.sources[i]->Run(from, consumer, stop);
+    if (status.ok() || stop.load()) return status;
+    // A purged position, missing privileges or input that cannot be decoded do not go away
+    // by restarting: stop the pipeline at once. Only what may pass (the server unreachable
+    // for longer than the source's own reconnects wait) is restarted.
+    if (!status.retriable()) return status;
+    if (inside_transaction) {
+      // Part of a transaction is on its way; reading it again from its start would publish
+      // that part twice. The next start resumes from the last committed position instead.
+      return status.WithContext("failed inside a transaction");
+    }
+    if (delivered) {
+      failures = 0;
+      backoff = std::chrono::milliseconds(1000);
+    }
+    if (++failures > config.restart_max_attempts) {
+      return status.WithContext("gave up after " + std::to_string(config.restart_max_attempts) +
+                                " restarts (restart_max_attempts)");
+    }
+    LOG_WARN << "source " << config.name << " failed: " << status.ToString() << "; restart "
+             << failures << " of " << config.restart_max_attempts << " in " << backoff.count()
+             << " ms from " << from.Describe();
+    const auto wake = std::chrono::steady_clock::now() + backoff;
+    while (std::chrono::steady_clock::now() < wake) {
+      if (stop.load()) return Status::Ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(60));
   }
-  return parts_.offsets->Commit(config_.sources[i].name, position);
+}
+
+Status Pipeline::CommitPosition(size_t i, const Position& position) {
+  return parts_.transport->offsets().Commit(config_.sources[i].name, position);
 }
 
 Status Pipeline::Run(const std::atomic<bool>& stop) {
@@ -198,7 +233,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
 
   // The stdout transport takes whole lines, which the builders serialize straight into one
   // buffer per transaction (no record objects, no per-record strings).
-  auto* lines_transport = dynamic_cast<StdoutTransport*>(parts_.transport.get());
+  const bool lines_transport = parts_.transport->TakesJsonLines();
   JsonBuffer lines;
   std::vector<RecordBuilder> builders;
   std::shared_ptr<avro::SchemaRegistryClient> registry;  // shared by the sources' serializers
@@ -215,37 +250,78 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (s.transaction_metadata) options.transaction_topic = s.topic_prefix + ".transaction";
     VIMUR_ASSIGN_OR_RETURN(auto serializer, MakeEventSerializer(config_, s, &registry));
     builders.emplace_back(options, std::move(serializer));
-    if (lines_transport != nullptr) builders.back().UseJsonLines(json);
+    if (lines_transport) builders.back().UseJsonLines(json);
   }
 
   ByteBoundedQueue<Item> queue(static_cast<size_t>(config_.queue_max_bytes));
   std::atomic<bool> sources_stop{false};
+  std::atomic<bool> source_gave_up{false};  // a source failed beyond its restarts
   std::vector<Status> source_status(parts_.sources.size());
   std::atomic<size_t> sources_running{parts_.sources.size()};
   std::vector<std::thread> threads;
   for (size_t i = 0; i < parts_.sources.size(); ++i) {
     threads.emplace_back([&, i] {
       SetThreadName("capture:" + config_.sources[i].name);
-      auto consumer = [&, i](Transaction&& txn) {
-        size_t bytes = txn.approx_bytes + 256;
-        return queue.Push(Item{i, std::move(txn)}, bytes);
-      };
-      source_status[i] = parts_.sources[i]->Run(starts[i], consumer, sources_stop);
+      source_status[i] = RunSource(i, starts[i], queue, sources_stop);
       if (!source_status[i].ok()) {
         LOG_ERROR << "source " << config_.sources[i].name
-                  << " stopped: " << source_status[i].ToString();
+                  << " stopped: " << source_status[i].ToString() << "; stopping the pipeline";
+        source_gave_up = true;
       }
       if (--sources_running == 0) queue.Close();
     });
   }
 
+  // Stopping is bounded: once `stop` is seen, whatever is not acknowledged within
+  // shutdown_timeout_s is given up (the transport stops waiting, capture is released) and
+  // read again on the next start.
+  const auto shutdown_timeout = std::chrono::seconds(config_.shutdown_timeout_s);
+  std::mutex watchdog_mu;
+  std::condition_variable watchdog_cv;
+  bool finished = false;
+  std::atomic<bool> timed_out{false};
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline;
+  std::thread watchdog([&] {
+    SetThreadName("shutdown-watch");
+    std::unique_lock<std::mutex> lock(watchdog_mu);
+    while (!finished && !stop.load() && !source_gave_up.load()) {
+      watchdog_cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    if (finished) return;
+    if (!watchdog_cv.wait_for(lock, shutdown_timeout, [&] { return finished; })) {
+      timed_out = true;
+      LOG_WARN << "stopping: not done after shutdown_timeout_s=" << config_.shutdown_timeout_s
+               << "; giving up on what the transport has not acknowledged";
+      parts_.transport->Shutdown();
+      sources_stop = true;
+      queue.Close();
+    }
+  });
+  struct WatchdogJoin {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& finished;
+    std::thread& thread;
+    ~WatchdogJoin() {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        finished = true;
+      }
+      cv.notify_all();
+      if (thread.joinable()) thread.join();
+    }
+  } watchdog_join{watchdog_mu, watchdog_cv, finished, watchdog};
+
   AckTracker acks(parts_.sources.size());
   Status failure;
   std::optional<AsyncCommitter> committer;
-  if (!parts_.transport->StoresOffsets()) {
+  OffsetStore& offsets = parts_.transport->offsets();
+  if (!offsets.WrittenWithBatches()) {
+    // The transport's acknowledgement made the records durable, not the positions: commit
+    // them here, off the publishing thread.
     std::vector<std::string> names;
     for (const SourceConfig& s : config_.sources) names.push_back(s.name);
-    committer.emplace(parts_.offsets.get(), std::move(names));
+    committer.emplace(&offsets, std::move(names));
   }
   auto commit_acked = [&]() -> Status {
     Status ack_error;
@@ -260,10 +336,11 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
 
   bool stopping = false;
   while (true) {
-    if (!stopping && stop.load()) {
+    if (!stopping && (stop.load() || source_gave_up.load())) {
       LOG_INFO << "stopping: draining captured changes";
       stopping = true;
       sources_stop = true;
+      stop_deadline = std::chrono::steady_clock::now() + shutdown_timeout;
     }
     // A quarter of the bound at a time: with the transport's own window, memory stays near
     // queue_max_bytes + max_in_flight_bytes.
@@ -275,12 +352,17 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       std::optional<Position> end;
       if (item.txn.complete) end = item.txn.end;
       size_t source = item.source;
-      auto on_acked = [&acks, source, end](const Status& st) { acks.Acked(source, end, st); };
+      auto on_acked = [&acks, source, end](const Status& st) {
+        // A leading chunk abandoned at the final flush (its source stopped inside the
+        // transaction) holds no position; the next start reads the transaction again.
+        if (!end && st.code() == StatusCode::kAborted) return;
+        acks.Acked(source, end, st);
+      };
       Status s;
-      if (lines_transport != nullptr) {
+      if (lines_transport) {
         lines.Clear();
         s = builders[item.source].BuildLines(item.txn, now, &lines);
-        if (s.ok()) s = lines_transport->SendLines(lines.view(), on_acked);
+        if (s.ok()) s = parts_.transport->SendLines(lines.view(), end, on_acked);
       } else {
         OutgoingBatch batch;
         batch.source_name = config_.sources[item.source].name;
@@ -289,7 +371,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
           failure = s;
           break;
         }
-        batch.end = item.txn.complete ? item.txn.end : Position();
+        if (item.txn.complete) batch.end = item.txn.end;
         s = parts_.transport->Send(std::move(batch), on_acked);
       }
       if (!s.ok()) {
@@ -308,8 +390,29 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   }
   for (auto& t : threads) t.join();
   if (failure.ok()) {
-    Status flushed = parts_.transport->Flush(std::chrono::seconds(60));
+    auto left = std::chrono::milliseconds(std::chrono::seconds(60));
+    if (stop_deadline) {
+      left = std::max(std::chrono::milliseconds(0),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          *stop_deadline - std::chrono::steady_clock::now()));
+    }
+    Status flushed = parts_.transport->Flush(left);
     if (!flushed.ok()) failure = flushed;
+  }
+  if (timed_out.load() ||
+      (stop_deadline && !failure.ok() && std::chrono::steady_clock::now() >= *stop_deadline)) {
+    // Keep the positions of what was acknowledged; report what was not.
+    (void)commit_acked();
+    if (committer) (void)committer->Finish();
+    const size_t unacked = parts_.transport->Unacknowledged();
+    return Status::Unavailable(
+        "stopping took longer than shutdown_timeout_s=" +
+        std::to_string(config_.shutdown_timeout_s) + ": " + std::to_string(unacked) +
+        " batch(es) sent were not acknowledged by the transport and " +
+        std::to_string(queue.size()) +
+        " captured transaction(s) were not sent; the positions of everything acknowledged "
+        "are stored and the rest is read again on the next start (is " +
+        config_.transport.type + " reachable?)");
   }
   if (failure.ok()) failure = commit_acked();
   if (committer) {

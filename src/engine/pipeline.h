@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "engine/offset_store.h"
+#include "engine/bounded_queue.h"
 #include "source/source.h"
 #include "transport/transport.h"
 
@@ -15,8 +15,7 @@ namespace vimur {
 
 struct PipelineParts {
   std::vector<std::unique_ptr<Source>> sources;  // one per config.sources entry, same order
-  std::unique_ptr<Transport> transport;
-  std::unique_ptr<OffsetStore> offsets;  // used unless the transport stores offsets itself
+  std::unique_ptr<Transport> transport;          // owns the offset store too (Transport::offsets)
 };
 
 // Builds the parts a configuration describes (real sources and transports).
@@ -31,6 +30,11 @@ class Pipeline {
  private:
   struct Item;
   Result<Position> StartPosition(size_t source_index);
+  // Runs source `i` into `queue` until `stop`, restarting it with backoff after a retriable
+  // failure (restart_max_attempts), from the end of the last transaction it delivered. Returns its
+  // final error when it cannot recover (the pipeline then stops), OK when stopped.
+  Status RunSource(size_t i, const Position& start, ByteBoundedQueue<Item>& queue,
+                   const std::atomic<bool>& stop);
   Status CommitPosition(size_t source_index, const Position& position);
 
   PipelineConfig config_;

@@ -1,6 +1,8 @@
-// BuildPipelineParts: the concrete sources, transport and offset store a configuration names.
+// BuildPipelineParts: the concrete sources and transport (with its offset store) a
+// configuration names.
 #include "engine/pipeline.h"
 #include "source/mysql/mysql_source.h"
+#include "transport/file_offset_store.h"
 #include "transport/kafka/kafka_transport.h"
 #include "transport/stdout_transport.h"
 
@@ -45,14 +47,19 @@ Result<PipelineParts> BuildPipelineParts(const PipelineConfig& config) {
       return Status::InvalidArgument(
           "transport.type stdout writes JSON lines; set format.type: json");
     }
-    parts.transport = std::make_unique<StdoutTransport>(stdout);
+    if (config.transport.exactly_once) {
+      return Status::InvalidArgument(
+          "transport.exactly_once: true needs transport.type kafka; the stdout transport "
+          "writes each batch once and cannot promise it: remove exactly_once or use kafka");
+    }
+    parts.transport = std::make_unique<StdoutTransport>(
+        stdout, std::make_unique<FileOffsetStore>(config.state_dir, config.name));
   } else if (config.transport.type == "kafka") {
     parts.transport = std::make_unique<kafka::KafkaTransport>(KafkaOptions(config));
   } else {
     return Status::InvalidArgument("transport.type '" + config.transport.type +
                                    "' is not available in this version; use kafka or stdout");
   }
-  parts.offsets = std::make_unique<FileOffsetStore>(config.state_dir, config.name);
   return parts;
 }
 

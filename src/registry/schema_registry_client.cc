@@ -1,7 +1,10 @@
 #include "registry/schema_registry_client.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "core/logging.h"
 #include "registry/http.h"
 
 namespace vimur::registry {
@@ -90,6 +93,23 @@ Result<std::shared_ptr<HttpSchemaRegistryClient>> HttpSchemaRegistryClient::From
 
 Result<std::string> HttpSchemaRegistryClient::Send(const char* method, const std::string& path,
                                                    const std::string& body) {
+  const auto give_up = std::chrono::steady_clock::now() + options_.retry_for;
+  auto backoff = std::chrono::milliseconds(options_.retry_initial_ms);
+  for (int attempt = 1;; ++attempt) {
+    Result<std::string> reply = SendOnce(method, path, body);
+    if (reply.ok() || !reply.status().retriable() ||
+        std::chrono::steady_clock::now() + backoff > give_up) {
+      return reply;
+    }
+    LOG_WARN << reply.status().message() << " (attempt " << attempt << "; retrying in "
+             << backoff.count() << " ms: publishing waits for the registry)";
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(30));
+  }
+}
+
+Result<std::string> HttpSchemaRegistryClient::SendOnce(const char* method, const std::string& path,
+                                                       const std::string& body) {
   httplib::Client& h = *impl_->client;
   std::string full = impl_->base_path + path;
   const char* type = "application/vnd.schemaregistry.v1+json";
@@ -99,7 +119,14 @@ Result<std::string> HttpSchemaRegistryClient::Send(const char* method, const std
                                       : h.Get(full);
   std::string what = std::string(method) + " " + options_.url + path;
   if (!r) {
-    return Status::Unavailable("schema registry " + what + ": " + httplib::to_string(r.error()));
+    std::string m = "schema registry " + what + ": " + httplib::to_string(r.error());
+    switch (r.error()) {
+      case httplib::Error::SSLLoadingCerts:
+      case httplib::Error::SSLServerVerification:
+        // Retrying cannot fix a certificate the client does not trust.
+        return Status::FailedPrecondition(m + "; check format.registry_ca and the URL's host");
+      default: return Status::Unavailable(m);
+    }
   }
   int status = r->status;
   if (status >= 200 && status < 300) return r->body;

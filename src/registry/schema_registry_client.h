@@ -3,6 +3,7 @@
 // (subject, schema) so each is asked for once.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +24,11 @@ struct RegistryClientOptions {
   std::string ca_file;   // https: CA bundle to verify the server with (default: system CAs)
   bool verify_tls = true;
   int timeout_ms = 10000;
+  // Retriable failures (connection refused, timeouts, 408/429/5xx) are retried with backoff
+  // (from retry_initial_ms, doubling, at most 30 s apart) for this long before they are
+  // returned: a registry outage stalls publishing instead of ending it.
+  std::chrono::milliseconds retry_for{std::chrono::minutes(10)};
+  int retry_initial_ms = 500;
 };
 
 struct RegisteredSchema {
@@ -52,8 +58,11 @@ class HttpSchemaRegistryClient : public avro::SchemaRegistryClient {
  private:
   explicit HttpSchemaRegistryClient(RegistryClientOptions options);
   struct Impl;
-  // Sends one request; returns the body of a 2xx reply or the mapped error.
+  // Sends one request, retrying retriable failures (RegistryClientOptions::retry_for);
+  // returns the body of a 2xx reply or the mapped error.
   Result<std::string> Send(const char* method, const std::string& path, const std::string& body);
+  Result<std::string> SendOnce(const char* method, const std::string& path,
+                               const std::string& body);
 
   RegistryClientOptions options_;
   std::unique_ptr<Impl> impl_;

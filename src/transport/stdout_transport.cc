@@ -16,10 +16,10 @@ void StdoutTransport::AppendLine(const OutgoingRecord& record, JsonBuffer* out) 
 Status StdoutTransport::Send(OutgoingBatch batch, std::function<void(const Status&)> on_acked) {
   lines_.Clear();
   for (const OutgoingRecord& r : batch.records) AppendLine(r, &lines_);
-  return SendLines(lines_.view(), on_acked);
+  return SendLines(lines_.view(), batch.end, on_acked);
 }
 
-Status StdoutTransport::SendLines(std::string_view lines,
+Status StdoutTransport::SendLines(std::string_view lines, const std::optional<Position>&,
                                   const std::function<void(const Status&)>& on_acked) {
   Status status;
   if (!lines.empty() && (std::fwrite(lines.data(), 1, lines.size(), out_) != lines.size() ||

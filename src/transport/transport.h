@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/position.h"
 #include "core/status.h"
+#include "transport/offset_store.h"
 
 namespace vimur {
 
@@ -28,7 +29,10 @@ struct OutgoingRecord {
 struct OutgoingBatch {
   std::string source_name;
   std::vector<OutgoingRecord> records;
-  Position end;  // committed to the offset store once every record is acknowledged
+  // The resume point after the batch, committed once every record is acknowledged; nullopt
+  // for a leading chunk of a source transaction too large to publish at once: no resume point
+  // lies inside a transaction, so only its last chunk carries one.
+  std::optional<Position> end;
   ByteArena bytes{1024};
 
   // Appends a record whose bytes are copied into the batch. A topic equal to the previous
@@ -44,24 +48,39 @@ struct OutgoingBatch {
   }
 };
 
+// A transport hands the engine its OffsetStore (one owner of the resume positions), takes
+// batches as records or, where it has one, through a faster JSON-lines path, and is shaped so
+// that an embedded log or a consumer-side reader can sit behind the same interfaces.
 class Transport {
  public:
   virtual ~Transport() = default;
   // Connects and prepares (creating topics on demand is the transport's business).
   virtual Status Start() = 0;
   // Queues a batch. `on_acked` runs exactly once, possibly on another thread, with OK when
-  // every record of the batch is durable, or the fatal error that prevents it. Batches are
-  // acknowledged in the order they were sent. When Send itself returns an error, the batch
-  // was not accepted and `on_acked` is never called.
+  // every record of the batch is durable (and, where offsets().WrittenWithBatches(), its end
+  // too), or the error that prevents it. Batches are acknowledged in the order they were
+  // sent. When Send itself returns an error, the batch was not accepted and `on_acked` is
+  // never called.
   virtual Status Send(OutgoingBatch batch, std::function<void(const Status&)> on_acked) = 0;
-  // Waits until every sent batch is acknowledged or `timeout` passes.
-  virtual Status Flush(std::chrono::milliseconds timeout) = 0;
-  // Where this transport keeps positions itself (Kafka offsets topic), the position stored
-  // for `source_name`; nullopt when it keeps none and the engine's file store applies.
-  virtual bool StoresOffsets() const { return false; }
-  virtual Result<std::optional<Position>> LoadOffset(const std::string& source_name) {
-    return std::optional<Position>();
+  // The fast path for transports that write JSON lines themselves (stdout): when true, the
+  // engine serializes a batch straight into the line format of StdoutTransport and calls
+  // SendLines instead of Send, with the same acknowledgement contract.
+  virtual bool TakesJsonLines() const { return false; }
+  virtual Status SendLines(std::string_view lines, const std::optional<Position>& end,
+                           const std::function<void(const Status&)>& on_acked) {
+    return Status::Unsupported("this transport takes records, not JSON lines");
   }
+  // Waits until every sent batch is acknowledged or `timeout` passes. Batches of a source
+  // transaction whose last batch was not sent may be abandoned instead (on_acked gets
+  // kAborted): where a transport commits whole transactions only, they cannot complete.
+  virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+  // Where the resume positions of this transport's pipeline live; owned by the transport.
+  virtual OffsetStore& offsets() = 0;
+  // Stops waiting: a Send blocked for room and a Flush return kAborted at once, and later
+  // sends fail. For stopping within a deadline while the platform is unreachable.
+  virtual void Shutdown() {}
+  // Batches accepted and not yet acknowledged (reported when stopping without them).
+  virtual size_t Unacknowledged() const { return 0; }
 };
 
 }  // namespace vimur

@@ -14,6 +14,8 @@ The defaults are the full sizes of the issue and run in CI."""
 import json
 import os
 import random
+import signal
+import subprocess
 import threading
 import time
 
@@ -479,3 +481,186 @@ def test_broker_stopped_for_a_minute(mariadb, kafka, kafka_vimur, exactly_once):
     print(f"\n{db}: broker down {OUTAGE_S:.0f} s, {total} txns, {duplicates} duplicates, "
           f"peak RSS {peak:.0f} MiB")
     assert peak < MEMORY_LIMIT_MIB
+
+
+# --- 5. kill -9 while transactions larger than a capture chunk (4 MiB) are published ---
+
+LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
+BIG_TXNS = 10 if LONG else 4
+BIG_ROWS = 1_000_000 if LONG else 100_000
+BIG_KILLS = 10 if LONG else 3
+
+
+def count_records(kafka, topic, isolation):
+    """Records now in `topic` (a cheap progress probe: end offsets, read_uncommitted)."""
+    from confluent_kafka import Consumer as _Consumer, TopicPartition as _Tp
+    c = _Consumer({"bootstrap.servers": kafka.bootstrap, "group.id": "vimur-e2e-probe",
+                   "log_level": 2})
+    try:
+        n = 0
+        for p in range(kafka.partitions(topic)):
+            lo, hi = c.get_watermark_offsets(_Tp(topic, p), timeout=10)
+            n += hi - lo
+        return n
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("exactly_once", [False, True], ids=["at_least_once", "exactly_once"])
+def test_kill9_during_large_transactions(mariadb, kafka, kafka_vimur, exactly_once):
+    """BIG_TXNS source transactions of BIG_ROWS rows each (several capture chunks apiece)
+    while vimur is killed with kill -9 BIG_KILLS times during their publishing: every restart
+    resumes (no offset is stored inside a transaction), the replay equals the table, and with
+    exactly_once no row arrives twice and a read_committed consumer never sees part of one."""
+    db = "lx" if exactly_once else "la"
+    mariadb.execute(
+        "SET GLOBAL innodb_flush_log_at_trx_commit = 0", "SET GLOBAL sync_binlog = 0",
+        f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}",
+        f"CREATE TABLE {db}.big (id INT PRIMARY KEY, t INT NOT NULL, pad CHAR(100) NOT NULL)")
+    topic = f"{db}.{db}.big"
+    vimur = kafka_vimur(mariadb, kafka, db, [rf"{db}\.big"], extra_transport=f"""
+  exactly_once: {str(exactly_once).lower()}
+  topic: {{partitions: 3}}""")
+    vimur.start()
+
+    def write(t):
+        mariadb.execute(f"INSERT INTO {db}.big SELECT seq + {t * BIG_ROWS}, {t}, "
+                        f"REPEAT('x', 100) FROM mysql.seq_0_to_{BIG_ROWS - 1}")
+
+    rng = random.Random(90 + exactly_once)
+    kills = 0
+    for t in range(BIG_TXNS):
+        write(t)
+        if kills >= BIG_KILLS:
+            continue
+        # Kill once publishing of this transaction is under way, then restart at once.
+        before = count_records(kafka, topic, "read_uncommitted") if t else 0
+        deadline = time.time() + 120
+        while True:
+            assert vimur.alive(), f"vimur exited by itself:\n{vimur.log()}"
+            if kafka.partitions(topic) and \
+                    count_records(kafka, topic, "read_uncommitted") > before + BIG_ROWS // 20:
+                break
+            assert time.time() < deadline, f"no progress:\n{vimur.log()}"
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.3))
+        vimur.kill9()
+        kills += 1
+        vimur.start()  # asserts that it starts streaming again
+    total = BIG_TXNS * BIG_ROWS
+    isolation = "read_committed" if exactly_once else "read_uncommitted"
+    reader = TopicReader(kafka, [topic], isolation)
+    seen = set()
+    deadline = time.time() + (1800 if LONG else 300)
+    while len(seen) < total:
+        for r in reader.read(timeout=300):
+            seen.add(r.json_key()["id"])
+        assert vimur.alive(), f"vimur exited:\n{vimur.log()}"
+        assert time.time() < deadline, f"{len(seen)} of {total} rows arrived:\n{vimur.log()}"
+        time.sleep(0.5)
+    time.sleep(1.5)
+    reader.read()
+    reader.close()
+    vimur.stop()
+    ids = [r.json_key()["id"] for r in reader.records]
+    assert set(ids) == set(range(total))
+    rows = {r.json_key()["id"]: r.json_value()["after"]["t"] for r in reader.records}
+    assert rows == {i: i // BIG_ROWS for i in range(total)}, "the replay differs from the table"
+    assert mariadb.query(f"SELECT COUNT(*) FROM {db}.big")[0][0] == total
+    if exactly_once:
+        assert len(ids) == total, f"{len(ids) - total} rows arrived twice"
+    print(f"\n{db}: {BIG_TXNS} transactions of {BIG_ROWS} rows, {kills} kills, "
+          f"{len(ids) - total} duplicates")
+    assert kills == BIG_KILLS
+
+
+# --- 6. outages that stall, not kill: the schema registry, and stopping while Kafka is down ---
+
+REGISTRY_OUTAGE_S = float(os.environ.get("VIMUR_E2E_REGISTRY_OUTAGE_S", "30"))
+
+
+def test_registry_down_mid_stream_stalls_and_loses_nothing(mariadb, kafka, kafka_vimur, tmp_path):
+    """`vimur registry` stops for REGISTRY_OUTAGE_S seconds while new tables (new schemas to
+    register) and rows keep coming: vimur keeps running, and once the registry is back every
+    row arrives."""
+    from test_registry import Registry
+    mariadb.execute("DROP DATABASE IF EXISTS rg", "CREATE DATABASE rg",
+                    "CREATE TABLE rg.a (id INT PRIMARY KEY, v INT NOT NULL)")
+    registry = Registry(kafka.bootstrap, str(tmp_path))
+    registry.start()
+    try:
+        vimur = kafka_vimur(mariadb, kafka, "rg", [r"rg\..*"])
+        with open(vimur.config) as f:
+            text = f.read()
+        with open(vimur.config, "w") as f:
+            f.write(text.replace("format:\n  type: json\n",
+                                 f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
+        vimur.start()
+        mariadb.execute("INSERT INTO rg.a VALUES (0, 0)")
+        kafka.wait_for_topics(["rg.rg.a"])
+        registry.stop()
+        outage_end = time.time() + REGISTRY_OUTAGE_S
+        mariadb.execute("CREATE TABLE rg.b (id INT PRIMARY KEY, s VARCHAR(20))")
+        i = 1
+        while time.time() < outage_end:
+            mariadb.execute(f"INSERT INTO rg.b VALUES ({i}, 'row {i}')",
+                            f"INSERT INTO rg.a VALUES ({i}, {i})")
+            i += 1
+            assert vimur.alive(), f"vimur exited during the registry outage:\n{vimur.log()}"
+            time.sleep(0.2)
+        registry.start()
+        deadline = time.time() + 120
+        while True:
+            recs = read_topics(kafka, ["rg.rg.a", "rg.rg.b"], "read_uncommitted") \
+                if kafka.partitions("rg.rg.b") else []
+            got_a = {r.key for r in recs if r.topic == "rg.rg.a"}
+            got_b = {r.key for r in recs if r.topic == "rg.rg.b"}
+            if len(got_a) >= i and len(got_b) >= i - 1:
+                break
+            assert vimur.alive(), f"vimur exited:\n{vimur.log()}"
+            assert time.time() < deadline, \
+                f"{len(got_a)} of {i} rows of a, {len(got_b)} of {i - 1} of b:\n{vimur.log()}"
+            time.sleep(0.5)
+        assert "retrying" in vimur.log(), vimur.log()
+        vimur.stop()
+    finally:
+        registry.close()
+
+
+def test_sigterm_while_kafka_is_down_stops_within_the_timeout(mariadb, kafka, kafka_vimur):
+    """Kafka stops, changes fill the in-flight window and the capture queue, then SIGTERM:
+    vimur exits within shutdown_timeout_s (plus start-up slack), non-zero, saying how much was
+    not acknowledged; after Kafka is back a restart delivers every change."""
+    db = "sd"
+    setup_counter_schema(mariadb, db)
+    vimur = kafka_vimur(mariadb, kafka, db, [rf"{db}\..*"], extra_top="""queue_max_bytes: 1048576
+shutdown_timeout_s: 5""", extra_transport="""
+  max_in_flight_bytes: 1048576
+  topic: {partitions: 3}""")
+    vimur.start()
+    mariadb.execute(f"CALL {db}.write(0, 100)")
+    kafka.wait_for_topics([f"{db}.{db}.log"])
+    kafka.stop()
+    try:
+        total = 20000
+        mariadb.execute(f"CALL {db}.write(100, {total - 100})")
+        time.sleep(5)  # capture fills the window and the queue
+        assert vimur.alive(), vimur.log()
+        t0 = time.time()
+        vimur.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = vimur.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"vimur did not stop within 60 s of SIGTERM:\n{vimur.log()}")
+        took = time.time() - t0
+        log = vimur.log()
+        vimur.proc = None
+        assert rc != 0, log
+        assert "shutdown_timeout_s=5" in log and "not acknowledged" in log, log
+        assert took < 5 + 15, f"took {took:.1f} s"
+    finally:
+        kafka.start()
+    vimur.start()
+    records = wait_for_all(kafka, vimur, db, total, "read_uncommitted", 180)
+    vimur.stop()
+    check_delivery(mariadb, db, records, total, exactly_once=False)

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -259,7 +260,7 @@ TEST_F(KafkaTransportTest, OffsetsRoundTripThroughTheOffsetsTopic) {
     AckLog acks;  // outlives the transport, which may call it until destroyed
     KafkaTransport transport(o);
     ASSERT_TRUE(transport.Start().ok());
-    auto none = transport.LoadOffset("db");
+    auto none = transport.offsets().Load("db");
     ASSERT_TRUE(none.ok()) << none.status().ToString();
     EXPECT_FALSE(none->has_value());
 
@@ -281,15 +282,15 @@ TEST_F(KafkaTransportTest, OffsetsRoundTripThroughTheOffsetsTopic) {
   // A new transport (a restart) reads the positions back.
   KafkaTransport restarted(o);
   ASSERT_TRUE(restarted.Start().ok());
-  auto db = restarted.LoadOffset("db");
+  auto db = restarted.offsets().Load("db");
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_TRUE(db->has_value());
   EXPECT_EQ(**db, PositionAt(2000));
-  auto other = restarted.LoadOffset("other");
+  auto other = restarted.offsets().Load("other");
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE(other->has_value());
   EXPECT_EQ(**other, PositionAt(1003));
-  auto unknown = restarted.LoadOffset("unknown");
+  auto unknown = restarted.offsets().Load("unknown");
   ASSERT_TRUE(unknown.ok());
   EXPECT_FALSE(unknown->has_value());
 
@@ -347,10 +348,109 @@ TEST_F(KafkaTransportTest, ExactlyOnceBatchesAreCommittedTransactions) {
   EXPECT_EQ(offset_records[1].offset, offset_records[0].offset + 2);
   KafkaTransport restarted(o);
   ASSERT_TRUE(restarted.Start().ok());
-  auto loaded = restarted.LoadOffset("db");
+  auto loaded = restarted.offsets().Load("db");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ(**loaded, PositionAt(302));
+}
+
+// Regression (issue 9): a leading chunk of a large source transaction carries no resume
+// point; the offsets topic got `null` for it and a restart failed ("stored position is not a
+// JSON object"). Offsets are stored only where a source transaction ends.
+TEST_F(KafkaTransportTest, ChunksOfALargeTransactionStoreNoOffsetUntilItsEnd) {
+  KafkaTransportOptions o = Options("chunks");
+  const std::string topic = "chunks.db.t";
+  auto chunk = [&](int first, std::optional<Position> end) {
+    OutgoingBatch batch;
+    batch.source_name = "db";
+    for (int i = first; i < first + 50; ++i) batch.Add(topic, "k" + std::to_string(i), "v");
+    batch.end = std::move(end);
+    return batch;
+  };
+  {
+    AckLog acks;
+    KafkaTransport transport(o);
+    ASSERT_TRUE(transport.Start().ok());
+    ASSERT_TRUE(transport.Send(chunk(0, PositionAt(10)), acks.Callback(0)).ok());
+    // A transaction of three chunks, of which only two were sent when the process died.
+    ASSERT_TRUE(transport.Send(chunk(100, std::nullopt), acks.Callback(1)).ok());
+    ASSERT_TRUE(transport.Send(chunk(200, std::nullopt), acks.Callback(2)).ok());
+    ASSERT_TRUE(transport.Flush(30s).ok());
+    EXPECT_EQ(acks.ids(), (std::vector<int>{0, 1, 2}));
+    for (const Status& s : acks.statuses()) EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  {
+    KafkaTransport restarted(o);
+    ASSERT_TRUE(restarted.Start().ok());
+    auto loaded = restarted.offsets().Load("db");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    ASSERT_TRUE(loaded->has_value());
+    EXPECT_EQ(**loaded, PositionAt(10)) << "resumes before the unfinished transaction";
+    AckLog acks;
+    ASSERT_TRUE(restarted.Send(chunk(100, std::nullopt), acks.Callback(0)).ok());
+    ASSERT_TRUE(restarted.Send(chunk(200, std::nullopt), acks.Callback(1)).ok());
+    ASSERT_TRUE(restarted.Send(chunk(300, PositionAt(20)), acks.Callback(2)).ok());
+    ASSERT_TRUE(restarted.Flush(30s).ok());
+    EXPECT_EQ(acks.size(), 3u);
+  }
+  KafkaTransport again(o);
+  ASSERT_TRUE(again.Start().ok());
+  auto loaded = again.offsets().Load("db");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(**loaded, PositionAt(20));
+  std::string error;
+  for (const ConsumedRecord& r : ReadTopic(broker_->bootstrap(), o.offsets_topic, false, &error)) {
+    EXPECT_NE(r.value, std::optional<std::string>("null"));
+  }
+}
+
+// Regression (issue 9): with exactly_once each batch was its own Kafka transaction, so a
+// read_committed consumer saw part of a large source transaction, and a restart after a crash
+// wrote the committed part again. One source transaction is one Kafka transaction.
+TEST_F(KafkaTransportTest, ExactlyOnceKeepsALargeTransactionInOneKafkaTransaction) {
+  KafkaTransportOptions o = Options("eoschunks");
+  o.exactly_once = true;
+  o.partitions = 1;
+  o.max_in_flight_bytes = 64 << 10;  // smaller than the transaction: it cannot wait in it
+  const std::string topic = "eoschunks.db.t";
+  auto chunk = [&](int first, int n, std::optional<Position> end) {
+    OutgoingBatch batch;
+    batch.source_name = "db";
+    for (int i = first; i < first + n; ++i) {
+      batch.Add(topic, "k" + std::to_string(i), std::string(200, 'v'));
+    }
+    batch.end = std::move(end);
+    return batch;
+  };
+  std::string error;
+  AckLog acks;
+  KafkaTransport transport(o);
+  ASSERT_TRUE(transport.Start().ok());
+  ASSERT_TRUE(transport.Send(chunk(0, 10, PositionAt(1)), acks.Callback(0)).ok());
+  ASSERT_TRUE(transport.Flush(30s).ok());
+  // Leading chunks, together 5 times the window: Send must not wait for room forever.
+  for (int c = 0; c < 5; ++c) {
+    ASSERT_TRUE(
+        transport.Send(chunk(1000 + 300 * c, 300, std::nullopt), acks.Callback(1 + c)).ok());
+  }
+  std::this_thread::sleep_for(2s);
+  auto visible = ReadTopic(broker_->bootstrap(), topic, /*read_committed=*/true, &error);
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(visible.size(), 10u) << "part of an unfinished source transaction became visible";
+  EXPECT_EQ(acks.size(), 1u);
+  ASSERT_TRUE(transport.Send(chunk(5000, 10, PositionAt(2)), acks.Callback(6)).ok());
+  Status flushed = transport.Flush(30s);
+  ASSERT_TRUE(flushed.ok()) << flushed.ToString();
+  EXPECT_EQ(acks.ids(), (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+  for (const Status& s : acks.statuses()) EXPECT_TRUE(s.ok()) << s.ToString();
+  auto all = ReadTopic(broker_->bootstrap(), topic, /*read_committed=*/true, &error);
+  ASSERT_EQ(all.size(), 10u + 1500u + 10u);
+  // Records 10..1519 were committed together: no control record between them.
+  EXPECT_EQ(all.back().offset - all[10].offset, 1509);
+  auto offsets = ReadTopic(broker_->bootstrap(), o.offsets_topic, true, &error);
+  ASSERT_EQ(offsets.size(), 2u);
+  EXPECT_EQ(offsets[1].value, PositionAt(2).ToJson());
 }
 
 TEST_F(KafkaTransportTest, SecondInstanceWithTheSameTransactionalIdFencesTheFirst) {
@@ -420,7 +520,7 @@ TEST_F(KafkaTransportTest, TooLargeRecordFailsNamingTopicAndKey) {
   next.Add("large.db.blobs", "k", "small");
   next.end = PositionAt(2);
   EXPECT_FALSE(transport.Send(std::move(next), acks.Callback(1)).ok());
-  auto loaded = transport.LoadOffset("db");
+  auto loaded = transport.offsets().Load("db");
   ASSERT_TRUE(loaded.ok());
   EXPECT_FALSE(loaded->has_value());
 }
@@ -483,7 +583,7 @@ TEST_F(KafkaTransportTest, SendBlocksWithinTheWindowWhileKafkaIsDownThenResumes)
   auto records = ReadTopic(broker_->bootstrap(), topic, false, &error);
   ASSERT_EQ(error, "");
   EXPECT_EQ(records.size(), static_cast<size_t>(kBatches + 1));
-  auto loaded = transport.LoadOffset("db");
+  auto loaded = transport.offsets().Load("db");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ(**loaded, PositionAt(1 + kBatches));
@@ -519,6 +619,36 @@ TEST_F(KafkaTransportTest, SendTimesOutWhenTheWindowStaysFull) {
   EXPECT_LE(b, 4);
   ASSERT_EQ(broker_->Start(), "");
   EXPECT_TRUE(transport.Flush(60s).ok());
+}
+
+// Regression (issue 9): creating a topic while the broker was down failed the Send (and so
+// ended the pipeline). It is retried with backoff until the cluster answers.
+TEST_F(KafkaTransportTest, TopicCreationWaitsForTheBrokerToComeBack) {
+  KafkaTransportOptions o = Options("newtopic");
+  o.request_timeout = 2s;
+  AckLog acks;  // outlives the transport, which may call it until destroyed
+  KafkaTransport transport(o);
+  ASSERT_TRUE(transport.Start().ok());
+  ASSERT_TRUE(broker_->Stop());
+  std::string restart_error;
+  std::thread restart([&] {
+    std::this_thread::sleep_for(6s);
+    restart_error = broker_->Start();
+  });
+  OutgoingBatch batch;
+  batch.source_name = "db";
+  batch.Add("newtopic.db.created_during_outage", "k", "v");
+  batch.end = PositionAt(7);
+  Status s = transport.Send(std::move(batch), acks.Callback(0));
+  restart.join();
+  ASSERT_EQ(restart_error, "");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Status flushed = transport.Flush(60s);
+  EXPECT_TRUE(flushed.ok()) << flushed.ToString();
+  std::string error;
+  auto records =
+      ReadTopic(broker_->bootstrap(), "newtopic.db.created_during_outage", false, &error);
+  EXPECT_EQ(records.size(), 1u) << error;
 }
 
 }  // namespace

@@ -95,10 +95,9 @@ Status RunFor(int transactions, int ok_commits, std::chrono::milliseconds run_fo
   std::FILE* out = std::tmpfile();
   PipelineParts parts;
   parts.sources.push_back(std::make_unique<ListSource>(transactions));
-  parts.transport = std::make_unique<StdoutTransport>(out);
   auto offsets = std::make_unique<MemoryOffsets>(ok_commits);
   MemoryOffsets* raw = offsets.get();
-  parts.offsets = std::move(offsets);
+  parts.transport = std::make_unique<StdoutTransport>(out, std::move(offsets));
   Pipeline pipeline(Config(), std::move(parts));
   std::atomic<bool> stop{false};
   std::atomic<bool> returned{false};

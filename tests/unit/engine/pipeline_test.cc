@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/bounded_queue.h"
+#include "transport/file_offset_store.h"
 #include "transport/stdout_transport.h"
 
 namespace vimur {
@@ -92,9 +93,9 @@ TEST(PipelineTest, PublishesInOrderWithTombstonesAndCommitsLastPosition) {
   ReplaySource* replay = source.get();
   PipelineParts parts;
   parts.sources.push_back(std::move(source));
-  parts.transport = std::make_unique<StdoutTransport>(out);
-  parts.offsets = std::make_unique<FileOffsetStore>(dir, "shop");
-  auto* offsets = static_cast<FileOffsetStore*>(parts.offsets.get());
+  auto store = std::make_unique<FileOffsetStore>(dir, "shop");
+  FileOffsetStore* offsets = store.get();
+  parts.transport = std::make_unique<StdoutTransport>(out, std::move(store));
 
   Pipeline pipeline(TestConfig(dir), std::move(parts));
   std::atomic<bool> stop{false};

@@ -8,6 +8,7 @@
 
 #include "../format/debezium_json_cases.h"
 #include "engine/record_builder.h"
+#include "transport/file_offset_store.h"
 #include "transport/stdout_transport.h"
 
 namespace vimur {
@@ -57,7 +58,8 @@ std::vector<Transaction> Transactions(const std::vector<ChangeEvent>& events) {
 std::string ThroughRecords(RecordBuilder& builder, const std::vector<Transaction>& txns) {
   std::FILE* file = std::tmpfile();
   EXPECT_NE(file, nullptr);
-  StdoutTransport transport(file);
+  StdoutTransport transport(file,
+                            std::make_unique<FileOffsetStore>(::testing::TempDir(), "unused"));
   for (const Transaction& t : txns) {
     OutgoingBatch batch;
     EXPECT_TRUE(builder.Build(t, 1714557600123, &batch).ok());

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "format/avro/avro_event_serializer.h"
 #include "registry/http.h"
@@ -160,15 +162,40 @@ TEST_F(RegistryServerTest, HttpClientRegistersAndCaches) {
             json::parse(R"(["shop.db.t-key","shop.db.t-value","t-value"])"));
 }
 
+// Regression (issue 9): a registry outage ended the pipeline although the docs said it was
+// retried. The client retries with backoff and succeeds once the registry is back.
+TEST_F(RegistryServerTest, ClientRetriesUntilTheRegistryIsBack) {
+  int port = server_->port();
+  server_->Stop();
+  RegistryClientOptions o = Opts("http://127.0.0.1:" + std::to_string(port), "", "", 2000);
+  o.retry_initial_ms = 100;
+  auto client = HttpSchemaRegistryClient::Create(o);
+  ASSERT_TRUE(client.ok());
+  std::thread back([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    server_ = std::make_unique<RegistryServer>(store_);  // a restarted registry process
+    ASSERT_TRUE(server_->Start("127.0.0.1:" + std::to_string(port)).ok());
+  });
+  auto id = (*client)->Register("t-value", kV1);
+  back.join();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_GT(*id, 0);
+}
+
 TEST_F(RegistryServerTest, ClientReportsDownRegistryAsRetriable) {
   int port = server_->port();
   server_->Stop();
-  auto client = HttpSchemaRegistryClient::Create(
-      Opts("http://127.0.0.1:" + std::to_string(port), "", "", 2000));
+  RegistryClientOptions o = Opts("http://127.0.0.1:" + std::to_string(port), "", "", 2000);
+  o.retry_for = std::chrono::milliseconds(1200);
+  o.retry_initial_ms = 200;
+  auto client = HttpSchemaRegistryClient::Create(o);
   ASSERT_TRUE(client.ok());
+  const auto t0 = std::chrono::steady_clock::now();
   auto id = (*client)->Register("t-value", kV1);
   ASSERT_FALSE(id.ok());
   EXPECT_TRUE(id.status().retriable()) << id.status().ToString();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(600))
+      << "gave up without retrying";
   EXPECT_FALSE(HttpSchemaRegistryClient::Create(Opts("ftp://x")).ok());
   EXPECT_FALSE(HttpSchemaRegistryClient::Create(Opts("http://")).ok());
 }

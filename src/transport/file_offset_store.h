@@ -1,4 +1,4 @@
-// OffsetStore: where a pipeline persists each source's resume Position. FileOffsetStore keeps
+// FileOffsetStore: the OffsetStore of transports that keep no positions of their own (stdout):
 // one JSON file per source in state_dir, replaced atomically (write, fsync, rename).
 #pragma once
 
@@ -7,15 +7,9 @@
 
 #include "core/position.h"
 #include "core/status.h"
+#include "transport/offset_store.h"
 
 namespace vimur {
-
-class OffsetStore {
- public:
-  virtual ~OffsetStore() = default;
-  virtual Result<std::optional<Position>> Load(const std::string& source_name) = 0;
-  virtual Status Commit(const std::string& source_name, const Position& position) = 0;
-};
 
 class FileOffsetStore : public OffsetStore {
  public:

@@ -1,4 +1,4 @@
-#include "engine/offset_store.h"
+#include "transport/file_offset_store.h"
 
 #include <fcntl.h>
 #include <unistd.h>

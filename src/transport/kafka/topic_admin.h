@@ -1,0 +1,45 @@
+// TopicAdmin: the producer's topic handles, each topic created on the cluster on first use
+// (compacted, with the configured partitions and overrides); retriable failures are retried.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "transport/kafka/kafka_options.h"
+
+struct rd_kafka_s;
+struct rd_kafka_topic_s;
+
+namespace vimur::kafka {
+
+class TopicAdmin {
+ public:
+  // `producer` is not owned and must outlive this object.
+  TopicAdmin(const KafkaTransportOptions& options, rd_kafka_s* producer);
+  ~TopicAdmin();
+  TopicAdmin(const TopicAdmin&) = delete;
+  TopicAdmin& operator=(const TopicAdmin&) = delete;
+
+  // The producer's handle of `topic`, created on the cluster first when unknown (a topic
+  // whose first record has a null key gets cleanup.policy=delete). While the cluster does not
+  // answer, retries with backoff (logging each failure) for options.topic_retry_for, or until
+  // `stop` returns true (then kAborted). Handles live as long as this object.
+  Result<rd_kafka_topic_s*> Ensure(std::string_view topic, bool first_key_null,
+                                   const std::function<bool()>& stop);
+
+ private:
+  Status Create(const std::string& topic, bool first_key_null);
+  // Logs a warning when a topic that should be compacted already exists without it.
+  void WarnIfNotCompacted(const std::string& topic, const std::string& wanted_policy);
+
+  const KafkaTransportOptions& options_;
+  rd_kafka_s* producer_;
+  std::mutex mu_;  // serializes creation
+  std::map<std::string, rd_kafka_topic_s*, std::less<>> topics_;
+};
+
+}  // namespace vimur::kafka

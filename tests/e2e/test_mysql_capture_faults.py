@@ -202,11 +202,11 @@ def rss_mb(pid):
 
 
 def test_05_memory_stays_bounded_across_many_table_shapes(mariadb, vimur_factory):
-    # Issue-sized (VIMUR_TEST_LONG=1): 2,000 tables; CI: 40. Each table, of its own shape, gets
+    # Issue-sized (VIMUR_TEST_LONG=1): 2,000 tables; CI: 60. Each table, of its own shape, gets
     # one transaction of about 2.5 MB: the serializers' per-table caches must not keep any
     # transaction's row storage alive.
     long_run = os.environ.get("VIMUR_TEST_LONG") == "1"
-    tables = 2000 if long_run else 40
+    tables = 2000 if long_run else 60
     rows = 2000 if long_run else 10000
     setup(mariadb)
     ddl = []
@@ -242,4 +242,4 @@ def test_05_memory_stays_bounded_across_many_table_shapes(mariadb, vimur_factory
     with open(out, "rb") as f:
         published = sum(1 for line in f if b'"topic":"shop.e2e.shape_' in line)
     assert published == tables * rows
-    assert rss < 110, f"RSS {rss:.0f} MB after {tables} table shapes with an 8 MiB queue"
+    assert rss < 80, f"RSS {rss:.0f} MB after {tables} table shapes with an 8 MiB queue"

@@ -140,6 +140,7 @@ struct MariaGtidEvent {
   uint32_t server_id = 0;  // from the event header
   uint8_t flags = 0;  // FL_STANDALONE = 1 (no BEGIN/COMMIT: a DDL), FL_GROUP_COMMIT_ID = 2, ...
   uint64_t commit_id = 0;
+  std::string xid;  // of an XA group (prepared_xa or completed_xa), as XaPrepareEvent::ToSql
   bool standalone() const { return (flags & 1) != 0; }
   bool prepared_xa() const { return (flags & 64) != 0; }    // FL_PREPARED_XA: XA START..PREPARE
   bool completed_xa() const { return (flags & 128) != 0; }  // FL_COMPLETED_XA: XA COMMIT/ROLLBACK

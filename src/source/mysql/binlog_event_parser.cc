@@ -1018,6 +1018,23 @@ Result<MariaGtidEvent> BinlogEventParser::ParseMariaGtid(const FramedEvent& even
   VIMUR_PARSE(r.ReadU32(&ev.domain_id));
   VIMUR_PARSE(r.ReadU8(&ev.flags));
   if (ev.flags & 2) VIMUR_PARSE(r.ReadU64(&ev.commit_id));  // FL_GROUP_COMMIT_ID
+  if (ev.flags & (64 | 128)) {  // FL_PREPARED_XA | FL_COMPLETED_XA: the XID follows
+    XaPrepareEvent xid;
+    uint32_t format_id = 0;
+    uint8_t gtrid_length = 0;
+    uint8_t bqual_length = 0;
+    std::string_view gtrid;
+    std::string_view bqual;
+    VIMUR_PARSE(r.ReadU32(&format_id));
+    VIMUR_PARSE(r.ReadU8(&gtrid_length));
+    VIMUR_PARSE(r.ReadU8(&bqual_length));
+    VIMUR_PARSE(r.ReadBytes(gtrid_length, &gtrid));
+    VIMUR_PARSE(r.ReadBytes(bqual_length, &bqual));
+    xid.format_id = static_cast<int32_t>(format_id);
+    xid.gtrid.assign(gtrid);
+    xid.bqual.assign(bqual);
+    ev.xid = xid.ToSql();
+  }
   return ev;
 }
 

@@ -255,12 +255,16 @@ void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos
   txn_source_.reset();
   group_start_ = published_;
   txn_is_xa_ = false;
+  txn_xid_.clear();
+  txn_xa_evicted_ = false;
+  txn_xa_reread_ = false;
 }
 
 Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
                                                   const TransactionConsumer& emit, bool* stopped) {
-  const bool published_before = GroupPublishedBefore();
-  if (!published_before) replay_until_.reset();  // the replay after a restart is over
+  // An XA transaction re-read for its rows is published at its prepare, before the point.
+  const bool published_before = GroupPublishedBefore() && !txn_xa_reread_;
+  if (!GroupPublishedBefore()) replay_until_.reset();  // the replay after a restart is over
   VIMUR_RETURN_IF_ERROR(ConsumeGroup(next_pos));
   UpdateDelivered();
   const Position& end = delivered_;
@@ -310,6 +314,10 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
                        next_pos - h.event_size, h.timestamp, h.server_id);
       saw_begin_ = !gtid.standalone();
       txn_is_xa_ = gtid.prepared_xa();
+      if (txn_is_xa_) {
+        txn_xid_ = gtid.xid;
+        txn_xa_reread_ = reread_xids_.count(txn_xid_) > 0;
+      }
       txn_maria_gtid_ = gtid;
       return Status::Ok();
     }
@@ -387,7 +395,12 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
                        event.header.server_id);
     }
     saw_begin_ = true;
-    if (StartsWithWord(sql, "XA START")) txn_is_xa_ = true;
+    if (StartsWithWord(sql, "XA START")) {
+      txn_is_xa_ = true;
+      auto xid = CanonicalXid(std::string_view(sql).substr(8));
+      txn_xid_ = xid ? *xid : "";
+      txn_xa_reread_ = xid && reread_xids_.count(*xid) > 0;
+    }
     return Status::Ok();
   }
   if (StartsWithWord(sql, "XA END")) return Status::Ok();
@@ -454,11 +467,18 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
 
 Status BinlogTransactionAssembler::PrepareXa(std::string xid, uint64_t next_pos,
                                              const TransactionConsumer& emit, bool* stopped) {
+  if (txn_xa_reread_ || reread_xids_.count(xid) > 0) {
+    // Committed, as a stream before this one saw: published here, at its prepare.
+    emitted_at_prepare_.insert(xid);
+    txn_xa_reread_ = true;
+    return EndTransaction(next_pos, emit, stopped);
+  }
   // The rows are published at XA COMMIT, in its place in the stream; until then they are held
   // here and the resume position stays at this group, so a restart reads them again.
   PendingXa pending;
   pending.xid = std::move(xid);
   pending.start = group_start_;
+  pending.evicted = txn_xa_evicted_;
   pending.txn = std::move(txn_);
   pending.txn.source = txn_source_ ? txn_source_ : MakeSourceInfo();
   txn_ = Transaction();
@@ -487,7 +507,24 @@ Status BinlogTransactionAssembler::CompleteXa(std::string_view rest, bool commit
     it = std::find_if(pending_xa_.begin(), pending_xa_.end(),
                       [&](const PendingXa& p) { return p.xid == *xid; });
   }
+  if (it != pending_xa_.end() && it->evicted && commit && !GroupPublishedBefore()) {
+    // Its rows were over the bound and not held: read them again from the prepare. The resume
+    // position is at or before it; this commit is not consumed, so it comes again.
+    reread_xids_.insert(it->xid);
+    reread_requested_ = true;
+    return Status::Unavailable(
+        "source " + config_.name + ": XA transaction " + it->xid + " committed at " + file_ + ":" +
+        std::to_string(txn_pos_) + "; its prepared rows, over the " +
+        std::to_string(max_pending_xa_bytes_ >> 20) +
+        " MiB held for prepared XA transactions, are read again from " + delivered_.Describe());
+  }
   if (it == pending_xa_.end()) {
+    if (xid && (emitted_at_prepare_.erase(*xid) > 0 || reread_xids_.count(*xid) > 0)) {
+      reread_xids_.erase(*xid);  // published at its prepare: the commit adds nothing
+      txn_ = Transaction();
+      txn_storage_.reset();
+      return EndTransaction(next_pos, emit, stopped);
+    }
     // XA COMMIT ... ONE PHASE written as a statement after the rows: a plain commit.
     if (commit && (!txn_.events.empty() || !txn_.schema_changes.empty())) {
       return EndTransaction(next_pos, emit, stopped);
@@ -614,7 +651,7 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
                               std::to_string(event_pos));
   }
   TableEntry& table = it->second;
-  if (!table.captured) return Status::Ok();
+  if (!table.captured || txn_xa_evicted_) return Status::Ok();
   // Re-read after a restart and published before: not decoded again (XA prepares were not).
   if (in_txn_ && !txn_is_xa_ && GroupPublishedBefore()) return Status::Ok();
   if (!in_txn_) BeginTransaction("", event_pos, event.header.timestamp, event.header.server_id);
@@ -724,18 +761,20 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
   txn_.approx_bytes += storage->bytes.capacity() + storage->arena.capacity() - storage_before +
                        (txn_.events.size() - events_before) * sizeof(ChangeEvent) +
                        values * sizeof(Value) + 64;
-  if (txn_is_xa_ && txn_.approx_bytes + pending_xa_bytes_ > kMaxPendingXaBytes) {
-    return Status::FailedPrecondition(
-        "source " + config_.name + ": the XA transaction " + TransactionId() + " at " + file_ +
-        ":" + std::to_string(txn_pos_) + " and the other prepared XA transactions hold " +
-        std::to_string(txn_.approx_bytes + pending_xa_bytes_) + " bytes of rows, over the " +
-        std::to_string(kMaxPendingXaBytes >> 20) +
-        " MiB that Vimur holds for XA transactions between XA PREPARE and XA COMMIT (see "
-        "docs/operations.md, XA transactions); split the XA transaction or commit it in one "
-        "phase");
+  if (txn_is_xa_ && !txn_xa_reread_ &&
+      txn_.approx_bytes + pending_xa_bytes_ > max_pending_xa_bytes_) {
+    // Not held: at its XA COMMIT the rows are read again from the prepare (see the bound).
+    LOG_INFO << "source " << config_.name << ": the XA transaction " << TransactionId() << " at "
+             << file_ << ":" << txn_pos_ << " holds more than the " << (max_pending_xa_bytes_ >> 20)
+             << " MiB kept for prepared XA transactions; its rows are read again at its commit";
+    txn_ = Transaction();
+    txn_storage_.reset();
+    txn_xa_evicted_ = true;
+    return Status::Ok();
   }
-  // An XA transaction is held whole until XA COMMIT (its rows must not be published earlier).
-  if (!txn_is_xa_ && txn_.approx_bytes >= chunk_bytes_) {
+  // A prepared XA transaction is held whole until XA COMMIT (its rows must not be published
+  // earlier); one re-read after its commit is published like any large transaction.
+  if ((!txn_is_xa_ || txn_xa_reread_) && txn_.approx_bytes >= chunk_bytes_) {
     // Too large to hold whole: hand over what is decoded so far, without a resume point.
     Transaction chunk = std::move(txn_);
     txn_ = Transaction();
@@ -898,11 +937,15 @@ Status MySqlSource::Run(const Position& start, const TransactionConsumer& consum
                         const std::atomic<bool>& stop) {
   int backoff_ms = 100;
   Position resume = start;
-  int checksum_failures = 0;  // consecutive, without a transaction in between
+  int checksum_failures = 0;          // consecutive, without a transaction in between
+  std::set<std::string> reread_xids;  // see BinlogTransactionAssembler::reread_xids
   while (!stop.load()) {
     BinlogTransactionAssembler assembler(config_, ChecksumAlgorithm::kUndefined);
     VIMUR_RETURN_IF_ERROR(assembler.Reset(resume));
+    assembler.set_reread_xids(reread_xids);
     Status s = StreamOnce(assembler, consumer, stop);
+    const bool reread = assembler.reread_requested();
+    reread_xids = assembler.reread_xids();
     if (assembler.stats().transactions > 0) {
       backoff_ms = 100;
       checksum_failures = 0;
@@ -910,6 +953,10 @@ Status MySqlSource::Run(const Position& start, const TransactionConsumer& consum
     resume = assembler.delivered();
     if (stop.load()) return Status::Ok();
     if (s.ok()) continue;
+    if (reread) {
+      LOG_INFO << s.message();
+      continue;  // at once: nothing failed
+    }
     if (IsChecksumMismatch(s)) {
       // Damaged on the way (network, a proxy, a page read while written): read it again from
       // the last position, a few times, before taking the binlog itself as damaged.

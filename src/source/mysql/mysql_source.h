@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -71,8 +72,19 @@ class BinlogTransactionAssembler {
   const Position& delivered() const { return delivered_; }
   // XA transactions prepared and not yet committed or rolled back, whose rows are held.
   size_t pending_xa() const { return pending_xa_.size(); }
-  // Bound on the bytes of prepared XA transactions held until their commit.
+  // Bound on the bytes of prepared XA transactions held until their commit. An XA transaction
+  // beyond it is not held: at its XA COMMIT the stream is read again from its prepare (the
+  // resume position is still there), and its rows are published at the prepare's place as a
+  // large transaction is (in chunks). Its rows were locked from prepare to commit, so no other
+  // transaction changed them in between: per-row order is the same.
   static constexpr size_t kMaxPendingXaBytes = size_t{64} << 20;
+  void set_max_pending_xa_bytes(size_t bytes) { max_pending_xa_bytes_ = bytes; }
+  // XIDs of committed XA transactions whose prepared rows must be read again from their
+  // prepare; carried from one stream to the next (Process returns kUnavailable to ask).
+  const std::set<std::string>& reread_xids() const { return reread_xids_; }
+  void set_reread_xids(std::set<std::string> xids) { reread_xids_ = std::move(xids); }
+  // True once Process asked for the stream to be read again for such an XA transaction.
+  bool reread_requested() const { return reread_requested_; }
   // Bound on the table ids whose TABLE_MAP is kept (ids change as the server's table cache
   // reopens tables); past it the map is dropped between event groups and built again.
   static constexpr size_t kMaxTableIds = 4096;
@@ -138,7 +150,8 @@ class BinlogTransactionAssembler {
   struct PendingXa {
     std::string xid;  // canonical, XaPrepareEvent::ToSql
     Transaction txn;
-    Position start;  // published_ when its group began: a restart re-reads it from there
+    Position start;        // published_ when its group began: a restart re-reads it from there
+    bool evicted = false;  // over the bound: rows dropped, read again at XA COMMIT
   };
   std::vector<PendingXa> pending_xa_;  // in prepare order
   size_t pending_xa_bytes_ = 0;
@@ -146,6 +159,13 @@ class BinlogTransactionAssembler {
   std::optional<Position> replay_until_;
   Position group_start_;  // published_ when the group being assembled began
   bool txn_is_xa_ = false;
+  std::string txn_xid_;                // of the XA group being assembled, when known at its start
+  bool txn_xa_evicted_ = false;        // its rows are over the bound and dropped
+  bool txn_xa_reread_ = false;         // committed: its rows are published at the prepare
+  std::set<std::string> reread_xids_;  // committed XAs whose evicted rows are re-read
+  std::set<std::string> emitted_at_prepare_;  // of those, published at their prepare
+  size_t max_pending_xa_bytes_ = kMaxPendingXaBytes;
+  bool reread_requested_ = false;
   int64_t emitted_at_ms_ = 0;
   Stats stats_;
   size_t chunk_bytes_ = 4 << 20;

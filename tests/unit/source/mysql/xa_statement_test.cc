@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "source/mysql/binlog_event.h"
+
 namespace vimur::mysql {
 namespace {
 

@@ -21,7 +21,7 @@ struct Position {
   // MySQL/MariaDB: while an XA transaction is prepared but not committed, gtid_set/file/pos
   // stay at its prepare (re-read on a restart) and this holds, as JSON, the position up to
   // which later transactions were already published (skipped when re-read).
-  std::string source_state;
+  std::string source_state = {};
   bool snapshot_done = false;
 
   bool empty() const { return gtid_set.empty() && file.empty() && lsn == 0; }

@@ -154,7 +154,13 @@ TEST(BinlogTransactionAssemblerTest, XaRowsArePublishedAtCommitOnly) {
     if (!txn.events.empty() && txn.events[0].after.at(0).i == 1) {
       EXPECT_EQ(txn.id, "0-1-29");  // the XA COMMIT's group
       EXPECT_TRUE(txn.complete);
-      EXPECT_TRUE(txn.end.source_state.empty()) << txn.end.Describe();
+      // xa-b is still prepared: the resume point is held at its prepare (0-1-28, at 1004).
+      EXPECT_EQ(txn.end.gtid_set, "0-1-27");
+      EXPECT_EQ(txn.end.pos, 1004u);
+      EXPECT_NE(txn.end.source_state.find("0-1-29"), std::string::npos) << txn.end.Describe();
+    }
+    if (!txn.events.empty() && txn.events[0].after.at(0).i == 3) {
+      EXPECT_TRUE(txn.end.source_state.empty()) << txn.end.Describe();  // nothing prepared
     }
     if (!txn.events.empty() && txn.events[0].after.at(0).i == 100) {
       // xa-a is prepared: the resume point stays at its prepare, with what was published.

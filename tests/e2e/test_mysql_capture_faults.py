@@ -1,5 +1,7 @@
 """End-to-end regressions of capture faults (issue 9) against a real MariaDB through `vimur run`
-(stdout transport): what the schema-change topic carries, and XA transactions."""
+(stdout transport): what the schema-change topic carries (never a password), XA transactions
+(published at commit, across restarts), CRC32 mismatches (re-read, not fatal) and memory across
+many table shapes (VIMUR_TEST_LONG=1: 2,000 tables)."""
 import os
 import time
 

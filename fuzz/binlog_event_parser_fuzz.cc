@@ -75,6 +75,8 @@ void ParseAs(const BinlogEventParser& parser, FramedEvent ev, uint8_t type) {
     case EventType::kQuery:
     case EventType::kMariaQueryCompressed: (void)parser.ParseQuery(ev); break;
     case EventType::kXid: (void)parser.ParseXid(ev); break;
+    case EventType::kXaPrepare: (void)parser.ParseXaPrepare(ev); break;
+    case EventType::kGtidTaggedLog: (void)parser.ParseMySqlGtidTagged(ev); break;
     case EventType::kGtid:
     case EventType::kAnonymousGtid: (void)parser.ParseMySqlGtid(ev); break;
     case EventType::kMariaGtid: (void)parser.ParseMariaGtid(ev); break;
@@ -94,6 +96,15 @@ void ParseAs(const BinlogEventParser& parser, FramedEvent ev, uint8_t type) {
         if (!inner.ok() || !inner->has_value()) break;
         ParseAs(parser, **inner, (*inner)->header.type);
       }
+      // The streaming form the source uses must read the same events.
+      auto header = parser.ParseTransactionPayloadHeader(ev);
+      if (!header.ok()) break;
+      vimur::mysql::PayloadEventStream stream(*header, kLimit);
+      for (int i = 0; i < 64; ++i) {
+        auto inner = stream.Next();
+        if (!inner.ok() || !inner->has_value()) break;
+        ParseAs(parser, **inner, (*inner)->header.type);
+      }
       break;
     }
     default:
@@ -102,8 +113,9 @@ void ParseAs(const BinlogEventParser& parser, FramedEvent ev, uint8_t type) {
   }
 }
 
-const uint8_t kAllTypes[] = {2,  4,  15, 16, 19,  23,  24,  25,  27,  29,  30,  31,  32,  33, 34,
-                             35, 39, 40, 41, 160, 162, 163, 165, 166, 167, 168, 169, 170, 171};
+const uint8_t kAllTypes[] = {2,   4,   15,  16,  19,  23,  24,  25,  27, 29, 30,
+                             31,  32,  33,  34,  35,  38,  39,  40,  41, 42, 160,
+                             162, 163, 165, 166, 167, 168, 169, 170, 171};
 
 void RunAll(const BinlogEventParser& parser, const FramedEvent& ev) {
   for (uint8_t type : kAllTypes) ParseAs(parser, ev, type);

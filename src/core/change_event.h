@@ -33,9 +33,11 @@ struct SourceInfo {
 
 struct ChangeEvent {
   Op op = Op::kCreate;
-  // The table's shape. Its reference may also keep alive the bytes the values' views point
-  // into (the MySQL source makes it share ownership of the transaction's row storage).
+  // The table's shape. Caches of per-table text may keep it: it must not own row bytes.
   TableSchemaPtr table;
+  // Keeps alive the bytes the values' views point into (the MySQL source: its transaction's
+  // row storage), or null. Released with the event; nothing else may keep it.
+  std::shared_ptr<const void> storage;
   std::vector<Value> before;                 // empty when absent (insert)
   std::vector<Value> after;                  // empty when absent (delete)
   std::shared_ptr<const SourceInfo> source;  // shared by the events of one transaction

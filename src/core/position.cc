@@ -13,6 +13,7 @@ std::string Position::ToJson() const {
   }
   if (lsn != 0) j["lsn"] = lsn;
   if (snapshot_done) j["snapshot_done"] = true;
+  if (!source_state.empty()) j["source_state"] = source_state;
   return j.dump();
 }
 
@@ -28,6 +29,7 @@ Result<Position> Position::FromJson(const std::string& text) {
     if (j.contains("pos")) p.pos = j.at("pos").get<uint64_t>();
     if (j.contains("lsn")) p.lsn = j.at("lsn").get<uint64_t>();
     if (j.contains("snapshot_done")) p.snapshot_done = j.at("snapshot_done").get<bool>();
+    if (j.contains("source_state")) p.source_state = j.at("source_state").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("stored position has a field of the wrong type: ") +
                               e.what());
@@ -43,6 +45,7 @@ std::string Position::Describe() const {
     out = out.empty() ? fp : out + " (" + fp + ")";
   }
   if (lsn != 0) out += (out.empty() ? "lsn " : " lsn ") + std::to_string(lsn);
+  if (!source_state.empty()) out += " [" + source_state + "]";
   return out.empty() ? "(start)" : out;
 }
 

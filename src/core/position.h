@@ -17,6 +17,11 @@ struct Position {
   std::string file;  // binlog file name of the next event to read
   uint64_t pos = 0;  // byte offset of the next event to read in `file`
   uint64_t lsn = 0;  // PostgreSQL: confirmed flush LSN
+  // Source-specific detail, opaque to the engine, stored and handed back with the position.
+  // MySQL/MariaDB: while an XA transaction is prepared but not committed, gtid_set/file/pos
+  // stay at its prepare (re-read on a restart) and this holds, as JSON, the position up to
+  // which later transactions were already published (skipped when re-read).
+  std::string source_state = {};
   bool snapshot_done = false;
 
   bool empty() const { return gtid_set.empty() && file.empty() && lsn == 0; }

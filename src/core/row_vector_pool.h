@@ -31,6 +31,7 @@ class RowVectorPool {
       bytes += (e.before.capacity() + e.after.capacity()) * sizeof(Value);
       e.table.reset();  // the schemas and the bytes the values view are released now
       e.source.reset();
+      e.storage.reset();
     }
     std::vector<ChangeEvent> drop;  // freed outside the lock
     {

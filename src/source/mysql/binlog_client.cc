@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/logging.h"
+#include "source/mysql/connector_wire.h"
 #include "source/mysql/gtid_set.h"
 
 namespace vimur::mysql {
@@ -235,8 +236,7 @@ Status BinlogClient::RegisterReplica() {
   PutLe(&payload, 0, 4);
   PutLe(&payload, 0, 4);
   MYSQL* mysql = connection_.raw();
-  if (mysql->methods->db_command(mysql, COM_REGISTER_SLAVE, payload.data(), payload.size(), 0,
-                                 nullptr) != 0) {
+  if (!wire::SendCommand(mysql, COM_REGISTER_SLAVE, payload, /*expect_stream=*/false)) {
     return PacketError("registering as replica (COM_REGISTER_SLAVE, server_id " +
                        std::to_string(options_.server_id) + ")");
   }
@@ -257,8 +257,7 @@ Status BinlogClient::SendDump(const StartPosition& start) {
     PutLe(&payload, 4, 8);
     PutLe(&payload, start.mysql_gtid_encoded.size(), 4);
     payload += start.mysql_gtid_encoded;
-    if (mysql->methods->db_command(mysql, static_cast<enum_server_command>(kComBinlogDumpGtid),
-                                   payload.data(), payload.size(), 1, nullptr) != 0) {
+    if (!wire::SendCommand(mysql, kComBinlogDumpGtid, payload, /*expect_stream=*/true)) {
       return PacketError("requesting the binlog from " + start.Describe() +
                          " (COM_BINLOG_DUMP_GTID)");
     }
@@ -272,8 +271,7 @@ Status BinlogClient::SendDump(const StartPosition& start) {
   PutLe(&payload, flags, 2);
   PutLe(&payload, options_.server_id, 4);
   if (!by_gtid) payload += start.file;
-  if (mysql->methods->db_command(mysql, COM_BINLOG_DUMP, payload.data(), payload.size(), 1,
-                                 nullptr) != 0) {
+  if (!wire::SendCommand(mysql, COM_BINLOG_DUMP, payload, /*expect_stream=*/true)) {
     return PacketError("requesting the binlog from " + start.Describe() + " (COM_BINLOG_DUMP)");
   }
   return Status::Ok();
@@ -298,13 +296,12 @@ Status BinlogClient::PacketError(std::string_view what) {
 }
 
 Result<std::string_view> BinlogClient::ReadPacket() {
-  MYSQL* mysql = connection_.raw();
-  unsigned long length = mysql_net_read_packet(mysql);
-  if (length == packet_error || length == 0) {
+  std::optional<std::string_view> read = wire::ReadPacket(connection_.raw());
+  if (!read) {
     failed_ = true;
     return PacketError("reading the binlog stream");
   }
-  std::string_view packet(reinterpret_cast<const char*>(mysql->net.read_pos), length);
+  std::string_view packet = *read;
   const uint8_t marker = static_cast<uint8_t>(packet[0]);
   if (marker == 0xfe && packet.size() < 9) {
     failed_ = true;

@@ -56,4 +56,17 @@ const char* EventTypeName(uint8_t type) {
   return "UNKNOWN_EVENT_TYPE";
 }
 
+std::string XaPrepareEvent::ToSql() const {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  auto hex = [](const std::string& bytes) {
+    std::string out = "X'";
+    for (unsigned char c : bytes) {
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+    return out + "'";
+  };
+  return hex(gtrid) + "," + hex(bqual) + "," + std::to_string(format_id);
+}
+
 }  // namespace vimur::mysql

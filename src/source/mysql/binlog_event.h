@@ -106,11 +106,23 @@ struct XidEvent {
   uint64_t xid = 0;
 };
 
+// XA_PREPARE_LOG_EVENT (MySQL 5.7.7+, MariaDB 10.5+): ends the event group of an XA
+// transaction's rows at XA PREPARE (or, with one_phase, at XA COMMIT ... ONE PHASE).
+struct XaPrepareEvent {
+  bool one_phase = false;
+  int32_t format_id = 0;
+  std::string gtrid;  // global transaction id, raw bytes
+  std::string bqual;  // branch qualifier, raw bytes
+  // The XID as the server writes it in XA COMMIT/ROLLBACK statements: X'..',X'..',format_id.
+  std::string ToSql() const;
+};
+
 // MySQL GTID_LOG_EVENT and ANONYMOUS_GTID_LOG_EVENT.
 struct MySqlGtidEvent {
   uint8_t flags = 0;     // bit 0: may have been committed ("commit flag")
   uint8_t sid[16] = {};  // server UUID
   int64_t gno = 0;
+  std::string tag;  // MySQL 8.4 GTID_TAGGED_LOG_EVENT: the tag ("" otherwise), lower case
   bool anonymous = false;
   int64_t last_committed = 0;
   int64_t sequence_number = 0;
@@ -128,7 +140,10 @@ struct MariaGtidEvent {
   uint32_t server_id = 0;  // from the event header
   uint8_t flags = 0;  // FL_STANDALONE = 1 (no BEGIN/COMMIT: a DDL), FL_GROUP_COMMIT_ID = 2, ...
   uint64_t commit_id = 0;
+  std::string xid;  // of an XA group (prepared_xa or completed_xa), as XaPrepareEvent::ToSql
   bool standalone() const { return (flags & 1) != 0; }
+  bool prepared_xa() const { return (flags & 64) != 0; }    // FL_PREPARED_XA: XA START..PREPARE
+  bool completed_xa() const { return (flags & 128) != 0; }  // FL_COMPLETED_XA: XA COMMIT/ROLLBACK
 };
 
 struct MariaGtid {
@@ -193,7 +208,8 @@ struct HeartbeatEvent {
 struct TransactionPayloadEvent {
   uint64_t compression_type = 0;  // 0 zstd, 255 none
   uint64_t uncompressed_size = 0;
-  std::string payload;  // decompressed bytes
+  std::string payload;          // decompressed bytes
+  std::string_view compressed;  // the payload as in the event (views it)
 };
 
 }  // namespace vimur::mysql

@@ -4,11 +4,13 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <memory>
 
 #include "core/byte_reader.h"
 #include "source/mysql/crc32.h"
+#include "source/mysql/serialization_varint.h"
 
 namespace vimur::mysql {
 namespace {
@@ -129,9 +131,10 @@ Status VerifyCrc(std::string_view bytes, const EventHeader& h) {
   uint32_t stored = LoadLE32(bytes.data() + bytes.size() - kChecksumSize);
   uint32_t computed = Crc32(bytes.substr(0, bytes.size() - kChecksumSize));
   if (stored != computed) {
-    return Status::Corruption("CRC32 mismatch in " + std::string(EventTypeName(h.type)) +
-                              " ending at position " + std::to_string(h.next_pos) + ": stored " +
-                              Hex32(stored) + ", computed " + Hex32(computed));
+    return Status::Corruption(std::string(kChecksumMismatch) + " in " +
+                              std::string(EventTypeName(h.type)) + " ending at position " +
+                              std::to_string(h.next_pos) + ": stored " + Hex32(stored) +
+                              ", computed " + Hex32(computed));
   }
   return Status::Ok();
 }
@@ -830,6 +833,132 @@ Result<XidEvent> BinlogEventParser::ParseXid(const FramedEvent& event) const {
   return ev;
 }
 
+// XA_PREPARE_LOG_EVENT: one_phase(1) format_id(4) gtrid_length(4) bqual_length(4) then the
+// gtrid and bqual bytes (MySQL libbinlogevents XA_prepare_event; MariaDB Xa_prepare_log_event).
+Result<XaPrepareEvent> BinlogEventParser::ParseXaPrepare(const FramedEvent& event) const {
+  constexpr const char* kWhat = "XA_PREPARE_LOG_EVENT";
+  ByteReader r(event.body);
+  XaPrepareEvent ev;
+  uint8_t one_phase = 0;
+  uint32_t format_id = 0;
+  uint32_t gtrid_length = 0;
+  uint32_t bqual_length = 0;
+  VIMUR_PARSE(r.ReadU8(&one_phase));
+  VIMUR_PARSE(r.ReadU32(&format_id));
+  VIMUR_PARSE(r.ReadU32(&gtrid_length));
+  VIMUR_PARSE(r.ReadU32(&bqual_length));
+  if (gtrid_length > 64 || bqual_length > 64) {
+    return Status::Corruption(std::string(kWhat) + ": gtrid length " +
+                              std::to_string(gtrid_length) + " or bqual length " +
+                              std::to_string(bqual_length) + " over the XA maximum of 64");
+  }
+  std::string_view gtrid;
+  std::string_view bqual;
+  VIMUR_PARSE(r.ReadBytes(gtrid_length, &gtrid));
+  VIMUR_PARSE(r.ReadBytes(bqual_length, &bqual));
+  ev.one_phase = one_phase != 0;
+  ev.format_id = static_cast<int32_t>(format_id);
+  ev.gtrid.assign(gtrid);
+  ev.bqual.assign(bqual);
+  return ev;
+}
+
+// Gtid_event::define_fields of MySQL 8.4 (libs/mysql/binlog/event/control_events.h): a
+// message of varints: format version, size of the whole message, last non-ignorable field id,
+// then (field id, value) pairs up to that size. Fields: 0 flags, 1 uuid (16 varints, one per
+// byte), 2 gno (signed), 3 tag (length, characters), 4 last_committed and 5 sequence_number
+// (signed), 6 immediate and 7 original commit timestamp, 8 transaction length, 9 immediate and
+// 10 original server version, 11 commit group ticket. Fields with defaults may be absent.
+Result<MySqlGtidEvent> BinlogEventParser::ParseMySqlGtidTagged(const FramedEvent& event) const {
+  constexpr const char* kWhat = "GTID_TAGGED_LOG_EVENT";
+  ByteReader r(event.body);
+  MySqlGtidEvent ev;
+  uint64_t version = 0;
+  uint64_t size = 0;
+  uint64_t last_non_ignorable = 0;
+  VIMUR_PARSE(ReadVarUInt(r, &version));
+  VIMUR_PARSE(ReadVarUInt(r, &size));
+  VIMUR_PARSE(ReadVarUInt(r, &last_non_ignorable));
+  if (size > event.body.size()) {
+    return Status::Underflow(std::string(kWhat) + ": message of " + std::to_string(size) +
+                             " bytes in a body of " + std::to_string(event.body.size()));
+  }
+  ByteReader fields(event.body.substr(0, size));
+  VIMUR_PARSE(fields.Skip(event.body.size() - r.remaining()));
+  bool has_uuid = false;
+  bool has_gno = false;
+  bool has_original_ts = false;
+  bool has_original_version = false;
+  while (!fields.empty()) {
+    uint64_t id = 0;
+    uint64_t u = 0;
+    VIMUR_PARSE(ReadVarUInt(fields, &id));
+    switch (id) {
+      case 0:
+        VIMUR_PARSE(ReadVarUInt(fields, &u));
+        ev.flags = static_cast<uint8_t>(u);
+        break;
+      case 1:
+        for (uint8_t& b : ev.sid) {
+          VIMUR_PARSE(ReadVarUInt(fields, &u));
+          if (u > 255) return Status::Corruption(std::string(kWhat) + ": UUID byte over 255");
+          b = static_cast<uint8_t>(u);
+        }
+        has_uuid = true;
+        break;
+      case 2:
+        VIMUR_PARSE(ReadVarInt(fields, &ev.gno));
+        has_gno = true;
+        break;
+      case 3: {
+        std::string_view tag;
+        VIMUR_PARSE(ReadVarUInt(fields, &u));
+        if (u > 32) {
+          return Status::Corruption(std::string(kWhat) + ": tag of " + std::to_string(u) +
+                                    " characters (at most 32)");
+        }
+        VIMUR_PARSE(fields.ReadBytes(u, &tag));
+        ev.tag.clear();
+        for (char c : tag)
+          ev.tag.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        break;
+      }
+      case 4: VIMUR_PARSE(ReadVarInt(fields, &ev.last_committed)); break;
+      case 5: VIMUR_PARSE(ReadVarInt(fields, &ev.sequence_number)); break;
+      case 6: VIMUR_PARSE(ReadVarUInt(fields, &ev.immediate_commit_timestamp)); break;
+      case 7:
+        VIMUR_PARSE(ReadVarUInt(fields, &ev.original_commit_timestamp));
+        has_original_ts = true;
+        break;
+      case 8: VIMUR_PARSE(ReadVarUInt(fields, &ev.transaction_length)); break;
+      case 9:
+        VIMUR_PARSE(ReadVarUInt(fields, &u));
+        ev.immediate_server_version = static_cast<uint32_t>(u);
+        break;
+      case 10:
+        VIMUR_PARSE(ReadVarUInt(fields, &u));
+        ev.original_server_version = static_cast<uint32_t>(u);
+        has_original_version = true;
+        break;
+      case 11: VIMUR_PARSE(ReadVarUInt(fields, &u)); break;  // commit group ticket
+      default:
+        // A field of a later version: its type is unknown, so nothing after it can be read.
+        if (id <= last_non_ignorable) {
+          return Status::Unsupported(std::string(kWhat) + ": field " + std::to_string(id) +
+                                     " of a newer server is required to read the event");
+        }
+        fields = ByteReader();
+        break;
+    }
+  }
+  if (!has_uuid || !has_gno) {
+    return Status::Corruption(std::string(kWhat) + ": no " + (has_uuid ? "gno" : "UUID"));
+  }
+  if (!has_original_ts) ev.original_commit_timestamp = ev.immediate_commit_timestamp;
+  if (!has_original_version) ev.original_server_version = ev.immediate_server_version;
+  return ev;
+}
+
 Result<MySqlGtidEvent> BinlogEventParser::ParseMySqlGtid(const FramedEvent& event) const {
   constexpr const char* kWhat = "GTID_LOG_EVENT";
   ByteReader r(event.body);
@@ -889,6 +1018,23 @@ Result<MariaGtidEvent> BinlogEventParser::ParseMariaGtid(const FramedEvent& even
   VIMUR_PARSE(r.ReadU32(&ev.domain_id));
   VIMUR_PARSE(r.ReadU8(&ev.flags));
   if (ev.flags & 2) VIMUR_PARSE(r.ReadU64(&ev.commit_id));  // FL_GROUP_COMMIT_ID
+  if (ev.flags & (64 | 128)) {  // FL_PREPARED_XA | FL_COMPLETED_XA: the XID follows
+    XaPrepareEvent xid;
+    uint32_t format_id = 0;
+    uint8_t gtrid_length = 0;
+    uint8_t bqual_length = 0;
+    std::string_view gtrid;
+    std::string_view bqual;
+    VIMUR_PARSE(r.ReadU32(&format_id));
+    VIMUR_PARSE(r.ReadU8(&gtrid_length));
+    VIMUR_PARSE(r.ReadU8(&bqual_length));
+    VIMUR_PARSE(r.ReadBytes(gtrid_length, &gtrid));
+    VIMUR_PARSE(r.ReadBytes(bqual_length, &bqual));
+    xid.format_id = static_cast<int32_t>(format_id);
+    xid.gtrid.assign(gtrid);
+    xid.bqual.assign(bqual);
+    ev.xid = xid.ToSql();
+  }
   return ev;
 }
 
@@ -1113,6 +1259,132 @@ Status BinlogEventParser::ParseRowsInto(const FramedEvent& event, std::string* i
   return Status::Ok();
 }
 
+Result<TransactionPayloadEvent> BinlogEventParser::ParseTransactionPayloadHeader(
+    const FramedEvent& event) const {
+  constexpr const char* kWhat = "TRANSACTION_PAYLOAD_EVENT";
+  ByteReader r(event.body);
+  TransactionPayloadEvent ev;
+  std::optional<uint64_t> payload_size;
+  VIMUR_RETURN_IF_ERROR(
+      ReadTlvFields(r, kWhat, [&](uint64_t field, std::string_view value) -> Status {
+        ByteReader v(value);
+        uint64_t number = 0;
+        if (field >= 1 && field <= 3) VIMUR_PARSE(v.ReadLengthEncoded(&number));
+        switch (field) {
+          case 1: payload_size = number; break;
+          case 2: ev.compression_type = number; break;
+          case 3: ev.uncompressed_size = number; break;
+          default: break;  // unknown fields are skipped
+        }
+        return Status::Ok();
+      }));
+  ev.compressed = r.rest();
+  if (payload_size && *payload_size != ev.compressed.size()) {
+    return Status::Corruption(std::string(kWhat) + ": payload size field says " +
+                              std::to_string(*payload_size) + " bytes, event holds " +
+                              std::to_string(ev.compressed.size()));
+  }
+  if (ev.compression_type != 0 && ev.compression_type != 255) {
+    return Status::Unsupported(std::string(kWhat) + ": compression type " +
+                               std::to_string(ev.compression_type));
+  }
+  return ev;
+}
+
+PayloadEventStream::PayloadEventStream(const TransactionPayloadEvent& header,
+                                       size_t max_uncompressed_size)
+    : compression_type_(header.compression_type),
+      uncompressed_size_(header.uncompressed_size),
+      max_uncompressed_size_(max_uncompressed_size),
+      input_(header.compressed) {
+  if (compression_type_ == 0) zstd_ = ZSTD_createDCtx();
+}
+
+PayloadEventStream::~PayloadEventStream() { ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(zstd_)); }
+
+Status PayloadEventStream::Fill(size_t n) {
+  while (buffer_.size() - begin_ < n && !done_) {
+    if (begin_ > 0 && begin_ >= buffer_.size() / 2) {  // drop what was handed out
+      buffer_.erase(0, begin_);
+      begin_ = 0;
+    }
+    const size_t want = std::max(kChunkSize, n - (buffer_.size() - begin_));
+    const size_t old_size = buffer_.size();
+    buffer_.resize(old_size + want);
+    size_t got = 0;
+    if (compression_type_ == 255) {  // NONE
+      got = std::min(want, input_.size() - input_pos_);
+      std::copy_n(input_.data() + input_pos_, got, buffer_.data() + old_size);
+      input_pos_ += got;
+      done_ = input_pos_ == input_.size();
+    } else {
+      if (zstd_ == nullptr) return Status::Internal("cannot allocate a zstd decompression context");
+      ZSTD_inBuffer in{input_.data(), input_.size(), input_pos_};
+      ZSTD_outBuffer out{buffer_.data() + old_size, want, 0};
+      const size_t ret = ZSTD_decompressStream(static_cast<ZSTD_DCtx*>(zstd_), &out, &in);
+      if (ZSTD_isError(ret)) {
+        buffer_.resize(old_size);
+        return Status::Corruption(std::string("TRANSACTION_PAYLOAD_EVENT: zstd: ") +
+                                  ZSTD_getErrorName(ret));
+      }
+      got = out.pos;
+      const bool progress = got > 0 || in.pos != input_pos_;
+      input_pos_ = in.pos;
+      if (ret == 0 && input_pos_ == input_.size()) done_ = true;
+      if (!progress) {
+        if (input_pos_ == input_.size()) {
+          done_ = true;  // the input ends inside a frame: what follows reports the truncation
+        } else {
+          buffer_.resize(old_size);
+          return Status::Corruption(
+              "TRANSACTION_PAYLOAD_EVENT: zstd decompression made no "
+              "progress");
+        }
+      }
+    }
+    buffer_.resize(old_size + got);
+    produced_ += got;
+    if (produced_ > max_uncompressed_size_) {
+      return Status::Unsupported(
+          "TRANSACTION_PAYLOAD_EVENT: decompressed payload exceeds the "
+          "limit of " +
+          std::to_string(max_uncompressed_size_) + " bytes");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<FramedEvent>> PayloadEventStream::Next() {
+  VIMUR_RETURN_IF_ERROR(Fill(kEventHeaderSize));
+  const size_t available = buffer_.size() - begin_;
+  if (available == 0) {
+    if (uncompressed_size_ != 0 && produced_ != uncompressed_size_) {
+      return Status::Corruption("TRANSACTION_PAYLOAD_EVENT: decompressed to " +
+                                std::to_string(produced_) + " bytes, header said " +
+                                std::to_string(uncompressed_size_));
+    }
+    return std::optional<FramedEvent>();
+  }
+  if (available < kEventHeaderSize) {
+    return Status::Underflow("transaction payload ends inside an event header (" +
+                             std::to_string(available) + " bytes left)");
+  }
+  const uint32_t size = LoadLE32(buffer_.data() + begin_ + 9);
+  if (size < kEventHeaderSize) {
+    return Status::Corruption("event inside transaction payload declares size " +
+                              std::to_string(size));
+  }
+  VIMUR_RETURN_IF_ERROR(Fill(size));
+  if (buffer_.size() - begin_ < size) {
+    return Status::Underflow("event inside transaction payload declares " + std::to_string(size) +
+                             " bytes, only " + std::to_string(buffer_.size() - begin_) + " left");
+  }
+  VIMUR_ASSIGN_OR_RETURN(FramedEvent ev, BinlogEventParser::FrameWithoutChecksum(
+                                             std::string_view(buffer_).substr(begin_, size)));
+  begin_ += size;
+  return std::optional<FramedEvent>(ev);
+}
+
 Result<TransactionPayloadEvent> BinlogEventParser::ParseTransactionPayload(
     const FramedEvent& event, size_t max_uncompressed_size) const {
   constexpr const char* kWhat = "TRANSACTION_PAYLOAD_EVENT";
@@ -1183,6 +1455,11 @@ Result<std::optional<FramedEvent>> PayloadEventIterator::Next() {
                          BinlogEventParser::FrameWithoutChecksum(rest_.substr(0, size)));
   rest_.remove_prefix(size);
   return std::optional<FramedEvent>(ev);
+}
+
+bool IsChecksumMismatch(const Status& status) {
+  return status.code() == StatusCode::kCorruption &&
+         status.message().find(kChecksumMismatch) != std::string::npos;
 }
 
 #undef VIMUR_PARSE

@@ -80,8 +80,12 @@ class BinlogEventParser {
   // QUERY_EVENT and MariaDB QUERY_COMPRESSED_EVENT (165; the query is inflated).
   Result<QueryEvent> ParseQuery(const FramedEvent& event) const;
   Result<XidEvent> ParseXid(const FramedEvent& event) const;
+  Result<XaPrepareEvent> ParseXaPrepare(const FramedEvent& event) const;
   // GTID_LOG_EVENT and ANONYMOUS_GTID_LOG_EVENT.
   Result<MySqlGtidEvent> ParseMySqlGtid(const FramedEvent& event) const;
+  // MySQL 8.4 GTID_TAGGED_LOG_EVENT: the same fields in MySQL's binary serialization (a size,
+  // then numbered fields of variable-length integers), with the tag.
+  Result<MySqlGtidEvent> ParseMySqlGtidTagged(const FramedEvent& event) const;
   // MySQL PREVIOUS_GTIDS_LOG_EVENT: the GTID set executed before this binlog file.
   Result<MySqlGtidSet> ParsePreviousGtids(const FramedEvent& event) const;
   Result<MariaGtidEvent> ParseMariaGtid(const FramedEvent& event) const;
@@ -104,6 +108,9 @@ class BinlogEventParser {
   // PayloadEventIterator.
   Result<TransactionPayloadEvent> ParseTransactionPayload(const FramedEvent& event,
                                                           size_t max_uncompressed_size) const;
+  // Its fields only, `payload` left empty and `compressed` viewing the event: for
+  // PayloadEventStream, which inflates the events one at a time.
+  Result<TransactionPayloadEvent> ParseTransactionPayloadHeader(const FramedEvent& event) const;
 
   // True for the event types ParseRows accepts.
   static bool IsRowsEvent(uint8_t type);
@@ -120,6 +127,46 @@ class BinlogEventParser {
   std::vector<uint8_t> post_header_lengths_;
   size_t max_decompressed_size_ = kDefaultMaxDecompressedSize;
 };
+
+// Decompresses the events of a TRANSACTION_PAYLOAD_EVENT (its `compressed` bytes, from
+// ParseTransactionPayloadHeader) as they are read, holding only the event being handed out and
+// one chunk of output: a large compressed transaction is never inflated whole. The events view
+// the stream's buffer and are valid until the next call.
+class PayloadEventStream {
+ public:
+  static constexpr size_t kChunkSize = size_t{64} << 10;
+
+  PayloadEventStream(const TransactionPayloadEvent& header, size_t max_uncompressed_size);
+  ~PayloadEventStream();
+  PayloadEventStream(const PayloadEventStream&) = delete;
+  PayloadEventStream& operator=(const PayloadEventStream&) = delete;
+
+  // The next inner event; nullopt after the last one; an error for damaged or truncated data.
+  Result<std::optional<FramedEvent>> Next();
+  // Bytes the stream holds now (for tests of its bound).
+  size_t buffer_capacity() const { return buffer_.capacity(); }
+
+ private:
+  // Decompresses until `n` unread bytes are buffered or the payload ends.
+  Status Fill(size_t n);
+
+  uint64_t compression_type_;
+  uint64_t uncompressed_size_;
+  size_t max_uncompressed_size_;
+  std::string_view input_;
+  size_t input_pos_ = 0;
+  void* zstd_ = nullptr;  // ZSTD_DCtx
+  std::string buffer_;
+  size_t begin_ = 0;  // first unread byte of buffer_
+  uint64_t produced_ = 0;
+  bool done_ = false;
+};
+
+// The start of the error an event whose CRC32 trailer does not match its bytes gives.
+inline constexpr std::string_view kChecksumMismatch = "CRC32 mismatch";
+// True for that error (also with context added): bytes damaged on the way, which a source
+// re-reads from its last position rather than stopping at once.
+bool IsChecksumMismatch(const Status& status);
 
 // Walks the events inside a decompressed TRANSACTION_PAYLOAD (they carry no checksums).
 // The returned events view `payload`, which must outlive them.

@@ -103,6 +103,23 @@ std::string ReadQualifiedName(Tokenizer& t, std::string_view default_database) {
 
 }  // namespace
 
+bool IsAccountStatement(std::string_view sql) {
+  Tokenizer t(sql);
+  const std::string verb = Upper(t.Next());
+  if (verb == "GRANT" || verb == "REVOKE") return true;
+  std::string word = Upper(t.Next());
+  if (verb == "SET") {
+    // SET PASSWORD [FOR ...] = ..., SET ROLE ..., SET DEFAULT ROLE ...
+    return word == "PASSWORD" || word == "ROLE" || (word == "DEFAULT" && Upper(t.Next()) == "ROLE");
+  }
+  if (verb != "CREATE" && verb != "ALTER" && verb != "DROP" && verb != "RENAME") return false;
+  if (word == "OR") {  // CREATE OR REPLACE USER / ROLE / SERVER
+    t.Next();
+    word = Upper(t.Next());
+  }
+  return word == "USER" || word == "ROLE" || word == "SERVER";
+}
+
 DdlTargets ExtractDdlTargets(std::string_view sql, std::string_view default_database) {
   DdlTargets out;
   out.database = std::string(default_database);

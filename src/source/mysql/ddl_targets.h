@@ -17,4 +17,10 @@ struct DdlTargets {
 // `default_database` is the session database the statement ran in (QUERY_EVENT db).
 DdlTargets ExtractDdlTargets(std::string_view sql, std::string_view default_database);
 
+// True for statements that manage accounts, roles, privileges or stored credentials
+// (CREATE/ALTER/DROP/RENAME USER, GRANT, REVOKE, SET PASSWORD, CREATE/DROP ROLE, SET [DEFAULT]
+// ROLE, CREATE/ALTER/DROP SERVER): they may carry passwords, so they are never published nor
+// logged. Leading comments and executable comments are read through like the server does.
+bool IsAccountStatement(std::string_view sql);
+
 }  // namespace vimur::mysql

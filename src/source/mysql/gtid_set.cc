@@ -1,9 +1,11 @@
 #include "source/mysql/gtid_set.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "core/byte_reader.h"
+#include "source/mysql/serialization_varint.h"
 
 namespace vimur::mysql {
 namespace {
@@ -48,6 +50,20 @@ void PutLE64(std::string* out, uint64_t v) {
 }
 
 constexpr int64_t kMaxGno = INT64_MAX - 1;  // MySQL's GNO_END is INT64_MAX (exclusive)
+constexpr size_t kMaxTagLength = 32;
+
+// A MySQL 8.4 GTID tag: a letter or '_' then letters, digits and '_', at most 32; lower-cased.
+bool NormalizeTag(std::string_view text, std::string* out) {
+  if (text.empty() || text.size() > kMaxTagLength) return false;
+  out->clear();
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool ok = std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c));
+    if (!ok) return false;
+    out->push_back(static_cast<char>(std::tolower(c)));
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -154,6 +170,8 @@ Result<MySqlGtidSet> MySqlGtidSet::Parse(std::string_view text) {
       return Status::InvalidArgument("GTID set item '" + std::string(item) +
                                      "' has no transaction numbers");
     }
+    Tsid tsid{*sid, ""};
+    bool tag_has_intervals = true;
     for (size_t i = 1; i < parts.size(); ++i) {
       std::string_view range = Trim(parts[i]);
       size_t dash = range.find('-');
@@ -162,26 +180,48 @@ Result<MySqlGtidSet> MySqlGtidSet::Parse(std::string_view text) {
                                                : ParseNumber(range.substr(0, dash), &first) &&
                                                      ParseNumber(range.substr(dash + 1), &last);
       if (!ok) {
-        bool tag = range.find_first_not_of("0123456789-") != std::string_view::npos;
-        if (tag) {
-          return Status::Unsupported("tagged GTID '" + std::string(item) +
-                                     "' (MySQL 8.4 tags are not supported)");
+        if (range.find_first_not_of("0123456789-") != std::string_view::npos) {
+          // A MySQL 8.4 tag: the intervals that follow are its own.
+          if (!tag_has_intervals || !NormalizeTag(range, &tsid.tag)) {
+            return Status::InvalidArgument("GTID set item '" + std::string(item) + "': '" +
+                                           std::string(range) +
+                                           "' is not a tag followed by intervals");
+          }
+          tag_has_intervals = false;
+          continue;
         }
         return Status::InvalidArgument("GTID interval '" + std::string(range) +
                                        "' is not N or N-M");
       }
-      Status s = set.AddInterval(*sid, first, last);
+      tag_has_intervals = true;
+      Status s = set.AddInterval(tsid, first, last);
       if (!s.ok()) return s.WithContext("GTID set item '" + std::string(item) + "'");
+    }
+    if (!tag_has_intervals) {
+      return Status::InvalidArgument("GTID set item '" + std::string(item) + "': tag '" + tsid.tag +
+                                     "' has no transaction numbers");
     }
   }
   return set;
 }
 
+bool MySqlGtidSet::has_tags() const {
+  for (const auto& [tsid, intervals] : sids_) {
+    if (!tsid.tag.empty()) return true;
+  }
+  return false;
+}
+
 std::string MySqlGtidSet::ToString() const {
   std::string out;
-  for (const auto& [sid, intervals] : sids_) {
-    if (!out.empty()) out += ',';
-    out += sid.ToString();
+  const Sid* last_sid = nullptr;
+  for (const auto& [tsid, intervals] : sids_) {
+    if (last_sid == nullptr || !(*last_sid == tsid.sid)) {
+      if (!out.empty()) out += ',';
+      out += tsid.sid.ToString();
+      last_sid = &tsid.sid;
+    }
+    if (!tsid.tag.empty()) out += ":" + tsid.tag;
     for (const Interval& iv : intervals) {
       out += ':';
       out += std::to_string(iv.first);
@@ -191,19 +231,18 @@ std::string MySqlGtidSet::ToString() const {
   return out;
 }
 
-Status MySqlGtidSet::Add(const Sid& sid, int64_t gno) { return AddInterval(sid, gno, gno); }
-
 Status MySqlGtidSet::Add(const MySqlGtidEvent& ev) {
   if (ev.anonymous) return Status::Ok();
-  return Add(Sid::FromBytes(ev.sid), ev.gno);
+  return AddInterval(Tsid{Sid::FromBytes(ev.sid), ev.tag}, ev.gno, ev.gno);
 }
 
-Status MySqlGtidSet::AddInterval(const Sid& sid, int64_t first, int64_t last) {
+Status MySqlGtidSet::AddInterval(const Tsid& tsid, int64_t first, int64_t last) {
   if (first < 1 || last < first || last > kMaxGno) {
     return Status::InvalidArgument("invalid GTID interval " + std::to_string(first) + "-" +
-                                   std::to_string(last) + " for " + sid.ToString());
+                                   std::to_string(last) + " for " + tsid.sid.ToString() +
+                                   (tsid.tag.empty() ? "" : ":" + tsid.tag));
   }
-  std::vector<Interval>& ivs = sids_[sid];
+  std::vector<Interval>& ivs = sids_[tsid];
   // Fast path: extending the last interval (the common case: gno increases by one).
   if (!ivs.empty() && first >= ivs.back().first) {
     Interval& back = ivs.back();
@@ -236,8 +275,8 @@ void MySqlGtidSet::Merge(const MySqlGtidSet& other) {
   }
 }
 
-bool MySqlGtidSet::Contains(const Sid& sid, int64_t gno) const {
-  auto it = sids_.find(sid);
+bool MySqlGtidSet::Contains(const Tsid& tsid, int64_t gno) const {
+  auto it = sids_.find(tsid);
   if (it == sids_.end()) return false;
   const auto& ivs = it->second;
   auto iv = std::lower_bound(ivs.begin(), ivs.end(), gno,
@@ -247,9 +286,14 @@ bool MySqlGtidSet::Contains(const Sid& sid, int64_t gno) const {
 
 std::string MySqlGtidSet::EncodeForDump() const {
   std::string out;
-  PutLE64(&out, sids_.size());
-  for (const auto& [sid, intervals] : sids_) {
-    out.append(reinterpret_cast<const char*>(sid.bytes.data()), sid.bytes.size());
+  const bool tagged = has_tags();
+  PutLE64(&out, tagged ? (uint64_t{1} << 56) | (uint64_t{sids_.size()} << 8) | 1 : sids_.size());
+  for (const auto& [tsid, intervals] : sids_) {
+    out.append(reinterpret_cast<const char*>(tsid.sid.bytes.data()), tsid.sid.bytes.size());
+    if (tagged) {
+      PutVarUInt(&out, tsid.tag.size());
+      out += tsid.tag;
+    }
     PutLE64(&out, intervals.size());
     for (const Interval& iv : intervals) {
       PutLE64(&out, static_cast<uint64_t>(iv.first));
@@ -264,6 +308,13 @@ Result<MySqlGtidSet> MySqlGtidSet::DecodeBinary(std::string_view bytes) {
   MySqlGtidSet set;
   uint64_t n_sids = 0;
   VIMUR_RETURN_IF_ERROR(r.ReadU64(&n_sids).WithContext("GTID set"));
+  const uint8_t format = static_cast<uint8_t>(n_sids >> 56);
+  if (format > 1) {
+    return Status::Unsupported("GTID set in binary format " + std::to_string(format) +
+                               " (known: 0 untagged, 1 tagged)");
+  }
+  const bool tagged = format == 1;
+  if (tagged) n_sids = (n_sids >> 8) & 0xffffffffffffULL;
   if (n_sids > r.remaining() / 24) {
     return Status::Underflow("GTID set declares " + std::to_string(n_sids) + " UUIDs in " +
                              std::to_string(r.remaining()) + " bytes");
@@ -272,22 +323,36 @@ Result<MySqlGtidSet> MySqlGtidSet::DecodeBinary(std::string_view bytes) {
     std::string_view raw;
     uint64_t n_intervals = 0;
     VIMUR_RETURN_IF_ERROR(r.ReadBytes(16, &raw).WithContext("GTID set"));
+    Tsid tsid{Sid::FromBytes(reinterpret_cast<const uint8_t*>(raw.data())), ""};
+    if (tagged) {
+      uint64_t length = 0;
+      std::string_view tag;
+      VIMUR_RETURN_IF_ERROR(ReadVarUInt(r, &length).WithContext("GTID set tag"));
+      if (length > kMaxTagLength) {
+        return Status::Corruption("GTID set tag of " + std::to_string(length) +
+                                  " characters (at most 32)");
+      }
+      VIMUR_RETURN_IF_ERROR(r.ReadBytes(length, &tag).WithContext("GTID set tag"));
+      if (length > 0 && !NormalizeTag(tag, &tsid.tag)) {
+        return Status::Corruption("GTID set tag '" + std::string(tag) + "' is not a valid tag");
+      }
+    }
     VIMUR_RETURN_IF_ERROR(r.ReadU64(&n_intervals).WithContext("GTID set"));
     if (n_intervals > r.remaining() / 16) {
       return Status::Underflow("GTID set declares " + std::to_string(n_intervals) +
                                " intervals in " + std::to_string(r.remaining()) + " bytes");
     }
-    Sid sid = Sid::FromBytes(reinterpret_cast<const uint8_t*>(raw.data()));
     for (uint64_t j = 0; j < n_intervals; ++j) {
       uint64_t start = 0, end = 0;
       VIMUR_RETURN_IF_ERROR(r.ReadU64(&start).WithContext("GTID set"));
       VIMUR_RETURN_IF_ERROR(r.ReadU64(&end).WithContext("GTID set"));
       if (start < 1 || end <= start || end > static_cast<uint64_t>(INT64_MAX)) {
         return Status::Corruption("GTID set interval [" + std::to_string(start) + ", " +
-                                  std::to_string(end) + ") for " + sid.ToString() + " is invalid");
+                                  std::to_string(end) + ") for " + tsid.sid.ToString() +
+                                  " is invalid");
       }
       VIMUR_RETURN_IF_ERROR(
-          set.AddInterval(sid, static_cast<int64_t>(start), static_cast<int64_t>(end - 1)));
+          set.AddInterval(tsid, static_cast<int64_t>(start), static_cast<int64_t>(end - 1)));
     }
   }
   if (!r.empty()) {

@@ -48,8 +48,16 @@ struct Sid {
   auto operator<=>(const Sid&) const = default;
 };
 
-// MySQL: a set of transactions, per source UUID a sorted list of disjoint closed intervals of
-// transaction numbers (gno >= 1). Adjacent intervals are merged.
+// A transaction source of MySQL 8.4: a server UUID and a tag ("" for untagged GTIDs). Tags are
+// stored in lower case (MySQL compares them case-insensitively and prints them so).
+struct Tsid {
+  Sid sid;
+  std::string tag;
+  auto operator<=>(const Tsid&) const = default;
+};
+
+// MySQL: a set of transactions, per source UUID and tag a sorted list of disjoint closed
+// intervals of transaction numbers (gno >= 1). Adjacent intervals are merged.
 class MySqlGtidSet {
  public:
   struct Interval {
@@ -59,32 +67,41 @@ class MySqlGtidSet {
   };
 
   // Parses "uuid:1-5:11,uuid2:3" (whitespace and newlines around items are allowed, as in
-  // @@gtid_executed; "" is the empty set). Tagged GTIDs (MySQL 8.4 "uuid:tag:1-5") are refused.
+  // @@gtid_executed; "" is the empty set), and MySQL 8.4 tags: "uuid:1-5:tag:1-3:tag2:7" (the
+  // intervals after a tag are that tag's).
   static Result<MySqlGtidSet> Parse(std::string_view text);
-  // Canonical text: UUIDs in ascending order, "uuid:1-5:11-18,uuid2:7".
+  // Canonical text: UUIDs in ascending order, per UUID the untagged intervals then each tag's,
+  // "uuid:1-5:11-18:tag:1-3,uuid2:7" (as MySQL 8.4 prints @@gtid_executed).
   std::string ToString() const;
 
   // Adds one transaction; gno must be >= 1.
-  Status Add(const Sid& sid, int64_t gno);
-  // Adds the transaction of a GTID event (anonymous ones are ignored).
+  Status Add(const Sid& sid, int64_t gno) { return AddInterval(Tsid{sid, ""}, gno, gno); }
+  // Adds the transaction of a GTID event, tagged or not (anonymous ones are ignored).
   Status Add(const MySqlGtidEvent& ev);
   // Adds [first, last]; requires 1 <= first <= last.
-  Status AddInterval(const Sid& sid, int64_t first, int64_t last);
+  Status AddInterval(const Sid& sid, int64_t first, int64_t last) {
+    return AddInterval(Tsid{sid, ""}, first, last);
+  }
+  Status AddInterval(const Tsid& tsid, int64_t first, int64_t last);
   void Merge(const MySqlGtidSet& other);
-  bool Contains(const Sid& sid, int64_t gno) const;
+  bool Contains(const Sid& sid, int64_t gno) const { return Contains(Tsid{sid, ""}, gno); }
+  bool Contains(const Tsid& tsid, int64_t gno) const;
 
   bool empty() const { return sids_.empty(); }
-  const std::map<Sid, std::vector<Interval>>& sids() const { return sids_; }
+  const std::map<Tsid, std::vector<Interval>>& sids() const { return sids_; }
+  bool has_tags() const;
   bool operator==(const MySqlGtidSet& other) const { return sids_ == other.sids_; }
 
   // The binary form used by COM_BINLOG_DUMP_GTID and PREVIOUS_GTIDS_LOG_EVENT:
   // n_sids(8) then per sid: uuid(16) n_intervals(8) then per interval start(8) end(8, exclusive),
-  // all little-endian.
+  // all little-endian. With tags (MySQL 8.4 "tagged" format): n_sids(8) holds 1 in its first
+  // and last byte and the count in the six between, and each uuid is followed by its tag
+  // (length as a MySQL serialization varint, then the characters; "" for untagged).
   std::string EncodeForDump() const;
   static Result<MySqlGtidSet> DecodeBinary(std::string_view bytes);
 
  private:
-  std::map<Sid, std::vector<Interval>> sids_;
+  std::map<Tsid, std::vector<Interval>> sids_;
 };
 
 }  // namespace vimur::mysql

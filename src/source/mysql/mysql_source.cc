@@ -11,6 +11,7 @@
 #include "source/mysql/ddl_targets.h"
 #include "source/mysql/mysql_checks.h"
 #include "source/mysql/table_schema_builder.h"
+#include "source/mysql/xa_statement.h"
 
 namespace vimur::mysql {
 namespace {
@@ -79,7 +80,25 @@ bool StartsWithWord(const std::string& text, std::string_view word) {
 CaptureFilter::CaptureFilter(const SourceConfig& config)
     : include_tables_(Compile(config.include_tables)),
       exclude_tables_(Compile(config.exclude_tables)),
-      exclude_columns_(Compile(config.exclude_columns)) {}
+      exclude_columns_(Compile(config.exclude_columns)) {
+  any_database_ = config.include_tables.empty();
+  for (const std::string& pattern : config.include_tables) {
+    const size_t dot = pattern.find("\\.");
+    if (dot == std::string::npos || pattern.find('|') != std::string::npos) {
+      any_database_ = true;
+      continue;
+    }
+    try {
+      include_databases_.emplace_back(pattern.substr(0, dot), std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      any_database_ = true;  // e.g. `(shop\.orders)`: the prefix alone is no regex
+    }
+  }
+}
+
+bool CaptureFilter::IncludesDatabase(const std::string& database) const {
+  return any_database_ || AnyMatch(include_databases_, database);
+}
 
 bool CaptureFilter::IncludesTable(const std::string& database, const std::string& table) const {
   std::string name = database + "." + table;
@@ -99,8 +118,22 @@ BinlogTransactionAssembler::BinlogTransactionAssembler(const SourceConfig& confi
 
 Status BinlogTransactionAssembler::Reset(const Position& start) {
   file_ = start.file;
-  delivered_ = start;
-  emitted_ = start;
+  published_ = start;
+  published_.source_state.clear();
+  pending_xa_.clear();
+  pending_xa_bytes_ = 0;
+  replay_until_.reset();
+  if (!start.source_state.empty()) {
+    auto until = Position::FromJson(start.source_state);
+    if (!until.ok()) {
+      return until.status().WithContext("the stored position " + start.Describe() +
+                                        " (its source_state names where a restart at a prepared "
+                                        "XA transaction had published up to)");
+    }
+    replay_until_ = std::move(until).value();
+  }
+  UpdateDelivered();
+  emitted_ = delivered_;
   in_txn_ = false;
   txn_ = Transaction();
   txn_storage_.reset();
@@ -139,6 +172,58 @@ std::shared_ptr<SourceInfo> BinlogTransactionAssembler::MakeSourceInfo() {
   return s;
 }
 
+void BinlogTransactionAssembler::UpdateDelivered() {
+  const Position& done = replay_until_ ? *replay_until_ : published_;
+  Position resume = pending_xa_.empty() ? published_ : pending_xa_.front().start;
+  if (!(resume == done)) resume.source_state = done.ToJson();
+  delivered_ = std::move(resume);
+}
+
+bool BinlogTransactionAssembler::GroupPublishedBefore() const {
+  if (!replay_until_) return false;
+  const Position& until = *replay_until_;
+  if (!until.gtid_set.empty()) {
+    if (txn_maria_gtid_ && until.gtid_set.find(':') == std::string::npos) {
+      auto state = MariaGtidState::Parse(until.gtid_set);
+      if (!state.ok()) return false;
+      auto last = state->Get(txn_maria_gtid_->domain_id);
+      return last && txn_maria_gtid_->sequence <= last->sequence;
+    }
+    if (txn_mysql_gtid_ && !txn_mysql_gtid_->anonymous &&
+        until.gtid_set.find(':') != std::string::npos) {
+      auto set = MySqlGtidSet::Parse(until.gtid_set);
+      return set.ok() &&
+             set->Contains(Tsid{Sid::FromBytes(txn_mysql_gtid_->sid), txn_mysql_gtid_->tag},
+                           txn_mysql_gtid_->gno);
+    }
+  }
+  // Without GTIDs: binlog file names of one server sort in the order they were written.
+  return file_ < until.file || (file_ == until.file && txn_pos_ < until.pos);
+}
+
+Status BinlogTransactionAssembler::ConsumeGroup(uint64_t next_pos) {
+  if (txn_maria_gtid_) {
+    maria_gtids_.Update(*txn_maria_gtid_);
+    has_gtids_ = true;
+  }
+  if (txn_mysql_gtid_ && !txn_mysql_gtid_->anonymous) {
+    VIMUR_RETURN_IF_ERROR(mysql_gtids_.Add(*txn_mysql_gtid_));
+    has_gtids_ = true;
+  }
+  txn_maria_gtid_.reset();
+  txn_mysql_gtid_.reset();
+  published_.gtid_set = CurrentGtidSetText();
+  published_.file = file_;
+  published_.pos = next_pos;
+  in_txn_ = false;
+  txn_is_xa_ = false;
+  ++stats_.transactions;
+  // Every event group maps the tables it uses before their rows, so between groups the map
+  // may be forgotten: it is, when table ids changed so often that it grew past its bound.
+  if (tables_.size() > kMaxTableIds) tables_.clear();
+  return Status::Ok();
+}
+
 void BinlogTransactionAssembler::MaybeEmitPosition(const TransactionConsumer& emit, bool* stopped) {
   if (in_txn_ || delivered_ == emitted_) return;
   int64_t now = NowMs();
@@ -168,28 +253,24 @@ void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos
   txn_table_counts_.clear();
   txn_event_count_ = 0;
   txn_source_.reset();
+  group_start_ = published_;
+  txn_is_xa_ = false;
+  txn_xid_.clear();
+  txn_xa_evicted_ = false;
+  txn_xa_reread_ = false;
 }
 
 Status BinlogTransactionAssembler::EndTransaction(uint64_t next_pos,
                                                   const TransactionConsumer& emit, bool* stopped) {
-  if (txn_maria_gtid_) {
-    maria_gtids_.Update(*txn_maria_gtid_);
-    has_gtids_ = true;
-  }
-  if (txn_mysql_gtid_ && !txn_mysql_gtid_->anonymous) {
-    VIMUR_RETURN_IF_ERROR(mysql_gtids_.Add(*txn_mysql_gtid_));
-    has_gtids_ = true;
-  }
-  txn_maria_gtid_.reset();
-  txn_mysql_gtid_.reset();
-  Position end;
-  end.gtid_set = CurrentGtidSetText();
-  end.file = file_;
-  end.pos = next_pos;
-  in_txn_ = false;
-  delivered_ = end;
-  ++stats_.transactions;
-  if (txn_.events.empty() && txn_.schema_changes.empty()) {
+  // An XA transaction re-read for its rows is published at its prepare, before the point.
+  const bool published_before = GroupPublishedBefore() && !txn_xa_reread_;
+  if (!GroupPublishedBefore()) replay_until_.reset();  // the replay after a restart is over
+  VIMUR_RETURN_IF_ERROR(ConsumeGroup(next_pos));
+  UpdateDelivered();
+  const Position& end = delivered_;
+  if (published_before || (txn_.events.empty() && txn_.schema_changes.empty())) {
+    txn_ = Transaction();
+    txn_storage_.reset();
     MaybeEmitPosition(emit, stopped);
     return Status::Ok();
   }
@@ -219,8 +300,9 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
       VIMUR_ASSIGN_OR_RETURN(auto rotate, parser_.ParseRotate(event));
       file_ = rotate.next_file;
       if (!in_txn_) {
-        delivered_.file = file_;
-        delivered_.pos = rotate.position;
+        published_.file = file_;
+        published_.pos = rotate.position;
+        UpdateDelivered();
       }
       return Status::Ok();
     }
@@ -231,15 +313,24 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
                            std::to_string(gtid.sequence),
                        next_pos - h.event_size, h.timestamp, h.server_id);
       saw_begin_ = !gtid.standalone();
+      txn_is_xa_ = gtid.prepared_xa();
+      if (txn_is_xa_) {
+        txn_xid_ = gtid.xid;
+        txn_xa_reread_ = reread_xids_.count(txn_xid_) > 0;
+      }
       txn_maria_gtid_ = gtid;
       return Status::Ok();
     }
     case EventType::kGtid:
-    case EventType::kAnonymousGtid: {
-      VIMUR_ASSIGN_OR_RETURN(auto gtid, parser_.ParseMySqlGtid(event));
-      std::string text = gtid.anonymous
-                             ? std::string()
-                             : Sid::FromBytes(gtid.sid).ToString() + ":" + std::to_string(gtid.gno);
+    case EventType::kAnonymousGtid:
+    case EventType::kGtidTaggedLog: {
+      VIMUR_ASSIGN_OR_RETURN(auto gtid, h.type == static_cast<uint8_t>(EventType::kGtidTaggedLog)
+                                            ? parser_.ParseMySqlGtidTagged(event)
+                                            : parser_.ParseMySqlGtid(event));
+      std::string text = gtid.anonymous ? std::string()
+                                        : Sid::FromBytes(gtid.sid).ToString() +
+                                              (gtid.tag.empty() ? "" : ":" + gtid.tag) + ":" +
+                                              std::to_string(gtid.gno);
       BeginTransaction(std::move(text), next_pos - h.event_size, h.timestamp, h.server_id);
       if (gtid.immediate_commit_timestamp != 0) {
         txn_ts_ms_ = static_cast<int64_t>(gtid.immediate_commit_timestamp / 1000);
@@ -252,10 +343,18 @@ Status BinlogTransactionAssembler::Handle(const FramedEvent& event, uint64_t nex
     case EventType::kXid:
       if (!in_txn_) return Status::Ok();
       return EndTransaction(next_pos, emit, stopped);
+    case EventType::kXaPrepare: {
+      VIMUR_ASSIGN_OR_RETURN(auto prepare, parser_.ParseXaPrepare(event));
+      if (!in_txn_) return Status::Ok();
+      // XA COMMIT ... ONE PHASE ends its group with this event too: a plain commit.
+      if (prepare.one_phase) return EndTransaction(next_pos, emit, stopped);
+      return PrepareXa(prepare.ToSql(), next_pos, emit, stopped);
+    }
     case EventType::kTableMap: return HandleTableMap(event);
     case EventType::kTransactionPayload: {
-      VIMUR_ASSIGN_OR_RETURN(auto payload, parser_.ParseTransactionPayload(event, size_t{1} << 30));
-      PayloadEventIterator it(payload.payload);
+      // Inflated an event at a time: memory holds one inner event, not the whole transaction.
+      VIMUR_ASSIGN_OR_RETURN(auto payload, parser_.ParseTransactionPayloadHeader(event));
+      PayloadEventStream it(payload, size_t{1} << 34);
       while (true) {
         VIMUR_ASSIGN_OR_RETURN(auto inner, it.Next());
         if (!inner) break;
@@ -296,15 +395,35 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
                        event.header.server_id);
     }
     saw_begin_ = true;
+    if (StartsWithWord(sql, "XA START")) {
+      txn_is_xa_ = true;
+      auto xid = CanonicalXid(std::string_view(sql).substr(8));
+      txn_xid_ = xid ? *xid : "";
+      txn_xa_reread_ = xid && reread_xids_.count(*xid) > 0;
+    }
     return Status::Ok();
   }
-  if (StartsWithWord(sql, "COMMIT") || StartsWithWord(sql, "XA COMMIT") ||
-      StartsWithWord(sql, "XA END") || StartsWithWord(sql, "XA PREPARE")) {
-    if (StartsWithWord(sql, "XA END")) return Status::Ok();
+  if (StartsWithWord(sql, "XA END")) return Status::Ok();
+  if (StartsWithWord(sql, "COMMIT")) {
     if (!in_txn_) return Status::Ok();
     return EndTransaction(next_pos, emit, stopped);
   }
-  if (StartsWithWord(sql, "ROLLBACK") || StartsWithWord(sql, "XA ROLLBACK")) {
+  for (const bool commit : {true, false}) {
+    const std::string_view verb = commit ? "XA COMMIT" : "XA ROLLBACK";
+    if (StartsWithWord(sql, verb)) {
+      if (!in_txn_) {
+        BeginTransaction("", next_pos - event.header.event_size, event.header.timestamp,
+                         event.header.server_id);
+      }
+      return CompleteXa(std::string_view(sql).substr(verb.size()), commit, next_pos, emit, stopped);
+    }
+  }
+  if (StartsWithWord(sql, "XA PREPARE")) {  // logged as a statement by some servers
+    if (!in_txn_) return Status::Ok();
+    auto xid = CanonicalXid(std::string_view(sql).substr(10));
+    return PrepareXa(xid ? *xid : sql, next_pos, emit, stopped);
+  }
+  if (StartsWithWord(sql, "ROLLBACK")) {
     if (StartsWithWord(sql, "ROLLBACK TO")) return Status::Ok();
     in_txn_ = false;
     txn_ = Transaction();
@@ -320,19 +439,134 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
     BeginTransaction("", next_pos - event.header.event_size, event.header.timestamp,
                      event.header.server_id);
   }
-  SchemaChange change;
+  if (IsAccountStatement(query.query)) {
+    // Accounts, roles and privileges are not data, and the text may hold a password: it never
+    // leaves Vimur, not even in a log line. Table shapes are unchanged.
+    ++stats_.skipped_account_statements;
+    if (!saw_begin_) return EndTransaction(next_pos, emit, stopped);
+    return Status::Ok();
+  }
   DdlTargets targets = ExtractDdlTargets(query.query, query.database);
-  change.database = std::move(targets.database);
-  change.tables = std::move(targets.tables);
-  for (const std::string& table : change.tables) last_ddl_[table] = query.query;
-  change.ddl = query.query;
-  if (!txn_source_) txn_source_ = MakeSourceInfo();
-  change.source = txn_source_;
-  txn_.schema_changes.push_back(std::move(change));
-  txn_.approx_bytes += query.query.size();
   tables_.clear();
+  if (PublishesDdl(targets)) {
+    SchemaChange change;
+    change.database = std::move(targets.database);
+    change.tables = std::move(targets.tables);
+    for (const std::string& table : change.tables) last_ddl_[table] = query.query;
+    change.ddl = query.query;
+    if (!txn_source_) txn_source_ = MakeSourceInfo();
+    change.source = txn_source_;
+    txn_.schema_changes.push_back(std::move(change));
+    txn_.approx_bytes += query.query.size();
+  } else {
+    ++stats_.skipped_ddl;
+  }
   if (!saw_begin_) return EndTransaction(next_pos, emit, stopped);
   return Status::Ok();
+}
+
+Status BinlogTransactionAssembler::PrepareXa(std::string xid, uint64_t next_pos,
+                                             const TransactionConsumer& emit, bool* stopped) {
+  if (txn_xa_reread_ || reread_xids_.count(xid) > 0) {
+    // Committed, as a stream before this one saw: published here, at its prepare.
+    emitted_at_prepare_.insert(xid);
+    txn_xa_reread_ = true;
+    return EndTransaction(next_pos, emit, stopped);
+  }
+  // The rows are published at XA COMMIT, in its place in the stream; until then they are held
+  // here and the resume position stays at this group, so a restart reads them again.
+  PendingXa pending;
+  pending.xid = std::move(xid);
+  pending.start = group_start_;
+  pending.evicted = txn_xa_evicted_;
+  pending.txn = std::move(txn_);
+  pending.txn.source = txn_source_ ? txn_source_ : MakeSourceInfo();
+  txn_ = Transaction();
+  txn_storage_.reset();
+  for (auto it = pending_xa_.begin(); it != pending_xa_.end(); ++it) {
+    if (it->xid == pending.xid) {  // the same XID prepared again: the older one ended unseen
+      pending_xa_bytes_ -= it->txn.approx_bytes;
+      pending_xa_.erase(it);
+      break;
+    }
+  }
+  pending_xa_bytes_ += pending.txn.approx_bytes;
+  pending_xa_.push_back(std::move(pending));
+  if (!GroupPublishedBefore()) replay_until_.reset();
+  VIMUR_RETURN_IF_ERROR(ConsumeGroup(next_pos));
+  UpdateDelivered();
+  MaybeEmitPosition(emit, stopped);
+  return Status::Ok();
+}
+
+Status BinlogTransactionAssembler::CompleteXa(std::string_view rest, bool commit, uint64_t next_pos,
+                                              const TransactionConsumer& emit, bool* stopped) {
+  std::optional<std::string> xid = CanonicalXid(rest);
+  auto it = pending_xa_.end();
+  if (xid) {
+    it = std::find_if(pending_xa_.begin(), pending_xa_.end(),
+                      [&](const PendingXa& p) { return p.xid == *xid; });
+  }
+  if (it != pending_xa_.end() && it->evicted && commit && !GroupPublishedBefore()) {
+    // Its rows were over the bound and not held: read them again from the prepare. The resume
+    // position is at or before it; this commit is not consumed, so it comes again.
+    reread_xids_.insert(it->xid);
+    reread_requested_ = true;
+    return Status::Unavailable(
+        "source " + config_.name + ": XA transaction " + it->xid + " committed at " + file_ + ":" +
+        std::to_string(txn_pos_) + "; its prepared rows, over the " +
+        std::to_string(max_pending_xa_bytes_ >> 20) +
+        " MiB held for prepared XA transactions, are read again from " + delivered_.Describe());
+  }
+  if (it == pending_xa_.end()) {
+    if (xid && (emitted_at_prepare_.erase(*xid) > 0 || reread_xids_.count(*xid) > 0)) {
+      reread_xids_.erase(*xid);  // published at its prepare: the commit adds nothing
+      txn_ = Transaction();
+      txn_storage_.reset();
+      return EndTransaction(next_pos, emit, stopped);
+    }
+    // XA COMMIT ... ONE PHASE written as a statement after the rows: a plain commit.
+    if (commit && (!txn_.events.empty() || !txn_.schema_changes.empty())) {
+      return EndTransaction(next_pos, emit, stopped);
+    }
+    if (commit && !GroupPublishedBefore()) {
+      LOG_WARN << "source " << config_.name << ": XA COMMIT at " << file_ << ":" << txn_pos_
+               << " of a transaction prepared before the position this stream started from; "
+                  "its rows were not read and are not published (take a snapshot of its tables "
+                  "if they matter)";
+    }
+    txn_ = Transaction();
+    txn_storage_.reset();
+    return EndTransaction(next_pos, emit, stopped);
+  }
+  Transaction held = std::move(it->txn);
+  pending_xa_bytes_ -= held.approx_bytes;
+  pending_xa_.erase(it);
+  txn_ = Transaction();
+  txn_storage_.reset();
+  if (commit) {
+    txn_.events = std::move(held.events);
+    txn_.schema_changes = std::move(held.schema_changes);
+    txn_.approx_bytes = held.approx_bytes;
+    txn_source_ = std::const_pointer_cast<SourceInfo>(held.source);
+  }
+  return EndTransaction(next_pos, emit, stopped);
+}
+
+bool BinlogTransactionAssembler::PublishesDdl(const DdlTargets& targets) const {
+  // As Debezium does: the schema-change topic carries DDL of captured tables, and DDL that
+  // names no table (CREATE DATABASE, views, routines) of databases that hold captured tables.
+  if (!targets.tables.empty()) {
+    for (const std::string& name : targets.tables) {
+      const size_t dot = name.find('.');
+      if (dot != std::string::npos &&
+          filter_.IncludesTable(name.substr(0, dot), name.substr(dot + 1))) {
+        return true;
+      }
+    }
+    return false;
+  }
+  return !targets.database.empty() && filter_.IncludesDatabase(targets.database);
 }
 
 Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
@@ -394,9 +628,10 @@ std::vector<Value> BinlogTransactionAssembler::SpareRow() {
 }
 
 // The bytes of a transaction's (or chunk's) rows events and the text decoded from them, which
-// its events' values view. The events' table pointers share this storage's reference count
-// (aliasing constructor), so it lives as long as any of them: one allocation per few rows
-// events, freed once, instead of a buffer per rows event freed by the publishing thread.
+// its events' values view. Each event holds it (ChangeEvent::storage), so it lives as long as
+// any of them: one allocation per few rows events, freed once, instead of a buffer per rows
+// event freed by the publishing thread. Not the events' table pointer: serializers cache
+// those per table, which would keep up to one transaction's storage per cached table.
 struct RowsStorage {
   ByteArena bytes{4096};  // the rows events' row images, copied from the connection's buffer
   ByteArena arena{1024};  // decimals and other formatted text; grows when needed
@@ -416,7 +651,9 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
                               std::to_string(event_pos));
   }
   TableEntry& table = it->second;
-  if (!table.captured) return Status::Ok();
+  if (!table.captured || txn_xa_evicted_) return Status::Ok();
+  // Re-read after a restart and published before: not decoded again (XA prepares were not).
+  if (in_txn_ && !txn_is_xa_ && GroupPublishedBefore()) return Status::Ok();
   if (!in_txn_) BeginTransaction("", event_pos, event.header.timestamp, event.header.server_id);
   if (!txn_source_) txn_source_ = MakeSourceInfo();
 
@@ -430,10 +667,7 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     storage->schemas.push_back(table.full);
     storage->schemas.push_back(table.projected);
   }
-  // The events' table pointer shares the storage's reference count: the schema's own count is
-  // not touched per event by both the capture thread and the thread that frees published
-  // events, and the pointer keeps the bytes its values view alive.
-  const TableSchemaPtr event_table(txn_storage_, table.projected.get());
+  const TableSchemaPtr& event_table = table.projected;
   ByteReader reader(row_bytes);
   const TableSchema& full = *table.full;
   const bool projected = table.projected != table.full;
@@ -462,6 +696,7 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     if (has_before) ev.before = SpareRow();
     if (has_after) ev.after = SpareRow();
     ev.table = event_table;
+    ev.storage = txn_storage_;
     ev.source = txn_source_;
     ev.row = row_index++;
     // Without excluded columns the images are decoded straight into the event (no copy).
@@ -526,7 +761,20 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
   txn_.approx_bytes += storage->bytes.capacity() + storage->arena.capacity() - storage_before +
                        (txn_.events.size() - events_before) * sizeof(ChangeEvent) +
                        values * sizeof(Value) + 64;
-  if (txn_.approx_bytes >= chunk_bytes_) {
+  if (txn_is_xa_ && !txn_xa_reread_ &&
+      txn_.approx_bytes + pending_xa_bytes_ > max_pending_xa_bytes_) {
+    // Not held: at its XA COMMIT the rows are read again from the prepare (see the bound).
+    LOG_INFO << "source " << config_.name << ": the XA transaction " << TransactionId() << " at "
+             << file_ << ":" << txn_pos_ << " holds more than the " << (max_pending_xa_bytes_ >> 20)
+             << " MiB kept for prepared XA transactions; its rows are read again at its commit";
+    txn_ = Transaction();
+    txn_storage_.reset();
+    txn_xa_evicted_ = true;
+    return Status::Ok();
+  }
+  // A prepared XA transaction is held whole until XA COMMIT (its rows must not be published
+  // earlier); one re-read after its commit is published like any large transaction.
+  if ((!txn_is_xa_ || txn_xa_reread_) && txn_.approx_bytes >= chunk_bytes_) {
     // Too large to hold whole: hand over what is decoded so far, without a resume point.
     Transaction chunk = std::move(txn_);
     txn_ = Transaction();
@@ -689,17 +937,45 @@ Status MySqlSource::Run(const Position& start, const TransactionConsumer& consum
                         const std::atomic<bool>& stop) {
   int backoff_ms = 100;
   Position resume = start;
+  int checksum_failures = 0;          // consecutive, without a transaction in between
+  std::set<std::string> reread_xids;  // see BinlogTransactionAssembler::reread_xids
   while (!stop.load()) {
     BinlogTransactionAssembler assembler(config_, ChecksumAlgorithm::kUndefined);
     VIMUR_RETURN_IF_ERROR(assembler.Reset(resume));
+    assembler.set_reread_xids(reread_xids);
     Status s = StreamOnce(assembler, consumer, stop);
-    if (assembler.stats().transactions > 0) backoff_ms = 100;
+    const bool reread = assembler.reread_requested();
+    reread_xids = assembler.reread_xids();
+    if (assembler.stats().transactions > 0) {
+      backoff_ms = 100;
+      checksum_failures = 0;
+    }
     resume = assembler.delivered();
     if (stop.load()) return Status::Ok();
     if (s.ok()) continue;
-    if (!s.retriable()) return s;
-    LOG_WARN << "source " << config_.name << ": " << s.message() << "; reconnecting in "
-             << backoff_ms << " ms from " << resume.Describe();
+    if (reread) {
+      LOG_INFO << s.message();
+      continue;  // at once: nothing failed
+    }
+    if (IsChecksumMismatch(s)) {
+      // Damaged on the way (network, a proxy, a page read while written): read it again from
+      // the last position, a few times, before taking the binlog itself as damaged.
+      if (++checksum_failures > kMaxChecksumRereads) {
+        return s.WithContext("source " + config_.name + ": still after " +
+                             std::to_string(kMaxChecksumRereads) + " re-reads from " +
+                             resume.Describe() +
+                             "; the binlog on the server may be damaged: check it with "
+                             "mariadb-binlog/mysqlbinlog --verify-binlog-checksum");
+      }
+      LOG_WARN << "source " << config_.name << ": " << s.message() << "; re-reading (attempt "
+               << checksum_failures << " of " << kMaxChecksumRereads << ") in " << backoff_ms
+               << " ms from " << resume.Describe();
+    } else if (!s.retriable()) {
+      return s;
+    } else {
+      LOG_WARN << "source " << config_.name << ": " << s.message() << "; reconnecting in "
+               << backoff_ms << " ms from " << resume.Describe();
+    }
     for (int waited = 0; waited < backoff_ms && !stop.load(); waited += 50) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

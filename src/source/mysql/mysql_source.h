@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/config.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event_parser.h"
+#include "source/mysql/ddl_targets.h"
 #include "source/mysql/gtid_set.h"
 #include "source/mysql/row_image_decoder.h"
 #include "source/source.h"
@@ -23,11 +25,18 @@ class CaptureFilter {
  public:
   explicit CaptureFilter(const SourceConfig& config);
   bool IncludesTable(const std::string& database, const std::string& table) const;
+  // Whether a table of `database` may be captured: the part of each include_tables pattern
+  // before its first `\.` is matched against the name; a pattern without `\.`, or with `|`,
+  // may name any database. Decides which database-level DDL (CREATE DATABASE, CREATE VIEW,
+  // ...) is published.
+  bool IncludesDatabase(const std::string& database) const;
   bool ExcludesColumn(const std::string& database, const std::string& table,
                       const std::string& column) const;
 
  private:
   std::vector<std::regex> include_tables_;
+  std::vector<std::regex> include_databases_;  // from include_tables, as IncludesDatabase says
+  bool any_database_ = true;
   std::vector<std::regex> exclude_tables_;
   std::vector<std::regex> exclude_columns_;
 };
@@ -44,17 +53,41 @@ class BinlogTransactionAssembler {
     uint64_t rows = 0;
     uint64_t transactions = 0;
     uint64_t skipped_unknown = 0;
+    uint64_t skipped_ddl = 0;                 // DDL of tables and databases not captured
+    uint64_t skipped_account_statements = 0;  // CREATE USER, GRANT, ...: never published
   };
 
   BinlogTransactionAssembler(const SourceConfig& config, ChecksumAlgorithm checksum);
 
-  // Where the stream starts (sets the file, pos and GTID state positions are built from).
+  // Where the stream starts (sets the file, pos and GTID state positions are built from). A
+  // position with a source_state (held at a prepared XA transaction) re-reads from there: the
+  // prepares are collected again and what was already published is skipped.
   Status Reset(const Position& start);
   // Processes one whole event (header, body, checksum). Completed transactions, and chunks of
   // transactions over the chunk size, are handed to `emit`; a false return from it stops.
   Status Process(std::string_view event_bytes, const TransactionConsumer& emit, bool* stopped);
-  // The position after the last transaction handed to `emit`.
+  // Where to resume after the last transaction handed to `emit`: right after it, or, while
+  // XA transactions are prepared and not yet committed, at the oldest one's prepare (with a
+  // source_state saying what was published since).
   const Position& delivered() const { return delivered_; }
+  // XA transactions prepared and not yet committed or rolled back, whose rows are held.
+  size_t pending_xa() const { return pending_xa_.size(); }
+  // Bound on the bytes of prepared XA transactions held until their commit. An XA transaction
+  // beyond it is not held: at its XA COMMIT the stream is read again from its prepare (the
+  // resume position is still there), and its rows are published at the prepare's place as a
+  // large transaction is (in chunks). Its rows were locked from prepare to commit, so no other
+  // transaction changed them in between: per-row order is the same.
+  static constexpr size_t kMaxPendingXaBytes = size_t{64} << 20;
+  void set_max_pending_xa_bytes(size_t bytes) { max_pending_xa_bytes_ = bytes; }
+  // XIDs of committed XA transactions whose prepared rows must be read again from their
+  // prepare; carried from one stream to the next (Process returns kUnavailable to ask).
+  const std::set<std::string>& reread_xids() const { return reread_xids_; }
+  void set_reread_xids(std::set<std::string> xids) { reread_xids_ = std::move(xids); }
+  // True once Process asked for the stream to be read again for such an XA transaction.
+  bool reread_requested() const { return reread_requested_; }
+  // Bound on the table ids whose TABLE_MAP is kept (ids change as the server's table cache
+  // reopens tables); past it the map is dropped between event groups and built again.
+  static constexpr size_t kMaxTableIds = 4096;
   const Stats& stats() const { return stats_; }
   // Transactions larger than this are delivered in chunks (only the last carries a position).
   void set_chunk_bytes(size_t bytes) { chunk_bytes_ = bytes; }
@@ -72,12 +105,25 @@ class BinlogTransactionAssembler {
   Status Handle(const FramedEvent& event, uint64_t next_pos, const TransactionConsumer& emit,
                 bool* stopped);
   Status HandleTableMap(const FramedEvent& event);
+  bool PublishesDdl(const DdlTargets& targets) const;
   Status HandleRows(const FramedEvent& event, uint64_t event_pos, const TransactionConsumer& emit,
                     bool* stopped);
   Status HandleQuery(const FramedEvent& event, uint64_t next_pos, const TransactionConsumer& emit,
                      bool* stopped);
   void BeginTransaction(std::string gtid, uint64_t pos, uint32_t timestamp, uint32_t server_id);
   Status EndTransaction(uint64_t next_pos, const TransactionConsumer& emit, bool* stopped);
+  // Ends the event group of a prepared XA transaction: its rows are held until XA COMMIT.
+  Status PrepareXa(std::string xid, uint64_t next_pos, const TransactionConsumer& emit,
+                   bool* stopped);
+  // XA COMMIT / XA ROLLBACK `rest` (the XID): publishes or drops the prepared rows.
+  Status CompleteXa(std::string_view rest, bool commit, uint64_t next_pos,
+                    const TransactionConsumer& emit, bool* stopped);
+  // Adds the group's GTID to the executed state and moves published_ past it.
+  Status ConsumeGroup(uint64_t next_pos);
+  // Whether the group being ended was published before the restart being replayed.
+  bool GroupPublishedBefore() const;
+  // Recomputes delivered_ from published_, the pending prepares and the replay point.
+  void UpdateDelivered();
   std::shared_ptr<SourceInfo> MakeSourceInfo();
   std::string CurrentGtidSetText() const;
   std::string TransactionId() const;
@@ -97,8 +143,29 @@ class BinlogTransactionAssembler {
   MariaGtidState maria_gtids_;
   MySqlGtidSet mysql_gtids_;
   bool has_gtids_ = false;
-  Position delivered_;
-  Position emitted_;  // position of the last transaction handed over
+  Position delivered_;  // resume position (see delivered())
+  Position published_;  // right after the last event group consumed (no source_state)
+  Position emitted_;    // position of the last transaction handed over
+  // A prepared XA transaction: its rows, held until XA COMMIT, and where its group starts.
+  struct PendingXa {
+    std::string xid;  // canonical, XaPrepareEvent::ToSql
+    Transaction txn;
+    Position start;        // published_ when its group began: a restart re-reads it from there
+    bool evicted = false;  // over the bound: rows dropped, read again at XA COMMIT
+  };
+  std::vector<PendingXa> pending_xa_;  // in prepare order
+  size_t pending_xa_bytes_ = 0;
+  // While re-reading after a restart held at a prepare: groups up to here were published.
+  std::optional<Position> replay_until_;
+  Position group_start_;  // published_ when the group being assembled began
+  bool txn_is_xa_ = false;
+  std::string txn_xid_;                // of the XA group being assembled, when known at its start
+  bool txn_xa_evicted_ = false;        // its rows are over the bound and dropped
+  bool txn_xa_reread_ = false;         // committed: its rows are published at the prepare
+  std::set<std::string> reread_xids_;  // committed XAs whose evicted rows are re-read
+  std::set<std::string> emitted_at_prepare_;  // of those, published at their prepare
+  size_t max_pending_xa_bytes_ = kMaxPendingXaBytes;
+  bool reread_requested_ = false;
   int64_t emitted_at_ms_ = 0;
   Stats stats_;
   size_t chunk_bytes_ = 4 << 20;
@@ -137,6 +204,8 @@ class MySqlSource : public Source {
   Status Run(const Position& start, const TransactionConsumer& consumer,
              const std::atomic<bool>& stop) override;
   std::vector<vimur::CheckResult> Check() override;
+  // Events failing their CRC32 are read again this often (with backoff) before the source stops.
+  static constexpr int kMaxChecksumRereads = 5;
 
  private:
   MySqlConnectOptions ConnectOptions() const;

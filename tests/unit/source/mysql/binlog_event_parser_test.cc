@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -870,6 +871,83 @@ TEST(BinlogEventParserTest, TransactionPayloadZstdAndInnerEvents) {
 
   // The limit is enforced.
   EXPECT_FALSE(parser.ParseTransactionPayload(*framed, inner.size() - 1).ok());
+}
+
+// Regression (issue 9): a compressed transaction was inflated whole (up to 1 GiB) before its
+// first event was read; the stream holds one event and a chunk of output at a time.
+TEST(BinlogEventParserTest, TransactionPayloadStreamsInBoundedMemory) {
+  BinlogEventParser parser = MakeParser(Flavour::kMySql);
+  std::string inner = BuildEvent(EventType::kQuery, QueryBody("BEGIN"), false);
+  const std::string row_event =
+      BuildEvent(EventType::kWriteRowsV2, WriteRowsV2Body(std::string(2000, 'r')), false);
+  for (int i = 0; i < 4000; ++i) inner += row_event;  // 8 MB of rows events
+  inner += BuildEvent(EventType::kXid, XidBody(), false);
+  for (uint64_t compression : {uint64_t{0}, uint64_t{255}}) {
+    auto framed = FrameKept(parser, BuildEvent(EventType::kTransactionPayload,
+                                               TransactionPayloadBody(inner, compression), true));
+    ASSERT_TRUE(framed.ok());
+    auto header = parser.ParseTransactionPayloadHeader(*framed);
+    ASSERT_TRUE(header.ok()) << header.status().ToString();
+    EXPECT_TRUE(header->payload.empty());
+    PayloadEventStream stream(*header, size_t{1} << 30);
+    size_t events = 0;
+    size_t rows = 0;
+    size_t most = 0;
+    while (true) {
+      auto next = stream.Next();
+      ASSERT_TRUE(next.ok()) << next.status().ToString();
+      if (!next->has_value()) break;
+      ++events;
+      if ((*next)->type() == EventType::kWriteRowsV2) {
+        auto parsed = parser.ParseRows(**next, nullptr);
+        ASSERT_TRUE(parsed.ok());
+        EXPECT_EQ(parsed->rows.size(), 2000u);
+        ++rows;
+      }
+      most = std::max(most, stream.buffer_capacity());
+    }
+    EXPECT_EQ(events, 4002u);
+    EXPECT_EQ(rows, 4000u);
+    EXPECT_LE(most, 4 * PayloadEventStream::kChunkSize) << "compression " << compression;
+  }
+  // A payload cut short is an error, not a silent end.
+  auto framed = FrameKept(
+      parser, BuildEvent(EventType::kTransactionPayload, TransactionPayloadBody(inner, 255), true));
+  auto header = parser.ParseTransactionPayloadHeader(*framed);
+  ASSERT_TRUE(header.ok());
+  header->compressed = header->compressed.substr(0, header->compressed.size() - 10);
+  PayloadEventStream cut(*header, size_t{1} << 30);
+  Status last;
+  while (true) {
+    auto next = cut.Next();
+    if (!next.ok()) {
+      last = next.status();
+      break;
+    }
+    if (!next->has_value()) break;
+  }
+  EXPECT_FALSE(last.ok());
+}
+
+TEST(BinlogEventParserTest, XaPrepareEvent) {
+  BinlogEventParser parser = MakeParser(Flavour::kMariaDb);
+  std::string body = Bytes().u8(0).u32(1).u32(4).u32(2).raw("xa-a").raw("b1");
+  auto framed = FrameKept(parser, BuildEvent(EventType::kXaPrepare, body, true));
+  ASSERT_TRUE(framed.ok());
+  auto xa = parser.ParseXaPrepare(*framed);
+  ASSERT_TRUE(xa.ok()) << xa.status().ToString();
+  EXPECT_FALSE(xa->one_phase);
+  EXPECT_EQ(xa->gtrid, "xa-a");
+  EXPECT_EQ(xa->bqual, "b1");
+  EXPECT_EQ(xa->ToSql(), "X'78612D61',X'6231',1");
+  for (size_t n = 0; n < body.size(); ++n) {
+    FramedEvent cut = *framed;
+    cut.body = std::string_view(body).substr(0, n);
+    EXPECT_FALSE(parser.ParseXaPrepare(cut).ok()) << n;
+  }
+  std::string huge = Bytes().u8(1).u32(1).u32(65).u32(0).raw(std::string(65, 'x'));
+  framed = FrameKept(parser, BuildEvent(EventType::kXaPrepare, huge, true));
+  EXPECT_EQ(parser.ParseXaPrepare(*framed).status().code(), StatusCode::kCorruption);
 }
 
 TEST(BinlogEventParserTest, TransactionPayloadUncompressedAndBroken) {

@@ -39,5 +39,35 @@ TEST(DdlTargetsTest, DatabasesAndOtherStatements) {
   EXPECT_TRUE(ExtractDdlTargets("ALTER TABLE", "x").tables.empty());
 }
 
+// Regression (issue 9): these statements were published on the schema-change topic verbatim,
+// passwords included.
+TEST(DdlTargetsTest, AccountStatementsAreRecognised) {
+  for (const char* sql : {
+           "CREATE USER 'bob'@'%' IDENTIFIED BY 'hunter2'",
+           "create or replace user bob identified by 'x'",
+           "/* app */ ALTER USER 'bob'@'%' IDENTIFIED BY 'hunter2'",
+           "/*!80000 ALTER USER */ bob",
+           "DROP USER IF EXISTS bob",
+           "RENAME USER bob TO alice",
+           "GRANT SELECT ON shop.* TO bob",
+           "grant role1 to bob",
+           "REVOKE ALL PRIVILEGES ON *.* FROM bob",
+           "SET PASSWORD FOR 'bob'@'%' = PASSWORD('hunter2')",
+           "SET DEFAULT ROLE role1 FOR bob",
+           "SET ROLE role1",
+           "CREATE ROLE role1",
+           "DROP ROLE role1",
+           "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (PASSWORD 'hunter2')",
+           "ALTER SERVER s OPTIONS (PASSWORD 'hunter2')",
+       }) {
+    EXPECT_TRUE(IsAccountStatement(sql)) << sql;
+  }
+  for (const char* sql : {"CREATE TABLE users (id INT)", "ALTER TABLE user ADD c INT",
+                          "DROP TABLE grants", "CREATE DATABASE roles", "SET NAMES utf8mb4",
+                          "CREATE VIEW user_v AS SELECT 1", "TRUNCATE TABLE password"}) {
+    EXPECT_FALSE(IsAccountStatement(sql)) << sql;
+  }
+}
+
 }  // namespace
 }  // namespace vimur::mysql

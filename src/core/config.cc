@@ -199,6 +199,17 @@ Status ReadSource(const YAML::Node& node, const std::string& path, const std::st
   VIMUR_RETURN_IF_ERROR(
       r.Integer("reconnect_max_backoff_ms", &s->reconnect_max_backoff_ms, 100, 3600 * 1000));
   VIMUR_RETURN_IF_ERROR(r.Bool("transaction_metadata", &s->transaction_metadata));
+  VIMUR_RETURN_IF_ERROR(
+      r.OneOf("decimal_handling_mode", &s->decimal_handling_mode, {"precise", "string", "double"}));
+  VIMUR_RETURN_IF_ERROR(r.OneOf("bigint_unsigned_handling_mode", &s->bigint_unsigned_handling_mode,
+                                {"precise", "long"}));
+  VIMUR_RETURN_IF_ERROR(r.OneOf("time_precision_mode", &s->time_precision_mode,
+                                {"adaptive_time_microseconds", "connect"}));
+  VIMUR_RETURN_IF_ERROR(
+      r.OneOf("binary_handling_mode", &s->binary_handling_mode, {"bytes", "base64", "hex"}));
+  VIMUR_RETURN_IF_ERROR(
+      r.StringList("column_propagate_source_type", &s->propagate_source_types, true));
+  VIMUR_RETURN_IF_ERROR(r.Bool("include_query", &s->include_query));
   VIMUR_RETURN_IF_ERROR(r.RejectUnknownKeys());
   if (s->name.empty())
     return r.Error(path + ".name", node, "a source name (e.g. shop-db)", "missing key");

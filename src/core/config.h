@@ -37,6 +37,15 @@ struct SourceConfig {
   int connect_timeout_s = 10;
   int reconnect_max_backoff_ms = 30000;
   bool transaction_metadata = false;
+  // Debezium's handling modes, under Debezium's names and with Debezium's defaults.
+  std::string decimal_handling_mode = "precise";                   // precise | string | double
+  std::string bigint_unsigned_handling_mode = "precise";           // precise | long
+  std::string time_precision_mode = "adaptive_time_microseconds";  // ... | connect
+  std::string binary_handling_mode = "bytes";                      // bytes | base64 | hex
+  // column_propagate_source_type: regexes on db.table.column whose fields carry the source
+  // column type as schema parameters (__debezium.source.column.type, ...).
+  std::vector<std::string> propagate_source_types;
+  bool include_query = false;  // source.query: the statement of each row change
 };
 
 struct TopicConfig {

@@ -363,6 +363,7 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
       if (auto ddl = last_ddl_.find(qualified); ddl != last_ddl_.end()) {
         schema.last_ddl = ddl->second;
       }
+      if (defaults_ != nullptr) AddColumnDefaults(*defaults_, parser_.is_mariadb(), &schema);
       last = std::make_shared<const TableSchema>(std::move(schema));
       entry.full = last;
     }
@@ -689,8 +690,10 @@ Status MySqlSource::Run(const Position& start, const TransactionConsumer& consum
                         const std::atomic<bool>& stop) {
   int backoff_ms = 100;
   Position resume = start;
+  ServerColumnDefaults defaults(ConnectOptions());
   while (!stop.load()) {
     BinlogTransactionAssembler assembler(config_, ChecksumAlgorithm::kUndefined);
+    assembler.set_column_defaults(&defaults);
     VIMUR_RETURN_IF_ERROR(assembler.Reset(resume));
     Status s = StreamOnce(assembler, consumer, stop);
     if (assembler.stats().transactions > 0) backoff_ms = 100;

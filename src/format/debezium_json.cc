@@ -201,6 +201,9 @@ void AppendConverted(FieldRepr repr, const ColumnSchema& c, const Value& v, Json
       break;
     case FieldRepr::kDecimal:
       if (v.kind == ValueKind::kText) {
+        if (int64_t small = 0; SmallUnscaled(v.s, c.scale, &small)) {
+          return out->Base64(SignedUnscaledBytes(small, bytes));
+        }
         auto unscaled = DecimalUnscaledBytes(v.s, c.scale, bytes);
         if (unscaled.ok()) return out->Base64(*unscaled);
       } else if (v.kind == ValueKind::kInt) {
@@ -297,6 +300,7 @@ struct DebeziumJsonSerializer::TableText {
   std::vector<std::string_view> key_keys;  // the same for the primary-key columns
   std::vector<FieldRepr> reprs;            // per column, under the handling modes
   std::vector<bool> propagate;             // per column: schema carries the source type
+  std::vector<uint8_t> converts;           // per column: 1 when !IsPlainJson(repr)
   bool plain = true;                       // every column's values are written as their kind
 
   // For the transaction being serialized (the events of one share their SourceInfo).
@@ -335,7 +339,8 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
         names.push_back(&c.name);
         text->reprs.push_back(ReprOf(c, options_.modes));
         text->propagate.push_back(PropagatesSourceType(options_.propagate_source_types, t, c));
-        text->plain = text->plain && IsPlainJson(text->reprs.back());
+        text->converts.push_back(IsPlainJson(text->reprs.back()) ? 0 : 1);
+        text->plain = text->plain && text->converts.back() == 0;
       }
       BuildKeyPrefixes(names, &text->column_text, &text->column_keys);
       names.clear();
@@ -475,7 +480,7 @@ void DebeziumJsonSerializer::AppendRow(const TableText& text, const std::vector<
     const TableSchema& t = *text.table;
     for (size_t i = 0; i < n; ++i) {
       out->RawPadded(text.column_keys[i]);
-      if (IsPlainJson(text.reprs[i]) || row[i].is_null()) {
+      if (text.converts[i] == 0 || row[i].is_null()) {
         AppendJsonValue(row[i], out);
       } else {
         AppendConverted(text.reprs[i], t.columns[i], row[i], out);
@@ -496,7 +501,7 @@ bool DebeziumJsonSerializer::AppendKey(const ChangeEvent& event, JsonBuffer* out
     const size_t i = t.key_columns[k];
     if (i >= row.size()) {
       out->Null();
-    } else if (IsPlainJson(text.reprs[i]) || row[i].is_null()) {
+    } else if (text.converts[i] == 0 || row[i].is_null()) {
       AppendJsonValue(row[i], out);
     } else {
       AppendConverted(text.reprs[i], t.columns[i], row[i], out);

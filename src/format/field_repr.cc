@@ -166,7 +166,41 @@ ConnectType ConnectTypeOf(FieldRepr repr) {
   return {"string", nullptr, 0};
 }
 
+bool SmallUnscaled(std::string_view text, int scale, int64_t* out) {
+  const char* s = text.data();
+  const char* const end = s + text.size();
+  bool negative = false;
+  if (s < end && *s == '-') {
+    negative = true;
+    ++s;
+  }
+  if (s == end || end - s > 19) return false;
+  int64_t v = 0;
+  int digits = 0;
+  int fraction = -1;
+  for (; s < end; ++s) {
+    const unsigned d = static_cast<unsigned char>(*s) - '0';
+    if (d < 10) {
+      v = v * 10 + d;
+      ++digits;
+      if (fraction >= 0) ++fraction;
+    } else if (*s == '.' && fraction < 0) {
+      fraction = 0;
+    } else {
+      return false;
+    }
+  }
+  if (fraction < 0) fraction = 0;
+  if (digits == 0 || fraction > scale || digits + (scale - fraction) > 18) return false;
+  for (int k = fraction; k < scale; ++k) v *= 10;
+  *out = negative ? -v : v;
+  return true;
+}
+
 Result<std::string_view> DecimalUnscaledBytes(std::string_view text, int scale, char* buffer) {
+  if (int64_t small = 0; SmallUnscaled(text, scale, &small)) {
+    return SignedUnscaledBytes(small, buffer);
+  }
   size_t i = 0;
   bool negative = false;
   if (i < text.size() && (text[i] == '-' || text[i] == '+')) negative = text[i++] == '-';

@@ -93,6 +93,9 @@ constexpr size_t kMaxDecimalBytes = 40;
 // most kMaxDecimalBytes at `buffer` and returns the view of them, or fails on text that is
 // not a decimal number, has more than 80 digits or more than `scale` fraction digits.
 Result<std::string_view> DecimalUnscaledBytes(std::string_view text, int scale, char* buffer);
+// The unscaled value of `text` at `scale` when it has at most 18 digits once padded (the common
+// case, in an int64); false for anything else, which DecimalUnscaledBytes handles.
+bool SmallUnscaled(std::string_view text, int scale, int64_t* out);
 // The same for an integer (a BIGINT UNSIGNED as Decimal(20,0), or an int64).
 std::string_view UnsignedUnscaledBytes(uint64_t v, char* buffer);
 std::string_view SignedUnscaledBytes(int64_t v, char* buffer);

@@ -454,8 +454,10 @@ TEST(AvroEventSerializerTest, DefaultsAndSourceTypesInTheSchema) {
       "connect.default":"dflt"},"null"],"default":"dflt"})"));
   EXPECT_EQ(by_name["qty"]["type"], json::parse(R"([{"type":"int","connect.default":7},"null"])"));
   EXPECT_EQ(by_name["qty"]["default"], 7);
-  EXPECT_EQ(by_name["price"]["default"], "\u0000\u0096");  // 150 as Avro's JSON bytes
-  EXPECT_EQ(by_name["price"]["type"]["connect.default"], "\u0000\u0096");
+  // 1.50 at scale 2: 150, bytes 00 96, as Avro's JSON encoding of bytes ("\u0000\u0096").
+  const std::string unscaled("\0\xc2\x96", 3);
+  EXPECT_EQ(by_name["price"]["default"], unscaled);
+  EXPECT_EQ(by_name["price"]["type"]["connect.default"], unscaled);
   // The values still round-trip, nulls and values in the flipped unions included.
   json v = AvroTestDecoder(schema).Decode(std::string_view(value).substr(5));
   EXPECT_EQ(v["after"]["name"], "caf\xc3\xa9");

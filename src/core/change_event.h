@@ -14,7 +14,19 @@
 namespace vimur {
 
 enum class Op : char { kCreate = 'c', kUpdate = 'u', kDelete = 'd', kRead = 'r' };
-enum class SnapshotMarker : uint8_t { kFalse, kTrue, kLast };
+// `source.snapshot` (Debezium's SnapshotRecord): false while streaming; true, first and last
+// for a snapshot's reads; incremental for incremental-snapshot reads.
+enum class SnapshotMarker : uint8_t { kFalse, kTrue, kFirst, kLast, kIncremental };
+inline const char* SnapshotMarkerText(SnapshotMarker marker) {
+  switch (marker) {
+    case SnapshotMarker::kFalse: return "false";
+    case SnapshotMarker::kTrue: return "true";
+    case SnapshotMarker::kFirst: return "first";
+    case SnapshotMarker::kLast: return "last";
+    case SnapshotMarker::kIncremental: return "incremental";
+  }
+  return "false";
+}
 
 // Where an event came from, the Debezium `source` block (less the table, which is in schema).
 struct SourceInfo {
@@ -23,12 +35,13 @@ struct SourceInfo {
   int64_t ts_ms = 0;      // commit time at the source
   SnapshotMarker snapshot = SnapshotMarker::kFalse;
   uint32_t server_id = 0;
-  std::string gtid;    // GTID of the transaction, empty when GTIDs are off
-  std::string file;    // binlog file of the row event
-  uint64_t pos = 0;    // position of the row event's transaction in `file`
-  std::string schema;  // PostgreSQL schema
-  uint64_t lsn = 0;    // PostgreSQL
-  int64_t tx_id = -1;  // PostgreSQL
+  std::string gtid;     // GTID of the transaction, empty when GTIDs are off
+  std::string file;     // binlog file of the row event
+  uint64_t pos = 0;     // position of the row event's transaction in `file`
+  int64_t thread = -1;  // MySQL/MariaDB thread id of the transaction; -1: unknown (null)
+  std::string schema;   // PostgreSQL schema
+  uint64_t lsn = 0;     // PostgreSQL
+  int64_t tx_id = -1;   // PostgreSQL
 };
 
 struct ChangeEvent {

@@ -129,9 +129,8 @@ const Section& SourceTable() {
                    "`column.propagate.source.type`"),
           Flag("include_query", &SourceConfig::include_query)
               .Default("false")
-              .Doc("put the statement that made each change in `source.query`, as Debezium's "
-                   "`include.query`; the server must log it (MariaDB "
-                   "`binlog_annotate_row_events=ON`, MySQL `binlog_rows_query_log_events=ON`)"),
+              .Doc("reserved for `source.query` (Debezium's `include.query`); `query` is null "
+                   "for now"),
       });
   return s;
 }

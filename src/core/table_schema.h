@@ -53,6 +53,11 @@ struct ColumnSchema {
   uint32_t geometry_type = 0;
   std::vector<std::string> enum_values;  // ENUM and SET members in order
   std::string type_name;                 // e.g. "VARCHAR", "DECIMAL" for docs and schemas
+  // The column's default, read from information_schema (never by parsing DDL) when its column
+  // list matched the binlog's: the value as text, unquoted (`dflt`, `12.50`, `2024-01-01
+  // 00:00:00`, `b'101'` bits as their number). False for no default or a NULL default.
+  bool has_default = false;
+  std::string default_value;
 };
 
 struct TableSchema {

@@ -238,10 +238,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   std::vector<RecordBuilder> builders;
   std::shared_ptr<avro::SchemaRegistryClient> registry;  // shared by the sources' serializers
   for (const SourceConfig& s : config_.sources) {
-    JsonFormatOptions json;
-    json.schemas = config_.format.schemas;
-    json.transaction_metadata = s.transaction_metadata;
-    json.topic_prefix = s.topic_prefix;
+    VIMUR_ASSIGN_OR_RETURN(JsonFormatOptions json, JsonOptionsFor(config_, s));
     RecordBuilderOptions options;
     options.topic_prefix = s.topic_prefix;
     if (config_.transport.type == "kafka") {

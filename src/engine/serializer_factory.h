@@ -10,6 +10,11 @@
 
 namespace vimur {
 
+// The handling modes of a source's configuration (decimal_handling_mode, ...).
+Result<ValueModes> ModesFor(const SourceConfig& source);
+// The JSON options of a source's records (also those the stdout transport's lines use).
+Result<JsonFormatOptions> JsonOptionsFor(const PipelineConfig& config, const SourceConfig& source);
+
 // `registry` is created on first use and shared by every source of the pipeline.
 Result<std::unique_ptr<EventSerializer>> MakeEventSerializer(
     const PipelineConfig& config, const SourceConfig& source,

@@ -1,7 +1,11 @@
 #include "format/debezium_json.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
+
+#include "format/column_default.h"
+#include "format/source_block.h"
 
 #ifndef VIMUR_VERSION
 #define VIMUR_VERSION "0.0.0"
@@ -10,111 +14,74 @@
 namespace vimur {
 namespace {
 
-const char* SnapshotText(SnapshotMarker m) {
-  switch (m) {
-    case SnapshotMarker::kFalse: return "false";
-    case SnapshotMarker::kTrue: return "true";
-    case SnapshotMarker::kLast: return "last";
-  }
-  return "false";
+std::string JoinMembers(const ColumnSchema& c) {
+  std::string allowed;
+  for (const auto& e : c.enum_values) allowed += (allowed.empty() ? "" : ",") + e;
+  return allowed;
 }
 
-// Kafka Connect schema of one column, as Debezium's MySQL connector declares it.
-void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c) {
-  const char* type = "string";
-  const char* name = nullptr;
-  switch (c.type) {
-    case LogicalType::kBoolean: type = "boolean"; break;
-    case LogicalType::kInt16: type = "int16"; break;
-    case LogicalType::kInt32: type = "int32"; break;
-    case LogicalType::kInt64: type = "int64"; break;
-    case LogicalType::kUInt64: type = "int64"; break;
-    case LogicalType::kFloat: type = "float"; break;
-    case LogicalType::kDouble: type = "double"; break;
-    case LogicalType::kDecimal: type = "string"; break;
-    case LogicalType::kBits:
-      type = "bytes";
-      name = "io.debezium.data.Bits";
-      break;
-    case LogicalType::kDate:
-      type = "int32";
-      name = "io.debezium.time.Date";
-      break;
-    case LogicalType::kTimestampMillis:
-      type = "int64";
-      name = "io.debezium.time.Timestamp";
-      break;
-    case LogicalType::kTimestampMicros:
-      type = "int64";
-      name = "io.debezium.time.MicroTimestamp";
-      break;
-    case LogicalType::kZonedTimestamp:
-      type = "string";
-      name = "io.debezium.time.ZonedTimestamp";
-      break;
-    case LogicalType::kMicroTime:
-      type = "int64";
-      name = "io.debezium.time.MicroTime";
-      break;
-    case LogicalType::kYear:
-      type = "int32";
-      name = "io.debezium.time.Year";
-      break;
-    case LogicalType::kString: type = "string"; break;
-    case LogicalType::kBytes: type = "bytes"; break;
-    case LogicalType::kEnum:
-      type = "string";
-      name = "io.debezium.data.Enum";
-      break;
-    case LogicalType::kSet:
-      type = "string";
-      name = "io.debezium.data.EnumSet";
-      break;
-    case LogicalType::kJson:
-      type = "string";
-      name = "io.debezium.data.Json";
-      break;
-    case LogicalType::kGeometry:
-      type = "struct";
-      name = "io.debezium.data.geometry.Geometry";
-      break;
-  }
+// The column's default as JSON text in its representation; empty when it has none.
+std::string DefaultJson(const ColumnSchema& c, FieldRepr repr);
+
+// Kafka Connect schema of one column, as Debezium's MySQL/MariaDB connector declares it
+// (JsonConverter's key order: type, optional, name, version, parameters, default, field).
+// `propagate`: add the source column type parameters (column.propagate.source.type).
+void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool propagate) {
+  const ConnectType t = ConnectTypeOf(repr);
   w.BeginObject();
   w.Key("type");
-  w.String(type);
-  if (c.type == LogicalType::kGeometry) {
+  w.String(t.type);
+  if (repr == FieldRepr::kGeometry) {
     w.Key("fields");
     w.Raw(
         R"([{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}])");
   }
   w.Key("optional");
   w.Bool(c.nullable);
-  if (name != nullptr) {
+  if (t.name != nullptr) {
     w.Key("name");
-    w.String(name);
+    w.String(t.name);
     w.Key("version");
-    w.Int(1);
+    w.Int(t.version);
   }
-  if (c.type == LogicalType::kBits || c.type == LogicalType::kEnum || c.type == LogicalType::kSet) {
+  std::vector<std::pair<std::string, std::string>> parameters;
+  switch (repr) {
+    case FieldRepr::kBits: parameters.emplace_back("length", std::to_string(c.precision)); break;
+    case FieldRepr::kEnum:
+    case FieldRepr::kSet: parameters.emplace_back("allowed", JoinMembers(c)); break;
+    case FieldRepr::kDecimal:
+      parameters.emplace_back("scale", std::to_string(c.scale));
+      parameters.emplace_back("connect.decimal.precision", std::to_string(c.precision));
+      break;
+    case FieldRepr::kUnsignedDecimal:
+      parameters.emplace_back("scale", "0");
+      parameters.emplace_back("connect.decimal.precision", "20");
+      break;
+    default: break;
+  }
+  if (propagate) {
+    for (auto& p : SourceTypeParameters(c)) parameters.push_back(std::move(p));
+  }
+  if (!parameters.empty()) {
     w.Key("parameters");
     w.BeginObject();
-    if (c.type == LogicalType::kBits) {
-      w.Key("length");
-      w.String(std::to_string(c.precision));
-    } else {
-      std::string allowed;
-      for (const auto& e : c.enum_values) allowed += (allowed.empty() ? "" : ",") + e;
-      w.Key("allowed");
-      w.String(allowed);
+    for (const auto& [key, value] : parameters) {
+      w.Key(key);
+      w.String(value);
     }
     w.EndObject();
+  }
+  if (std::string d = DefaultJson(c, repr); !d.empty()) {
+    w.Key("default");
+    w.Raw(d);
   }
   w.Key("field");
   w.String(c.name);
   w.EndObject();
 }
 
-void WriteRowSchema(JsonWriter& w, const TableSchema& t, const std::vector<size_t>* only,
+void WriteRowSchema(JsonWriter& w, const TableSchema& t, const std::vector<FieldRepr>& reprs,
+                    const std::vector<bool>& propagate, const std::vector<size_t>* only,
                     const std::string& record_name, bool optional, const char* field) {
   w.BeginObject();
   w.Key("type");
@@ -122,9 +89,11 @@ void WriteRowSchema(JsonWriter& w, const TableSchema& t, const std::vector<size_
   w.Key("fields");
   w.BeginArray();
   if (only != nullptr) {
-    for (size_t i : *only) WriteFieldSchema(w, t.columns[i]);
+    for (size_t i : *only) WriteFieldSchema(w, t.columns[i], reprs[i], propagate[i]);
   } else {
-    for (const auto& c : t.columns) WriteFieldSchema(w, c);
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      WriteFieldSchema(w, t.columns[i], reprs[i], propagate[i]);
+    }
   }
   w.EndArray();
   w.Key("optional");
@@ -142,26 +111,38 @@ std::string RecordPrefix(const JsonFormatOptions& o, const TableSchema& t) {
   return o.topic_prefix + "." + t.database + "." + t.table;
 }
 
+// The `source` block's schema: Debezium's common fields (SchemaFactory.sourceInfoSchemaBuilder)
+// then the connector's own (BinlogSourceInfoStructMaker, PostgresSourceInfoStructMaker).
 void WriteSourceSchema(JsonWriter& w, const SourceInfo& s) {
-  bool pg = s.connector == "postgresql";
+  const bool pg = s.connector == "postgresql";
   std::string fields =
       std::string(R"([{"type":"string","optional":false,"field":"version"},)") +
       R"({"type":"string","optional":false,"field":"connector"},)" +
       R"({"type":"string","optional":false,"field":"name"},)" +
       R"({"type":"int64","optional":false,"field":"ts_ms"},)" +
-      R"({"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,last,false,incremental"},"default":"false","field":"snapshot"},)" +
+      R"({"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":")" +
+      kSnapshotAllowed + R"("},"default":"false","field":"snapshot"},)" +
       R"({"type":"string","optional":false,"field":"db"},)" +
-      R"({"type":"string","optional":true,"field":"table"},)";
+      R"({"type":"string","optional":true,"field":"sequence"},)" +
+      R"({"type":"int64","optional":true,"field":"ts_us"},)" +
+      R"({"type":"int64","optional":true,"field":"ts_ns"},)";
   if (pg) {
     fields += R"({"type":"string","optional":false,"field":"schema"},)"
+              R"({"type":"string","optional":false,"field":"table"},)"
               R"({"type":"int64","optional":true,"field":"txId"},)"
-              R"({"type":"int64","optional":true,"field":"lsn"}])";
+              R"({"type":"int64","optional":true,"field":"lsn"},)"
+              R"({"type":"int64","optional":true,"field":"xmin"},)"
+              R"({"type":"string","optional":true,"field":"origin"},)"
+              R"({"type":"int64","optional":true,"field":"origin_lsn"}])";
   } else {
-    fields += R"({"type":"int64","optional":false,"field":"server_id"},)"
+    fields += R"({"type":"string","optional":true,"field":"table"},)"
+              R"({"type":"int64","optional":false,"field":"server_id"},)"
               R"({"type":"string","optional":true,"field":"gtid"},)"
               R"({"type":"string","optional":false,"field":"file"},)"
               R"({"type":"int64","optional":false,"field":"pos"},)"
-              R"({"type":"int32","optional":false,"field":"row"}])";
+              R"({"type":"int32","optional":false,"field":"row"},)"
+              R"({"type":"int64","optional":true,"field":"thread"},)"
+              R"({"type":"string","optional":true,"field":"query"}])";
   }
   w.BeginObject();
   w.Key("type");
@@ -171,7 +152,9 @@ void WriteSourceSchema(JsonWriter& w, const SourceInfo& s) {
   w.Key("optional");
   w.Bool(false);
   w.Key("name");
-  w.String(pg ? "io.debezium.connector.postgresql.Source" : "io.debezium.connector.mysql.Source");
+  w.String(SourceSchemaName(s.connector));
+  w.Key("version");
+  w.Int(1);
   w.Key("field");
   w.String("source");
   w.EndObject();
@@ -202,6 +185,82 @@ void AppendJsonValue(const Value& v, JsonBuffer* out) {
       return;
   }
   out->Null();
+}
+
+// A value whose representation is not the one of its kind (IsPlainJson false). A value of a
+// kind the representation does not expect is written as its kind is.
+void AppendConverted(FieldRepr repr, const ColumnSchema& c, const Value& v, JsonBuffer* out) {
+  char bytes[kMaxDecimalBytes];
+  switch (repr) {
+    case FieldRepr::kUnsignedDecimal:
+      if (v.kind == ValueKind::kUInt) return out->Base64(UnsignedUnscaledBytes(v.u, bytes));
+      if (v.kind == ValueKind::kInt) return out->Base64(SignedUnscaledBytes(v.i, bytes));
+      break;
+    case FieldRepr::kUnsignedLong:
+      if (v.kind == ValueKind::kUInt) return out->Number(static_cast<int64_t>(v.u));
+      break;
+    case FieldRepr::kDecimal:
+      if (v.kind == ValueKind::kText) {
+        if (int64_t small = 0; SmallUnscaled(v.s, c.scale, &small)) {
+          return out->Base64(SignedUnscaledBytes(small, bytes));
+        }
+        auto unscaled = DecimalUnscaledBytes(v.s, c.scale, bytes);
+        if (unscaled.ok()) return out->Base64(*unscaled);
+      } else if (v.kind == ValueKind::kInt) {
+        char text[24];
+        auto r = std::to_chars(text, text + sizeof text, v.i);
+        auto unscaled = DecimalUnscaledBytes(std::string_view(text, r.ptr - text), c.scale, bytes);
+        if (unscaled.ok()) return out->Base64(*unscaled);
+      }
+      break;
+    case FieldRepr::kDecimalDouble:
+      if (v.kind == ValueKind::kText) {
+        double d = 0;
+        const char* end = v.s.data() + v.s.size();
+        const char* begin = v.s.data() + (!v.s.empty() && v.s[0] == '+' ? 1 : 0);
+        if (std::from_chars(begin, end, d).ptr == end) return out->Double(d);
+      } else if (v.kind == ValueKind::kInt) {
+        return out->Double(static_cast<double>(v.i));
+      }
+      break;
+    case FieldRepr::kConnectTime:
+      // Milliseconds of the day; like Debezium's, TIME values outside 00:00..24:00 do not
+      // convert: null, or 0 in a NOT NULL column.
+      if (v.kind == ValueKind::kInt) {
+        if (v.i >= 0 && v.i <= int64_t{86400} * 1000000) return out->Number(v.i / 1000);
+        return c.nullable ? out->Null() : out->Number(0);
+      }
+      break;
+    case FieldRepr::kConnectTimestampMicros:
+      if (v.kind == ValueKind::kInt) {
+        return out->Number(v.i >= 0 ? v.i / 1000 : -((-v.i + 999) / 1000));
+      }
+      break;
+    case FieldRepr::kBytesHex:
+      if (v.kind == ValueKind::kBytes || v.kind == ValueKind::kText) {
+        char* p = out->Reserve(2 * v.s.size() + 2);
+        *p++ = '"';
+        p = WriteHex(v.s, p);
+        *p++ = '"';
+        return out->CommitTo(p);
+      }
+      break;
+    default: break;
+  }
+  AppendJsonValue(v, out);
+}
+
+std::string DefaultJson(const ColumnSchema& c, FieldRepr repr) {
+  std::string storage;
+  const std::optional<Value> v = ColumnDefaultValue(c, &storage);
+  if (!v) return "";
+  JsonBuffer b;
+  if (IsPlainJson(repr)) {
+    AppendJsonValue(*v, &b);
+  } else {
+    AppendConverted(repr, c, *v, &b);
+  }
+  return b.view() == "null" ? "" : std::string(b.view());
 }
 
 // `"name":` for each of `names`, preceded by '{' for the first and ',' for the others, stored
@@ -239,10 +298,16 @@ struct DebeziumJsonSerializer::TableText {
   std::vector<std::string_view> column_keys;  // `{"c0":`, `,"c1":`, ...
   std::string key_text;
   std::vector<std::string_view> key_keys;  // the same for the primary-key columns
+  std::vector<FieldRepr> reprs;            // per column, under the handling modes
+  std::vector<bool> propagate;             // per column: schema carries the source type
+  std::vector<uint8_t> converts;           // per column: 1 when !IsPlainJson(repr)
+  bool plain = true;                       // every column's values are written as their kind
 
   // For the transaction being serialized (the events of one share their SourceInfo).
   std::shared_ptr<const SourceInfo> source;
-  std::string source_head;  // `,"source":{...` up to `"row":` (MySQL) or the whole block
+  // `,"source":{...` up to `"row":` (MySQL), or the whole block and `,"transaction":`.
+  std::string source_head;
+  std::string source_tail;  // after the row number: `,"thread":...,"query":null},"transaction":`
   bool source_has_row = false;
   std::string transaction_head;  // `{"id":"...","total_order":`
 
@@ -270,7 +335,13 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
       const TableSchema& t = *event.table;
       text->table = event.table;
       std::vector<const std::string*> names;
-      for (const auto& c : t.columns) names.push_back(&c.name);
+      for (const auto& c : t.columns) {
+        names.push_back(&c.name);
+        text->reprs.push_back(ReprOf(c, options_.modes));
+        text->propagate.push_back(PropagatesSourceType(options_.propagate_source_types, t, c));
+        text->converts.push_back(IsPlainJson(text->reprs.back()) ? 0 : 1);
+        text->plain = text->plain && text->converts.back() == 0;
+      }
       BuildKeyPrefixes(names, &text->column_text, &text->column_keys);
       names.clear();
       for (size_t i : t.key_columns) names.push_back(&t.columns[i].name);
@@ -279,7 +350,8 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
         JsonWriter w(&text->key_schema_head);
         w.BeginObject();
         w.Key("schema");
-        WriteRowSchema(w, t, &t.key_columns, RecordPrefix(options_, t) + ".Key", false, nullptr);
+        WriteRowSchema(w, t, text->reprs, text->propagate, &t.key_columns,
+                       RecordPrefix(options_, t) + ".Key", false, nullptr);
         w.Key("payload");
       }
       it = tables_.emplace(key, std::move(text)).first;
@@ -301,15 +373,19 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
     b.Raw(R"(,"ts_ms":)");
     b.Number(s.ts_ms);
     b.Raw(R"(,"snapshot":)");
-    b.String(SnapshotText(s.snapshot));
+    b.String(SnapshotMarkerText(s.snapshot));
     b.Raw(R"(,"db":)");
     b.String(t.database);
-    b.Raw(R"(,"table":)");
-    b.String(t.table);
+    b.Raw(R"(,"sequence":null,"ts_us":)");
+    b.Number(s.ts_ms * 1000);
+    b.Raw(R"(,"ts_ns":)");
+    b.Number(s.ts_ms * 1000000);
     const bool pg = s.connector == "postgresql";
     if (pg) {
       b.Raw(R"(,"schema":)");
       b.String(s.schema);
+      b.Raw(R"(,"table":)");
+      b.String(t.table);
       b.Raw(R"(,"txId":)");
       if (s.tx_id >= 0) {
         b.Number(s.tx_id);
@@ -318,8 +394,10 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
       }
       b.Raw(R"(,"lsn":)");
       b.Number(s.lsn);
-      b.Char('}');
+      b.Raw(R"(,"xmin":null,"origin":null,"origin_lsn":null},"transaction":)");
     } else {
+      b.Raw(R"(,"table":)");
+      b.String(t.table);
       b.Raw(R"(,"server_id":)");
       b.Number(s.server_id);
       b.Raw(R"(,"gtid":)");
@@ -333,6 +411,15 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
       b.Raw(R"(,"pos":)");
       b.Number(s.pos);
       b.Raw(R"(,"row":)");
+      JsonBuffer tail;
+      tail.Raw(R"(,"thread":)");
+      if (s.thread >= 0) {
+        tail.Number(s.thread);
+      } else {
+        tail.Null();
+      }
+      tail.Raw(R"(,"query":null},"transaction":)");
+      text.source_tail = std::string(tail.view());
     }
     text.source_head = std::string(b.view());
     text.source_has_row = !pg;
@@ -355,19 +442,21 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
       w.String("struct");
       w.Key("fields");
       w.BeginArray();
-      WriteRowSchema(w, t, nullptr, prefix + ".Value", true, "before");
-      WriteRowSchema(w, t, nullptr, prefix + ".Value", true, "after");
+      WriteRowSchema(w, t, text.reprs, text.propagate, nullptr, prefix + ".Value", true, "before");
+      WriteRowSchema(w, t, text.reprs, text.propagate, nullptr, prefix + ".Value", true, "after");
       WriteSourceSchema(w, s);
+      w.Raw(kTransactionSchema);
       w.Raw(R"({"type":"string","optional":false,"field":"op"})");
       w.Raw(R"({"type":"int64","optional":true,"field":"ts_ms"})");
-      w.Raw(kTransactionSchema);
+      w.Raw(R"({"type":"int64","optional":true,"field":"ts_us"})");
+      w.Raw(R"({"type":"int64","optional":true,"field":"ts_ns"})");
       w.EndArray();
       w.Key("optional");
       w.Bool(false);
       w.Key("name");
       w.String(prefix + ".Envelope");
       w.Key("version");
-      w.Int(1);
+      w.Int(2);
       w.EndObject();
       w.Key("payload");
     }
@@ -382,9 +471,21 @@ void DebeziumJsonSerializer::AppendRow(const TableText& text, const std::vector<
     out->Raw("{}");
     return;
   }
-  for (size_t i = 0; i < n; ++i) {
-    out->RawPadded(text.column_keys[i]);
-    AppendJsonValue(row[i], out);
+  if (text.plain) {
+    for (size_t i = 0; i < n; ++i) {
+      out->RawPadded(text.column_keys[i]);
+      AppendJsonValue(row[i], out);
+    }
+  } else {
+    const TableSchema& t = *text.table;
+    for (size_t i = 0; i < n; ++i) {
+      out->RawPadded(text.column_keys[i]);
+      if (text.converts[i] == 0 || row[i].is_null()) {
+        AppendJsonValue(row[i], out);
+      } else {
+        AppendConverted(text.reprs[i], t.columns[i], row[i], out);
+      }
+    }
   }
   out->Char('}');
 }
@@ -398,15 +499,33 @@ bool DebeziumJsonSerializer::AppendKey(const ChangeEvent& event, JsonBuffer* out
   for (size_t k = 0; k < t.key_columns.size(); ++k) {
     out->RawPadded(text.key_keys[k]);
     const size_t i = t.key_columns[k];
-    if (i < row.size()) {
+    if (i >= row.size()) {
+      out->Null();
+    } else if (text.converts[i] == 0 || row[i].is_null()) {
       AppendJsonValue(row[i], out);
     } else {
-      out->Null();
+      AppendConverted(text.reprs[i], t.columns[i], row[i], out);
     }
   }
   out->Char('}');
   if (options_.schemas) out->Char('}');
   return true;
+}
+
+void DebeziumJsonSerializer::AppendTs(int64_t ts_ms, JsonBuffer* out) {
+  if (ts_ms != ts_ms_ || ts_text_.empty()) {  // the same for every event of a batch
+    JsonBuffer b;
+    b.Raw(R"(,"ts_ms":)");
+    b.Number(ts_ms);
+    b.Raw(R"(,"ts_us":)");
+    b.Number(ts_ms * 1000);
+    b.Raw(R"(,"ts_ns":)");
+    b.Number(ts_ms * 1000000);
+    b.Char('}');
+    ts_text_ = std::string(b.view());
+    ts_ms_ = ts_ms;
+  }
+  out->Raw(ts_text_);
 }
 
 void DebeziumJsonSerializer::AppendValue(const ChangeEvent& event, int64_t ts_ms, JsonBuffer* out) {
@@ -427,22 +546,8 @@ void DebeziumJsonSerializer::AppendValue(const ChangeEvent& event, int64_t ts_ms
   out->Raw(text.source_head);
   if (text.source_has_row) {
     out->Number(event.row);
-    out->Char('}');
+    out->Raw(text.source_tail);
   }
-  char* p = out->Reserve(9);
-  std::memcpy(p, R"(,"op":")", 7);
-  p[7] = static_cast<char>(event.op);
-  p[8] = '"';
-  out->CommitTo(p + 9);
-  if (ts_ms != ts_ms_ || ts_text_.empty()) {  // the same for every event of a batch
-    JsonBuffer b;
-    b.Raw(R"(,"ts_ms":)");
-    b.Number(ts_ms);
-    b.Raw(R"(,"transaction":)");
-    ts_text_ = std::string(b.view());
-    ts_ms_ = ts_ms;
-  }
-  out->Raw(ts_text_);
   if (options_.transaction_metadata) {
     out->Raw(text.transaction_head);
     out->Number(event.total_order);
@@ -452,7 +557,12 @@ void DebeziumJsonSerializer::AppendValue(const ChangeEvent& event, int64_t ts_ms
   } else {
     out->Null();
   }
-  out->Char('}');
+  char* p = out->Reserve(9);
+  std::memcpy(p, R"(,"op":")", 7);
+  p[7] = static_cast<char>(event.op);
+  p[8] = '"';
+  out->CommitTo(p + 9);
+  AppendTs(ts_ms, out);
   if (options_.schemas) out->Char('}');
 }
 

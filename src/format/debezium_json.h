@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/change_event.h"
+#include "format/field_repr.h"
 #include "format/json_writer.h"
 
 namespace vimur {
@@ -16,6 +17,10 @@ struct JsonFormatOptions {
   bool schemas = false;               // wrap as {"schema": ..., "payload": ...}
   bool transaction_metadata = false;  // fill the `transaction` block
   std::string topic_prefix;           // for record names: {prefix}.{db}.{table}.Value
+  ValueModes modes = {};              // Debezium's handling modes (decimal, time, ...)
+  // Regexes on db.table.column: those fields' schemas carry the source column type as
+  // parameters (Debezium's column.propagate.source.type).
+  std::vector<std::string> propagate_source_types = {};
 };
 
 // Not thread-safe: it caches per table the text that does not change from row to row (escaped
@@ -46,13 +51,14 @@ class DebeziumJsonSerializer {
   struct TableText;
   TableText& TextFor(const ChangeEvent& event);
   void AppendRow(const TableText& text, const std::vector<Value>& row, JsonBuffer* out) const;
+  void AppendTs(int64_t ts_ms, JsonBuffer* out);
 
   JsonFormatOptions options_;
   std::unordered_map<const TableSchema*, std::unique_ptr<TableText>> tables_;
   TableText* last_ = nullptr;
   JsonBuffer scratch_;   // for the std::string entry points
   int64_t ts_ms_ = 0;    // the processing time ts_text_ holds
-  std::string ts_text_;  // `,"ts_ms":N,"transaction":`
+  std::string ts_text_;  // `,"ts_ms":N,"ts_us":N,"ts_ns":N}`
 };
 
 }  // namespace vimur

@@ -13,8 +13,9 @@ constexpr char kBase64Alphabet[] =
 
 size_t Base64Size(size_t n) { return (n + 2) / 3 * 4; }
 
-// Writes the base64 of `bytes` (with padding) at `out`; returns its end.
-char* WriteBase64(std::string_view bytes, char* out) {
+}  // namespace
+
+char* json_internal::WriteBase64(std::string_view bytes, char* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
@@ -36,6 +37,8 @@ char* WriteBase64(std::string_view bytes, char* out) {
   }
   return out;
 }
+
+namespace {
 
 using digits::DecimalDigits;
 using digits::kDigitPairs;
@@ -178,7 +181,7 @@ void JsonBuffer::String(std::string_view s) {
 void JsonBuffer::Base64(std::string_view bytes) {
   char* out = Reserve(Base64Size(bytes.size()) + 2);
   *out++ = '"';
-  out = WriteBase64(bytes, out);
+  out = json_internal::WriteBase64(bytes, out);
   *out++ = '"';
   CommitTo(out);
 }
@@ -204,7 +207,7 @@ void JsonWriter::Base64(std::string_view bytes) {
   out_->resize(start + Base64Size(bytes.size()) + 2);
   char* out = out_->data() + start;
   *out++ = '"';
-  out = WriteBase64(bytes, out);
+  out = json_internal::WriteBase64(bytes, out);
   *out = '"';
 }
 

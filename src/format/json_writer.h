@@ -55,6 +55,10 @@ inline size_t FindEscape(const char* s, size_t n) {
   return n;
 }
 
+// Writes the standard base64 (RFC 4648, padded) of `bytes` at `out`, which has room for
+// (size + 2) / 3 * 4 chars; returns the end.
+char* WriteBase64(std::string_view bytes, char* out);
+
 // Writes `v` (< 10^20) in decimal at `out`; returns the end. Two digits per step.
 char* WriteUInt(uint64_t v, char* out);
 

@@ -73,7 +73,8 @@ def mariadb():
 class Vimur:
     """One pipeline: its config file, state directory and every run's output."""
 
-    def __init__(self, mariadb, workdir, include_tables, extra_source="", name="shop"):
+    def __init__(self, mariadb, workdir, include_tables, extra_source="", name="shop",
+                 extra_format=""):
         self.workdir = workdir
         self.name = name
         self.config = os.path.join(workdir, "vimur.yaml")
@@ -97,6 +98,7 @@ transport:
   type: stdout
 format:
   type: json
+{extra_format}
 """)
         self.proc = None
         self.runs = 0
@@ -172,9 +174,9 @@ format:
 def vimur_factory(tmp_path):
     made = []
 
-    def make(mariadb, include_tables, extra_source="", name="shop"):
+    def make(mariadb, include_tables, extra_source="", name="shop", extra_format=""):
         workdir = tempfile.mkdtemp(prefix="vimur-e2e.", dir=str(tmp_path))
-        v = Vimur(mariadb, workdir, include_tables, extra_source, name)
+        v = Vimur(mariadb, workdir, include_tables, extra_source, name, extra_format)
         made.append(v)
         return v
 

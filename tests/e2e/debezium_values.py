@@ -14,6 +14,19 @@ def b64(data):
     return base64.b64encode(bytes(data)).decode()
 
 
+def b64_unscaled(unscaled):
+    """Kafka Connect's Decimal in JSON: base64 of the unscaled value's minimal big-endian
+    two's-complement bytes (Java's BigInteger.toByteArray)."""
+    return b64(unscaled.to_bytes((unscaled.bit_length() + 8) // 8, "big", signed=True))
+
+
+def b64_decimal(value):
+    """A decimal.Decimal (its exponent is the column's scale) as a precise Connect Decimal."""
+    sign, digits, _ = value.as_tuple()
+    unscaled = int("".join(map(str, digits)) or "0")
+    return b64_unscaled(-unscaled if sign else unscaled)
+
+
 def expected(column_type, value):
     """column_type: the lower-case COLUMN_TYPE from information_schema."""
     if value is None:
@@ -27,8 +40,11 @@ def expected(column_type, value):
         raw = value.rjust(nbytes, b"\x00")
         return b64(raw[::-1])  # Debezium: little-endian
     if t.startswith("decimal"):
-        # The server returns exactly `scale` digits after the point, as Debezium writes them.
-        return format(value, "f")
+        # decimal.handling.mode=precise (Debezium's default); the server returns exactly
+        # `scale` digits after the point, so the Decimal's exponent is the scale.
+        return b64_decimal(value)
+    if t.startswith("bigint") and "unsigned" in t:
+        return b64_unscaled(int(value))  # bigint.unsigned.handling.mode=precise: Decimal(20,0)
     if t == "date":
         return (value - EPOCH_DATE).days
     if t.startswith("datetime"):

@@ -53,11 +53,20 @@ def test_envelope_decodes_with_every_type():
     assert after["area"] is None
     assert v["source"] == {
         "version": "0.0.0-golden", "connector": "mysql", "name": "shop",
-        "ts_ms": 1714557600000, "snapshot": "false", "db": "shop", "table": "orders",
+        "ts_ms": 1714557600000, "snapshot": "false", "db": "shop", "sequence": None,
+        "ts_us": 1714557600000000, "ts_ns": 1714557600000000000, "table": "orders",
         "server_id": 5400, "gtid": None, "file": "binlog.000003", "pos": 1234, "row": 2,
+        "thread": None, "query": None,
     }
+    assert list(v["source"]) == [
+        "version", "connector", "name", "ts_ms", "snapshot", "db", "sequence", "ts_us", "ts_ns",
+        "table", "server_id", "gtid", "file", "pos", "row", "thread", "query"]
+    assert list(v) == ["before", "after", "source", "transaction", "op", "ts_ms", "ts_us",
+                       "ts_ns"]
     assert v["op"] == "u"
     assert v["ts_ms"] == 1714557601000
+    assert v["ts_us"] == 1714557601000000
+    assert v["ts_ns"] == 1714557601000000000
     assert v["transaction"] == {"id": "binlog.000003:1234", "total_order": 3,
                                 "data_collection_order": 1}
 

@@ -16,7 +16,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from debezium_values import expected, same
+from debezium_values import b64_decimal, expected, same
 from kafka_fixtures import TopicReader, kafka, kafka_vimur  # noqa: F401 (fixtures)
 from test_mysql_capture import column_types, insert_sql, rand_row, setup_schema
 from test_registry import Registry
@@ -26,9 +26,7 @@ def as_json_like(column_type, value):
     """Avro decodes decimals to Decimal and bytes to bytes; map to the JSON representation
     that `expected()` describes so one comparison serves both formats."""
     if isinstance(value, decimal.Decimal):
-        if column_type.startswith("bigint") and "unsigned" in column_type:
-            return int(value)
-        return format(value, "f")
+        return b64_decimal(value)
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode()
     if isinstance(value, dict) and "wkb" in value:

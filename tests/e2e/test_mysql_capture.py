@@ -284,8 +284,8 @@ def test_ddl_mid_stream_changes_event_shape(mariadb, vimur_factory):
     vimur.stop()
     rows = [r["value"] for r in records if r["topic"] == "shop.e2e.evolve" and r["value"]]
     assert rows[0]["after"] == {"id": 1, "a": "one", "b": 1}
-    assert rows[1]["after"] == {"id": 2, "a": "two", "b": 2, "c": "2.50"}
-    assert rows[2]["after"] == {"id": 3, "a": "three", "c": "3.75"}
+    assert rows[1]["after"] == {"id": 2, "a": "two", "b": 2, "c": "APo="}  # 2.50, precise
+    assert rows[2]["after"] == {"id": 3, "a": "three", "c": "AXc="}  # 3.75
     assert rows[3]["before"] == {"id": 1, "name": "one", "c": None}
     assert rows[3]["after"] == {"id": 1, "name": "uno", "c": None}
     ddl = [r["value"]["ddl"] for r in records if r["topic"] == "shop" and r["value"]]
@@ -295,6 +295,51 @@ def test_ddl_mid_stream_changes_event_shape(mariadb, vimur_factory):
     assert schema_change["key"] == {"databaseName": "e2e"}
     assert schema_change["value"]["source"]["file"]
     assert schema_change["value"]["source"]["pos"] > 0
+
+
+def test_column_defaults_and_source_types_in_schemas(mariadb, vimur_factory):
+    """Issue 10: defaults come from information_schema into the field schemas (so a sink adds
+    a column with its default), and column_propagate_source_type adds Debezium's parameters."""
+    setup_schema(mariadb)
+    mariadb.execute("CREATE TABLE e2e.dflt (id INT PRIMARY KEY, "
+                    "note VARCHAR(100) NOT NULL DEFAULT 'n/a', price DECIMAL(10,2) DEFAULT 1.50, "
+                    "st ENUM('new','paid') DEFAULT 'new', "
+                    "made TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+    vimur = vimur_factory(mariadb, [r"e2e\..*"],
+                          extra_source="    column_propagate_source_type: ['e2e\\.dflt\\.note']",
+                          extra_format="  schemas: true")
+    vimur.start()
+    mariadb.execute(
+        "INSERT INTO e2e.dflt (id) VALUES (1)",
+        "ALTER TABLE e2e.dflt ADD COLUMN c VARCHAR(20) DEFAULT 'dflt'",
+        "INSERT INTO e2e.dflt (id) VALUES (2)",
+        "INSERT INTO e2e.marker (tag) VALUES ('defaults')",
+    )
+    records = vimur.wait_for(
+        lambda recs: any(r["topic"] == "shop.e2e.marker" and r["value"] and
+                         r["value"]["payload"]["after"]["tag"] == "defaults" for r in recs),
+        what="marker defaults")
+    vimur.stop()
+    values = [r["value"] for r in records if r["topic"] == "shop.e2e.dflt" and r["value"]]
+    assert len(values) == 2
+
+    def fields(value):
+        after = next(f for f in value["schema"]["fields"] if f["field"] == "after")
+        return {f["field"]: f for f in after["fields"]}
+
+    first, second = fields(values[0]), fields(values[1])
+    assert first["note"]["default"] == "n/a"
+    assert first["note"]["parameters"] == {
+        "__debezium.source.column.type": "VARCHAR", "__debezium.source.column.length": "100",
+        "__debezium.source.column.name": "note"}
+    assert first["price"]["default"] == "AJY="  # 1.50 as a precise Decimal
+    assert first["price"]["parameters"] == {"scale": "2", "connect.decimal.precision": "10"}
+    assert first["st"]["default"] == "new"
+    assert "default" not in first["made"]  # an expression: no constant default
+    assert "default" not in first["id"]
+    assert "c" not in first
+    assert second["c"]["default"] == "dflt"
+    assert values[1]["payload"]["after"]["c"] == "dflt"
 
 
 def test_filters_and_keyless_tables(mariadb, vimur_factory):

@@ -4,10 +4,11 @@
 #include <cstdint>
 #include <limits>
 
+#include "format/avro/avro_schema.h"
+#include "format/json_writer.h"
+
 namespace vimur::avro {
 namespace {
-
-constexpr int kMaxDecimalDigits = 80;
 
 const char* KindName(ValueKind k) {
   switch (k) {
@@ -29,30 +30,9 @@ Status Mismatch(const ColumnSchema& c, const Value& v, const char* expected) {
                                  "): got a " + KindName(v.kind) + " value, expected " + expected);
 }
 
-// Writes `bytes[0..n)` (big-endian two's complement, n >= 1) without redundant sign bytes.
-void AppendMinimalTwosComplement(const uint8_t* bytes, size_t n, AvroWriter& w) {
-  size_t start = 0;
-  while (start + 1 < n) {
-    uint8_t b = bytes[start];
-    uint8_t next_sign = bytes[start + 1] & 0x80;
-    if ((b == 0x00 && next_sign == 0) || (b == 0xff && next_sign != 0)) {
-      ++start;
-    } else {
-      break;
-    }
-  }
-  w.Long(static_cast<int64_t>(n - start));
-  w.Raw(reinterpret_cast<const char*>(bytes + start), n - start);
-}
-
 void AppendInt64Decimal(int64_t v, AvroWriter& w) {
-  uint8_t b[8];
-  uint64_t u = static_cast<uint64_t>(v);
-  for (int i = 7; i >= 0; --i) {
-    b[i] = static_cast<uint8_t>(u & 0xff);
-    u >>= 8;
-  }
-  AppendMinimalTwosComplement(b, 8, w);
+  char buffer[kMaxDecimalBytes];
+  w.Bytes(SignedUnscaledBytes(v, buffer));
 }
 
 bool FitsInt32(int64_t v) {
@@ -98,38 +78,84 @@ Status EncodeNullInRequired(const ColumnSchema& c, AvroWriter& w) {
 
 }  // namespace
 
-AvroKind AvroKindOf(LogicalType type) {
-  switch (type) {
-    case LogicalType::kBoolean: return AvroKind::kBoolean;
-    case LogicalType::kInt16:
-    case LogicalType::kInt32:
-    case LogicalType::kDate:
-    case LogicalType::kYear: return AvroKind::kInt;
-    case LogicalType::kInt64:
-    case LogicalType::kTimestampMillis:
-    case LogicalType::kTimestampMicros:
-    case LogicalType::kMicroTime: return AvroKind::kLong;
-    case LogicalType::kUInt64: return AvroKind::kUnsignedDecimal;
-    case LogicalType::kFloat: return AvroKind::kFloat;
-    case LogicalType::kDouble: return AvroKind::kDouble;
-    case LogicalType::kDecimal: return AvroKind::kDecimal;
-    case LogicalType::kGeometry: return AvroKind::kGeometry;
-    case LogicalType::kBits:
-    case LogicalType::kBytes:
-    case LogicalType::kZonedTimestamp:
-    case LogicalType::kString:
-    case LogicalType::kEnum:
-    case LogicalType::kSet:
-    case LogicalType::kJson: return AvroKind::kBytes;
+AvroKind AvroKindOf(FieldRepr repr) {
+  switch (repr) {
+    case FieldRepr::kBoolean: return AvroKind::kBoolean;
+    case FieldRepr::kInt16:
+    case FieldRepr::kInt32:
+    case FieldRepr::kDate:
+    case FieldRepr::kYear:
+    case FieldRepr::kConnectDate:
+    case FieldRepr::kConnectTime: return AvroKind::kInt;
+    case FieldRepr::kInt64:
+    case FieldRepr::kUnsignedLong:
+    case FieldRepr::kTimestamp:
+    case FieldRepr::kMicroTimestamp:
+    case FieldRepr::kMicroTime:
+    case FieldRepr::kConnectTimestamp:
+    case FieldRepr::kConnectTimestampMicros: return AvroKind::kLong;
+    case FieldRepr::kUnsignedDecimal: return AvroKind::kUnsignedDecimal;
+    case FieldRepr::kFloat: return AvroKind::kFloat;
+    case FieldRepr::kDouble:
+    case FieldRepr::kDecimalDouble: return AvroKind::kDouble;
+    case FieldRepr::kDecimal: return AvroKind::kDecimal;
+    case FieldRepr::kGeometry: return AvroKind::kGeometry;
+    case FieldRepr::kBits:
+    case FieldRepr::kBytes:
+    case FieldRepr::kDecimalString:
+    case FieldRepr::kZonedTimestamp:
+    case FieldRepr::kString:
+    case FieldRepr::kBytesBase64:
+    case FieldRepr::kBytesHex:
+    case FieldRepr::kEnum:
+    case FieldRepr::kSet:
+    case FieldRepr::kJson: return AvroKind::kBytes;
   }
   return AvroKind::kBytes;
 }
 
+namespace {}  // namespace
+
+Value Converted(FieldRepr repr, const Value& v) {
+  switch (repr) {
+    case FieldRepr::kUnsignedLong:
+      if (v.kind == ValueKind::kUInt) return Value::Int(static_cast<int64_t>(v.u));
+      return v;
+    case FieldRepr::kConnectTime:  // µs to ms of the day, within 00:00..24:00
+      if (v.kind != ValueKind::kInt) return v;
+      if (v.i < 0 || v.i > int64_t{86400} * 1000000) return Value::Null();
+      return Value::Int(v.i / 1000);
+    case FieldRepr::kConnectTimestampMicros:
+      if (v.kind != ValueKind::kInt) return v;
+      return Value::Int(v.i >= 0 ? v.i / 1000 : -((-v.i + 999) / 1000));
+    case FieldRepr::kDecimalDouble:
+      if (v.kind == ValueKind::kText) {
+        double d = 0;
+        const char* end = v.s.data() + v.s.size();
+        const char* begin = v.s.data() + (!v.s.empty() && v.s[0] == '+' ? 1 : 0);
+        if (std::from_chars(begin, end, d).ptr == end) return Value::Double(d);
+      } else if (v.kind == ValueKind::kInt) {
+        return Value::Double(static_cast<double>(v.i));
+      }
+      return v;
+    default: return v;
+  }
+}
+
 namespace {
 
-Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
+// Writes bytes as the string binary_handling_mode asks for: base64 or hex text.
+void AppendBinaryText(FieldRepr repr, std::string_view bytes, AvroWriter& w) {
+  ByteBuffer* out = w.buffer();
+  const size_t n = repr == FieldRepr::kBytesHex ? 2 * bytes.size() : (bytes.size() + 2) / 3 * 4;
+  char* p = AvroWriter::PutLong(out->Reserve(10 + n), static_cast<int64_t>(n));
+  out->CommitTo(repr == FieldRepr::kBytesHex ? WriteHex(bytes, p)
+                                             : json_internal::WriteBase64(bytes, p));
+}
+
+Status EncodeNonNull(const ColumnSchema& c, FieldRepr repr, const Value& v, AvroWriter& w) {
   int64_t n = 0;
-  switch (AvroKindOf(c.type)) {
+  switch (AvroKindOf(repr)) {
     case AvroKind::kBoolean:
       if (!AsInt64(v, &n)) return Mismatch(c, v, "a boolean");
       w.Bool(n != 0);
@@ -186,7 +212,11 @@ Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
       if (v.kind != ValueKind::kText && v.kind != ValueKind::kBytes) {
         return Mismatch(c, v, "text or bytes");
       }
-      w.Bytes(v.s);
+      if (repr == FieldRepr::kBytesBase64 || repr == FieldRepr::kBytesHex) {
+        AppendBinaryText(repr, v.s, w);
+      } else {
+        w.Bytes(v.s);
+      }
       return Status::Ok();
     case AvroKind::kGeometry:
       if (v.kind != ValueKind::kGeometry && v.kind != ValueKind::kBytes) {
@@ -198,15 +228,6 @@ Status EncodeNonNull(const ColumnSchema& c, const Value& v, AvroWriter& w) {
       return Status::Ok();
   }
   return Mismatch(c, v, "a known logical type");
-}
-
-const char* SnapshotText(SnapshotMarker m) {
-  switch (m) {
-    case SnapshotMarker::kFalse: return "false";
-    case SnapshotMarker::kTrue: return "true";
-    case SnapshotMarker::kLast: return "last";
-  }
-  return "false";
 }
 
 void OptionalString(const std::string& s, AvroWriter& w) {
@@ -221,119 +242,49 @@ void OptionalString(const std::string& s, AvroWriter& w) {
 }  // namespace
 
 Status AppendDecimal(std::string_view text, int scale, AvroWriter& w) {
-  size_t i = 0;
-  bool negative = false;
-  if (i < text.size() && (text[i] == '-' || text[i] == '+')) negative = text[i++] == '-';
-  int digits = 0;
-  int fraction = -1;  // digits after the point; -1 before any point
-  // Fast path: up to 18 significant digits fit an int64.
-  int64_t small = 0;
-  // Slow path: little-endian 32-bit limbs of the magnitude (80 digits < 2^266).
-  uint32_t limbs[9] = {};
-  bool big = false;
-  auto push_digit = [&](uint32_t d) {
-    if (!big && digits < 18) {
-      small = small * 10 + d;
-      return;
-    }
-    if (!big) {
-      big = true;
-      uint64_t s = static_cast<uint64_t>(small);
-      limbs[0] = static_cast<uint32_t>(s);
-      limbs[1] = static_cast<uint32_t>(s >> 32);
-    }
-    uint64_t carry = d;
-    for (uint32_t& limb : limbs) {
-      uint64_t t = static_cast<uint64_t>(limb) * 10 + carry;
-      limb = static_cast<uint32_t>(t);
-      carry = t >> 32;
-    }
-  };
-  bool any = false;
-  for (; i < text.size(); ++i) {
-    char ch = text[i];
-    if (ch == '.' && fraction < 0) {
-      fraction = 0;
-      continue;
-    }
-    if (ch < '0' || ch > '9') {
-      return Status::Corruption("decimal '" + std::string(text) + "' has a character '" +
-                                std::string(1, ch) + "' that is not a digit");
-    }
-    any = true;
-    if (fraction >= 0) ++fraction;
-    if (digits == 0 && ch == '0' && !big) continue;  // leading zeros add nothing
-    if (++digits > kMaxDecimalDigits) {
-      return Status::Corruption("decimal '" + std::string(text) + "' has more than 80 digits");
-    }
-    push_digit(static_cast<uint32_t>(ch - '0'));
-  }
-  if (!any) return Status::Corruption("decimal '" + std::string(text) + "' has no digits");
-  if (fraction < 0) fraction = 0;
-  if (fraction > scale) {
-    return Status::Corruption("decimal '" + std::string(text) + "' has " +
-                              std::to_string(fraction) + " digits after the point, scale is " +
-                              std::to_string(scale));
-  }
-  for (int k = fraction; k < scale; ++k) {
-    if (digits > 0) {
-      if (++digits > kMaxDecimalDigits) {
-        return Status::Corruption("decimal '" + std::string(text) + "' has more than 80 digits");
-      }
-      push_digit(0);
-    }
-  }
-  if (!big) {
-    AppendInt64Decimal(negative ? -small : small, w);
-    return Status::Ok();
-  }
-  // Big-endian bytes with one extra leading byte for the sign.
-  uint8_t bytes[37];
-  bytes[0] = 0;
-  for (int l = 0; l < 9; ++l) {
-    uint32_t limb = limbs[8 - l];
-    for (int b = 0; b < 4; ++b) bytes[1 + l * 4 + b] = static_cast<uint8_t>(limb >> (24 - 8 * b));
-  }
-  if (negative) {
-    unsigned carry = 1;
-    for (int k = 36; k >= 0; --k) {
-      unsigned t = static_cast<uint8_t>(~bytes[k]) + carry;
-      bytes[k] = static_cast<uint8_t>(t);
-      carry = t >> 8;
-    }
-  }
-  AppendMinimalTwosComplement(bytes, sizeof bytes, w);
+  char buffer[kMaxDecimalBytes];
+  VIMUR_ASSIGN_OR_RETURN(std::string_view bytes, DecimalUnscaledBytes(text, scale, buffer));
+  w.Bytes(bytes);
   return Status::Ok();
 }
 
 void AppendUnsignedDecimal(uint64_t v, AvroWriter& w) {
-  uint8_t b[9];
-  b[0] = 0;
-  for (int i = 8; i >= 1; --i) {
-    b[i] = static_cast<uint8_t>(v & 0xff);
-    v >>= 8;
-  }
-  AppendMinimalTwosComplement(b, 9, w);
+  char buffer[kMaxDecimalBytes];
+  w.Bytes(UnsignedUnscaledBytes(v, buffer));
 }
 
-Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& w) {
+Status EncodeColumn(const ColumnSchema& column, FieldRepr repr, const Value& source_value,
+                    AvroWriter& w) {
+  const Value value = Converted(repr, source_value);
+  // A nullable column with a default has the union [type, null] (the default's branch first).
+  const bool null_second =
+      column.nullable && column.has_default && AvroUnionNullSecond(column, repr);
   if (value.is_null()) {
     if (column.nullable) {
-      w.UnionIndex(0);
+      w.UnionIndex(null_second ? 1 : 0);
       return Status::Ok();
     }
     return EncodeNullInRequired(column, w);
   }
-  if (column.nullable) w.UnionIndex(1);
-  return EncodeNonNull(column, value, w);
+  if (column.nullable) w.UnionIndex(null_second ? 0 : 1);
+  return EncodeNonNull(column, repr, value, w);
+}
+
+Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& w) {
+  return EncodeColumn(column, ReprOf(column, ValueModes()), value, w);
 }
 
 AvroTableEncoder::AvroTableEncoder(TableSchemaPtr table, EnvelopeOptions options)
     : table_(std::move(table)), options_(std::move(options)) {
   columns_.reserve(table_->columns.size());
   for (const ColumnSchema& c : table_->columns) {
+    const FieldRepr repr = ReprOf(c, options_.modes);
+    // Representations that convert every value take the general path.
+    const bool converts = repr == FieldRepr::kConnectTime ||
+                          repr == FieldRepr::kConnectTimestampMicros ||
+                          repr == FieldRepr::kBytesBase64 || repr == FieldRepr::kBytesHex;
     Code code = Code::kGeneral;
-    switch (AvroKindOf(c.type)) {
+    switch (converts ? AvroKind::kGeometry : AvroKindOf(repr)) {
       case AvroKind::kInt: code = Code::kInt; break;
       case AvroKind::kLong: code = Code::kLong; break;
       case AvroKind::kDouble: code = Code::kDouble; break;
@@ -341,8 +292,12 @@ AvroTableEncoder::AvroTableEncoder(TableSchemaPtr table, EnvelopeOptions options
       case AvroKind::kDecimal: code = c.scale >= 0 && c.scale <= 255 ? Code::kDecimal : code; break;
       default: break;
     }
-    columns_.push_back(
-        {code, c.nullable, static_cast<uint8_t>(code == Code::kDecimal ? c.scale : 0)});
+    // Unions with the null branch second (a nullable column with a default) take the general
+    // path, which writes its own branch index.
+    const bool null_second = c.nullable && c.has_default && AvroUnionNullSecond(c, repr);
+    if (null_second) code = Code::kGeneral;
+    columns_.push_back({code, c.nullable && !null_second,
+                        static_cast<uint8_t>(code == Code::kDecimal ? c.scale : 0), repr});
   }
 }
 
@@ -350,10 +305,10 @@ namespace {
 
 // The values the inline paths of AppendColumnValue leave to EncodeColumn: nulls, unusual
 // value kinds, errors. Kept out of line so that the inline paths stay small.
-[[gnu::noinline]] Status AppendGeneral(const ColumnSchema& column, const Value& v,
+[[gnu::noinline]] Status AppendGeneral(const ColumnSchema& column, FieldRepr repr, const Value& v,
                                        ByteBuffer* out) {
   AvroWriter w(out);
-  return EncodeColumn(column, v, w);
+  return EncodeColumn(column, repr, v, w);
 }
 
 // Writes a DECIMAL's text as Avro `bytes` at `p` when it has at most 18 digits once padded to
@@ -398,8 +353,9 @@ char* PutSmallDecimal(std::string_view text, int scale, char* p) {
 // Writes one value of a column; the common type and value pairs inline, all others (and every
 // error) through EncodeColumn.
 [[gnu::always_inline]] inline Status AppendColumnValue(AvroTableEncoder::Code code, bool nullable,
-                                                       int scale, const ColumnSchema& column,
-                                                       const Value& v, ByteBuffer* out) {
+                                                       int scale, FieldRepr repr,
+                                                       const ColumnSchema& column, const Value& v,
+                                                       ByteBuffer* out) {
   using Code = AvroTableEncoder::Code;
   if (v.kind == ValueKind::kNull && nullable) {
     out->Char(0);
@@ -443,7 +399,8 @@ char* PutSmallDecimal(std::string_view text, int scale, char* p) {
       break;
     case Code::kGeneral: break;
   }
-  return AppendGeneral(column, v, out);  // writes its own union branch: nothing committed above
+  return AppendGeneral(column, repr, v,
+                       out);  // writes its own union branch: nothing committed above
 }
 
 }  // namespace
@@ -458,7 +415,7 @@ Status AvroTableEncoder::AppendRow(const std::vector<Value>& row, ByteBuffer* ou
   for (size_t i = 0; i < row.size(); ++i) {
     const Column c = columns_[i];
     VIMUR_RETURN_IF_ERROR(
-        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
+        AppendColumnValue(c.code, c.nullable, c.scale, c.repr, t.columns[i], row[i], out));
   }
   return Status::Ok();
 }
@@ -473,7 +430,7 @@ Status AvroTableEncoder::AppendKey(const ChangeEvent& event, ByteBuffer* out) co
     }
     const Column c = columns_[i];
     VIMUR_RETURN_IF_ERROR(
-        AppendColumnValue(c.code, c.nullable, c.scale, t.columns[i], row[i], out));
+        AppendColumnValue(c.code, c.nullable, c.scale, c.repr, t.columns[i], row[i], out));
   }
   return Status::Ok();
 }
@@ -489,13 +446,17 @@ void AvroTableEncoder::SetSource(const std::shared_ptr<const SourceInfo>& source
   w.String(s.name);
   w.Long(s.ts_ms);
   w.UnionIndex(0);  // snapshot: [Enum string, null]
-  w.String(SnapshotText(s.snapshot));
+  w.String(SnapshotMarkerText(s.snapshot));
   w.String(t.database);
+  w.UnionIndex(0);  // sequence: null
   w.UnionIndex(1);
-  w.String(t.table);
+  w.Long(s.ts_ms * 1000);  // ts_us
+  w.UnionIndex(1);
+  w.Long(s.ts_ms * 1000000);  // ts_ns
   source_has_row_ = s.connector != "postgresql";
   if (!source_has_row_) {
     w.String(s.schema);
+    w.String(t.table);
     if (s.tx_id >= 0) {
       w.UnionIndex(1);
       w.Long(s.tx_id);
@@ -504,13 +465,30 @@ void AvroTableEncoder::SetSource(const std::shared_ptr<const SourceInfo>& source
     }
     w.UnionIndex(1);
     w.Long(static_cast<int64_t>(s.lsn));
+    w.UnionIndex(0);  // xmin
+    w.UnionIndex(0);  // origin
+    w.UnionIndex(0);  // origin_lsn
   } else {
+    w.UnionIndex(1);
+    w.String(t.table);
     w.Long(s.server_id);
     OptionalString(s.gtid, w);
     w.String(s.file);
     w.Long(static_cast<int64_t>(s.pos));
   }
   source_head_ = std::string(b.view());
+  source_tail_.clear();
+  if (source_has_row_) {
+    b.Clear();
+    if (s.thread >= 0) {
+      w.UnionIndex(1);
+      w.Long(s.thread);
+    } else {
+      w.UnionIndex(0);
+    }
+    w.UnionIndex(0);  // query
+    source_tail_ = std::string(b.view());
+  }
   if (options_.transaction_metadata) {
     b.Clear();
     if (!s.gtid.empty()) {
@@ -533,23 +511,29 @@ Status AvroTableEncoder::AppendEnvelope(const ChangeEvent& event, int64_t ts_ms,
     }
   }
   out->Raw(source_head_);
-  char* p = out->Reserve(32);
-  if (source_has_row_) p = AvroWriter::PutLong(p, static_cast<int32_t>(event.row));
+  if (source_has_row_) {
+    char* p = out->Reserve(10);
+    out->CommitTo(AvroWriter::PutLong(p, static_cast<int32_t>(event.row)));
+    out->Raw(source_tail_);
+  }
+  if (options_.transaction_metadata) {
+    out->Char(2);
+    out->Raw(transaction_id_);
+    char* p = out->Reserve(20);
+    p = AvroWriter::PutLong(p, static_cast<int64_t>(event.total_order));
+    out->CommitTo(AvroWriter::PutLong(p, static_cast<int64_t>(event.data_collection_order)));
+  } else {
+    out->Char(0);  // transaction: null
+  }
+  char* p = out->Reserve(40);
   p[0] = 2;  // op: a string of length 1
   p[1] = static_cast<char>(event.op);
-  p[2] = 2;  // ts_ms: union branch 1
+  p[2] = 2;  // ts_ms, ts_us, ts_ns: union branch 1
   p = AvroWriter::PutLong(p + 3, ts_ms);
-  if (!options_.transaction_metadata) {
-    *p++ = 0;  // transaction: null
-    out->CommitTo(p);
-    return Status::Ok();
-  }
   *p++ = 2;
-  out->CommitTo(p);
-  out->Raw(transaction_id_);
-  p = out->Reserve(20);
-  p = AvroWriter::PutLong(p, static_cast<int64_t>(event.total_order));
-  out->CommitTo(AvroWriter::PutLong(p, static_cast<int64_t>(event.data_collection_order)));
+  p = AvroWriter::PutLong(p, ts_ms * 1000);
+  *p++ = 2;
+  out->CommitTo(AvroWriter::PutLong(p, ts_ms * 1000000));
   return Status::Ok();
 }
 

@@ -11,6 +11,7 @@
 #include "core/byte_buffer.h"
 #include "core/change_event.h"
 #include "core/status.h"
+#include "format/field_repr.h"
 
 namespace vimur::avro {
 
@@ -91,9 +92,16 @@ enum class AvroKind : uint8_t {
   kBytes,     // bytes and strings
   kGeometry,  // Debezium's Geometry record
 };
-AvroKind AvroKindOf(LogicalType type);
+AvroKind AvroKindOf(FieldRepr repr);
 
-// Appends one column value per the column's Avro type (union index first when nullable).
+// The value written for `v` in representation `repr`: a conversion for representations that
+// change the source's value (null when it does not convert, as Debezium's converters give),
+// `v` itself for the others (and for base64/hex binary, converted while written).
+Value Converted(FieldRepr repr, const Value& v);
+
+// Appends one column value per the column's Avro type (union index first when nullable), in
+// representation `repr`; the second form under Debezium's default modes.
+Status EncodeColumn(const ColumnSchema& column, FieldRepr repr, const Value& value, AvroWriter& w);
 Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& w);
 
 #ifndef VIMUR_VERSION
@@ -102,6 +110,7 @@ Status EncodeColumn(const ColumnSchema& column, const Value& value, AvroWriter& 
 
 struct EnvelopeOptions {
   bool transaction_metadata = false;
+  ValueModes modes = {};  // Debezium's handling modes: how column values are represented
   std::string version = VIMUR_VERSION;  // source.version (tests pin it for golden files)
 };
 
@@ -115,7 +124,7 @@ class AvroTableEncoder {
   const TableSchemaPtr& table() const { return table_; }
   // Appends the key record of the event's primary key (after image, or before for deletes).
   Status AppendKey(const ChangeEvent& event, ByteBuffer* out) const;
-  // Appends the envelope record (before, after, source, op, ts_ms, transaction).
+  // Appends the envelope record (before, after, source, transaction, op, ts_ms, ts_us, ts_ns).
   Status AppendEnvelope(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out);
 
   // How a column's non-null values are written: the common Avro kinds inline, kGeneral (and
@@ -125,8 +134,9 @@ class AvroTableEncoder {
  private:
   struct Column {
     Code code;
-    bool nullable;
+    bool nullable;  // the union [null, type] the inline path writes
     uint8_t scale;
+    FieldRepr repr;
   };
   Status AppendRow(const std::vector<Value>& row, ByteBuffer* out) const;
   void SetSource(const std::shared_ptr<const SourceInfo>& source);
@@ -136,6 +146,7 @@ class AvroTableEncoder {
   std::vector<Column> columns_;
   std::shared_ptr<const SourceInfo> source_;  // the transaction source_head_ is for
   std::string source_head_;  // `source` up to and without `row` (MySQL), or all of it
+  std::string source_tail_;  // after `row`: thread, query (MySQL)
   bool source_has_row_ = false;
   std::string transaction_id_;  // the `transaction.id` string, encoded
 };

@@ -9,6 +9,7 @@ AvroEventSerializer::AvroEventSerializer(AvroFormatOptions options,
                                          std::shared_ptr<SchemaRegistryClient> registry)
     : options_(std::move(options)), registry_(std::move(registry)) {
   envelope_.transaction_metadata = options_.transaction_metadata;
+  envelope_.modes = options_.modes;
 }
 
 Result<int32_t> AvroEventSerializer::RegisterCached(const TableSchema* table,
@@ -52,12 +53,15 @@ Result<AvroEventSerializer::TableState*> AvroEventSerializer::StateFor(const Cha
   const TableSchema* t = event.table.get();
   if (event.source != last_source_) {  // the events of a transaction share their source
     last_source_ = event.source;
-    last_source_postgres_ = last_source_ && last_source_->connector == "postgresql";
+    // The source schema is named by connector (mysql, mariadb, postgresql).
+    if (last_source_ && last_source_->connector != last_connector_) {
+      last_connector_ = last_source_->connector;
+    }
   }
-  const bool postgres = last_source_postgres_;
+  const std::string& connector = last_connector_;
   const auto current = [&](const TableState* state) {
     return state->encoder.table().get() == t && state->version == t->version &&
-           state->postgres == postgres;
+           state->connector == connector;
   };
   if (last_ != nullptr && current(last_)) return last_;
   auto it = tables_.find(t);
@@ -68,16 +72,19 @@ Result<AvroEventSerializer::TableState*> AvroEventSerializer::StateFor(const Cha
   // A new table shape: derive both schemas and register them (each once per distinct text).
   auto state = std::make_unique<TableState>(event.table, envelope_);
   state->version = t->version;
-  state->postgres = postgres;
+  state->connector = connector;
   std::string topic = options_.topic_prefix + "." + t->database + "." + t->table;
   if (t->has_key()) {
-    VIMUR_ASSIGN_OR_RETURN(
-        state->key_id, RegisterCached(t, topic + "-key", KeySchemaJson(options_.topic_prefix, *t)));
+    VIMUR_ASSIGN_OR_RETURN(state->key_id,
+                           RegisterCached(t, topic + "-key",
+                                          KeySchemaJson(options_.topic_prefix, *t, options_.modes,
+                                                        options_.propagate_source_types)));
   }
-  VIMUR_ASSIGN_OR_RETURN(state->value_id,
-                         RegisterCached(t, topic + "-value",
-                                        ValueSchemaJson(options_.topic_prefix, *t,
-                                                        postgres ? "postgresql" : "mysql")));
+  VIMUR_ASSIGN_OR_RETURN(
+      state->value_id,
+      RegisterCached(t, topic + "-value",
+                     ValueSchemaJson(options_.topic_prefix, *t, connector, options_.modes,
+                                     options_.propagate_source_types)));
   constexpr size_t kMaxTables = 256;  // schema versions seen; the oldest are rarely reused
   if (tables_.size() >= kMaxTables) tables_.clear();
   auto& slot = tables_[t];

@@ -37,6 +37,9 @@ struct AvroFormatOptions {
   // A schema the subject's compatibility level refuses: false stops with an error; true
   // sets the subject's level to NONE and registers it as the next version.
   bool continue_on_incompatible = false;
+  ValueModes modes = {};  // Debezium's handling modes (decimal, BIGINT UNSIGNED, time, binary)
+  // Regexes on db.table.column whose fields carry the source column type (connect.parameters).
+  std::vector<std::string> propagate_source_types = {};
 };
 
 // One serializer per source thread (not thread-safe); the registry client may be shared.
@@ -60,8 +63,8 @@ class AvroEventSerializer : public EventSerializer {
         : encoder(std::move(table), std::move(options)) {}
     AvroTableEncoder encoder;  // holds the schema: its address is not reused while cached
     uint32_t version = 0;
-    bool postgres = false;
-    int32_t key_id = -1;  // -1: the table has no key
+    std::string connector;  // of the source the value schema was derived for
+    int32_t key_id = -1;    // -1: the table has no key
     int32_t value_id = -1;
   };
 
@@ -75,7 +78,7 @@ class AvroEventSerializer : public EventSerializer {
   std::unordered_map<const TableSchema*, std::unique_ptr<TableState>> tables_;
   TableState* last_ = nullptr;
   std::shared_ptr<const SourceInfo> last_source_;  // held so that its address is not reused
-  bool last_source_postgres_ = false;
+  std::string last_connector_ = "mysql";           // connector of last_source_
   ByteBuffer scratch_;
   std::map<std::pair<std::string, std::string>, int32_t> ids_;  // (subject, schema) -> id
   int32_t schema_change_key_id_ = -1;

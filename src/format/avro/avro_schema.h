@@ -4,8 +4,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/table_schema.h"
+#include "format/field_repr.h"
 
 namespace vimur::avro {
 
@@ -18,13 +20,22 @@ std::string TableNamespace(std::string_view topic_prefix, const TableSchema& tab
 
 // The key schema: record `{ns}.Key` of the primary-key columns in key order. Only meaningful
 // when table.has_key().
-std::string KeySchemaJson(std::string_view topic_prefix, const TableSchema& table);
+// `propagate_source_types`: regexes on db.table.column whose fields carry the source column
+// type in connect.parameters (Debezium's column.propagate.source.type).
+std::string KeySchemaJson(std::string_view topic_prefix, const TableSchema& table,
+                          const ValueModes& modes = ValueModes(),
+                          const std::vector<std::string>& propagate_source_types = {});
 
-// The value schema: record `{ns}.Envelope` with before/after (`{ns}.Value`, nullable), source
-// (`io.debezium.connector.mysql.Source`, or the postgresql one when connector is
-// "postgresql"), op, ts_ms and transaction (`event.block`).
+// The value schema: record `{ns}.Envelope` (Debezium's envelope version 2) with before/after
+// (`{ns}.Value`, nullable), source (`io.debezium.connector.{connector}.Source`), transaction
+// (`event.block`), op, ts_ms, ts_us and ts_ns. Columns follow `modes`.
 std::string ValueSchemaJson(std::string_view topic_prefix, const TableSchema& table,
-                            std::string_view connector);
+                            std::string_view connector, const ValueModes& modes = ValueModes(),
+                            const std::vector<std::string>& propagate_source_types = {});
+
+// True when the nullable `column` has a default in representation `repr`: its union is then
+// [type, null] (Avro wants the default's branch first), not [null, type].
+bool AvroUnionNullSecond(const ColumnSchema& column, FieldRepr repr);
 
 // Schemas of the schema-change topic: `io.debezium.connector.mysql.SchemaChangeKey` and
 // `io.debezium.connector.mysql.SchemaChangeValue`.

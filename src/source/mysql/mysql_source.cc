@@ -597,6 +597,7 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
       if (auto ddl = last_ddl_.find(qualified); ddl != last_ddl_.end()) {
         schema.last_ddl = ddl->second;
       }
+      if (defaults_ != nullptr) AddColumnDefaults(*defaults_, parser_.is_mariadb(), &schema);
       last = std::make_shared<const TableSchema>(std::move(schema));
       entry.full = last;
     }
@@ -939,8 +940,10 @@ Status MySqlSource::Run(const Position& start, const TransactionConsumer& consum
   Position resume = start;
   int checksum_failures = 0;          // consecutive, without a transaction in between
   std::set<std::string> reread_xids;  // see BinlogTransactionAssembler::reread_xids
+  ServerColumnDefaults defaults(ConnectOptions());
   while (!stop.load()) {
     BinlogTransactionAssembler assembler(config_, ChecksumAlgorithm::kUndefined);
+    assembler.set_column_defaults(&defaults);
     VIMUR_RETURN_IF_ERROR(assembler.Reset(resume));
     assembler.set_reread_xids(reread_xids);
     Status s = StreamOnce(assembler, consumer, stop);

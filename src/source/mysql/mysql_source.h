@@ -13,6 +13,7 @@
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event_parser.h"
 #include "source/mysql/ddl_targets.h"
+#include "source/mysql/column_defaults.h"
 #include "source/mysql/gtid_set.h"
 #include "source/mysql/row_image_decoder.h"
 #include "source/source.h"
@@ -92,6 +93,8 @@ class BinlogTransactionAssembler {
   // Transactions larger than this are delivered in chunks (only the last carries a position).
   void set_chunk_bytes(size_t bytes) { chunk_bytes_ = bytes; }
   bool is_mariadb() const { return parser_.is_mariadb(); }
+  // Where new table shapes get their column defaults (none: no defaults in schemas).
+  void set_column_defaults(ColumnDefaultsSource* defaults) { defaults_ = defaults; }
 
  private:
   struct TableEntry {
@@ -133,6 +136,7 @@ class BinlogTransactionAssembler {
   void MaybeEmitPosition(const TransactionConsumer& emit, bool* stopped);
 
   const SourceConfig& config_;
+  ColumnDefaultsSource* defaults_ = nullptr;
   CaptureFilter filter_;
   BinlogEventParser parser_;
   RowImageDecoder decoder_;

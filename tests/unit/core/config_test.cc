@@ -36,6 +36,48 @@ TEST(ConfigTest, LoadsDesignExampleWithDefaults) {
   EXPECT_EQ(config->state_dir, "./vimur-state");
 }
 
+TEST(ConfigTest, DebeziumHandlingModesDefaultToDebeziumsAndAreChecked) {
+  setenv("VIMUR_TEST_PASSWORD", "s3cret", 1);
+  auto config = LoadConfigText(kMinimal, "pipeline.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const SourceConfig& d = config->sources[0];
+  EXPECT_EQ(d.decimal_handling_mode, "precise");
+  EXPECT_EQ(d.bigint_unsigned_handling_mode, "precise");
+  EXPECT_EQ(d.time_precision_mode, "adaptive_time_microseconds");
+  EXPECT_EQ(d.binary_handling_mode, "bytes");
+  EXPECT_TRUE(d.propagate_source_types.empty());
+  EXPECT_FALSE(d.include_query);
+  const std::string with_modes = std::string(kMinimal) + R"(
+    decimal_handling_mode: string
+    bigint_unsigned_handling_mode: long
+    time_precision_mode: connect
+    binary_handling_mode: hex
+    column_propagate_source_type: ['shop\.orders\..*']
+    include_query: true
+)";
+  // The appended keys belong to the source: move them above `transport`.
+  std::string text = with_modes;
+  const size_t transport = text.find("transport:");
+  const size_t extra = text.find("    decimal_handling_mode");
+  text = text.substr(0, transport) + text.substr(extra) + text.substr(transport, extra - transport);
+  config = LoadConfigText(text, "pipeline.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const SourceConfig& s = config->sources[0];
+  EXPECT_EQ(s.decimal_handling_mode, "string");
+  EXPECT_EQ(s.bigint_unsigned_handling_mode, "long");
+  EXPECT_EQ(s.time_precision_mode, "connect");
+  EXPECT_EQ(s.binary_handling_mode, "hex");
+  ASSERT_EQ(s.propagate_source_types.size(), 1u);
+  EXPECT_TRUE(s.include_query);
+
+  std::string bad = text;
+  bad.replace(bad.find("string"), 6, "exact");
+  auto refused = LoadConfigText(bad, "pipeline.yaml");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("decimal_handling_mode"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("precise | string | double"), std::string::npos);
+}
+
 TEST(ConfigTest, ExpandsDefaults) {
   unsetenv("VIMUR_TEST_UNSET");
   auto v = ExpandEnvironment("a-${VIMUR_TEST_UNSET:-fallback}-b", "k");

@@ -253,8 +253,9 @@ TEST(AvroSchemaTest, UsesDebeziumNamesAndConnectTypes) {
   json value = json::parse(ValueSchemaJson("shop", *t, "mysql"));
   EXPECT_EQ(value["name"], "Envelope");
   EXPECT_EQ(value["connect.name"], "shop.shop.orders.Envelope");
+  EXPECT_EQ(value["connect.version"], 2);
   const json& fields = value["fields"];
-  ASSERT_EQ(fields.size(), 6u);
+  ASSERT_EQ(fields.size(), 8u);
   EXPECT_EQ(fields[0]["name"], "before");
   EXPECT_EQ(fields[0]["type"][0], "null");
   EXPECT_TRUE(fields[0]["default"].is_null());
@@ -262,8 +263,22 @@ TEST(AvroSchemaTest, UsesDebeziumNamesAndConnectTypes) {
   EXPECT_EQ(row["name"], "Value");
   EXPECT_EQ(fields[1]["type"][1], "shop.shop.orders.Value");
   EXPECT_EQ(fields[2]["type"]["connect.name"], "io.debezium.connector.mysql.Source");
-  EXPECT_EQ(fields[3]["name"], "op");
-  EXPECT_EQ(fields[5]["type"][1]["connect.name"], "event.block");
+  EXPECT_EQ(fields[2]["type"]["connect.version"], 1);
+  std::vector<std::string> source_fields;
+  for (const auto& f : fields[2]["type"]["fields"]) source_fields.push_back(f["name"]);
+  EXPECT_EQ(source_fields,
+            (std::vector<std::string>{"version", "connector", "name", "ts_ms", "snapshot", "db",
+                                      "sequence", "ts_us", "ts_ns", "table", "server_id", "gtid",
+                                      "file", "pos", "row", "thread", "query"}));
+  EXPECT_EQ(fields[3]["name"], "transaction");
+  EXPECT_EQ(fields[3]["type"][1]["connect.name"], "event.block");
+  EXPECT_EQ(fields[4]["name"], "op");
+  EXPECT_EQ(fields[5]["name"], "ts_ms");
+  EXPECT_EQ(fields[6]["name"], "ts_us");
+  EXPECT_EQ(fields[7]["name"], "ts_ns");
+  EXPECT_EQ(
+      json::parse(ValueSchemaJson("shop", *t, "mariadb"))["fields"][2]["type"]["connect.name"],
+      "io.debezium.connector.mariadb.Source");
 
   std::map<std::string, json> by_name;
   for (const auto& f : row["fields"]) by_name[f["name"]] = f;
@@ -352,11 +367,107 @@ TEST(AvroEventSerializerTest, ValueRoundTripsThroughTheSchema) {
   EXPECT_EQ(src["file"], "binlog.000003");
   EXPECT_EQ(src["pos"], 1234);
   EXPECT_EQ(src["row"], 2);
+  EXPECT_TRUE(src["sequence"].is_null());
+  EXPECT_EQ(src["ts_us"], 1714557600000000);
+  EXPECT_EQ(src["ts_ns"], 1714557600000000000);
+  EXPECT_TRUE(src["thread"].is_null());
+  EXPECT_TRUE(src["query"].is_null());
   EXPECT_EQ(v["op"], "u");
   EXPECT_EQ(v["ts_ms"], 1714557601000);
+  EXPECT_EQ(v["ts_us"], 1714557601000000);
+  EXPECT_EQ(v["ts_ns"], 1714557601000000000);
   EXPECT_EQ(v["transaction"]["id"], "binlog.000003:1234");
   EXPECT_EQ(v["transaction"]["total_order"], 3);
   EXPECT_EQ(v["transaction"]["data_collection_order"], 1);
+}
+
+TEST(AvroEventSerializerTest, HandlingModesChangeSchemaAndValuesAlike) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroFormatOptions options{"shop", false};
+  options.modes.decimal = DecimalHandlingMode::kString;
+  options.modes.bigint_unsigned = BigintUnsignedHandlingMode::kLong;
+  options.modes.time_precision = TimePrecisionMode::kConnect;
+  options.modes.binary = BinaryHandlingMode::kHex;
+  AvroEventSerializer s(options, registry);
+  auto t = AllTypesTable();
+  ChangeEvent e = MakeEvent(t, Op::kCreate);
+  e.after[13] = Value::Int(3723500001);  // dur: 01:02:03.500001
+  std::string value;
+  ASSERT_TRUE(s.Value(e, 1, &value).ok());
+  const std::string& schema = registry->by_id[HeaderId(value)];
+  std::map<std::string, json> by_name;
+  const json parsed = json::parse(schema);
+  for (const auto& f : parsed["fields"][0]["type"][1]["fields"]) by_name[f["name"]] = f["type"];
+  EXPECT_EQ(by_name["price"], "string");
+  EXPECT_EQ(by_name["big_u"], json::parse(R"(["null","long"])"));
+  EXPECT_EQ(by_name["blob"], json::parse(R"(["null","string"])"));
+  EXPECT_EQ(by_name["day"][1], json::parse(R"({"type":"int","connect.version":1,
+      "connect.name":"org.apache.kafka.connect.data.Date","logicalType":"date"})"));
+  EXPECT_EQ(by_name["dur"][1]["logicalType"], "time-millis");
+  EXPECT_EQ(by_name["updated"][1]["connect.name"], "org.apache.kafka.connect.data.Timestamp");
+  json v = AvroTestDecoder(schema).Decode(std::string_view(value).substr(5));
+  EXPECT_EQ(v["after"]["price"], "-12.50");
+  EXPECT_EQ(v["after"]["big_u"], -1);
+  EXPECT_EQ(v["after"]["blob"], "00ff");
+  EXPECT_EQ(v["after"]["day"], 19844);
+  EXPECT_EQ(v["after"]["updated"], 1714557600120);
+  EXPECT_EQ(v["after"]["dur"], 3723500);
+
+  // double decimals, base64 binary; a TIME beyond 24:00 has no Connect Time: null.
+  options.modes.decimal = DecimalHandlingMode::kDouble;
+  options.modes.binary = BinaryHandlingMode::kBase64;
+  AvroEventSerializer s2(options, registry);
+  e.after[13] = Value::Int(int64_t{25} * 3600 * 1000000);
+  ASSERT_TRUE(s2.Value(e, 1, &value).ok());
+  v = AvroTestDecoder(registry->by_id[HeaderId(value)]).Decode(std::string_view(value).substr(5));
+  EXPECT_EQ(v["after"]["price"], -12.5);
+  EXPECT_EQ(v["after"]["blob"], "AP8=");
+  EXPECT_TRUE(v["after"]["dur"].is_null());
+}
+
+TEST(AvroEventSerializerTest, DefaultsAndSourceTypesInTheSchema) {
+  auto t = AllTypesTable();
+  t->columns[15].has_default = true;  // name, nullable string
+  t->columns[15].default_value = "dflt";
+  t->columns[15].type_name = "VARCHAR";
+  t->columns[15].precision = 20;
+  t->columns[7].has_default = true;  // price DECIMAL(10,2) NOT NULL
+  t->columns[7].default_value = "1.5";
+  t->columns[3].has_default = true;  // qty INT
+  t->columns[3].default_value = "7";
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroFormatOptions options{"shop", false};
+  options.propagate_source_types = {"shop\\.orders\\.name"};
+  AvroEventSerializer s(options, registry);
+  ChangeEvent e = MakeEvent(t, Op::kUpdate);
+  e.before[15] = Value::Null();
+  std::string value;
+  ASSERT_TRUE(s.Value(e, 1, &value).ok());
+  const std::string& schema = registry->by_id[HeaderId(value)];
+  std::map<std::string, json> by_name;
+  const json parsed = json::parse(schema);
+  for (const auto& f : parsed["fields"][0]["type"][1]["fields"]) by_name[f["name"]] = f;
+  // A nullable column with a default: [type, null] with the default, as AvroData writes it.
+  EXPECT_EQ(by_name["name"], json::parse(R"({"name":"name","type":[{"type":"string",
+      "connect.parameters":{"__debezium.source.column.type":"VARCHAR",
+      "__debezium.source.column.length":"20","__debezium.source.column.name":"name"},
+      "connect.default":"dflt"},"null"],"default":"dflt"})"));
+  EXPECT_EQ(by_name["qty"]["type"], json::parse(R"([{"type":"int","connect.default":7},"null"])"));
+  EXPECT_EQ(by_name["qty"]["default"], 7);
+  // 1.50 at scale 2: 150, bytes 00 96, as Avro's JSON encoding of bytes ("\u0000\u0096").
+  const std::string unscaled("\0\xc2\x96", 3);
+  EXPECT_EQ(by_name["price"]["default"], unscaled);
+  EXPECT_EQ(by_name["price"]["type"]["connect.default"], unscaled);
+  // The values still round-trip, nulls and values in the flipped unions included.
+  json v = AvroTestDecoder(schema).Decode(std::string_view(value).substr(5));
+  EXPECT_EQ(v["after"]["name"], "caf\xc3\xa9");
+  EXPECT_TRUE(v["before"]["name"].is_null());
+  EXPECT_EQ(v["after"]["qty"], 100000);
+  EXPECT_EQ(v["after"]["price"], "-12.50");
+  // The one-off encoder writes the same bytes as the cached one.
+  std::string expected;
+  ASSERT_TRUE(EncodeEnvelope(e, 1, EnvelopeOptions{false}, &expected).ok());
+  EXPECT_EQ(Hex(std::string_view(value).substr(5)), Hex(expected));
 }
 
 TEST(AvroEventSerializerTest, KeyAndDeleteRoundTrip) {

@@ -1,0 +1,261 @@
+#include "format/column_default.h"
+
+#include <charconv>
+#include <cstdio>
+#include <regex>
+
+namespace vimur {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool ParseUnsigned(std::string_view s, size_t* at, size_t digits, unsigned* out) {
+  if (*at + digits > s.size()) return false;
+  unsigned v = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    const char c = s[*at + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  *at += digits;
+  *out = v;
+  return true;
+}
+
+// Microseconds of ".ffffff" at `at` (none: 0).
+bool ParseFraction(std::string_view s, size_t* at, int64_t* micros) {
+  *micros = 0;
+  if (*at == s.size()) return true;
+  if (s[*at] != '.') return false;
+  ++*at;
+  int64_t scale = 100000;
+  for (; *at < s.size(); ++*at) {
+    const char c = s[*at];
+    if (c < '0' || c > '9') return false;
+    *micros += (c - '0') * scale;
+    scale /= 10;
+  }
+  return true;
+}
+
+// "YYYY-MM-DD[ hh:mm:ss[.ffffff]]" as microseconds since the epoch, as if UTC. `zero` is set
+// for MySQL's zero dates (month or day 0).
+bool ParseDateTime(std::string_view s, int64_t* micros, bool* zero) {
+  size_t at = 0;
+  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  if (!ParseUnsigned(s, &at, 4, &y) || at >= s.size() || s[at++] != '-' ||
+      !ParseUnsigned(s, &at, 2, &mo) || at >= s.size() || s[at++] != '-' ||
+      !ParseUnsigned(s, &at, 2, &d)) {
+    return false;
+  }
+  *zero = mo == 0 || d == 0;
+  int64_t fraction = 0;
+  if (at < s.size()) {
+    if ((s[at] != ' ' && s[at] != 'T') || !ParseUnsigned(s, &++at, 2, &h) || at >= s.size() ||
+        s[at++] != ':' || !ParseUnsigned(s, &at, 2, &mi) || at >= s.size() || s[at++] != ':' ||
+        !ParseUnsigned(s, &at, 2, &se) || !ParseFraction(s, &at, &fraction)) {
+      return false;
+    }
+  }
+  if (*zero) return true;
+  if (mo > 12 || d > 31 || h > 23 || mi > 59 || se > 59) return false;
+  *micros = (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000000 + fraction;
+  return true;
+}
+
+// "[-]h...h:mm:ss[.ffffff]" as microseconds.
+bool ParseTime(std::string_view s, int64_t* micros) {
+  size_t at = 0;
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) ++at;
+  const size_t colon = s.find(':', at);
+  if (colon == std::string_view::npos || colon == at || colon - at > 3) return false;
+  unsigned h = 0, mi = 0, se = 0;
+  if (!ParseUnsigned(s, &at, colon - at, &h) || s[at++] != ':' || !ParseUnsigned(s, &at, 2, &mi) ||
+      at >= s.size() || s[at++] != ':' || !ParseUnsigned(s, &at, 2, &se) || mi > 59 || se > 59) {
+    return false;
+  }
+  int64_t fraction = 0;
+  if (!ParseFraction(s, &at, &fraction)) return false;
+  const int64_t v = (int64_t{h} * 3600 + mi * 60 + se) * 1000000 + fraction;
+  *micros = negative ? -v : v;
+  return true;
+}
+
+// "YYYY-MM-DDTHH:MM:SS[.f{fsp}]Z", as the MySQL source writes TIMESTAMP values.
+std::string IsoUtc(int64_t micros, int fsp) {
+  int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
+  const int64_t frac = micros - seconds * 1000000;
+  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  const int64_t rem = seconds - days * 86400;
+  // civil_from_days
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
+  char buf[48];
+  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  std::string out(buf, static_cast<size_t>(n));
+  if (fsp > 0) {
+    std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(frac));
+    out += '.';
+    out.append(buf, static_cast<size_t>(fsp));
+  }
+  return out + "Z";
+}
+
+template <typename T>
+bool ParseNumber(std::string_view s, T* out) {
+  const char* begin = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
+  const char* end = s.data() + s.size();
+  return begin < end && std::from_chars(begin, end, *out).ptr == end;
+}
+
+// `text` with exactly `scale` digits after the point (padding only), or nullopt.
+std::optional<std::string> AtScale(std::string_view text, int scale) {
+  if (text.empty()) return std::nullopt;
+  std::string out(text[0] == '+' ? text.substr(1) : text);
+  const size_t dot = out.find('.');
+  const int fraction = dot == std::string::npos ? 0 : static_cast<int>(out.size() - dot - 1);
+  if (fraction > scale) return std::nullopt;
+  if (scale > 0 && dot == std::string::npos) out += '.';
+  out.append(static_cast<size_t>(scale - fraction), '0');
+  return out;
+}
+
+}  // namespace
+
+std::optional<Value> ColumnDefaultValue(const ColumnSchema& c, std::string* storage) {
+  if (!c.has_default) return std::nullopt;
+  const std::string& text = c.default_value;
+  switch (c.type) {
+    case LogicalType::kInt16:
+    case LogicalType::kInt32:
+    case LogicalType::kInt64:
+    case LogicalType::kYear: {
+      int64_t v = 0;
+      if (!ParseNumber(text, &v)) return std::nullopt;
+      return Value::Int(v);
+    }
+    case LogicalType::kUInt64: {
+      uint64_t v = 0;
+      if (!ParseNumber(text, &v)) return std::nullopt;
+      return Value::UInt(v);
+    }
+    case LogicalType::kFloat: {
+      float v = 0;
+      if (!ParseNumber(text, &v)) return std::nullopt;
+      return Value::Float(v);
+    }
+    case LogicalType::kDouble: {
+      double v = 0;
+      if (!ParseNumber(text, &v)) return std::nullopt;
+      return Value::Double(v);
+    }
+    case LogicalType::kDecimal: {
+      auto scaled = AtScale(text, c.scale);
+      if (!scaled) return std::nullopt;
+      *storage = std::move(*scaled);
+      return Value::Text(*storage);
+    }
+    case LogicalType::kString:
+    case LogicalType::kEnum:
+    case LogicalType::kSet: *storage = text; return Value::Text(*storage);
+    case LogicalType::kBytes: *storage = text; return Value::Bytes(*storage);
+    case LogicalType::kDate:
+    case LogicalType::kTimestampMillis:
+    case LogicalType::kTimestampMicros:
+    case LogicalType::kZonedTimestamp: {
+      int64_t micros = 0;
+      bool zero = false;
+      if (!ParseDateTime(text, &micros, &zero)) return std::nullopt;
+      if (zero) {
+        // As Debezium's: a zero date is no default in a nullable column, the epoch otherwise.
+        if (c.nullable) return std::nullopt;
+        micros = 0;
+      }
+      if (c.type == LogicalType::kDate) {
+        return Value::Int(micros >= 0 ? micros / 86400000000
+                                      : -((-micros + 86399999999) / 86400000000));
+      }
+      if (c.type == LogicalType::kTimestampMicros) return Value::Int(micros);
+      if (c.type == LogicalType::kTimestampMillis) {
+        return Value::Int(micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000));
+      }
+      *storage = IsoUtc(micros, c.fsp);
+      return Value::Text(*storage);
+    }
+    case LogicalType::kMicroTime: {
+      int64_t micros = 0;
+      if (!ParseTime(text, &micros)) return std::nullopt;
+      return Value::Int(micros);
+    }
+    case LogicalType::kBoolean:
+    case LogicalType::kBits:
+    case LogicalType::kJson:
+    case LogicalType::kGeometry: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> SourceTypeParameters(const ColumnSchema& c) {
+  std::vector<std::pair<std::string, std::string>> p;
+  std::string type = c.type_name;
+  p.emplace_back("__debezium.source.column.type", type);
+  int length = -1;
+  int scale = -1;
+  switch (c.type) {
+    case LogicalType::kDecimal:
+      length = c.precision;
+      scale = c.scale;
+      break;
+    case LogicalType::kBits:
+    case LogicalType::kBoolean: length = c.precision > 0 ? c.precision : 1; break;
+    case LogicalType::kString:
+    case LogicalType::kBytes:
+      if (type == "VARCHAR" || type == "CHAR" || type == "VARBINARY" || type == "BINARY") {
+        length = c.precision;
+      }
+      break;
+    case LogicalType::kTimestampMillis:
+    case LogicalType::kTimestampMicros:
+    case LogicalType::kZonedTimestamp:
+    case LogicalType::kMicroTime:
+      if (c.fsp > 0) length = c.fsp;
+      break;
+    case LogicalType::kEnum:
+    case LogicalType::kSet: length = 1; break;
+    default: break;
+  }
+  if (length >= 0) p.emplace_back("__debezium.source.column.length", std::to_string(length));
+  if (scale >= 0) p.emplace_back("__debezium.source.column.scale", std::to_string(scale));
+  p.emplace_back("__debezium.source.column.name", c.name);
+  return p;
+}
+
+bool PropagatesSourceType(const std::vector<std::string>& patterns, const TableSchema& table,
+                          const ColumnSchema& column) {
+  if (patterns.empty()) return false;
+  const std::string name = table.database + "." + table.table + "." + column.name;
+  for (const auto& p : patterns) {
+    if (std::regex_match(name, std::regex(p, std::regex::ECMAScript))) return true;
+  }
+  return false;
+}
+
+}  // namespace vimur

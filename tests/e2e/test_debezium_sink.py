@@ -35,15 +35,18 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+import connect_avro
 import debezium_wide as W
 from conftest import ROOT, mariadb  # noqa: F401
 from kafka_fixtures import KafkaVimur, kafka, quiet, read_topics  # noqa: F401
+from test_registry import Registry
 
 DATA = os.path.join(ROOT, "tests", "data", "debezium")
 VIMUR_TOPIC = f"{W.PREFIX}.{W.DB}.{W.TABLE}"
 VIMUR_TIME_TOPIC = f"{W.PREFIX}.{W.DB}.{W.TIME_TABLE}"
 DBZ_TOPIC = f"dbzref.{W.DB}.{W.TABLE}"             # Debezium's recorded events, replayed
 DBZ_TIME_TOPIC = f"dbzref.{W.DB}.{W.TIME_TABLE}"
+AVRO_PREFIX = "refa"                               # Vimur's Avro pipeline
 TARGETS = ("mariadb", "postgresql")
 
 # (target, column) -> (why the sink or the target cannot hold the source's column, what the
@@ -220,7 +223,7 @@ class Proof:
         admin = AdminClient(quiet({"bootstrap.servers": kafka.bootstrap}))
         # Vimur creates its topics on their first record; the sinks subscribe before that.
         topics = (DBZ_TOPIC, DBZ_TIME_TOPIC, VIMUR_TOPIC, VIMUR_TIME_TOPIC,
-                  f"{W.PROPAGATE_PREFIX}.{W.DB}.{W.TABLE}")
+                  f"{W.PROPAGATE_PREFIX}.{W.DB}.{W.TABLE}", f"{AVRO_PREFIX}.{W.DB}.{W.TABLE}")
         for f in admin.create_topics([NewTopic(t, 1, 1, config={"cleanup.policy": "compact"})
                                       for t in topics]).values():
             f.result()
@@ -239,6 +242,17 @@ class Proof:
                                   extra_transport="  topic: {partitions: 1, replication_factor: 1}")
         with open(self.vimur_p.config, "a") as f:
             f.write("  schemas: true\n")
+        # A third in Avro with `vimur registry` (topic prefix refa) for the Avro schema test.
+        self.registry = Registry(kafka.bootstrap, workdir)
+        self.registry.start()
+        self.vimur_a = KafkaVimur(mariadb, kafka, os.path.join(workdir, "vimur-a"),
+                                  AVRO_PREFIX, [rf"{W.DB}\.{W.TABLE}"],
+                                  extra_transport="  topic: {partitions: 1, replication_factor: 1}")
+        with open(self.vimur_a.config) as f:
+            text = f.read()
+        with open(self.vimur_a.config, "w") as f:
+            f.write(text.replace("format:\n  type: json\n",
+                                 f"format:\n  type: avro\n  registry_url: {self.registry.url}\n"))
 
         mdb_url = f"jdbc:mariadb://127.0.0.1:{mariadb.port}/sink"
         pg_url = f"jdbc:postgresql://127.0.0.1:{postgres.port}/vimur"
@@ -258,6 +272,7 @@ class Proof:
         }
         self.urls = {"mariadb": mdb_url, "postgresql": pg_url}
         self.vimur.start()
+        self.vimur_a.start()
         self.vimur_p_error = None
         try:
             self.vimur_p.start()
@@ -274,6 +289,10 @@ class Proof:
     def close(self):
         self.vimur.close()
         self.vimur_p.close()
+        self.vimur_a.close()
+        if self.registry.proc is not None:
+            self.registry.proc.kill()
+            self.registry.proc.wait()
         for w in self.workers.values():
             w.stop()
         self.producer.flush(10)
@@ -355,6 +374,7 @@ def proof(mariadb, kafka, postgres):  # noqa: F811
     workdir = tempfile.mkdtemp(prefix="vimur-e2e-dbz.")
     os.makedirs(os.path.join(workdir, "vimur"))
     os.makedirs(os.path.join(workdir, "vimur-p"))
+    os.makedirs(os.path.join(workdir, "vimur-a"))
     started = time.time()
     p = Proof(mariadb, kafka, postgres, workdir)
     print(f"\nservices, Vimur and the Connect workers started in {time.time() - started:.1f}s")
@@ -575,6 +595,52 @@ def test_connect_schema_with_propagated_source_types_equals_debeziums(proof):
         time.sleep(0.3)
     check_schemas(vimur_schemas(proof.kafka, topic), "wide_propagate.key.schema.json",
                   "wide_propagate.value.schema.json", "wide_propagate_added.value.schema.json")
+
+
+def registered(proof, subject):
+    """Every version of `subject` in Vimur's registry, oldest first, as Avro JSON."""
+    def get(path):
+        with urllib.request.urlopen(proof.registry.url + path, timeout=10) as r:
+            return json.load(r)
+    return [json.loads(get(f"/subjects/{subject}/versions/{v}")["schema"])
+            for v in sorted(get(f"/subjects/{subject}/versions"))]
+
+
+def test_avro_schema_equals_what_avrodata_makes_of_debeziums(proof):
+    """Vimur's registered Avro schemas equal what Confluent's AvroConverter would register for
+    Debezium's Connect schemas (connect_avro.py), names moved to the refa prefix."""
+    topic = f"{AVRO_PREFIX}.{W.DB}.{W.TABLE}"
+    want = proof.expected_count("add_column")
+    deadline = time.time() + 60
+    while proof.end_offset(topic) < want and proof.vimur_a.alive() and time.time() < deadline:
+        time.sleep(0.3)
+
+    def reference(name):
+        text = json.dumps(load_schema(name)).replace(f'"{W.PREFIX}.{W.DB}.{W.TABLE}.',
+                                                     f'"{topic}.')
+        return connect_avro.canonical(connect_avro.from_connect(json.loads(text)))
+
+    problems = []
+    if proof.end_offset(topic) < want:
+        problems.append(f"Vimur published {proof.end_offset(topic)} of {want} records to"
+                        f" {topic}:\n{proof.vimur_a.log()[-1500:]}")
+    keys = registered(proof, f"{topic}-key")
+    values = registered(proof, f"{topic}-value")
+    if len(values) != 2:
+        problems.append(f"{topic}-value has {len(values)} versions, want 2 (before and after"
+                        " the ADD COLUMN)")
+    for label, want_schema, got in (
+            ("key", reference("wide.key.schema.json"), keys[-1] if keys else None),
+            ("value", reference("wide.value.schema.json"), values[0] if values else None),
+            ("value after ADD COLUMN", reference("wide_added.value.schema.json"),
+             values[-1] if values else None)):
+        if got is None:
+            problems.append(f"no {label} schema registered")
+            continue
+        for d in connect_avro.avro_diff(want_schema, connect_avro.canonical(got), label):
+            problems.append(d)
+    assert not problems, "Vimur's Avro schema differs from AvroData's of Debezium's:\n" + \
+        "\n".join(problems)
 
 
 # --- limits of the sink, shown with Debezium's own events ---

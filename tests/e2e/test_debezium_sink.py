@@ -2,22 +2,26 @@
 
 Vimur (`transport: kafka`, `format: {type: json, schemas: true}`) captures the wide table of
 debezium_wide.py from MariaDB; Debezium's JDBC sink connector, in Kafka Connect standalone
-workers (scripts/connect, one per target database), applies Vimur's topic into MariaDB
-(database `sink` of a second server... of the source server: table `sink.wide`) and into
-PostgreSQL (`wide`). Beside it, the same sink applies the events Debezium's own MariaDB
-connector emitted for the same statements (tests/data/debezium/wide.events.jsonl, replayed to
-a topic of their own) into `wide_dbz` tables. After each phase (inserts with edge values,
-NULLs and unicode; updates, a primary-key change and deletes; ADD COLUMN with a default) every
-column of every target row is compared with the source by meaning:
-  - Debezium's copy may differ from the source only where SINK_LIMITS says the sink or the
-    target cannot represent the value (docs/event-format.md lists them);
-  - Vimur's copy must equal the source everywhere else, and equal Debezium's copy where a
-    limit applies; and the sink must have made the same column types from Vimur's schemas.
+workers (scripts/connect, one per target database), applies Vimur's topic into MariaDB (table
+`wide_vimur` of database `sink` on the source server) and into PostgreSQL (scripts/postgres).
+Beside it, the same sink applies the events Debezium's own MariaDB connector emitted for the
+same statements (tests/data/debezium/wide.events.jsonl, replayed to a topic of their own) into
+`wide_dbz` tables. After each phase (inserts with edge values, NULLs and unicode; updates, a
+primary-key change and deletes; ADD COLUMN with a default) every column of every target row
+is compared with the source by meaning:
+  - Debezium's copy must equal the source, except for the columns of SINK_LIMITS (left out of
+    the sink, each shown to fail the sink with Debezium's events) and VALUE_LIMITS (where
+    Vimur's copy must equal Debezium's); docs/event-format.md lists them;
+  - Vimur's copy must equal the source everywhere else, and the sink must make the same column
+    types from Vimur's schemas as from Debezium's.
 The schema tests compare Vimur's Connect schemas (from its Kafka records) with the reference
-schemas captured from Debezium (tests/data/debezium/README.md), field by field.
+schemas captured from Debezium, and its registered Avro schemas with what Confluent's AvroData
+makes of them (connect_avro.py), field by field.
 
-Costs: one Kafka broker, one PostgreSQL cluster and two Connect workers for the module; the
-workers start in parallel (about 30-70 s on a busy two-core machine)."""
+Costs: one Kafka broker, one PostgreSQL cluster, `vimur registry`, three Vimur pipelines and
+two Connect workers for the module (the workers start in parallel); about 80 s in all on a
+busy two-core machine, plus the one-off Maven fetch of Kafka Connect and Debezium's plugins.
+VIMUR_E2E_KEEP=1 keeps the Connect workers' directories (logs) for a look afterwards."""
 import copy
 import datetime
 import json

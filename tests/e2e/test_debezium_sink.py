@@ -217,6 +217,13 @@ def sink_props(topic, table, url, user, password, excluded=()):
 
 class Proof:
     def __init__(self, mariadb, kafka, postgres, workdir):
+        try:
+            self._start(mariadb, kafka, postgres, workdir)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, mariadb, kafka, postgres, workdir):
         self.mariadb = mariadb
         self.kafka = kafka
         self.postgres = postgres
@@ -291,15 +298,18 @@ class Proof:
             assert w.error is None, f"the {name} Connect worker did not start:\n{w.error}"
 
     def close(self):
-        self.vimur.close()
-        self.vimur_p.close()
-        self.vimur_a.close()
-        if self.registry.proc is not None:
-            self.registry.proc.kill()
-            self.registry.proc.wait()
-        for w in self.workers.values():
+        """Stops whatever started, also after a failed start."""
+        for name in ("vimur", "vimur_p", "vimur_a"):
+            if getattr(self, name, None) is not None:
+                getattr(self, name).close()
+        registry = getattr(self, "registry", None)
+        if registry is not None and registry.proc is not None:
+            registry.proc.kill()
+            registry.proc.wait()
+        for w in getattr(self, "workers", {}).values():
             w.stop()
-        self.producer.flush(10)
+        if getattr(self, "producer", None) is not None:
+            self.producer.flush(10)
 
     # Runs one phase on the source and replays Debezium's events of that phase.
     def run_phase(self, phase):

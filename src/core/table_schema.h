@@ -53,6 +53,8 @@ struct ColumnSchema {
   uint32_t geometry_type = 0;
   std::vector<std::string> enum_values;  // ENUM and SET members in order
   std::string type_name;                 // e.g. "VARCHAR", "DECIMAL" for docs and schemas
+  // Integer/YEAR display width (the 11 of INT(11)) from information_schema; 0 when not read.
+  int display_width = 0;
   // The column's default, read from information_schema (never by parsing DDL) when its column
   // list matched the binlog's: the value as text, unquoted (`dflt`, `12.50`, `2024-01-01
   // 00:00:00`, `b'101'` bits as their number). False for no default or a NULL default.

@@ -1,5 +1,6 @@
 #include "format/column_default.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <regex>
@@ -213,6 +214,40 @@ std::optional<Value> ColumnDefaultValue(const ColumnSchema& c, std::string* stor
   return std::nullopt;
 }
 
+namespace {
+
+// Debezium's length of an ENUM (its longest member) or a SET (all members joined by commas),
+// in characters.
+int MembersLength(const ColumnSchema& c) {
+  auto chars = [](const std::string& s) {
+    int n = 0;
+    for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+    return n;
+  };
+  int longest = 0;
+  int joined = c.enum_values.empty() ? 0 : static_cast<int>(c.enum_values.size()) - 1;
+  for (const auto& m : c.enum_values) {
+    longest = std::max(longest, chars(m));
+    joined += chars(m);
+  }
+  return c.type == LogicalType::kSet ? joined : longest;
+}
+
+// The display width MariaDB shows for an integer type declared without one (INT -> INT(11)),
+// for when information_schema was not read.
+int DefaultDisplayWidth(const std::string& type) {
+  static const std::pair<const char*, int> kWidths[] = {
+      {"TINYINT", 4},   {"TINYINT UNSIGNED", 3},   {"SMALLINT", 6}, {"SMALLINT UNSIGNED", 5},
+      {"MEDIUMINT", 9}, {"MEDIUMINT UNSIGNED", 8}, {"INT", 11},     {"INT UNSIGNED", 10},
+      {"BIGINT", 20},   {"BIGINT UNSIGNED", 20},   {"YEAR", 4}};
+  for (const auto& [name, width] : kWidths) {
+    if (type == name) return width;
+  }
+  return -1;
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> SourceTypeParameters(const ColumnSchema& c) {
   std::vector<std::pair<std::string, std::string>> p;
   std::string type = c.type_name;
@@ -239,7 +274,14 @@ std::vector<std::pair<std::string, std::string>> SourceTypeParameters(const Colu
       if (c.fsp > 0) length = c.fsp;
       break;
     case LogicalType::kEnum:
-    case LogicalType::kSet: length = 1; break;
+    case LogicalType::kSet: length = MembersLength(c); break;
+    case LogicalType::kInt16:
+    case LogicalType::kInt32:
+    case LogicalType::kInt64:
+    case LogicalType::kUInt64:
+    case LogicalType::kYear:
+      length = c.display_width > 0 ? c.display_width : DefaultDisplayWidth(type);
+      break;
     default: break;
   }
   if (length >= 0) p.emplace_back("__debezium.source.column.length", std::to_string(length));

@@ -44,6 +44,10 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool
     w.Key("version");
     w.Int(t.version);
   }
+  if (repr == FieldRepr::kGeometry) {
+    w.Key("doc");
+    w.String("Geometry");
+  }
   std::vector<std::pair<std::string, std::string>> parameters;
   switch (repr) {
     case FieldRepr::kBits: parameters.emplace_back("length", std::to_string(c.precision)); break;
@@ -350,7 +354,9 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
         JsonWriter w(&text->key_schema_head);
         w.BeginObject();
         w.Key("schema");
-        WriteRowSchema(w, t, text->reprs, text->propagate, &t.key_columns,
+        // Debezium's key fields carry no source type parameters.
+        const std::vector<bool> no_propagation(t.columns.size(), false);
+        WriteRowSchema(w, t, text->reprs, no_propagation, &t.key_columns,
                        RecordPrefix(options_, t) + ".Key", false, nullptr);
         w.Key("payload");
       }

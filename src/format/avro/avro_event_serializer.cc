@@ -75,10 +75,9 @@ Result<AvroEventSerializer::TableState*> AvroEventSerializer::StateFor(const Cha
   state->connector = connector;
   std::string topic = options_.topic_prefix + "." + t->database + "." + t->table;
   if (t->has_key()) {
-    VIMUR_ASSIGN_OR_RETURN(state->key_id,
-                           RegisterCached(t, topic + "-key",
-                                          KeySchemaJson(options_.topic_prefix, *t, options_.modes,
-                                                        options_.propagate_source_types)));
+    VIMUR_ASSIGN_OR_RETURN(
+        state->key_id, RegisterCached(t, topic + "-key",
+                                      KeySchemaJson(options_.topic_prefix, *t, options_.modes)));
   }
   VIMUR_ASSIGN_OR_RETURN(
       state->value_id,

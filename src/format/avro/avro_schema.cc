@@ -316,15 +316,12 @@ std::string TableNamespace(std::string_view topic_prefix, const TableSchema& tab
 }
 
 std::string KeySchemaJson(std::string_view topic_prefix, const TableSchema& table,
-                          const ValueModes& modes,
-                          const std::vector<std::string>& propagate_source_types) {
+                          const ValueModes& modes) {
   NamedTypes names;
   Json fields = Json::array();
   for (size_t i : table.key_columns) {
     if (i >= table.columns.size()) continue;
-    const ColumnSchema& c = table.columns[i];
-    fields.push_back(
-        Field(c, modes, PropagatesSourceType(propagate_source_types, table, c), names));
+    fields.push_back(Field(table.columns[i], modes, false, names));
   }
   return Record("Key", TableNamespace(topic_prefix, table), std::move(fields)).dump();
 }

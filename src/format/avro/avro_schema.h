@@ -19,12 +19,9 @@ std::string AvroName(std::string_view name);
 std::string TableNamespace(std::string_view topic_prefix, const TableSchema& table);
 
 // The key schema: record `{ns}.Key` of the primary-key columns in key order. Only meaningful
-// when table.has_key().
-// `propagate_source_types`: regexes on db.table.column whose fields carry the source column
-// type in connect.parameters (Debezium's column.propagate.source.type).
+// when table.has_key(). Like Debezium's, its fields carry no source column type parameters.
 std::string KeySchemaJson(std::string_view topic_prefix, const TableSchema& table,
-                          const ValueModes& modes = ValueModes(),
-                          const std::vector<std::string>& propagate_source_types = {});
+                          const ValueModes& modes = ValueModes());
 
 // The value schema: record `{ns}.Envelope` (Debezium's envelope version 2) with before/after
 // (`{ns}.Value`, nullable), source (`io.debezium.connector.{connector}.Source`), transaction

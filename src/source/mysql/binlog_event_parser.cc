@@ -220,8 +220,11 @@ bool BitMsb(std::string_view raw, size_t i) {
   return (static_cast<uint8_t>(raw[i / 8]) & (0x80u >> (i % 8))) != 0;
 }
 
-bool IsNumericType(uint8_t t) {
+// The columns SIGNEDNESS has a bit for. MariaDB's YEAR is a TINYINT underneath (Field_year
+// derives from Field_tiny) and has one; MySQL's has none.
+bool IsNumericType(uint8_t t, bool mariadb) {
   switch (t) {
+    case kTypeYear: return mariadb;
     case kTypeTiny:
     case kTypeShort:
     case kTypeInt24:
@@ -397,7 +400,7 @@ Status ParseOptionalMetadata(ByteReader& r, bool mariadb, TableMapEvent* tm) {
     uint8_t byte0 = static_cast<uint8_t>(tm->column_meta[i] >> 8);
     if (t == kTypeString && (byte0 == kTypeEnum || byte0 == kTypeSet)) t = byte0;
     auto idx = static_cast<uint32_t>(i);
-    if (IsNumericType(t)) cls.numeric.push_back(idx);
+    if (IsNumericType(t, mariadb)) cls.numeric.push_back(idx);
     if (IsCharacterType(t, mariadb)) cls.character.push_back(idx);
     if (t == kTypeEnum || t == kTypeSet) cls.enum_or_set.push_back(idx);
     if (t == kTypeEnum) cls.enumeration.push_back(idx);

@@ -64,12 +64,40 @@ bool IsTemporal(LogicalType t) {
          t == LogicalType::kMicroTime || t == LogicalType::kYear;
 }
 
+bool IsTimestamp(LogicalType t) {
+  return t == LogicalType::kTimestampMillis || t == LogicalType::kTimestampMicros ||
+         t == LogicalType::kZonedTimestamp;
+}
+
+// `current_timestamp()`, `CURRENT_TIMESTAMP(6)`, `now()`, as MariaDB and MySQL report them.
+bool StartsWithFunction(std::string_view s) {
+  std::string lower;
+  for (char c : s.substr(0, 17)) lower.push_back(static_cast<char>(std::tolower(c)));
+  return lower.starts_with("current_timestamp") || lower.starts_with("now(");
+}
+
 }  // namespace
+
+int DisplayWidth(std::string_view column_type) {
+  const size_t open = column_type.find('(');
+  if (open == std::string_view::npos) return 0;
+  int width = 0;
+  for (size_t i = open + 1; i < column_type.size() && i < open + 6; ++i) {
+    const char c = column_type[i];
+    if (c == ')') return width;
+    if (!std::isdigit(static_cast<unsigned char>(c))) return 0;
+    width = width * 10 + (c - '0');
+  }
+  return 0;
+}
 
 std::optional<std::string> NormalizeColumnDefault(const std::optional<std::string>& column_default,
                                                   const ColumnSchema& column, bool mariadb) {
   if (!column_default) return std::nullopt;  // no default, or (MySQL) DEFAULT NULL
   const std::string& text = *column_default;
+  // CURRENT_TIMESTAMP (NOW()) of a DATETIME/TIMESTAMP: Debezium declares the epoch when the
+  // column is NOT NULL and no default otherwise, as for a zero date, which stands for it here.
+  if (IsTimestamp(column.type) && StartsWithFunction(text)) return "0000-00-00 00:00:00";
   std::optional<std::string> value;
   if (mariadb) {
     // MariaDB 10.2.7+: literals quoted, numbers bare, NULL as the word, expressions as written.
@@ -85,7 +113,7 @@ std::optional<std::string> NormalizeColumnDefault(const std::optional<std::strin
     // MySQL: literals bare; expressions are marked DEFAULT_GENERATED (the caller drops those).
     value = text;
   }
-  // A temporal default that is a function (CURRENT_TIMESTAMP, NOW()) has no constant value.
+  // Any other temporal default that is a function has no constant value.
   if (IsTemporal(column.type) && !value->empty() &&
       !std::isdigit(static_cast<unsigned char>((*value)[0])) && (*value)[0] != '-') {
     return std::nullopt;
@@ -106,10 +134,16 @@ bool ApplyColumnDefaults(const std::vector<InfoSchemaColumn>& columns, bool mari
   }
   for (size_t i = 0; i < columns.size(); ++i) {
     ColumnSchema& c = schema->columns[i];
+    // An expression has no constant to declare, except CURRENT_TIMESTAMP of a timestamp,
+    // which NormalizeColumnDefault maps as Debezium does.
+    const bool constant =
+        !columns[i].expression || (IsTimestamp(c.type) && columns[i].column_default &&
+                                   StartsWithFunction(*columns[i].column_default));
     std::optional<std::string> value =
-        NormalizeColumnDefault(columns[i].column_default, c, mariadb);
+        constant ? NormalizeColumnDefault(columns[i].column_default, c, mariadb) : std::nullopt;
     c.has_default = value.has_value();
     c.default_value = value ? std::move(*value) : std::string();
+    c.display_width = DisplayWidth(columns[i].column_type);
   }
   return true;
 }
@@ -140,7 +174,7 @@ Result<std::vector<InfoSchemaColumn>> ServerColumnDefaults::Columns(const std::s
   }
   MySqlConnection& c = *connection_;
   auto rows = c.Query(
-      "SELECT COLUMN_NAME, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS "
+      "SELECT COLUMN_NAME, COLUMN_DEFAULT, EXTRA, COLUMN_TYPE FROM information_schema.COLUMNS "
       "WHERE TABLE_SCHEMA = '" +
       c.Escape(database) + "' AND TABLE_NAME = '" + c.Escape(table) +
       "' ORDER BY ORDINAL_POSITION");
@@ -150,14 +184,14 @@ Result<std::vector<InfoSchemaColumn>> ServerColumnDefaults::Columns(const std::s
   }
   std::vector<InfoSchemaColumn> out;
   for (const SqlRow& row : *rows) {
-    if (row.size() < 3 || !row[0]) return Status::Corruption("unexpected information_schema row");
+    if (row.size() < 4 || !row[0]) return Status::Corruption("unexpected information_schema row");
     InfoSchemaColumn col;
     col.name = *row[0];
     col.column_default = row[1];
-    // MySQL marks expression defaults (CURRENT_TIMESTAMP, (expr)): no constant to declare.
-    if (!c.is_mariadb() && row[2] && row[2]->find("DEFAULT_GENERATED") != std::string::npos) {
-      col.column_default.reset();
-    }
+    if (row[3]) col.column_type = *row[3];
+    // MySQL marks expression defaults (CURRENT_TIMESTAMP, (expr)).
+    col.expression =
+        !c.is_mariadb() && row[2] && row[2]->find("DEFAULT_GENERATED") != std::string::npos;
     out.push_back(std::move(col));
   }
   return out;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -18,6 +19,8 @@ namespace vimur::mysql {
 struct InfoSchemaColumn {
   std::string name;
   std::optional<std::string> column_default;  // COLUMN_DEFAULT; nullopt for SQL NULL
+  std::string column_type;                    // COLUMN_TYPE: `int(11) unsigned`, `float`, ...
+  bool expression = false;  // MySQL's DEFAULT_GENERATED: the default is an expression
 };
 
 // Where the columns of a table come from: a server connection, or rows in tests.
@@ -35,9 +38,13 @@ class ColumnDefaultsSource {
 std::optional<std::string> NormalizeColumnDefault(const std::optional<std::string>& column_default,
                                                   const ColumnSchema& column, bool mariadb);
 
-// Sets the defaults of `schema`'s columns from `columns` when those are the binlog's columns
-// (same count, same names in order) and returns true; otherwise leaves `schema` untouched and
-// returns false (the table changed since the binlog event: the defaults are not known).
+// The display width in `column_type` (`int(11) unsigned` -> 11); 0 when it shows none.
+int DisplayWidth(std::string_view column_type);
+
+// Sets the defaults (and integer display widths) of `schema`'s columns from `columns` when
+// those are the binlog's columns (same count, same names in order) and returns true; otherwise
+// leaves `schema` untouched and returns false (the table changed since the binlog event: the
+// defaults are not known).
 bool ApplyColumnDefaults(const std::vector<InfoSchemaColumn>& columns, bool mariadb,
                          TableSchema* schema);
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "format/column_default.h"
 #include "format/json_writer.h"
 
 namespace vimur {
@@ -345,6 +346,50 @@ TEST(DebeziumJsonTest, PropagatedSourceTypesUseDebeziumsParameters) {
             R"("__debezium.source.column.type":"DECIMAL","__debezium.source.column.length":"10",)"
             R"("__debezium.source.column.scale":"2","__debezium.source.column.name":"price"})");
   EXPECT_FALSE(fields["id"].contains("parameters"));
+}
+
+TEST(DebeziumJsonTest, PropagatedLengthsOfIntegersEnumsAndSetsAreDebeziums) {
+  auto col = [](LogicalType type, const char* type_name) {
+    ColumnSchema c;
+    c.name = "c";
+    c.type = type;
+    c.type_name = type_name;
+    return c;
+  };
+  auto length = [](const ColumnSchema& c) {
+    for (const auto& [k, v] : SourceTypeParameters(c)) {
+      if (k == "__debezium.source.column.length") return v;
+    }
+    return std::string("none");
+  };
+  EXPECT_EQ(length(col(LogicalType::kInt32, "INT")), "11");
+  EXPECT_EQ(length(col(LogicalType::kInt64, "INT UNSIGNED")), "10");
+  EXPECT_EQ(length(col(LogicalType::kInt16, "TINYINT")), "4");
+  EXPECT_EQ(length(col(LogicalType::kUInt64, "BIGINT UNSIGNED")), "20");
+  EXPECT_EQ(length(col(LogicalType::kYear, "YEAR")), "4");
+  EXPECT_EQ(length(col(LogicalType::kFloat, "FLOAT")), "none");
+  ColumnSchema b = col(LogicalType::kInt16, "TINYINT");
+  b.display_width = 1;  // BOOLEAN, as information_schema shows it
+  EXPECT_EQ(length(b), "1");
+  ColumnSchema set = col(LogicalType::kSet, "SET");
+  set.enum_values = {"x", "yy", "\xc3\xbc"};  // the last: one character, two bytes
+  EXPECT_EQ(length(set), "6");                // x,yy,ü
+  ColumnSchema e = set;
+  e.type = LogicalType::kEnum;
+  e.type_name = "ENUM";
+  EXPECT_EQ(length(e), "2");
+}
+
+TEST(DebeziumJsonTest, KeyFieldsCarryNoSourceTypeParameters) {
+  ChangeEvent e = MakeEvent(Op::kCreate);
+  JsonFormatOptions options{true, false, "shop"};
+  options.propagate_source_types = {".*"};
+  DebeziumJsonSerializer ser(options);
+  std::string key;
+  ser.SerializeKey(e, &key);
+  auto j = nlohmann::ordered_json::parse(key);
+  ASSERT_FALSE(j["schema"]["fields"].empty());
+  for (const auto& f : j["schema"]["fields"]) EXPECT_FALSE(f.contains("parameters")) << f.dump();
 }
 
 TEST(DebeziumJsonTest, ModesAreReadByTheirConfigurationNames) {

@@ -685,6 +685,40 @@ TEST(BinlogEventParserTest, TableMapWithMariaDbOptionalMetadata) {
   EXPECT_NE(wrong.status().message().find("shop.orders"), std::string::npos);
 }
 
+// MariaDB gives YEAR (a TINYINT underneath) a SIGNEDNESS bit, MySQL does not: a FLOAT after a
+// YEAR must not inherit the YEAR's unsigned bit.
+TEST(BinlogEventParserTest, MariaDbSignednessCountsYear) {
+  const std::string body = Bytes()
+                               .u48(kTableId)
+                               .u16(1)
+                               .u8(4)
+                               .raw("shop")
+                               .u8(0)
+                               .u8(1)
+                               .raw("t")
+                               .u8(0)
+                               .lenenc(2)
+                               .u8(13)  // YEAR
+                               .u8(4)   // FLOAT
+                               .lenenc(1)
+                               .u8(4)  // FLOAT size
+                               .u8(0x03)
+                               .raw(Tlv(1, Bytes().u8(0x80)));  // first numeric bit: unsigned
+  BinlogEventParser maria = MakeParser(Flavour::kMariaDb);
+  auto framed = FrameKept(maria, BuildEvent(EventType::kTableMap, body, true));
+  ASSERT_TRUE(framed.ok());
+  auto tm = maria.ParseTableMap(*framed);
+  ASSERT_TRUE(tm.ok()) << tm.status().ToString();
+  EXPECT_EQ(tm->is_unsigned, (std::vector<bool>{true, false}));
+
+  BinlogEventParser mysql = MakeParser(Flavour::kMySql);
+  framed = FrameKept(mysql, BuildEvent(EventType::kTableMap, body, true));
+  ASSERT_TRUE(framed.ok());
+  tm = mysql.ParseTableMap(*framed);
+  ASSERT_TRUE(tm.ok()) << tm.status().ToString();
+  EXPECT_EQ(tm->is_unsigned, (std::vector<bool>{false, true}));
+}
+
 TEST(BinlogEventParserTest, TableMapRejectsBadMetadata) {
   BinlogEventParser parser = MakeParser(Flavour::kMySql);
   auto parse = [&](const std::string& body) {

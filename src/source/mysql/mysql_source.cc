@@ -169,6 +169,7 @@ std::shared_ptr<SourceInfo> BinlogTransactionAssembler::MakeSourceInfo() {
   s->gtid = txn_gtid_;
   s->file = file_;
   s->pos = txn_pos_;
+  s->thread = txn_thread_;
   return s;
 }
 
@@ -248,6 +249,7 @@ void BinlogTransactionAssembler::BeginTransaction(std::string gtid, uint64_t pos
   txn_pos_ = pos;
   txn_ts_ms_ = int64_t{timestamp} * 1000;
   txn_server_id_ = server_id;
+  txn_thread_ = -1;
   txn_ = Transaction();
   txn_storage_.reset();
   txn_table_counts_.clear();
@@ -395,6 +397,9 @@ Status BinlogTransactionAssembler::HandleQuery(const FramedEvent& event, uint64_
                        event.header.server_id);
     }
     saw_begin_ = true;
+    // MySQL's BEGIN names the client's thread (Debezium's source.thread); MariaDB writes a
+    // GTID event instead, and the thread stays unknown (null), as with Debezium.
+    if (!txn_source_) txn_thread_ = query.thread_id;
     if (StartsWithWord(sql, "XA START")) {
       txn_is_xa_ = true;
       auto xid = CanonicalXid(std::string_view(sql).substr(8));

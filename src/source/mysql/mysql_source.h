@@ -12,8 +12,8 @@
 #include "core/config.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event_parser.h"
-#include "source/mysql/ddl_targets.h"
 #include "source/mysql/column_defaults.h"
+#include "source/mysql/ddl_targets.h"
 #include "source/mysql/gtid_set.h"
 #include "source/mysql/row_image_decoder.h"
 #include "source/source.h"
@@ -182,6 +182,7 @@ class BinlogTransactionAssembler {
   std::optional<MySqlGtidEvent> txn_mysql_gtid_;
   uint64_t txn_pos_ = 0;
   int64_t txn_ts_ms_ = 0;
+  int64_t txn_thread_ = -1;  // thread id of the transaction's BEGIN; -1: unknown
   uint32_t txn_server_id_ = 0;
   std::shared_ptr<SourceInfo> txn_source_;
   Transaction txn_;

@@ -179,5 +179,68 @@ TEST(GtidTaggedLogEventTest, TaggedTransactionsEnterTheExecutedSet) {
   EXPECT_EQ(assembler.delivered().gtid_set, std::string(kUuid) + ":1-10:batch:1-2");
 }
 
+// MySQL's BEGIN names the client's thread: Debezium's source.thread.
+TEST(GtidTaggedLogEventTest, BeginGivesTheTransactionsThread) {
+  SourceConfig config;
+  config.name = "thread";
+  config.type = "mysql";
+  config.topic_prefix = "thread";
+  BinlogTransactionAssembler assembler(config, ChecksumAlgorithm::kUndefined);
+  Position start;
+  start.gtid_set = std::string(kUuid) + ":1-10";
+  start.file = "binlog.000001";
+  start.pos = 4;
+  ASSERT_TRUE(assembler.Reset(start).ok());
+  std::vector<Transaction> out;
+  TransactionConsumer consume = [&](Transaction&& txn) {
+    out.push_back(std::move(txn));
+    return true;
+  };
+  bool stopped = false;
+  fixtures::HeaderFields h;
+  h.next_pos = 200;
+  auto process = [&](EventType type, const std::string& body) {
+    Status s = assembler.Process(BuildEvent(type, body, true, h), consume, &stopped);
+    h.next_pos += 50;
+    return s;
+  };
+  ASSERT_TRUE(assembler.Process(fixtures::MySql8Fde(), consume, &stopped).ok());
+  ASSERT_TRUE(process(EventType::kGtidTaggedLog, TaggedGtidBody("t", 1)).ok());
+  const std::string begin = Bytes().u32(4242).u32(0).u8(0).u16(0).u16(0).u8(0).raw("BEGIN");
+  ASSERT_TRUE(process(EventType::kQuery, begin).ok());
+  // shop.t (id INT NOT NULL), one row id = 7.
+  const std::string map = Bytes()
+                              .u48(77)
+                              .u16(1)
+                              .u8(4)
+                              .raw("shop")
+                              .u8(0)
+                              .u8(1)
+                              .raw("t")
+                              .u8(0)
+                              .lenenc(1)
+                              .u8(3)
+                              .lenenc(0)
+                              .u8(0)
+                              .u8(1)
+                              .lenenc(1)
+                              .u8(0)  // SIGNEDNESS: signed
+                              .u8(4)
+                              .lenenc(3)
+                              .lenenc_str("id")  // COLUMN_NAME
+                              .u8(8)
+                              .lenenc(1)
+                              .lenenc(0)  // SIMPLE_PRIMARY_KEY: column 0
+                              .str();
+  Status mapped = process(EventType::kTableMap, map);
+  ASSERT_TRUE(mapped.ok()) << mapped.ToString();
+  const std::string rows = Bytes().u48(77).u16(1).u16(2).lenenc(1).u8(0x01).u8(0x00).u32(7);
+  ASSERT_TRUE(process(EventType::kWriteRowsV2, rows).ok());
+  ASSERT_TRUE(process(EventType::kXid, Bytes().u64(9).str()).ok());
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_NE(out[0].source, nullptr);
+  EXPECT_EQ(out[0].source->thread, 4242);
+}
+
 }  // namespace
 }  // namespace vimur::mysql

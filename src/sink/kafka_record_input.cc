@@ -41,6 +41,10 @@ Status KafkaRecordInput::Start() {
   // change creates its topic): look for them often.
   props["topic.metadata.refresh.interval.ms"] = "2000";
   props["allow.auto.create.topics"] = "false";
+  // A member that died (kill -9) holds its partitions until the session times out: keep
+  // that short so that a restarted sink resumes within seconds (the broker's minimum is 6 s).
+  props["session.timeout.ms"] = "10000";
+  props["heartbeat.interval.ms"] = "2000";
   for (const auto& [name, value] : props) VIMUR_RETURN_IF_ERROR(conf.Set(name, value));
   rd_kafka_conf_set_log_cb(conf.get(), kafka::KafkaLogCallback);
   char errstr[512];

@@ -34,6 +34,7 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
     o.topic_regexes = s.topics;
     o.client_config = config.transport.client_config;
     o.dead_letter_topic = s.dead_letter_topic;
+    o.replication_factor = config.transport.topic.replication_factor;
     o.sink_name = s.name;
     runner->entries_.push_back({std::move(made), std::make_unique<sink::KafkaRecordInput>(o)});
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <regex>
 
 #include "core/logging.h"
 #include "transport/kafka/kafka_client.h"
@@ -24,7 +25,9 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, Partition
 
 }  // namespace
 
-KafkaRecordInput::KafkaRecordInput(KafkaInputOptions options) : options_(std::move(options)) {}
+KafkaRecordInput::KafkaRecordInput(KafkaInputOptions options) : options_(std::move(options)) {
+  for (const std::string& re : options_.topic_regexes) regexes_.emplace_back(re);
+}
 
 KafkaRecordInput::~KafkaRecordInput() { Close(); }
 
@@ -37,9 +40,6 @@ Status KafkaRecordInput::Start() {
   props["enable.auto.offset.store"] = "false";
   props["auto.offset.reset"] = "earliest";
   props["isolation.level"] = "read_committed";
-  // Topics matching the regexes may be created after the sink started (a table's first
-  // change creates its topic): look for them often.
-  props["topic.metadata.refresh.interval.ms"] = "2000";
   props["allow.auto.create.topics"] = "false";
   // A member that died (kill -9) holds its partitions until the session times out: keep
   // that short so that a restarted sink resumes within seconds (the broker's minimum is 6 s).
@@ -55,19 +55,47 @@ Status KafkaRecordInput::Start() {
   }
   conf.release();
   rd_kafka_poll_set_consumer(consumer_);
-  PartitionList topics(
-      rd_kafka_topic_partition_list_new(static_cast<int>(options_.topic_regexes.size())));
-  for (const std::string& re : options_.topic_regexes) {
-    // librdkafka treats a name starting with '^' as a regex; anchored to whole names.
-    std::string pattern = "^(" + re + ")$";
-    rd_kafka_topic_partition_list_add(topics.get(), pattern.c_str(), RD_KAFKA_PARTITION_UA);
+  VIMUR_RETURN_IF_ERROR(RefreshSubscription(true));
+  LOG_INFO << "sink " << options_.sink_name << ": consumer group " << options_.group_id
+           << " subscribed (read_committed)";
+  return Status::Ok();
+}
+
+Status KafkaRecordInput::RefreshSubscription(bool force) {
+  auto now = Clock::now();
+  if (!force && now < next_refresh_) return Status::Ok();
+  // Topics matching the regexes may be created after the sink started (a table's first
+  // change creates its topic): look for them every two seconds.
+  next_refresh_ = now + std::chrono::seconds(2);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_, 1, nullptr, &md, 5000);
+  if (err) {
+    LOG_DEBUG << "sink " << options_.sink_name << ": listing topics: " << rd_kafka_err2str(err);
+    return Status::Ok();  // tried again in two seconds
   }
-  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, topics.get());
+  std::vector<std::string> topics;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    std::string name = md->topics[i].topic;
+    for (const std::regex& re : regexes_) {
+      if (std::regex_match(name, re)) {
+        topics.push_back(name);
+        break;
+      }
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  std::sort(topics.begin(), topics.end());
+  if (topics == subscribed_ || topics.empty()) return Status::Ok();
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const std::string& t : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  err = rd_kafka_subscribe(consumer_, list.get());
   if (err) {
     return kafka::KafkaErrorStatus(err, "sink " + options_.sink_name + ": subscribe to topics");
   }
-  LOG_INFO << "sink " << options_.sink_name << ": consumer group " << options_.group_id
-           << " subscribed (read_committed)";
+  LOG_INFO << "sink " << options_.sink_name << ": reading " << topics.size() << " topic(s)";
+  subscribed_ = std::move(topics);
   return Status::Ok();
 }
 
@@ -112,6 +140,7 @@ Result<bool> KafkaRecordInput::PollOne(int timeout_ms, InputRecord* out) {
 
 Result<std::vector<InputRecord>> KafkaRecordInput::Poll(size_t max_records,
                                                         std::chrono::milliseconds max_wait) {
+  VIMUR_RETURN_IF_ERROR(RefreshSubscription(false));
   std::vector<InputRecord> out;
   if (!held_.empty()) {
     size_t n = std::min(max_records, held_.size());
@@ -191,6 +220,19 @@ Status KafkaRecordInput::DeadLetter(const InputRecord& record, const std::string
                                      ": cannot create the dead-letter producer: " + errstr);
     }
     conf.release();
+    admin_options_ = std::make_unique<kafka::KafkaTransportOptions>();
+    admin_options_->bootstrap_servers = options_.bootstrap_servers;
+    admin_options_->client_config = options_.client_config;
+    admin_options_->partitions = 1;
+    admin_options_->replication_factor = options_.replication_factor;
+    admin_options_->topic_retry_for = std::chrono::seconds(60);
+    admin_ = std::make_unique<kafka::TopicAdmin>(*admin_options_, producer_);
+  }
+  // A dead-letter topic keeps every record (cleanup.policy=delete, as TopicAdmin gives a topic
+  // whose first record has no key): compaction would keep only the last failure of a key.
+  auto handle = admin_->Ensure(options_.dead_letter_topic, true, [] { return false; });
+  if (!handle.ok()) {
+    return handle.status().WithContext("sink " + options_.sink_name + ": dead-letter topic");
   }
   rd_kafka_headers_t* headers = rd_kafka_headers_new(4);
   rd_kafka_header_add(headers, "vimur.error", -1, error.data(), static_cast<ssize_t>(error.size()));
@@ -224,6 +266,7 @@ Status KafkaRecordInput::DeadLetter(const InputRecord& record, const std::string
 }
 
 void KafkaRecordInput::Close() {
+  admin_.reset();
   if (consumer_ != nullptr) {
     rd_kafka_consumer_close(consumer_);
     rd_kafka_destroy(consumer_);

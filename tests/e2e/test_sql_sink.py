@@ -313,3 +313,129 @@ def test_sink_refuses_avro_and_usage_errors(mariadb, kafka, postgres, tmp_path):
     r = subprocess.run([vimur_binary(), "run", "--config", config, "--only", "everything"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--only" in r.stderr
+
+
+def legacy_config(path, name, mariadb, kafka, sinks):  # noqa: F811
+    with open(path, "w") as f:
+        f.write(f"""name: {name}
+state_dir: {os.path.dirname(path)}/state
+sources:
+  - name: db
+    type: mysql
+    port: {mariadb.port}
+    user: vimur
+    password: vimur
+    server_id: 5932
+    heartbeat_interval_ms: 500
+    include_tables: ['legacy\\..*']
+transport:
+  type: kafka
+  bootstrap_servers: {kafka.bootstrap}
+format:
+  type: json
+  schemas: true
+sinks:
+{sinks}
+""")
+
+
+def test_aggregation_dead_letter_and_stop(mariadb, kafka, tmp_path):  # noqa: F811
+    """Four tables with colliding keys aggregated into one (add_columns + key), verified; a
+    row the target refuses for good goes to the dead-letter topic (and verify names it),
+    or, with on_error: stop, stops the sink naming the record."""
+    from confluent_kafka import Consumer
+    mariadb.execute(
+        "DROP DATABASE IF EXISTS legacy", "DROP DATABASE IF EXISTS agg", "CREATE DATABASE legacy",
+        "CREATE DATABASE agg",
+        *[f"CREATE TABLE legacy.part_{k} (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL)"
+          for k in range(4)],
+        "CREATE TABLE agg.narrow (id INT PRIMARY KEY, v VARCHAR(5) NOT NULL)",
+        "CREATE TABLE agg.narrow_stop (id INT PRIMARY KEY, v VARCHAR(5) NOT NULL)")
+    name = f"sinkagg{random.randint(0, 10**6)}"
+    url = f"mariadb://root:root@127.0.0.1:{mariadb.port}/agg"
+    config = str(tmp_path / "vimur.yaml")
+    legacy_config(config, name, mariadb, kafka, f"""
+  - name: all-parts
+    type: sql
+    topics: ['{name}\\.legacy\\.part_\\d+']
+    targets: {{agg: '{url}'}}
+    table: parts_all
+    add_columns: {{src_table: '${{table}}'}}
+    key: [src_table, id]
+    create_tables: true
+    batch_max_ms: 50
+  - name: narrow-dlq
+    type: sql
+    topics: ['{name}\\.legacy\\.part_0']
+    targets: {{agg: '{url}'}}
+    table: narrow
+    on_error: dead_letter
+    batch_max_ms: 50
+""")
+    run = Run(config, str(tmp_path), "all")
+    run.proc = None
+    try:
+        # Sources and sinks in one process (no --only).
+        run.runs += 1
+        err = open(run.log_path(), "wb")
+        run.proc = subprocess.Popen([vimur_binary(), "run", "--config", config],
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        err.close()
+        run.wait_log("streaming from")
+        run.wait_log("subscribed")
+        conn = mariadb.connect(db="legacy")
+        with conn.cursor() as cur:
+            for k in range(4):
+                for i in range(1, 31):
+                    cur.execute(f"INSERT INTO part_{k} VALUES (%s, %s)", (i, f"{k}-{i}"))
+                cur.execute(f"UPDATE part_{k} SET v = CONCAT(v, '!') WHERE id % 3 = 0")
+                cur.execute(f"DELETE FROM part_{k} WHERE id % 7 = 0")
+            cur.execute("INSERT INTO part_0 VALUES (100, 'toolong')")
+        conn.close()
+        r = wait_identical(config, "all-parts", timeout=120)
+        assert "4 source table(s), 105 source row(s)" in r.stdout, r.stdout
+        rows = mariadb.query("SELECT src_table, COUNT(*) FROM agg.parts_all GROUP BY src_table")
+        assert dict(rows) == {"part_0": 27, "part_1": 26, "part_2": 26, "part_3": 26}, rows
+
+        # The refused row is in the dead-letter topic with its error; the others were applied.
+        consumer = Consumer({"bootstrap.servers": kafka.bootstrap, "group.id": "dlq-reader",
+                             "auto.offset.reset": "earliest"})
+        consumer.subscribe(["vimur-dead-letter.narrow-dlq"])
+        deadline, msg = time.time() + 60, None
+        while msg is None and time.time() < deadline:
+            m = consumer.poll(1.0)
+            if m is not None and not m.error():
+                msg = m
+        consumer.close()
+        assert msg is not None, run.log()
+        headers = dict(msg.headers())
+        assert b"Data too long" in headers["vimur.error"], headers
+        assert headers["vimur.topic"] == f"{name}.legacy.part_0".encode()
+        assert b'"id":100' in msg.key().replace(b" ", b"")
+        deadline = time.time() + 60
+        while mariadb.query("SELECT COUNT(*) FROM agg.narrow")[0][0] != 26:
+            assert time.time() < deadline, run.log()
+            time.sleep(0.5)
+        r = verify(config, "narrow-dlq")
+        assert r.returncode == 1 and "missing" in r.stdout and "id=100" in r.stdout, r.stdout
+        run.stop()
+
+        # on_error: stop: the sink stops, exit 1, naming the record and the error.
+        stop_config = str(tmp_path / "stop.yaml")
+        legacy_config(stop_config, name, mariadb, kafka, f"""
+  - name: narrow-stop
+    type: sql
+    topics: ['{name}\\.legacy\\.part_0']
+    targets: {{agg: '{url}'}}
+    table: narrow_stop
+""")
+        stopper = Run(stop_config, str(tmp_path), "sinks")
+        stopper.start()
+        rc = stopper.proc.wait(timeout=120)
+        assert rc == 1, stopper.log()
+        log = stopper.log()
+        assert "Data too long" in log and '{"id":100}' in log and "on_error: stop" in log, log
+        # Everything before the refused record was applied, nothing after it is acknowledged.
+        assert mariadb.query("SELECT COUNT(*) FROM agg.narrow_stop")[0][0] == 26
+    finally:
+        run.close()

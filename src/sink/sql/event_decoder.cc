@@ -315,6 +315,17 @@ Result<RowChange> Decode(const InputRecord& record) {
 
 }  // namespace
 
+std::string DescribeRecordKey(const InputRecord& record) {
+  if (!record.key) return "null";
+  json key = json::parse(*record.key, nullptr, false);
+  std::string text = *record.key;
+  if (!key.is_discarded()) {
+    if (key.is_object() && key.contains("schema") && key.contains("payload")) key = key["payload"];
+    text = key.dump();
+  }
+  return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+}
+
 Result<RowChange> DecodeJsonEvent(const InputRecord& record) {
   try {
     return Decode(record);

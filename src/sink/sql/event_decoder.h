@@ -28,6 +28,9 @@ struct RowChange {
 // record's topic, partition and offset.
 Result<RowChange> DecodeJsonEvent(const InputRecord& record);
 
+// The record's key for messages: the key object without its embedded schema, cut short.
+std::string DescribeRecordKey(const InputRecord& record);
+
 // Helpers, public for tests: Connect Decimal bytes (big-endian two's complement) with `scale`
 // as decimal text; days since the epoch as YYYY-MM-DD; microseconds since the epoch as
 // YYYY-MM-DD HH:MM:SS[.ffffff]; microseconds of a day as [-]HH:MM:SS[.ffffff].

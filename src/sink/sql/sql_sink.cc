@@ -113,7 +113,7 @@ Status SqlSink::ApplyWithRetry(const ApplyPlan& plan, RecordInput& input,
 }
 
 Status SqlSink::GiveUp(const InputRecord& record, const Status& why, RecordInput& input) {
-  std::string key = record.key ? record.key->substr(0, 200) : "null";
+  std::string key = DescribeRecordKey(record);
   if (config_.on_error == "dead_letter") {
     LOG_WARN << "sink " << config_.name << ": record " << record.Where() << " key " << key
              << " failed: " << why.message() << "; written to dead-letter topic "

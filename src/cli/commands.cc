@@ -11,6 +11,7 @@
 #include "core/logging.h"
 #include "engine/pipeline.h"
 #include "engine/sink_runner.h"
+#include "sink/sql/sql_connection.h"
 
 namespace vimur::cli {
 namespace {
@@ -90,7 +91,8 @@ and apply them to their targets, committing their offsets after the target commi
 constexpr const char* kCheckUsage = R"(Usage: vimur check --config FILE
 
 Validates FILE, connects to every source and checks the server settings and privileges
-capture needs, printing what to fix. Exits 0 only if everything is in order.
+capture needs, and connects to every target of every sink, printing what to fix. Exits 0 only
+if everything is in order.
 )";
 
 }  // namespace
@@ -208,6 +210,24 @@ int CheckCommand(const std::vector<std::string>& args) {
       if (!r.detail.empty()) std::printf(" (%s)", r.detail.c_str());
       std::printf("\n");
       if (!r.ok && !r.fix.empty()) std::printf("      fix: %s\n", r.fix.c_str());
+    }
+  }
+  for (const SinkConfig& s : config->sinks) {
+    auto sink = MakeSink(*config, s);  // routes, templates, format
+    if (!sink.ok()) {
+      all_ok = false;
+      std::printf("FAIL  sink %s: %s\n", s.name.c_str(), sink.status().message().c_str());
+      continue;
+    }
+    for (const auto& [target, text] : s.targets) {
+      auto url = sink::ParseDatabaseUrl(text);
+      Status reached = url.ok() ? sink::MakeConnection(*url)->Connect() : url.status();
+      all_ok = all_ok && reached.ok();
+      std::printf("%s  sink %s: target %s", reached.ok() ? "ok  " : "FAIL", s.name.c_str(),
+                  target.c_str());
+      if (url.ok()) std::printf(" (%s)", url->Redacted().c_str());
+      std::printf("\n");
+      if (!reached.ok()) std::printf("      fix: %s\n", reached.message().c_str());
     }
   }
   std::printf(all_ok ? "all checks passed\n" : "some checks failed: fix the items above\n");

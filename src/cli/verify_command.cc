@@ -15,13 +15,14 @@ namespace {
 
 constexpr const char* kVerifyUsage =
     R"(Usage: vimur verify --config FILE --sink NAME [--repair] [--show N] [--recheck-s S]
+                    [--chunk-rows R]
 
 Compares every source table that sink NAME reads with its target tables, through the sink's
 own routes (target, table, add_columns, key): chunk by chunk in primary-key order, values
 compared by meaning across database kinds (decimal scale, time precision, JSON key order,
 binary bytes). Prints a summary and up to N differing keys (default 10) with what differs.
 Differences are looked at again for up to S seconds (default 10) in case the sink is still
-catching up.
+catching up. Tables are read R rows at a time (default 2000).
 
   --repair   write the source's rows into the targets where they differ or are missing,
              delete rows the source does not have, then verify again
@@ -71,6 +72,12 @@ int VerifyCommand(const std::vector<std::string>& args) {
       options.repair = true;
     } else if (a == "--show") {
       if (!number("--show", &options.show)) return 2;
+    } else if (a == "--chunk-rows") {
+      if (!number("--chunk-rows", &options.chunk_rows)) return 2;
+      if (options.chunk_rows < 1) {
+        std::fprintf(stderr, "vimur verify: --chunk-rows must be at least 1\n");
+        return 2;
+      }
     } else if (a == "--recheck-s") {
       if (!number("--recheck-s", &options.recheck_s)) return 2;
     } else {

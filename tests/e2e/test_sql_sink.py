@@ -49,6 +49,15 @@ class Postgres:
                              check=True, capture_output=True, text=True, env=env).stdout
         return [line.split("|") for line in out.splitlines() if line]
 
+    def stop_server(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "postgres"), "stop", self.dir],
+                       check=True, capture_output=True, text=True)
+
+    def start_server(self):
+        out = subprocess.run([os.path.join(ROOT, "scripts", "postgres"), "start", self.dir],
+                             check=True, capture_output=True, text=True).stdout
+        assert int(out.strip().splitlines()[-1].split("=", 1)[1]) == self.port
+
     def stop(self):
         subprocess.run([os.path.join(ROOT, "scripts", "postgres"), "stop", self.dir],
                        capture_output=True, text=True)
@@ -69,12 +78,12 @@ class Run:
         self.config, self.workdir, self.only = config, workdir, only
         self.proc, self.runs = None, 0
 
-    def log_path(self):
-        return os.path.join(self.workdir, f"{self.only}.{self.runs}.log")
+    def log_path(self, run=None):
+        return os.path.join(self.workdir, f"{self.only}.{run or self.runs}.log")
 
-    def log(self):
+    def log(self, run=None):
         try:
-            return open(self.log_path(), errors="replace").read()[-5000:]
+            return open(self.log_path(run), errors="replace").read()[-5000:]
         except OSError:
             return ""
 
@@ -109,9 +118,10 @@ class Run:
 
 
 def verify(config, sink, *extra):
+    # Small chunks, so that every table takes several (keyset pagination is exercised).
     return subprocess.run([vimur_binary(), "verify", "--config", config, "--sink", sink,
-                           "--recheck-s", "0", *extra], capture_output=True, text=True,
-                          timeout=300)
+                           "--recheck-s", "0", "--chunk-rows", "7", *extra],
+                          capture_output=True, text=True, timeout=300)
 
 
 def wait_identical(config, sink, timeout=180):
@@ -125,7 +135,7 @@ def wait_identical(config, sink, timeout=180):
         time.sleep(2)
 
 
-def write_config(path, name, mariadb, kafka, postgres, extra_sink=""):  # noqa: F811
+def write_config(path, name, mariadb, kafka, postgres, extra_sink="", server_id=5931):  # noqa: F811
     with open(path, "w") as f:
         f.write(f"""name: {name}
 state_dir: {os.path.dirname(path)}/state
@@ -135,7 +145,7 @@ sources:
     port: {mariadb.port}
     user: vimur
     password: vimur
-    server_id: 5931
+    server_id: {server_id}
     heartbeat_interval_ms: 500
     include_tables: ['shop\\..*']
 transport:
@@ -236,11 +246,16 @@ def test_split_and_copy_under_writes_with_kill9_then_verify_and_repair(
                    for s in range(WRITERS)]
         for w in writers:
             w.start()
+        # A target down for a while: its batches are retried with backoff, nothing is lost.
+        time.sleep(SECONDS / (KILLS + 2))
+        postgres.stop_server()
+        time.sleep(3)
+        postgres.start_server()
         for k in range(KILLS):
-            time.sleep(SECONDS / (KILLS + 1))
+            time.sleep(SECONDS / (KILLS + 2))
             sinks.kill9()  # mid-batch, offsets of unapplied batches not committed
             sinks.start()
-        time.sleep(SECONDS / (KILLS + 1))
+        time.sleep(SECONDS / (KILLS + 2))
         stop.set()
         for w in writers:
             w.join()
@@ -273,6 +288,8 @@ def test_split_and_copy_under_writes_with_kill9_then_verify_and_repair(
         assert types["amount"] == "numeric" and types["meta"] == "text", types
         assert types["tag"] == "bytea" and types["created"].startswith("timestamp"), types
         assert "lag" in sinks.log()
+        first = sinks.log(run=1)
+        assert "retry" in first and "target pg" in first, first
 
         # A row changed by hand in a target: verify exits 1 naming the key; --repair fixes it.
         sinks.stop()  # so that nothing rewrites the rows meanwhile
@@ -300,7 +317,17 @@ def test_split_and_copy_under_writes_with_kill9_then_verify_and_repair(
 
 def test_sink_refuses_avro_and_usage_errors(mariadb, kafka, postgres, tmp_path):  # noqa: F811
     config = str(tmp_path / "vimur.yaml")
-    write_config(config, "sinkavro", mariadb, kafka, postgres)
+    write_config(config, "sinkavro", mariadb, kafka, postgres, server_id=5933)
+    # `vimur check` connects to every target too.
+    r = subprocess.run([vimur_binary(), "check", "--config", config], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok    sink orders-pg: target pg (postgresql://vimur@127.0.0.1:" in r.stdout, r.stdout
+    down = str(tmp_path / "down.yaml")
+    open(down, "w").write(open(config).read().replace(f":{postgres.port}/", ":1/"))
+    r = subprocess.run([vimur_binary(), "check", "--config", down], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and "FAIL  sink orders-pg: target pg" in r.stdout, r.stdout
     text = open(config).read().replace("type: json\n  schemas: true",
                                        "type: avro\n  registry_url: http://127.0.0.1:1")
     open(config, "w").write(text)
@@ -391,11 +418,16 @@ def test_aggregation_dead_letter_and_stop(mariadb, kafka, tmp_path):  # noqa: F8
                 cur.execute(f"UPDATE part_{k} SET v = CONCAT(v, '!') WHERE id % 3 = 0")
                 cur.execute(f"DELETE FROM part_{k} WHERE id % 7 = 0")
             cur.execute("INSERT INTO part_0 VALUES (100, 'toolong')")
+            # A column added at the source is added at the target (basic schema evolution).
+            cur.execute("ALTER TABLE part_1 ADD COLUMN extra INT NULL")
+            cur.execute("INSERT INTO part_1 VALUES (200, 'new', 42)")
         conn.close()
         r = wait_identical(config, "all-parts", timeout=120)
-        assert "4 source table(s), 105 source row(s)" in r.stdout, r.stdout
+        assert "4 source table(s), 106 source row(s)" in r.stdout, r.stdout
         rows = mariadb.query("SELECT src_table, COUNT(*) FROM agg.parts_all GROUP BY src_table")
-        assert dict(rows) == {"part_0": 27, "part_1": 26, "part_2": 26, "part_3": 26}, rows
+        assert dict(rows) == {"part_0": 27, "part_1": 27, "part_2": 26, "part_3": 26}, rows
+        assert mariadb.query("SELECT extra FROM agg.parts_all WHERE src_table = 'part_1'"
+                             " AND id = 200") == ((42,),)
 
         # The refused row is in the dead-letter topic with its error; the others were applied.
         consumer = Consumer({"bootstrap.servers": kafka.bootstrap, "group.id": "dlq-reader",
@@ -435,7 +467,14 @@ def test_aggregation_dead_letter_and_stop(mariadb, kafka, tmp_path):  # noqa: F8
         assert rc == 1, stopper.log()
         log = stopper.log()
         assert "Data too long" in log and '{"id":100}' in log and "on_error: stop" in log, log
-        # Everything before the refused record was applied, nothing after it is acknowledged.
-        assert mariadb.query("SELECT COUNT(*) FROM agg.narrow_stop")[0][0] == 26
+        # The records before it (in the batch's order) were applied, the refused one was not,
+        # and nothing was acknowledged: a restart stops at the same record again.
+        assert mariadb.query("SELECT COUNT(*) FROM agg.narrow_stop WHERE id = 100")[0][0] == 0
+        assert 0 < mariadb.query("SELECT COUNT(*) FROM agg.narrow_stop")[0][0] <= 26
+        again = Run(stop_config, str(tmp_path), "sinks")
+        again.runs = 1
+        again.start()
+        assert again.proc.wait(timeout=120) == 1
+        assert '{"id":100}' in again.log(), again.log()
     finally:
         run.close()

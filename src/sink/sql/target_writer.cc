@@ -138,7 +138,8 @@ Status TargetWriter::EnsureTable(const std::string& table, const WriteAction& sa
 
 Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
   if (actions.empty()) return Status::Ok();
-  VIMUR_RETURN_IF_ERROR(connection_->Connect());
+  Status connected = connection_->Connect();
+  if (!connected.ok()) return connected.WithContext("target " + name_);
   // Per table: deletes, and upserts grouped by their column list (a column added mid-batch
   // gives a second group).
   struct TableWork {
@@ -165,7 +166,7 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
     Status s = EnsureTable(table, *w.sample, w.columns);
     if (!s.ok()) {
       known_.erase(table);
-      return s;
+      return s.message().rfind("target ", 0) == 0 ? s : s.WithContext("target " + name_);
     }
   }
   SqlConnection& c = *connection_;

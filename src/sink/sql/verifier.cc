@@ -299,7 +299,7 @@ Status Pass::ReadTarget(const std::string& target, const std::string& table) {
       // Back to one value per compared column (absent ones as NULL).
       std::vector<std::optional<std::string>> values(columns.size());
       for (size_t i = 0, j = 0; i < columns.size(); ++i) {
-        if (present[i]) values[i] = std::move(r[j++]);
+        if (present[i]) values[i] = r[j++];  // copied: the last row gives the next chunk's start
       }
       std::string id = target + '\0' + table;
       for (size_t i : key_index) id += '\0' + Canonical(classes[i], values[i]);

@@ -97,9 +97,10 @@ struct SinkConfig {
   std::map<std::string, std::string> add_columns;  // column -> template
   std::vector<std::string> key;                    // target key columns (default: source key)
   bool create_tables = false;
-  std::string on_error = "stop";  // stop | dead_letter
-  std::string dead_letter_topic;  // default: vimur-dead-letter.{sink name}
-  std::string group_id;           // default: vimur-sink.{pipeline}.{sink name}
+  std::string schema_evolution = "basic";  // basic (add new columns) | none
+  std::string on_error = "stop";           // stop | dead_letter
+  std::string dead_letter_topic;           // default: vimur-dead-letter.{sink name}
+  std::string group_id;                    // default: vimur-sink.{pipeline}.{sink name}
   int batch_max_records = 2000;
   int batch_max_ms = 200;
   int retry_max_backoff_ms = 30000;

@@ -297,6 +297,11 @@ const Section& SinkTable() {
               .Default("false")
               .Doc("create missing target tables with their primary key from the event's schema "
                    "(needs `format.schemas: true`; the type mapping is in docs/sinks.md)"),
+          Choice("schema_evolution", &SinkConfig::schema_evolution, {"basic", "none"})
+              .Default("basic")
+              .Doc("`basic`: a column that appears in the events (added at the source) is added "
+                   "to the target table with the mapped type (needs `format.schemas: true`); "
+                   "`none`: such a row fails (`on_error`)"),
           Choice("on_error", &SinkConfig::on_error, {"stop", "dead_letter"})
               .Default("stop")
               .Doc("a row the target refuses for good (constraint, value out of range, no route): "

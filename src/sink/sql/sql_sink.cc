@@ -81,8 +81,8 @@ Status SqlSink::Open() {
   for (const auto& [name, text] : config_.targets) {
     auto url = ParseDatabaseUrl(text);
     if (!url.ok()) return url.status().WithContext("sink " + config_.name + ": target " + name);
-    writers_[name] =
-        std::make_unique<TargetWriter>(name, MakeConnection(*url), config_.create_tables);
+    writers_[name] = std::make_unique<TargetWriter>(
+        name, MakeConnection(*url), config_.create_tables, config_.schema_evolution == "basic");
   }
   return Status::Ok();
 }

@@ -1,12 +1,17 @@
 #include "cli/commands.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <optional>
+#include <thread>
 
 #include "core/config.h"
 #include "core/logging.h"
 #include "engine/pipeline.h"
+#include "engine/sink_runner.h"
+#include "sink/sql/sql_connection.h"
 
 namespace vimur::cli {
 namespace {
@@ -21,12 +26,24 @@ struct CommonArgs {
 };
 
 // Parses `--config FILE` (or `--config=FILE`) and `--help`; prints the error on bad usage.
+// `--only sources|sinks` is accepted when `only` is given.
 std::optional<CommonArgs> ParseArgs(const std::vector<std::string>& args, const char* command,
-                                    const char* usage) {
+                                    const char* usage, std::string* only = nullptr) {
   CommonArgs out;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
+    if (only != nullptr && (a == "--only" || a.rfind("--only=", 0) == 0)) {
+      if (a == "--only" && i + 1 >= args.size()) {
+        std::fprintf(stderr, "vimur %s: --only needs sources or sinks\n\n%s", command, usage);
+        return std::nullopt;
+      }
+      *only = a == "--only" ? args[++i] : a.substr(7);
+      if (*only != "sources" && *only != "sinks") {
+        std::fprintf(stderr, "vimur %s: --only takes sources or sinks, not '%s'\n\n%s", command,
+                     only->c_str(), usage);
+        return std::nullopt;
+      }
+    } else if (a == "--help" || a == "-h") {
       out.help = true;
     } else if (a == "--config" || a == "-c") {
       if (i + 1 >= args.size()) {
@@ -59,24 +76,30 @@ std::optional<PipelineConfig> Load(const std::string& path, const char* command)
   return std::move(config).value();
 }
 
-constexpr const char* kRunUsage = R"(Usage: vimur run --config FILE
+constexpr const char* kRunUsage = R"(Usage: vimur run --config FILE [--only sources|sinks]
 
-Runs every source in FILE: streams committed row changes as Debezium-compatible events to the
-configured transport until SIGINT or SIGTERM, then flushes, commits positions and exits 0.
-Positions are kept in state_dir (or the Kafka offsets topic), so a restart resumes where the
-last acknowledged transaction ended.
+Runs every source and sink in FILE until SIGINT or SIGTERM, then flushes, commits positions and
+exits 0. Sources stream committed row changes as Debezium-compatible events to the configured
+transport; positions are kept in state_dir (or the Kafka offsets topic), so a restart resumes
+where the last acknowledged transaction ended. Sinks read the topics as Kafka consumer groups
+and apply them to their targets, committing their offsets after the target committed.
+
+  --only sources   run only the sources (capture)
+  --only sinks     run only the sinks (apply), e.g. on another machine or scaled on its own
 )";
 
 constexpr const char* kCheckUsage = R"(Usage: vimur check --config FILE
 
 Validates FILE, connects to every source and checks the server settings and privileges
-capture needs, printing what to fix. Exits 0 only if everything is in order.
+capture needs, and connects to every target of every sink, printing what to fix. Exits 0 only
+if everything is in order.
 )";
 
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args) {
-  auto parsed = ParseArgs(args, "run", kRunUsage);
+  std::string only;
+  auto parsed = ParseArgs(args, "run", kRunUsage, &only);
   if (!parsed) return 2;
   if (parsed->help) {
     std::fputs(kRunUsage, stdout);
@@ -84,6 +107,13 @@ int RunCommand(const std::vector<std::string>& args) {
   }
   auto config = Load(parsed->config_path, "run");
   if (!config) return 2;
+  const bool run_sources = only != "sinks";
+  const bool run_sinks = only != "sources" && !config->sinks.empty();
+  if (only == "sinks" && config->sinks.empty()) {
+    std::fprintf(stderr, "vimur run: --only sinks, but %s declares no sinks\n",
+                 parsed->config_path.c_str());
+    return 2;
+  }
 
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -92,17 +122,65 @@ int RunCommand(const std::vector<std::string>& args) {
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto parts = BuildPipelineParts(*config);
-  if (!parts.ok()) {
-    LOG_ERROR << parts.status().message();
-    return parts.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  auto exit_code = [](const Status& s) {
+    return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kUnsupported ? 2 : 1;
+  };
+  std::unique_ptr<SinkRunner> sinks;
+  if (run_sinks) {
+    auto made = SinkRunner::Make(*config);
+    if (!made.ok()) {
+      LOG_ERROR << made.status().message();
+      return exit_code(made.status());
+    }
+    sinks = std::move(made).value();
   }
-  LOG_INFO << "vimur " << VIMUR_VERSION << " running pipeline " << config->name << " with "
-           << config->sources.size() << " source(s) to " << config->transport.type;
-  Pipeline pipeline(*config, std::move(parts).value());
-  Status s = pipeline.Run(g_stop);
-  if (!s.ok()) {
-    LOG_ERROR << s.message();
+  std::optional<Pipeline> pipeline;
+  if (run_sources) {
+    auto parts = BuildPipelineParts(*config);
+    if (!parts.ok()) {
+      LOG_ERROR << parts.status().message();
+      return exit_code(parts.status());
+    }
+    pipeline.emplace(*config, std::move(parts).value());
+  }
+  LOG_INFO << "vimur " << VIMUR_VERSION << " running pipeline " << config->name << ": "
+           << (run_sources ? std::to_string(config->sources.size()) : std::string("no"))
+           << " source(s) to " << config->transport.type << ", "
+           << (run_sinks ? config->sinks.size() : 0) << " sink(s)";
+
+  // Either half failing stops the other; a signal stops both.
+  std::atomic<bool> stop_all{false};
+  std::atomic<bool> sinks_failed{false};
+  std::atomic<bool> done{false};
+  Status sink_status, source_status;
+  std::thread sink_thread;
+  if (sinks) {
+    sink_thread = std::thread([&] {
+      sink_status = sinks->Run(stop_all);
+      if (!sink_status.ok()) sinks_failed = true;
+    });
+  }
+  std::thread relay([&] {
+    while (!done.load()) {
+      if (g_stop.load() || sinks_failed.load()) stop_all = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  if (pipeline) {
+    source_status = pipeline->Run(stop_all);
+  } else {
+    while (!stop_all.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop_all = true;
+  done = true;
+  relay.join();
+  if (sink_thread.joinable()) sink_thread.join();
+  if (!source_status.ok()) {
+    LOG_ERROR << source_status.message();
+    return 1;
+  }
+  if (!sink_status.ok()) {
+    LOG_ERROR << sink_status.message();
     return 1;
   }
   return 0;
@@ -132,6 +210,24 @@ int CheckCommand(const std::vector<std::string>& args) {
       if (!r.detail.empty()) std::printf(" (%s)", r.detail.c_str());
       std::printf("\n");
       if (!r.ok && !r.fix.empty()) std::printf("      fix: %s\n", r.fix.c_str());
+    }
+  }
+  for (const SinkConfig& s : config->sinks) {
+    auto sink = MakeSink(*config, s);  // routes, templates, format
+    if (!sink.ok()) {
+      all_ok = false;
+      std::printf("FAIL  sink %s: %s\n", s.name.c_str(), sink.status().message().c_str());
+      continue;
+    }
+    for (const auto& [target, text] : s.targets) {
+      auto url = sink::ParseDatabaseUrl(text);
+      Status reached = url.ok() ? sink::MakeConnection(*url)->Connect() : url.status();
+      all_ok = all_ok && reached.ok();
+      std::printf("%s  sink %s: target %s", reached.ok() ? "ok  " : "FAIL", s.name.c_str(),
+                  target.c_str());
+      if (url.ok()) std::printf(" (%s)", url->Redacted().c_str());
+      std::printf("\n");
+      if (!reached.ok()) std::printf("      fix: %s\n", reached.message().c_str());
     }
   }
   std::printf(all_ok ? "all checks passed\n" : "some checks failed: fix the items above\n");

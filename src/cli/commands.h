@@ -9,6 +9,7 @@ namespace vimur::cli {
 
 int RunCommand(const std::vector<std::string>& args);
 int CheckCommand(const std::vector<std::string>& args);
+int VerifyCommand(const std::vector<std::string>& args);           // verify_command.cc
 int RegistryCommand(const std::vector<std::string>& args);         // registry_command.cc
 int ConfigReferenceCommand(const std::vector<std::string>& args);  // config_reference_command.cc
 

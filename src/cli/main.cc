@@ -1,4 +1,5 @@
-// vimur: the command line. Subcommands: run, check; --help and --version everywhere.
+// vimur: the command line. Subcommands: run, check, verify, registry; --help and --version
+// everywhere.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -13,8 +14,11 @@ constexpr const char* kUsage =
     R"(vimur — change data capture from MySQL/MariaDB to Kafka, Debezium-compatible
 
 Usage:
-  vimur run --config FILE     run every source of FILE until SIGINT/SIGTERM
+  vimur run --config FILE [--only sources|sinks]
+                              run every source and sink of FILE until SIGINT/SIGTERM
   vimur check --config FILE   validate FILE and every connection, privilege and setting
+  vimur verify --config FILE --sink NAME [--repair] [--show N]
+                              compare a sql sink's targets with its sources (0 same, 1 differ)
   vimur registry --config FILE  serve the Confluent-compatible schema registry (Kafka-backed)
   vimur config-reference      print every configuration key, its default and meaning
   vimur --version             print the version
@@ -43,6 +47,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "run") return vimur::cli::RunCommand(rest);
   if (command == "check") return vimur::cli::CheckCommand(rest);
+  if (command == "verify") return vimur::cli::VerifyCommand(rest);
   if (command == "registry") return vimur::cli::RegistryCommand(rest);
   if (command == "config-reference") return vimur::cli::ConfigReferenceCommand(rest);
   std::fprintf(stderr, "vimur: unknown command '%s'\n\n%s", command.c_str(), kUsage);

@@ -79,12 +79,24 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
                        "a name no other source uses", "duplicate source name '" + name + "'");
       }
     }
+    std::set<std::string> sink_names;
+    for (size_t i = 0; i < config.sinks.size(); ++i) {
+      const std::string& name = config.sinks[i].name;
+      if (!sink_names.insert(name).second) {
+        return r.Error("sinks[" + std::to_string(i) + "].name", top["sinks"][i],
+                       "a name no other sink uses", "duplicate sink name '" + name + "'");
+      }
+    }
     if (config.transport.type == "kafka" && config.transport.bootstrap_servers.empty()) {
       return r.Error("transport.bootstrap_servers", top["transport"]["type"],
                      "host:port of a Kafka broker", "missing key");
     }
     for (auto& s : config.sources) {
       if (s.topic_prefix.empty()) s.topic_prefix = config.name;
+    }
+    for (auto& s : config.sinks) {
+      if (s.group_id.empty()) s.group_id = "vimur-sink." + config.name + "." + s.name;
+      if (s.dead_letter_topic.empty()) s.dead_letter_topic = "vimur-dead-letter." + s.name;
     }
     if (config.format.type == "avro" && config.format.registry_url.empty() &&
         config.transport.type != "stdout") {

@@ -85,11 +85,26 @@ struct RegistryConfig {
       "BACKWARD";  // default level: NONE, BACKWARD, FORWARD, FULL[_TRANSITIVE]
 };
 
+// One consumer of the stream (docs/configuration.md, `sinks[]`). Template keys (target,
+// table, add_columns) are kept as written; the sink compiles them (sink/sql/template.h).
 struct SinkConfig {
   std::string name;
-  std::string type;
-  std::vector<std::string> topics;
-  std::map<std::string, std::string> settings;  // per-sink keys, as text
+  std::string type;                                // sql
+  std::vector<std::string> topics;                 // regexes over topic names
+  std::map<std::string, std::string> targets;      // name -> mariadb:// or postgresql:// URL
+  std::string target;                              // template -> target name ("" = the only one)
+  std::string table = "${table}";                  // template -> table name
+  std::map<std::string, std::string> add_columns;  // column -> template
+  std::vector<std::string> key;                    // target key columns (default: source key)
+  bool create_tables = false;
+  std::string schema_evolution = "basic";  // basic (add new columns) | none
+  std::string on_error = "stop";           // stop | dead_letter
+  std::string dead_letter_topic;           // default: vimur-dead-letter.{sink name}
+  std::string group_id;                    // default: vimur-sink.{pipeline}.{sink name}
+  int batch_max_records = 2000;
+  int batch_max_ms = 200;
+  int retry_max_backoff_ms = 30000;
+  int lag_log_interval_s = 10;
 };
 
 struct PipelineConfig {
@@ -102,7 +117,7 @@ struct PipelineConfig {
   TransportConfig transport;
   FormatConfig format;
   RegistryConfig registry;
-  std::vector<SinkConfig> sinks;  // always empty: no sink type is built in this version
+  std::vector<SinkConfig> sinks;
 };
 
 // Expands ${VAR} and ${VAR:-default} in `text`. `where` names the key for errors.

@@ -242,6 +242,98 @@ const Section& RegistryTable() {
   return s;
 }
 
+const Section& SinkTable() {
+  static const Section s = MakeSection<SinkConfig>(
+      "sinks[]", "`sinks[]`",
+      "A sink reads Vimur's topics as a Kafka consumer group (`read_committed`, through "
+      "`transport`) and applies them to a target, committing its consumer offsets only after "
+      "the target committed. `vimur run` runs the sinks next to the sources (`--only sinks` or "
+      "`--only sources` runs one half). Templates (keys marked as kept as written) are evaluated "
+      "per row: `${column}` (the after-image; the before-image for deletes), `${db}`, "
+      "`${table}`, `${topic}` (these three win over columns of the same name), and the "
+      "functions `mod(col, n)` (the integer value modulo n, from 0 to n-1 also for negative "
+      "values), `hash(col, n)` (FNV-1a 64 of the value's text, modulo n; docs/sinks.md "
+      "defines it) and `range(col, b1, b2, ...)` (0 below b1, i when b_i <= value < b_i+1, "
+      "k at or above the last bound b_k), e.g. `orders_${mod(user_id, 4)}`. "
+      "docs/sinks.md describes the `sql` sink, its type mapping and `vimur verify`.",
+      {
+          Text("name", &SinkConfig::name)
+              .Required("a sink name (e.g. orders-split)")
+              .Pattern("[A-Za-z0-9._-]+", "letters, digits, '.', '_' or '-' only")
+              .Doc("sink name, unique in the file; names its consumer group and `vimur verify "
+                   "--sink`"),
+          Choice("type", &SinkConfig::type, {"sql"})
+              .PlannedValue("redis", "the Redis sink is not built yet")
+              .PlannedValue("search", "the search sink is not built yet")
+              .PlannedValue("http", "the HTTP sink is not built yet")
+              .Required("sql")
+              .Doc("`sql`: upserts and deletes into MariaDB/MySQL or PostgreSQL tables"),
+          List("topics", &SinkConfig::topics)
+              .Regexes()
+              .Required("a list of regexes over topic names, e.g. ['shop\\.shop\\.orders']")
+              .Doc("regexes matched against whole topic names"),
+          Map("targets", &SinkConfig::targets)
+              .Required("a mapping of target names to URLs")
+              .Doc("target name -> `mariadb://USER:PASSWORD@HOST:PORT/DB` (also `mysql://`) or "
+                   "`postgresql://USER:PASSWORD@HOST:PORT/DB` (also `postgres://`); "
+                   "percent-escapes are decoded in the user and password"),
+          Text("target", &SinkConfig::target)
+              .Verbatim()
+              .DefaultDoc("the only target")
+              .Doc("template giving the target name of a row, e.g. `db${mod(user_id, 2)}`"),
+          Text("table", &SinkConfig::table)
+              .Verbatim()
+              .Default("${table}")
+              .Doc("template giving the target table of a row, e.g. `orders_${mod(user_id, 4)}`"),
+          Map("add_columns", &SinkConfig::add_columns)
+              .Verbatim()
+              .Doc("column -> template written into every row, e.g. `{src_table: '${table}'}` "
+                   "when many tables are aggregated into one"),
+          List("key", &SinkConfig::key)
+              .DefaultDoc("the source's primary key")
+              .Doc("the target table's key columns, e.g. `[src_table, id]` when keys of "
+                   "aggregated tables could collide"),
+          Flag("create_tables", &SinkConfig::create_tables)
+              .Default("false")
+              .Doc("create missing target tables with their primary key from the event's schema "
+                   "(needs `format.schemas: true`; the type mapping is in docs/sinks.md)"),
+          Choice("schema_evolution", &SinkConfig::schema_evolution, {"basic", "none"})
+              .Default("basic")
+              .Doc("`basic`: a column that appears in the events (added at the source) is added "
+                   "to the target table with the mapped type (needs `format.schemas: true`); "
+                   "`none`: such a row fails (`on_error`)"),
+          Choice("on_error", &SinkConfig::on_error, {"stop", "dead_letter"})
+              .Default("stop")
+              .Doc("a row the target refuses for good (constraint, value out of range, no route): "
+                   "`stop` stops the sink (nothing after it is acknowledged) or `dead_letter` "
+                   "writes the original record with the error in header `vimur.error` to "
+                   "`dead_letter_topic` and goes on. A target that is down is retried, never "
+                   "dead-lettered"),
+          Text("dead_letter_topic", &SinkConfig::dead_letter_topic)
+              .DefaultDoc("`vimur-dead-letter.{name}`")
+              .Doc("topic of the records `on_error: dead_letter` gives up"),
+          Text("group_id", &SinkConfig::group_id)
+              .DefaultDoc("`vimur-sink.{pipeline}.{name}`")
+              .Doc("Kafka consumer group; its committed offsets are the sink's resume point"),
+          Int("batch_max_records", &SinkConfig::batch_max_records, 1, 1000000)
+              .Default("2000")
+              .Doc("records applied in one target transaction at most"),
+          Int("batch_max_ms", &SinkConfig::batch_max_ms, 1, 600000)
+              .Default("200")
+              .Doc("longest wait to fill a batch before applying what arrived"),
+          Int("retry_max_backoff_ms", &SinkConfig::retry_max_backoff_ms, 100, 3600 * 1000)
+              .Default("30000")
+              .Doc("a target that is down (or a batch rolled back by a deadlock) is retried from "
+                   "100 ms, doubling up "
+                   "to this; nothing is acknowledged meanwhile"),
+          Int("lag_log_interval_s", &SinkConfig::lag_log_interval_s, 1, 86400)
+              .Default("10")
+              .Doc("how often the sink logs records applied and its lag (ms from source commit "
+                   "to target commit)"),
+      });
+  return s;
+}
+
 }  // namespace
 
 const Section& PipelineTable() {
@@ -280,9 +372,8 @@ const Section& PipelineTable() {
               .Doc("the schema registry that `vimur registry` serves (below)"),
           Planned("metrics_listen",
                   "the metrics endpoint and status page are not built yet; remove the key"),
-          Planned("sinks",
-                  "no sink type (sql, redis, search, http) is built yet; read the topics with "
-                  "your own consumers or Kafka Connect sinks, and remove the section"),
+          Items("sinks", &PipelineConfig::sinks, SinkTable())
+              .Doc("list of sinks that apply the topics to targets (below)"),
       });
   return s;
 }

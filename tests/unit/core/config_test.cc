@@ -252,8 +252,8 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
     std::string yaml, line, names;
   };
   const std::vector<Case> cases = {
-      {std::string(kBase) + "sinks:\n  - {name: s, type: sql, topics: ['x']}\n", "p.yaml:4",
-       "'sinks'"},
+      {std::string(kBase) + "sinks:\n  - {name: s, type: redis, topics: ['x'], targets: {a: b}}\n",
+       "p.yaml:5", "'sinks[0].type: redis'"},
       {std::string(kBase) + "metrics_listen: 127.0.0.1:9400\n", "p.yaml:4", "'metrics_listen'"},
       {std::string(kBase) + "transport: {type: local}\n", "p.yaml:4", "'transport.type: local'"},
       {"name: shop\nsources:\n  - {name: a, type: postgresql, user: u}\n", "p.yaml:3",
@@ -307,6 +307,45 @@ TEST(ConfigTest, EmptyRequiredValueIsMissing) {
   EXPECT_NE(duplicate.status().message().find("p.yaml:4: duplicate source name 'a'"),
             std::string::npos)
       << duplicate.status().message();
+}
+
+}  // namespace
+}  // namespace vimur
+
+namespace vimur {
+namespace {
+
+// Sinks: template keys are kept as written (not expanded from the environment), the rest is
+// expanded; group and dead-letter topic get names from the pipeline and the sink.
+TEST(ConfigTest, SinksKeepTemplatesAndGetDefaults) {
+  setenv("VIMUR_TEST_SINK_PW", "secret", 1);
+  auto config = LoadConfigText(std::string(kBase) +
+                                   "sinks:\n"
+                                   "  - name: split\n"
+                                   "    type: sql\n"
+                                   "    topics: ['shop\\.shop\\.orders']\n"
+                                   "    targets: {db0: 'mariadb://u:${VIMUR_TEST_SINK_PW}@h/x'}\n"
+                                   "    table: 'orders_${mod(user_id, 4)}'\n"
+                                   "    add_columns: {src: '${table}'}\n",
+                               "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  ASSERT_EQ(config->sinks.size(), 1u);
+  const SinkConfig& s = config->sinks[0];
+  EXPECT_EQ(s.targets.at("db0"), "mariadb://u:secret@h/x");
+  EXPECT_EQ(s.table, "orders_${mod(user_id, 4)}");
+  EXPECT_EQ(s.add_columns.at("src"), "${table}");
+  EXPECT_EQ(s.group_id, "vimur-sink.shop.split");
+  EXPECT_EQ(s.dead_letter_topic, "vimur-dead-letter.split");
+  EXPECT_EQ(s.on_error, "stop");
+
+  auto twice =
+      LoadConfigText(std::string(kBase) +
+                         "sinks:\n"
+                         "  - {name: a, type: sql, topics: [x], targets: {t: 'mariadb://u@h/d'}}\n"
+                         "  - {name: a, type: sql, topics: [y], targets: {t: 'mariadb://u@h/d'}}\n",
+                     "p.yaml");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("duplicate sink name 'a'"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+#include "engine/sink_runner.h"
+
+#include <thread>
+
+#include "core/logging.h"
+#include "core/thread_name.h"
+#include "sink/kafka_record_input.h"
+#include "sink/sql/sql_sink.h"
+
+namespace vimur {
+
+Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s) {
+  if (s.type != "sql") {
+    return Status::InvalidArgument("sink " + s.name + ": type '" + s.type +
+                                   "' is not available in this version; use type: sql");
+  }
+  auto made = std::make_unique<sink::SqlSink>(s, config.format);
+  VIMUR_RETURN_IF_ERROR(made->Open());
+  return std::unique_ptr<sink::Sink>(std::move(made));
+}
+
+Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& config) {
+  auto runner = std::unique_ptr<SinkRunner>(new SinkRunner());
+  for (const SinkConfig& s : config.sinks) {
+    if (config.transport.type != "kafka") {
+      return Status::InvalidArgument("sink " + s.name +
+                                     " reads Kafka topics: set transport.type: kafka with "
+                                     "bootstrap_servers (the embedded log is not built yet)");
+    }
+    VIMUR_ASSIGN_OR_RETURN(auto made, MakeSink(config, s));
+    sink::KafkaInputOptions o;
+    o.bootstrap_servers = config.transport.bootstrap_servers;
+    o.group_id = s.group_id;
+    o.topic_regexes = s.topics;
+    o.client_config = config.transport.client_config;
+    o.dead_letter_topic = s.dead_letter_topic;
+    o.replication_factor = config.transport.topic.replication_factor;
+    o.sink_name = s.name;
+    runner->entries_.push_back({std::move(made), std::make_unique<sink::KafkaRecordInput>(o)});
+  }
+  return runner;
+}
+
+Status SinkRunner::Run(const std::atomic<bool>& stop) {
+  std::atomic<bool> halt{false};
+  std::vector<Status> results(entries_.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    threads.emplace_back([&, i] {
+      SetThreadName("sink:" + entries_[i].sink->name());
+      results[i] = entries_[i].sink->Run(*entries_[i].input, halt);
+      if (!results[i].ok()) {
+        LOG_ERROR << "sink " << entries_[i].sink->name() << " stopped: " << results[i].message();
+        halt = true;
+      }
+    });
+  }
+  while (!halt.load()) {
+    if (stop.load()) halt = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace vimur

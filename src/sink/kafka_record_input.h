@@ -1,0 +1,61 @@
+// KafkaRecordInput: a RecordInput over a Kafka consumer group (librdkafka's high-level
+// consumer, read_committed, offsets committed by hand only when a batch is acknowledged).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "sink/record_input.h"
+#include "transport/kafka/kafka_options.h"
+#include "transport/kafka/topic_admin.h"
+
+struct rd_kafka_s;
+
+namespace vimur::sink {
+
+struct KafkaInputOptions {
+  std::string bootstrap_servers;
+  std::string group_id;
+  std::vector<std::string> topic_regexes;            // matched against whole topic names
+  std::map<std::string, std::string> client_config;  // TLS/SASL properties of `transport`
+  std::string dead_letter_topic;
+  int replication_factor = 1;  // of the dead-letter topic, created on first use
+  std::string sink_name;       // for logs and errors
+};
+
+class KafkaRecordInput final : public RecordInput {
+ public:
+  explicit KafkaRecordInput(KafkaInputOptions options);
+  ~KafkaRecordInput() override;
+
+  Status Start() override;
+  Result<std::vector<InputRecord>> Poll(size_t max_records,
+                                        std::chrono::milliseconds max_wait) override;
+  Status Acknowledge(const std::vector<InputRecord>& batch) override;
+  void Wait(std::chrono::milliseconds how_long) override;
+  Status DeadLetter(const InputRecord& record, const std::string& error) override;
+  void Close() override;
+
+ private:
+  // One message from the consumer: a record, nothing (timeout), or an error to report.
+  Result<bool> PollOne(int timeout_ms, InputRecord* out);
+  // Lists the cluster's topics every few seconds and subscribes to those the regexes match
+  // (librdkafka's own regex subscription knows a smaller syntax than the configuration's).
+  Status RefreshSubscription(bool force);
+
+  KafkaInputOptions options_;
+  rd_kafka_s* consumer_ = nullptr;
+  rd_kafka_s* producer_ = nullptr;  // dead letters; made on first use
+  std::vector<InputRecord> held_;   // records that arrived while waiting, delivered next
+  std::vector<std::regex> regexes_;
+  std::vector<std::string> subscribed_;
+  std::chrono::steady_clock::time_point next_refresh_{};
+  std::unique_ptr<kafka::KafkaTransportOptions> admin_options_;
+  std::unique_ptr<kafka::TopicAdmin> admin_;  // creates the dead-letter topic
+};
+
+}  // namespace vimur::sink

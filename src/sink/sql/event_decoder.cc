@@ -1,0 +1,340 @@
+#include "sink/sql/event_decoder.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace vimur::sink {
+namespace {
+
+using nlohmann::json;
+
+void Civil(int64_t days, int64_t* y, unsigned* m, unsigned* d) {
+  // Howard Hinnant's civil_from_days.
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+std::string Fraction(int64_t micros) {
+  if (micros == 0) return "";
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), ".%06lld", static_cast<long long>(micros));
+  return buf;
+}
+
+ColumnType TypeOf(const json& field) {
+  ColumnType t;
+  t.connect_type = field.value("type", "");
+  t.logical = field.value("name", "");
+  t.optional = field.value("optional", true);
+  if (auto p = field.find("parameters"); p != field.end() && p->is_object()) {
+    if (auto s = p->find("scale"); s != p->end() && s->is_string())
+      t.scale = std::stoi(s->get<std::string>());
+    if (auto s = p->find("connect.decimal.precision"); s != p->end() && s->is_string()) {
+      t.precision = std::stoi(s->get<std::string>());
+    }
+  }
+  return t;
+}
+
+// A value without a schema: as JSON gives it.
+SqlValue Plain(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return SqlValue::Null();
+    case json::value_t::boolean: return SqlValue::Bool(v.get<bool>());
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float: return SqlValue::Number(v.dump());
+    case json::value_t::string: return SqlValue::Text(v.get<std::string>());
+    default: return SqlValue::Text(v.dump());
+  }
+}
+
+Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& column) {
+  if (v.is_null()) return SqlValue::Null();
+  auto wrong = [&]() {
+    return Status::Corruption("column '" + column + "': value " + v.dump().substr(0, 80) +
+                              " does not match its schema type " + t.connect_type +
+                              (t.logical.empty() ? "" : " (" + t.logical + ")"));
+  };
+  const std::string& l = t.logical;
+  if (l == "org.apache.kafka.connect.data.Decimal") {
+    if (!v.is_string()) return wrong();
+    VIMUR_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(v.get<std::string>()));
+    return SqlValue::Number(DecimalText(bytes, std::max(t.scale, 0)));
+  }
+  if (l == "io.debezium.time.Date" || l == "org.apache.kafka.connect.data.Date") {
+    if (!v.is_number_integer()) return wrong();
+    return SqlValue::Text(DateText(v.get<int64_t>()));
+  }
+  if (l == "io.debezium.time.Timestamp" || l == "org.apache.kafka.connect.data.Timestamp") {
+    if (!v.is_number_integer()) return wrong();
+    return SqlValue::Text(DateTimeText(v.get<int64_t>() * 1000));
+  }
+  if (l == "io.debezium.time.MicroTimestamp") {
+    if (!v.is_number_integer()) return wrong();
+    return SqlValue::Text(DateTimeText(v.get<int64_t>()));
+  }
+  if (l == "io.debezium.time.MicroTime") {
+    if (!v.is_number_integer()) return wrong();
+    return SqlValue::Text(TimeText(v.get<int64_t>()));
+  }
+  if (l == "org.apache.kafka.connect.data.Time") {
+    if (!v.is_number_integer()) return wrong();
+    return SqlValue::Text(TimeText(v.get<int64_t>() * 1000));
+  }
+  if (l == "io.debezium.time.ZonedTimestamp") {
+    if (!v.is_string()) return wrong();
+    std::string s = v.get<std::string>();  // 2024-05-01T10:00:00.120Z, always UTC
+    if (!s.empty() && s.back() == 'Z') s.pop_back();
+    std::replace(s.begin(), s.end(), 'T', ' ');
+    return SqlValue::Text(s);
+  }
+  if (t.connect_type == "struct") {
+    return Status::Unsupported("column '" + column +
+                               "': " + (l.empty() ? std::string("struct") : l) +
+                               " values are not supported by the sql sink yet");
+  }
+  if (t.connect_type == "bytes") {
+    if (!v.is_string()) return wrong();
+    VIMUR_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(v.get<std::string>()));
+    return SqlValue::Bytes(std::move(bytes));
+  }
+  if (t.connect_type == "boolean") {
+    if (!v.is_boolean()) return wrong();
+    return SqlValue::Bool(v.get<bool>());
+  }
+  if (t.connect_type == "string") {
+    if (!v.is_string()) return wrong();
+    return SqlValue::Text(v.get<std::string>());
+  }
+  if (!v.is_number()) return wrong();
+  return SqlValue::Number(v.dump());
+}
+
+Result<Row> DecodeRow(const json& payload, const json* schema) {
+  Row row;
+  if (!payload.is_object()) return Status::Corruption("a row image is not a JSON object");
+  if (schema != nullptr) {
+    const json& fields = (*schema)["fields"];
+    for (const json& f : fields) {
+      std::string name = f.value("field", "");
+      ColumnType t = TypeOf(f);
+      auto v = payload.find(name);
+      VIMUR_ASSIGN_OR_RETURN(SqlValue value, Typed(v == payload.end() ? json() : *v, t, name));
+      row.names.push_back(name);
+      row.values.push_back(std::move(value));
+      row.types.push_back(std::move(t));
+    }
+    return row;
+  }
+  for (const auto& [name, v] : payload.items()) {
+    row.names.push_back(name);
+    row.values.push_back(Plain(v));
+  }
+  return row;
+}
+
+// The schema of envelope field `name` (before/after), or null.
+const json* FieldSchema(const json& envelope_schema, const char* name) {
+  auto fields = envelope_schema.find("fields");
+  if (fields == envelope_schema.end()) return nullptr;
+  for (const json& f : *fields) {
+    if (f.value("field", "") == name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string DecimalText(const std::string& bytes, int scale) {
+  // Two's complement big-endian -> magnitude -> base 10 by repeated division.
+  std::vector<uint8_t> mag(bytes.begin(), bytes.end());
+  bool negative = !mag.empty() && (mag[0] & 0x80) != 0;
+  if (negative) {
+    for (auto& b : mag) b = static_cast<uint8_t>(~b);
+    for (size_t i = mag.size(); i-- > 0;) {
+      if (++mag[i] != 0) break;
+    }
+  }
+  std::string digits;
+  while (true) {
+    bool zero = true;
+    unsigned rem = 0;
+    for (auto& b : mag) {
+      unsigned cur = (rem << 8) | b;
+      b = static_cast<uint8_t>(cur / 10);
+      rem = cur % 10;
+      if (b != 0) zero = false;
+    }
+    digits += static_cast<char>('0' + rem);
+    if (zero) break;
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  std::reverse(digits.begin(), digits.end());
+  if (scale > 0) {
+    if (digits.size() <= static_cast<size_t>(scale)) {
+      digits.insert(0, static_cast<size_t>(scale) - digits.size() + 1, '0');
+    }
+    digits.insert(digits.size() - static_cast<size_t>(scale), ".");
+  }
+  bool all_zero = digits.find_first_not_of("0.") == std::string::npos;
+  return (negative && !all_zero ? "-" : "") + digits;
+}
+
+std::string DateText(int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  Civil(days, &y, &m, &d);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
+std::string DateTimeText(int64_t micros) {
+  int64_t days = FloorDiv(micros, 86400000000ll);
+  int64_t rest = micros - days * 86400000000ll;
+  int64_t secs = rest / 1000000;
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%s %02lld:%02lld:%02lld", DateText(days).c_str(),
+                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                static_cast<long long>(secs % 60));
+  return buf + Fraction(rest % 1000000);
+}
+
+std::string TimeText(int64_t micros) {
+  bool negative = micros < 0;
+  uint64_t u = negative ? static_cast<uint64_t>(-micros) : static_cast<uint64_t>(micros);
+  uint64_t secs = u / 1000000;
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%s%02llu:%02llu:%02llu", negative ? "-" : "",
+                static_cast<unsigned long long>(secs / 3600),
+                static_cast<unsigned long long>(secs / 60 % 60),
+                static_cast<unsigned long long>(secs % 60));
+  return buf + Fraction(static_cast<int64_t>(u % 1000000));
+}
+
+Result<std::string> Base64Decode(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=')
+      break;
+    else
+      return Status::Corruption("not base64: '" + text.substr(0, 40) + "'");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+Result<RowChange> Decode(const InputRecord& record) {
+  RowChange change;
+  if (!record.value) return change;  // tombstone: the delete before it did the work
+  auto fail = [&](const std::string& why) {
+    return Status::Corruption(record.Where() + ": " + why +
+                              "; the sql sink reads Vimur's JSON events (format.type: json)");
+  };
+  json value = json::parse(*record.value, nullptr, false);
+  if (value.is_discarded()) return fail("the value is not JSON");
+  const json* schema = nullptr;
+  json* payload = &value;
+  if (value.is_object() && value.contains("schema") && value.contains("payload")) {
+    schema = &value["schema"];
+    payload = &value["payload"];
+  }
+  if (!payload->is_object() || !payload->contains("op")) {
+    return fail("the value is not a change event (no 'op')");
+  }
+  if (!(*payload)["op"].is_string()) return fail("'op' is not a string");
+  std::string op = (*payload)["op"].get<std::string>();
+  if (op == "t" || op == "m") return change;  // truncate, message: nothing row-shaped
+  if (op.size() != 1 || std::string("cudr").find(op[0]) == std::string::npos) {
+    return fail("unknown op '" + op + "'");
+  }
+  change.op = op[0];
+  const json& source = (*payload)["source"];
+  if (source.is_object()) {
+    change.db = source.value("db", "");
+    change.table = source.value("table", "");
+    change.source_ts_ms = source.value("ts_ms", int64_t{0});
+  }
+  for (const char* side : {"before", "after"}) {
+    const json& image = (*payload)[side];
+    if (image.is_null()) continue;
+    const json* row_schema = schema ? FieldSchema(*schema, side) : nullptr;
+    auto row = DecodeRow(image, row_schema);
+    if (!row.ok()) return fail(std::string(side) + ": " + row.status().message());
+    if (side[0] == 'b') {
+      change.before = std::move(row).value();
+      change.has_before = true;
+    } else {
+      change.after = std::move(row).value();
+      change.has_after = true;
+    }
+  }
+  if (record.key) {
+    json key = json::parse(*record.key, nullptr, false);
+    if (key.is_object() && key.contains("schema") && key.contains("payload")) {
+      for (const json& f : key["schema"]["fields"])
+        change.key_columns.push_back(f.value("field", ""));
+    } else if (key.is_object()) {
+      for (const auto& [name, v] : key.items()) change.key_columns.push_back(name);
+    }
+  }
+  return change;
+}
+
+}  // namespace
+
+std::string DescribeRecordKey(const InputRecord& record) {
+  if (!record.key) return "null";
+  json key = json::parse(*record.key, nullptr, false);
+  std::string text = *record.key;
+  if (!key.is_discarded()) {
+    if (key.is_object() && key.contains("schema") && key.contains("payload")) key = key["payload"];
+    text = key.dump();
+  }
+  return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+}
+
+Result<RowChange> DecodeJsonEvent(const InputRecord& record) {
+  try {
+    return Decode(record);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of an unexpected JSON type (the accessors throw): bad input, not a crash.
+    return Status::Corruption(record.Where() + ": not a change event Vimur can read: " + e.what());
+  } catch (const std::exception& e) {
+    return Status::Corruption(record.Where() + ": not a change event Vimur can read: " + e.what());
+  }
+}
+
+}  // namespace vimur::sink

@@ -1,0 +1,195 @@
+// SqlConnection for PostgreSQL, over libpq.
+#include <libpq-fe.h>
+
+#include "sink/sql/sql_connection.h"
+#include "sink/sql/sql_connections.h"
+
+namespace vimur::sink {
+namespace {
+
+constexpr Oid kByteaOid = 17;
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 0;
+}
+
+class PostgresConnection final : public SqlConnection {
+ public:
+  explicit PostgresConnection(DatabaseUrl url) : SqlConnection(std::move(url)) {}
+  ~PostgresConnection() override { Disconnect(); }
+
+  Dialect dialect() const override { return Dialect::kPostgres; }
+
+  Status Connect() override {
+    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+    Disconnect();
+    std::string port = std::to_string(url_.port);
+    const char* keys[] = {"host",    "port",
+                          "user",    "password",
+                          "dbname",  "connect_timeout",
+                          "options", "client_encoding",
+                          nullptr};
+    const char* values[] = {url_.host.c_str(),
+                            port.c_str(),
+                            url_.user.c_str(),
+                            url_.password.c_str(),
+                            url_.database.c_str(),
+                            "10",
+                            "-c TimeZone=UTC -c extra_float_digits=1",
+                            "UTF8",
+                            nullptr};
+    conn_ = PQconnectdbParams(keys, values, 0);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string message = url_.Redacted() + ": connect: " + PQerrorMessage(conn_);
+      bool denied = message.find("password authentication failed") != std::string::npos ||
+                    (message.find("database") != std::string::npos &&
+                     message.find("does not exist") != std::string::npos);
+      Disconnect();
+      return denied ? Status::FailedPrecondition(message) : Status::Unavailable(message);
+    }
+    return Status::Ok();
+  }
+
+  void Disconnect() override {
+    if (conn_ != nullptr) {
+      PQfinish(conn_);
+      conn_ = nullptr;
+    }
+  }
+
+  Status Execute(const std::string& sql) override {
+    VIMUR_RETURN_IF_ERROR(Connect());
+    PGresult* res = PQexec(conn_, sql.c_str());
+    Status s = Check(res, sql);
+    PQclear(res);
+    return s;
+  }
+
+  Result<std::vector<TextRow>> Query(const std::string& sql) override {
+    VIMUR_RETURN_IF_ERROR(Connect());
+    PGresult* res = PQexec(conn_, sql.c_str());
+    Status s = Check(res, sql);
+    if (!s.ok()) {
+      PQclear(res);
+      return s;
+    }
+    std::vector<TextRow> rows;
+    int n = PQntuples(res), m = PQnfields(res);
+    rows.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      TextRow r(static_cast<size_t>(m));
+      for (int j = 0; j < m; ++j) {
+        if (PQgetisnull(res, i, j)) continue;
+        const char* v = PQgetvalue(res, i, j);
+        int len = PQgetlength(res, i, j);
+        if (PQftype(res, j) == kByteaOid && len >= 2 && v[0] == '\\' && v[1] == 'x') {
+          std::string raw;
+          for (int k = 2; k + 1 < len; k += 2) {
+            raw += static_cast<char>(HexDigit(v[k]) * 16 + HexDigit(v[k + 1]));
+          }
+          r[static_cast<size_t>(j)] = std::move(raw);
+        } else {
+          r[static_cast<size_t>(j)].emplace(v, static_cast<size_t>(len));
+        }
+      }
+      rows.push_back(std::move(r));
+    }
+    PQclear(res);
+    return rows;
+  }
+
+  std::string Literal(const SqlValue& v) override {
+    switch (v.kind) {
+      case SqlKind::kNull: return "NULL";
+      case SqlKind::kNumber: return v.text;
+      case SqlKind::kBool: return v.text == "1" ? "true" : "false";
+      case SqlKind::kBytes: {
+        static const char* kHex = "0123456789abcdef";
+        std::string out = "'\\x";
+        for (unsigned char c : v.text) {
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        }
+        return out + "'::bytea";
+      }
+      case SqlKind::kText: {
+        // standard_conforming_strings (on since 9.1): only quotes are doubled.
+        std::string out = "'";
+        for (char c : v.text) {
+          if (c == '\'') out += '\'';
+          out += c;
+        }
+        return out + "'";
+      }
+    }
+    return "NULL";
+  }
+
+  std::string Name(const std::string& id) const override {
+    std::string out = "\"";
+    for (char c : id) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  }
+
+  Result<std::vector<ColumnInfo>> Columns(const std::string& table) override {
+    VIMUR_ASSIGN_OR_RETURN(
+        auto rows, Query("SELECT column_name, lower(data_type), lower(data_type) FROM "
+                         "information_schema.columns WHERE table_schema = current_schema() AND "
+                         "table_name = " +
+                         Literal(SqlValue::Text(table)) + " ORDER BY ordinal_position"));
+    std::vector<ColumnInfo> out;
+    for (auto& r : rows) out.push_back({r[0].value_or(""), r[1].value_or(""), r[2].value_or("")});
+    return out;
+  }
+
+  Result<std::vector<std::string>> PrimaryKey(const std::string& table) override {
+    VIMUR_ASSIGN_OR_RETURN(
+        auto rows,
+        Query("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+              "AND a.attnum = ANY(i.indkey) WHERE i.indisprimary AND i.indrelid = "
+              "to_regclass(" +
+              Literal(SqlValue::Text(Name(table))) +
+              ") ORDER BY array_position(i.indkey::int2[], a.attnum)"));
+    std::vector<std::string> out;
+    for (auto& r : rows) out.push_back(r[0].value_or(""));
+    return out;
+  }
+
+ private:
+  Status Check(PGresult* res, const std::string& sql) {
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+      return Status::Ok();
+    }
+    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    std::string code = state ? state : "";
+    std::string text = url_.Redacted() + ": " + PQerrorMessage(conn_) + " (SQLSTATE " + code +
+                       ") in: " + sql.substr(0, 300);
+    // Connection exceptions (08), serialization failures and deadlocks (40001, 40P01),
+    // shutdowns (57P*) and too many connections (53300) pass; the rest does not.
+    bool lost = PQstatus(conn_) != CONNECTION_OK || code.empty();
+    bool retriable = lost || code.rfind("08", 0) == 0 || code == "40001" || code == "40P01" ||
+                     code.rfind("57P", 0) == 0 || code == "53300";
+    if (retriable) {
+      Disconnect();
+      return Status::Unavailable(text);
+    }
+    return Status::FailedPrecondition(text);
+  }
+
+  PGconn* conn_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<SqlConnection> MakePostgresConnection(const DatabaseUrl& url) {
+  return std::make_unique<PostgresConnection>(url);
+}
+
+}  // namespace vimur::sink

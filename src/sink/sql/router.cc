@@ -1,0 +1,109 @@
+#include "sink/sql/router.h"
+
+#include <algorithm>
+
+namespace vimur::sink {
+
+std::string Place::Id() const {
+  std::string id = target + '\0' + table;
+  for (const SqlValue& v : key) {
+    id += '\0';
+    id += static_cast<char>('0' + static_cast<int>(v.kind));
+    id += v.text;
+  }
+  return id;
+}
+
+std::string Place::Describe() const {
+  std::string out = target + "." + table + " {";
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i) out += ", ";
+    out += (i < key_columns.size() ? key_columns[i] : "?") + "=" +
+           (key[i].is_null() ? "NULL" : key[i].text);
+  }
+  return out + "}";
+}
+
+Result<Router> Router::Make(const SinkConfig& c) {
+  Router r;
+  r.sink_ = c.name;
+  for (const auto& [name, url] : c.targets) r.target_names_.push_back(name);
+  if (r.target_names_.empty()) {
+    return Status::InvalidArgument("sink " + c.name + ": 'targets' is empty; name at least one");
+  }
+  std::string target = c.target;
+  if (target.empty()) {
+    if (r.target_names_.size() > 1) {
+      return Status::InvalidArgument(
+          "sink " + c.name + ": " + std::to_string(r.target_names_.size()) +
+          " targets but no 'target' template choosing between them; write e.g. target: "
+          "'db${mod(user_id, 2)}'");
+    }
+    target = r.target_names_[0];
+  }
+  const std::string prefix = "sinks." + c.name + ".";
+  VIMUR_ASSIGN_OR_RETURN(r.target_, RowTemplate::Compile(target, prefix + "target"));
+  VIMUR_ASSIGN_OR_RETURN(r.table_, RowTemplate::Compile(c.table, prefix + "table"));
+  for (const auto& [column, text] : c.add_columns) {
+    VIMUR_ASSIGN_OR_RETURN(RowTemplate t,
+                           RowTemplate::Compile(text, prefix + "add_columns." + column));
+    r.add_columns_.emplace_back(column, std::move(t));
+  }
+  r.key_ = c.key;
+  if (r.target_.constant() && std::find(r.target_names_.begin(), r.target_names_.end(),
+                                        r.target_.source()) == r.target_names_.end()) {
+    return Status::InvalidArgument("sink " + c.name + ": target '" + target +
+                                   "' is not one of 'targets'");
+  }
+  return r;
+}
+
+std::vector<std::string> Router::added_columns() const {
+  std::vector<std::string> out;
+  for (const auto& [name, t] : add_columns_) out.push_back(name);
+  return out;
+}
+
+Result<Place> Router::Locate(const RowContext& context, const std::vector<std::string>& source_key,
+                             Row* written) const {
+  Place p;
+  VIMUR_ASSIGN_OR_RETURN(p.target, target_.Evaluate(context));
+  if (std::find(target_names_.begin(), target_names_.end(), p.target) == target_names_.end()) {
+    return Status::InvalidArgument("sink " + sink_ + ": the target template '" + target_.source() +
+                                   "' gave '" + p.target + "', which is not one of 'targets'");
+  }
+  VIMUR_ASSIGN_OR_RETURN(p.table, table_.Evaluate(context));
+  if (p.table.empty()) {
+    return Status::InvalidArgument("sink " + sink_ + ": the table template '" + table_.source() +
+                                   "' gave an empty name");
+  }
+  *written = *context.row;
+  for (const auto& [column, t] : add_columns_) {
+    VIMUR_ASSIGN_OR_RETURN(std::string v, t.Evaluate(context));
+    auto at = std::find(written->names.begin(), written->names.end(), column);
+    if (at != written->names.end()) {
+      written->values[static_cast<size_t>(at - written->names.begin())] = SqlValue::Text(v);
+      continue;
+    }
+    written->names.push_back(column);
+    written->values.push_back(SqlValue::Text(std::move(v)));
+    if (!written->types.empty()) written->types.push_back(ColumnType{"string", "", -1, -1, false});
+  }
+  p.key_columns = key_.empty() ? source_key : key_;
+  if (p.key_columns.empty()) {
+    return Status::InvalidArgument("sink " + sink_ + ": " + context.db + "." + context.table +
+                                   " has no primary key; set 'key' to the columns that identify "
+                                   "a row in the target");
+  }
+  for (const std::string& k : p.key_columns) {
+    const SqlValue* v = written->Find(k);
+    if (v == nullptr) {
+      return Status::InvalidArgument("sink " + sink_ + ": key column '" + k + "' is not in " +
+                                     context.db + "." + context.table + " or add_columns");
+    }
+    p.key.push_back(*v);
+  }
+  return p;
+}
+
+}  // namespace vimur::sink

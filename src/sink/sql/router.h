@@ -1,0 +1,49 @@
+// Router: where a row goes — the target, the table and the key there — from a sql sink's
+// `target`, `table`, `add_columns` and `key` settings. Shared by the sink and `vimur verify`.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "sink/sql/row_template.h"
+#include "sink/sql/sql_value.h"
+
+namespace vimur::sink {
+
+// A row's place: target, table and key values (in key-column order).
+struct Place {
+  std::string target;
+  std::string table;
+  std::vector<std::string> key_columns;
+  std::vector<SqlValue> key;
+  // Identity of the place, usable as a map key.
+  std::string Id() const;
+  // "db0.orders_1 {id=7}", for errors and reports.
+  std::string Describe() const;
+};
+
+class Router {
+ public:
+  static Result<Router> Make(const SinkConfig& config);
+
+  // The place of `context.row` and the row as written there (the source row plus
+  // add_columns). `source_key` is the source's key columns, used when `key` is not set.
+  Result<Place> Locate(const RowContext& context, const std::vector<std::string>& source_key,
+                       Row* written) const;
+  const std::vector<std::string>& target_names() const { return target_names_; }
+  // The names of the added columns (their values are text).
+  std::vector<std::string> added_columns() const;
+
+ private:
+  std::vector<std::string> target_names_;
+  RowTemplate target_;
+  RowTemplate table_;
+  std::vector<std::pair<std::string, RowTemplate>> add_columns_;
+  std::vector<std::string> key_;
+  std::string sink_;
+};
+
+}  // namespace vimur::sink

@@ -1,0 +1,223 @@
+#include "sink/sql/sql_sink.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "core/logging.h"
+
+namespace vimur::sink {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool SameKey(const Place& a, const Place& b) {
+  return a.target == b.target && a.table == b.table && a.key == b.key;
+}
+
+}  // namespace
+
+Status PlanChange(const Router& router, const RowChange& change, const std::string& topic,
+                  ApplyPlan* plan) {
+  if (change.op == 0) return Status::Ok();
+  RowContext context{nullptr, change.db, change.table, topic};
+  std::optional<Place> old_place;
+  if (change.has_before && (change.op == 'u' || change.op == 'd')) {
+    context.row = &change.before;
+    Row written;
+    VIMUR_ASSIGN_OR_RETURN(Place p, router.Locate(context, change.key_columns, &written));
+    old_place = std::move(p);
+  }
+  if (change.op == 'd') {
+    if (!old_place) {
+      return Status::Corruption("a delete without a before-image cannot be applied");
+    }
+    WriteAction a;
+    a.remove = true;
+    a.place = *old_place;
+    plan->by_target[a.place.target][a.place.Id()] = std::move(a);
+    return Status::Ok();
+  }
+  if (!change.has_after) return Status::Corruption("an insert or update without an after-image");
+  context.row = &change.after;
+  WriteAction a;
+  VIMUR_ASSIGN_OR_RETURN(a.place, router.Locate(context, change.key_columns, &a.row));
+  if (old_place && !SameKey(*old_place, a.place)) {
+    // The row moves (a routing or key column changed): its old place goes.
+    WriteAction gone;
+    gone.remove = true;
+    gone.place = *old_place;
+    plan->by_target[gone.place.target][gone.place.Id()] = std::move(gone);
+  }
+  std::string id = a.place.Id();
+  plan->by_target[a.place.target][id] = std::move(a);
+  return Status::Ok();
+}
+
+SqlSink::SqlSink(SinkConfig config, FormatConfig format)
+    : config_(std::move(config)), format_(std::move(format)) {}
+
+SqlSink::~SqlSink() = default;
+
+Status SqlSink::Open() {
+  if (format_.type != "json") {
+    return Status::Unsupported("sink " + config_.name + ": format.type is " + format_.type +
+                               ", but the sql sink reads only JSON events yet; set format.type: "
+                               "json (Avro through the registry is planned)");
+  }
+  if (config_.create_tables && !format_.schemas) {
+    return Status::InvalidArgument(
+        "sink " + config_.name +
+        ": create_tables: true needs the events' schemas to choose column types; set "
+        "format.schemas: true, or create the tables yourself and set create_tables: false");
+  }
+  VIMUR_ASSIGN_OR_RETURN(Router router, Router::Make(config_));
+  router_ = std::make_unique<Router>(std::move(router));
+  for (const auto& [name, text] : config_.targets) {
+    auto url = ParseDatabaseUrl(text);
+    if (!url.ok()) return url.status().WithContext("sink " + config_.name + ": target " + name);
+    writers_[name] = std::make_unique<TargetWriter>(
+        name, MakeConnection(*url), config_.create_tables, config_.schema_evolution == "basic");
+  }
+  return Status::Ok();
+}
+
+Status SqlSink::ApplyOnce(const ApplyPlan& plan) {
+  for (const auto& [target, actions] : plan.by_target) {
+    std::vector<const WriteAction*> list;
+    list.reserve(actions.size());
+    for (const auto& [id, a] : actions) list.push_back(&a);
+    VIMUR_RETURN_IF_ERROR(writers_.at(target)->Apply(list));
+  }
+  return Status::Ok();
+}
+
+Status SqlSink::ApplyWithRetry(const ApplyPlan& plan, RecordInput& input,
+                               const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(100);
+  const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
+  for (int attempt = 1;; ++attempt) {
+    Status s = ApplyOnce(plan);
+    if (s.ok() || !s.retriable()) return s;
+    if (stop.load()) return Status::Aborted("stopped while retrying: " + s.message());
+    LOG_WARN << "sink " << config_.name << ": " << s.message() << "; retry " << attempt << " in "
+             << backoff.count() << " ms (nothing is acknowledged meanwhile)";
+    input.Wait(backoff);
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+}
+
+Status SqlSink::GiveUp(const InputRecord& record, const Status& why, RecordInput& input) {
+  std::string key = DescribeRecordKey(record);
+  if (config_.on_error == "dead_letter") {
+    LOG_WARN << "sink " << config_.name << ": record " << record.Where() << " key " << key
+             << " failed: " << why.message() << "; written to dead-letter topic "
+             << config_.dead_letter_topic;
+    return input.DeadLetter(record, why.message());
+  }
+  return Status(why.code(), "sink " + config_.name + ": record " + record.Where() + " key " + key +
+                                ": " + why.message() +
+                                "; the sink stopped before it (on_error: stop): fix the target "
+                                "or the route and restart, or set on_error: dead_letter");
+}
+
+Status SqlSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
+                        const std::atomic<bool>& stop, int64_t* newest_ts) {
+  ApplyPlan plan;
+  std::vector<std::pair<const InputRecord*, RowChange>> changes;
+  changes.reserve(batch.size());
+  for (const InputRecord& r : batch) {
+    auto change = DecodeJsonEvent(r);
+    Status s = change.status();
+    if (change.ok()) {
+      s = PlanChange(*router_, *change, r.topic, &plan);
+      if (s.ok()) {
+        *newest_ts = std::max(*newest_ts, change->source_ts_ms);
+        changes.emplace_back(&r, std::move(change).value());
+      }
+    }
+    if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(r, s, input));
+  }
+  Status s = ApplyWithRetry(plan, input, stop);
+  if (s.ok() || s.code() == StatusCode::kAborted || changes.size() <= 1) {
+    if (!s.ok() && s.code() != StatusCode::kAborted && changes.size() == 1) {
+      return GiveUp(*changes[0].first, s, input);
+    }
+    return s;
+  }
+  // The target refused the batch for good: find the record(s) it refuses, one at a time and
+  // in order, so that the others are applied and the error names the record.
+  LOG_WARN << "sink " << config_.name << ": batch of " << batch.size() << " records refused ("
+           << s.message() << "); applying them one by one";
+  for (auto& [record, change] : changes) {
+    ApplyPlan single;
+    VIMUR_RETURN_IF_ERROR(PlanChange(*router_, change, record->topic, &single));
+    Status one = ApplyWithRetry(single, input, stop);
+    if (one.code() == StatusCode::kAborted) return one;
+    if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(*record, one, input));
+  }
+  return Status::Ok();
+}
+
+Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
+  VIMUR_RETURN_IF_ERROR(input.Start());
+  uint64_t records = 0, batches = 0;
+  int64_t max_lag = 0, last_lag = -1;
+  auto last_log = std::chrono::steady_clock::now();
+  const auto interval = std::chrono::seconds(config_.lag_log_interval_s);
+  Status result;
+  while (!stop.load()) {
+    auto batch = input.Poll(static_cast<size_t>(config_.batch_max_records),
+                            std::chrono::milliseconds(config_.batch_max_ms));
+    if (!batch.ok()) {
+      if (!batch.status().retriable()) {
+        result = batch.status();
+        break;
+      }
+      LOG_WARN << "sink " << config_.name << ": " << batch.status().message();
+      input.Wait(std::chrono::milliseconds(500));
+      continue;
+    }
+    if (!batch->empty()) {
+      int64_t newest = 0;
+      Status s = Process(*batch, input, stop, &newest);
+      if (s.code() == StatusCode::kAborted) break;  // stopping while a target is down
+      if (!s.ok()) {
+        result = s;
+        break;
+      }
+      Status acked = input.Acknowledge(*batch);
+      if (!acked.ok()) {
+        // Applied but not acknowledged: read and applied again after a restart, which
+        // changes nothing.
+        LOG_WARN << "sink " << config_.name << ": " << acked.message();
+      }
+      ++batches;
+      records += batch->size();
+      if (newest > 0) {
+        last_lag = std::max<int64_t>(0, NowMs() - newest);
+        max_lag = std::max(max_lag, last_lag);
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_log >= interval) {
+      if (records > 0) {
+        LOG_INFO << "sink " << config_.name << ": applied " << records << " records in " << batches
+                 << " batches; lag " << last_lag << " ms (max " << max_lag
+                 << " ms) from source commit to target commit";
+      }
+      records = batches = 0;
+      max_lag = 0;
+      last_log = now;
+    }
+  }
+  input.Close();
+  return result;
+}
+
+}  // namespace vimur::sink

@@ -1,0 +1,57 @@
+// SqlSink: the `sql` sink. Applies Vimur's JSON change events as upserts and deletes to
+// MariaDB/MySQL or PostgreSQL tables through the sink's routes, one target transaction per batch.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "sink/sink.h"
+#include "sink/sql/event_decoder.h"
+#include "sink/sql/router.h"
+#include "sink/sql/target_writer.h"
+
+namespace vimur::sink {
+
+// Per batch: the final action of every place the batch touches (the last change of a key
+// wins, so the per-key order of the input is kept), grouped by target.
+struct ApplyPlan {
+  std::map<std::string, std::map<std::string, WriteAction>> by_target;  // target -> place id
+  int64_t newest_source_ts_ms = 0;
+  size_t records = 0;
+};
+
+// Adds what `change` does to `plan`: an insert/update upserts its new place, an update whose
+// routing or key columns changed also deletes its old place, a delete deletes its place.
+Status PlanChange(const Router& router, const RowChange& change, const std::string& topic,
+                  ApplyPlan* plan);
+
+class SqlSink final : public Sink {
+ public:
+  SqlSink(SinkConfig config, FormatConfig format);
+  ~SqlSink() override;
+
+  const std::string& name() const override { return config_.name; }
+  Status Open() override;
+  Status Run(RecordInput& input, const std::atomic<bool>& stop) override;
+
+ private:
+  // Applies `plan` to every target it touches, retrying what may pass with backoff until it
+  // succeeds, fails for good, or `stop`.
+  Status ApplyWithRetry(const ApplyPlan& plan, RecordInput& input, const std::atomic<bool>& stop);
+  Status ApplyOnce(const ApplyPlan& plan);
+  // Applies `batch` (decoding, routing); a record that fails for good is dead-lettered or
+  // stops the sink.
+  Status Process(const std::vector<InputRecord>& batch, RecordInput& input,
+                 const std::atomic<bool>& stop, int64_t* newest_ts);
+  Status GiveUp(const InputRecord& record, const Status& why, RecordInput& input);
+
+  SinkConfig config_;
+  FormatConfig format_;
+  std::unique_ptr<Router> router_;
+  std::map<std::string, std::unique_ptr<TargetWriter>> writers_;
+};
+
+}  // namespace vimur::sink

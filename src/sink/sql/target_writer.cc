@@ -1,0 +1,208 @@
+#include "sink/sql/target_writer.h"
+
+#include <algorithm>
+
+#include "core/logging.h"
+#include "sink/sql/type_mapping.h"
+
+namespace vimur::sink {
+namespace {
+
+constexpr size_t kStatementBytes = 4 << 20;  // a statement is cut once it grows past this
+
+std::string Join(SqlConnection& c, const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + c.Name(n);
+  return out;
+}
+
+std::string Tuple(SqlConnection& c, const std::vector<SqlValue>& values) {
+  std::string out = "(";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + c.Literal(values[i]);
+  return out + ")";
+}
+
+}  // namespace
+
+TargetWriter::TargetWriter(std::string name, std::unique_ptr<SqlConnection> connection,
+                           bool create_tables, bool add_columns)
+    : name_(std::move(name)),
+      connection_(std::move(connection)),
+      create_tables_(create_tables),
+      add_columns_(add_columns) {}
+
+std::string TargetWriter::UpsertSql(SqlConnection& c, const std::string& table,
+                                    const std::vector<std::string>& columns,
+                                    const std::vector<std::string>& key,
+                                    const std::vector<const Row*>& rows) {
+  std::string sql = "INSERT INTO " + c.Name(table) + " (" + Join(c, columns) + ") VALUES ";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    sql += r ? ", (" : "(";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const SqlValue* v = rows[r]->Find(columns[i]);
+      sql += (i ? ", " : "") + c.Literal(v ? *v : SqlValue::Null());
+    }
+    sql += ")";
+  }
+  std::vector<std::string> rest;
+  for (const auto& col : columns) {
+    if (std::find(key.begin(), key.end(), col) == key.end()) rest.push_back(col);
+  }
+  if (c.dialect() == Dialect::kMariaDb) {
+    if (rest.empty()) return "INSERT IGNORE" + sql.substr(6);
+    sql += " ON DUPLICATE KEY UPDATE ";
+    for (size_t i = 0; i < rest.size(); ++i) {
+      sql += (i ? ", " : "") + c.Name(rest[i]) + " = VALUES(" + c.Name(rest[i]) + ")";
+    }
+  } else {
+    sql += " ON CONFLICT (" + Join(c, key) + ") DO ";
+    if (rest.empty()) return sql + "NOTHING";
+    sql += "UPDATE SET ";
+    for (size_t i = 0; i < rest.size(); ++i) {
+      sql += (i ? ", " : "") + c.Name(rest[i]) + " = EXCLUDED." + c.Name(rest[i]);
+    }
+  }
+  return sql;
+}
+
+std::string TargetWriter::DeleteSql(SqlConnection& c, const std::string& table,
+                                    const std::vector<std::string>& key,
+                                    const std::vector<const std::vector<SqlValue>*>& keys) {
+  std::string sql = "DELETE FROM " + c.Name(table) + " WHERE ";
+  if (key.size() == 1) {
+    sql += c.Name(key[0]) + " IN (";
+    for (size_t i = 0; i < keys.size(); ++i) sql += (i ? ", " : "") + c.Literal((*keys[i])[0]);
+    return sql + ")";
+  }
+  sql += "(" + Join(c, key) + ") IN (";
+  for (size_t i = 0; i < keys.size(); ++i) sql += (i ? ", " : "") + Tuple(c, *keys[i]);
+  return sql + ")";
+}
+
+std::string TargetWriter::CreateTableSql(SqlConnection& c, const std::string& table, const Row& row,
+                                         const std::vector<std::string>& key) {
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + c.Name(table) + " (";
+  for (size_t i = 0; i < row.names.size(); ++i) {
+    bool is_key = std::find(key.begin(), key.end(), row.names[i]) != key.end();
+    sql += (i ? ", " : "") + c.Name(row.names[i]) + " " +
+           TargetType(c.dialect(), row.types[i], is_key);
+    if (is_key || !row.types[i].optional) sql += " NOT NULL";
+  }
+  sql += ", PRIMARY KEY (" + Join(c, key) + "))";
+  return sql;
+}
+
+Status TargetWriter::EnsureTable(const std::string& table, const WriteAction& sample,
+                                 const std::set<std::string>& needed) {
+  auto known = known_.find(table);
+  if (known == known_.end()) {
+    VIMUR_ASSIGN_OR_RETURN(std::vector<ColumnInfo> columns, connection_->Columns(table));
+    if (columns.empty()) {
+      if (!create_tables_) {
+        return Status::FailedPrecondition("target " + name_ + " (" + connection_->url().Redacted() +
+                                          ") has no table " + table +
+                                          ": create it, or set create_tables: true");
+      }
+      if (sample.remove || sample.row.types.empty()) {
+        return Status::FailedPrecondition(
+            "target " + name_ + ": cannot create table " + table +
+            (sample.remove ? " from a delete (no row image with types)"
+                           : ": the events carry no schema; set format.schemas: true"));
+      }
+      std::string sql = CreateTableSql(*connection_, table, sample.row, sample.place.key_columns);
+      VIMUR_RETURN_IF_ERROR(connection_->Execute(sql));
+      LOG_INFO << "target " << name_ << ": created table " << table;
+      VIMUR_ASSIGN_OR_RETURN(columns, connection_->Columns(table));
+    }
+    std::set<std::string> names;
+    for (const auto& col : columns) names.insert(col.name);
+    known = known_.emplace(table, std::move(names)).first;
+  }
+  for (const std::string& col : needed) {
+    if (known->second.count(col)) continue;
+    const ColumnType* type = sample.row.TypeOf(col);
+    if (!add_columns_ || type == nullptr) {
+      return Status::FailedPrecondition(
+          "target " + name_ + ": table " + table + " has no column " + col + "; add it" +
+          (type ? "" : " (the events carry no schema to add it from)"));
+    }
+    std::string sql = "ALTER TABLE " + connection_->Name(table) + " ADD COLUMN " +
+                      connection_->Name(col) + " " +
+                      TargetType(connection_->dialect(), *type, false);
+    VIMUR_RETURN_IF_ERROR(connection_->Execute(sql));
+    LOG_INFO << "target " << name_ << ": added column " << col << " to " << table;
+    known->second.insert(col);
+  }
+  return Status::Ok();
+}
+
+Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
+  if (actions.empty()) return Status::Ok();
+  Status connected = connection_->Connect();
+  if (!connected.ok()) return connected.WithContext("target " + name_);
+  // Per table: deletes, and upserts grouped by their column list (a column added mid-batch
+  // gives a second group).
+  struct TableWork {
+    const WriteAction* sample = nullptr;
+    std::set<std::string> columns;
+    std::vector<const std::vector<SqlValue>*> deletes;
+    std::vector<std::string> key;
+    std::map<std::vector<std::string>, std::vector<const Row*>> upserts;
+  };
+  std::map<std::string, TableWork> tables;
+  for (const WriteAction* a : actions) {
+    TableWork& w = tables[a->place.table];
+    if (w.sample == nullptr || (w.sample->remove && !a->remove)) w.sample = a;
+    w.key = a->place.key_columns;
+    if (a->remove) {
+      w.deletes.push_back(&a->place.key);
+    } else {
+      w.upserts[a->row.names].push_back(&a->row);
+      w.columns.insert(a->row.names.begin(), a->row.names.end());
+    }
+  }
+  // DDL first: MariaDB commits implicitly around it.
+  for (auto& [table, w] : tables) {
+    Status s = EnsureTable(table, *w.sample, w.columns);
+    if (!s.ok()) {
+      known_.erase(table);
+      return s.message().rfind("target ", 0) == 0 ? s : s.WithContext("target " + name_);
+    }
+  }
+  SqlConnection& c = *connection_;
+  Status s = c.Execute(c.dialect() == Dialect::kMariaDb ? "START TRANSACTION" : "BEGIN");
+  for (auto it = tables.begin(); s.ok() && it != tables.end(); ++it) {
+    const std::string& table = it->first;
+    TableWork& w = it->second;
+    for (size_t i = 0; s.ok() && i < w.deletes.size();) {
+      std::vector<const std::vector<SqlValue>*> part;
+      size_t bytes = 0;
+      for (; i < w.deletes.size() && bytes < kStatementBytes && part.size() < 5000; ++i) {
+        part.push_back(w.deletes[i]);
+        for (const auto& v : *w.deletes[i]) bytes += v.text.size() + 8;
+      }
+      s = c.Execute(DeleteSql(c, table, w.key, part));
+    }
+    for (auto g = w.upserts.begin(); s.ok() && g != w.upserts.end(); ++g) {
+      const auto& rows = g->second;
+      for (size_t i = 0; s.ok() && i < rows.size();) {
+        std::vector<const Row*> part;
+        size_t bytes = 0;
+        for (; i < rows.size() && bytes < kStatementBytes && part.size() < 2000; ++i) {
+          part.push_back(rows[i]);
+          for (const auto& v : rows[i]->values) bytes += v.text.size() * 2 + 8;
+        }
+        s = c.Execute(UpsertSql(c, table, g->first, w.key, part));
+      }
+    }
+  }
+  if (s.ok()) s = c.Execute("COMMIT");
+  if (!s.ok()) {
+    (void)c.Execute("ROLLBACK");
+    for (auto& [table, w] : tables) known_.erase(table);  // looked up again next time
+    return s.WithContext("target " + name_);
+  }
+  return Status::Ok();
+}
+
+}  // namespace vimur::sink

@@ -1,0 +1,512 @@
+#include "sink/sql/verifier.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/logging.h"
+#include "sink/sql/router.h"
+#include "sink/sql/sql_connection.h"
+#include "sink/sql/target_writer.h"
+
+namespace vimur::sink {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool MatchesAny(const std::vector<std::string>& regexes, const std::string& text) {
+  for (const auto& re : regexes) {
+    if (std::regex_match(text, std::regex(re))) return true;
+  }
+  return false;
+}
+
+SqlValue AsValue(ValueClass c, const std::optional<std::string>& text) {
+  if (!text) return SqlValue::Null();
+  switch (c) {
+    case ValueClass::kInt:
+    case ValueClass::kDecimal:
+    case ValueClass::kFloat:
+    case ValueClass::kDouble: return SqlValue::Number(*text);
+    case ValueClass::kBinary: return SqlValue::Bytes(*text);
+    case ValueClass::kDateTime:
+    case ValueClass::kTime:
+    case ValueClass::kDate:
+    case ValueClass::kJson:
+    case ValueClass::kText: return SqlValue::Text(*text);
+  }
+  return SqlValue::Text(*text);
+}
+
+std::string StripFraction(std::string s) {
+  size_t dot = s.find('.');
+  if (dot == std::string::npos) return s;
+  size_t end = s.size();
+  while (end > dot + 1 && s[end - 1] == '0') --end;
+  if (end == dot + 1) end = dot;
+  return s.substr(0, end);
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+struct SourceTable {
+  const SourceConfig* source = nullptr;
+  std::string db, table, topic;
+  std::vector<std::string> columns;
+  std::vector<ValueClass> classes;
+  std::vector<std::string> pk;
+};
+
+// What the source says one place must hold.
+struct Expected {
+  Place place;
+  Row row;
+  std::vector<ValueClass> classes;  // per row column
+  std::string source;               // "shop.orders {id=7}"
+  bool seen = false;
+};
+
+struct Difference {
+  enum Kind { kMissing, kExtra, kDifferent } kind;
+  std::string id;
+  Place place;  // kExtra: the target's key
+  std::string text;
+};
+
+DatabaseUrl SourceUrl(const SourceConfig& s, const std::string& db) {
+  DatabaseUrl u;
+  u.dialect = Dialect::kMariaDb;
+  u.host = s.host;
+  u.port = s.port;
+  u.user = s.user;
+  u.password = s.password;
+  u.database = db;
+  return u;
+}
+
+std::string KeyList(SqlConnection& c, const std::vector<std::string>& key) {
+  std::string out;
+  for (const auto& k : key) out += (out.empty() ? "" : ", ") + c.Name(k);
+  return out;
+}
+
+// `WHERE (k1, k2) > (v1, v2)` for keyset pagination; empty for the first chunk.
+std::string After(SqlConnection& c, const std::vector<std::string>& key,
+                  const std::vector<SqlValue>& last) {
+  if (last.empty()) return "";
+  std::string values;
+  for (const auto& v : last) values += (values.empty() ? "" : ", ") + c.Literal(v);
+  return " WHERE (" + KeyList(c, key) + ") > (" + values + ")";
+}
+
+class Pass {
+ public:
+  Pass(const PipelineConfig& config, const SinkConfig& sink, const VerifyOptions& options,
+       const Router& router)
+      : config_(config), sink_(sink), options_(options), router_(router) {}
+
+  Status Run(VerifyReport* report, std::vector<Difference>* diffs,
+             std::unordered_map<std::string, Expected>* expected_out);
+
+ private:
+  Status ListTables(std::vector<SourceTable>* out);
+  Status ReadSource(const SourceTable& t);
+  Status ReadTarget(const std::string& target, const std::string& table);
+  void Progress();
+
+  const PipelineConfig& config_;
+  const SinkConfig& sink_;
+  const VerifyOptions& options_;
+  const Router& router_;
+  std::unordered_map<std::string, Expected> expected_;
+  std::map<std::pair<std::string, std::string>, const Expected*> places_;  // (target, table)
+  std::vector<Difference> diffs_;
+  VerifyReport report_;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_progress_;
+};
+
+void Pass::Progress() {
+  if (!options_.progress) return;
+  auto now = Clock::now();
+  if (now - last_progress_ < std::chrono::milliseconds(200)) return;
+  last_progress_ = now;
+  double s = std::chrono::duration<double>(now - start_).count();
+  size_t rows = report_.source_rows + report_.target_rows;
+  std::fprintf(stderr, "\rverify %s: tables %zu, chunks %zu, rows %zu (%.0f rows/s)   ",
+               sink_.name.c_str(), report_.tables, report_.chunks, rows, s > 0 ? rows / s : 0.0);
+}
+
+Status Pass::ListTables(std::vector<SourceTable>* out) {
+  for (const SourceConfig& s : config_.sources) {
+    auto conn = MakeConnection(SourceUrl(s, ""));
+    VIMUR_ASSIGN_OR_RETURN(
+        auto tables,
+        conn->Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
+                    "TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
+                    "'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2"));
+    for (auto& row : tables) {
+      SourceTable t;
+      t.source = &s;
+      t.db = row[0].value_or("");
+      t.table = row[1].value_or("");
+      std::string full = t.db + "." + t.table;
+      if (!s.include_tables.empty() && !MatchesAny(s.include_tables, full)) continue;
+      if (MatchesAny(s.exclude_tables, full)) continue;
+      t.topic = s.topic_prefix + "." + full;
+      if (!MatchesAny(sink_.topics, t.topic)) continue;
+      std::string where = "TABLE_SCHEMA = " + conn->Literal(SqlValue::Text(t.db)) +
+                          " AND TABLE_NAME = " + conn->Literal(SqlValue::Text(t.table));
+      VIMUR_ASSIGN_OR_RETURN(auto columns,
+                             conn->Query("SELECT COLUMN_NAME, LOWER(DATA_TYPE), LOWER(COLUMN_TYPE) "
+                                         "FROM information_schema.COLUMNS WHERE " +
+                                         where + " ORDER BY ORDINAL_POSITION"));
+      for (auto& c : columns) {
+        std::string name = c[0].value_or("");
+        if (MatchesAny(s.exclude_columns, full + "." + name)) continue;
+        t.columns.push_back(name);
+        t.classes.push_back(ClassOfSourceType(c[1].value_or(""), c[2].value_or("")));
+      }
+      VIMUR_ASSIGN_OR_RETURN(
+          auto pk,
+          conn->Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE " + where +
+                      " AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION"));
+      for (auto& k : pk) t.pk.push_back(k[0].value_or(""));
+      if (t.pk.empty()) {
+        return Status::FailedPrecondition("source table " + full +
+                                          " has no primary key: verify reads tables in key order");
+      }
+      out->push_back(std::move(t));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Pass::ReadSource(const SourceTable& t) {
+  auto conn = MakeConnection(SourceUrl(*t.source, t.db));
+  std::string select = "SELECT ";
+  for (size_t i = 0; i < t.columns.size(); ++i)
+    select += (i ? ", " : "") + conn->Name(t.columns[i]);
+  select += " FROM " + conn->Name(t.db) + "." + conn->Name(t.table);
+  std::vector<size_t> pk_index;
+  for (const auto& k : t.pk) {
+    pk_index.push_back(
+        static_cast<size_t>(std::find(t.columns.begin(), t.columns.end(), k) - t.columns.begin()));
+  }
+  std::vector<SqlValue> last;
+  while (true) {
+    VIMUR_ASSIGN_OR_RETURN(auto rows, conn->Query(select + After(*conn, t.pk, last) + " ORDER BY " +
+                                                  KeyList(*conn, t.pk) + " LIMIT " +
+                                                  std::to_string(options_.chunk_rows)));
+    ++report_.chunks;
+    for (auto& r : rows) {
+      Row row;
+      row.names = t.columns;
+      for (size_t i = 0; i < r.size(); ++i) row.values.push_back(AsValue(t.classes[i], r[i]));
+      Expected e;
+      RowContext context{&row, t.db, t.table, t.topic};
+      VIMUR_ASSIGN_OR_RETURN(e.place, router_.Locate(context, t.pk, &e.row));
+      for (const auto& name : e.row.names) {
+        auto at = std::find(t.columns.begin(), t.columns.end(), name);
+        e.classes.push_back(at == t.columns.end()
+                                ? ValueClass::kText
+                                : t.classes[static_cast<size_t>(at - t.columns.begin())]);
+      }
+      e.source = t.db + "." + t.table + " {";
+      for (size_t i = 0; i < t.pk.size(); ++i) {
+        e.source += (i ? ", " : "") + t.pk[i] + "=" + row.values[pk_index[i]].text;
+      }
+      e.source += "}";
+      std::string id = e.place.target + '\0' + e.place.table;
+      for (size_t i = 0; i < e.place.key.size(); ++i) {
+        auto at = std::find(e.row.names.begin(), e.row.names.end(), e.place.key_columns[i]);
+        ValueClass c = e.classes[static_cast<size_t>(at - e.row.names.begin())];
+        id += '\0' + Canonical(c, e.place.key[i].is_null() ? std::nullopt
+                                                           : std::optional(e.place.key[i].text));
+      }
+      auto [it, inserted] = expected_.emplace(id, std::move(e));
+      if (!inserted) {
+        return Status::FailedPrecondition("two source rows go to one place " +
+                                          it->second.place.Describe() + " (" + it->second.source +
+                                          "): set 'key' so that the target key tells them apart");
+      }
+      places_.emplace(std::make_pair(it->second.place.target, it->second.place.table), &it->second);
+      ++report_.source_rows;
+    }
+    Progress();
+    if (rows.size() < static_cast<size_t>(options_.chunk_rows)) break;
+    last.clear();
+    for (size_t i : pk_index) last.push_back(AsValue(t.classes[i], rows.back()[i]));
+  }
+  return Status::Ok();
+}
+
+Status Pass::ReadTarget(const std::string& target, const std::string& table) {
+  const Expected& sample = *places_.at({target, table});
+  auto url = ParseDatabaseUrl(sink_.targets.at(target));
+  if (!url.ok()) return url.status();
+  auto conn = MakeConnection(*url);
+  VIMUR_ASSIGN_OR_RETURN(std::vector<ColumnInfo> info, conn->Columns(table));
+  ++report_.target_tables;
+  if (info.empty()) return Status::Ok();  // every expected row of it is missing
+  const std::vector<std::string>& key = sample.place.key_columns;
+  std::vector<std::string> columns = sample.row.names;
+  std::vector<ValueClass> classes = sample.classes;
+  std::vector<bool> present;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    auto at = std::find_if(info.begin(), info.end(),
+                           [&](const ColumnInfo& c) { return c.name == columns[i]; });
+    present.push_back(at != info.end());
+    if (at != info.end() && (at->data_type == "json" || at->data_type == "jsonb")) {
+      classes[i] = ValueClass::kJson;
+    }
+  }
+  std::vector<size_t> key_index;
+  for (const auto& k : key) {
+    key_index.push_back(
+        static_cast<size_t>(std::find(columns.begin(), columns.end(), k) - columns.begin()));
+  }
+  std::string select = "SELECT ";
+  bool first = true;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (!present[i]) continue;
+    select += (first ? "" : ", ") + conn->Name(columns[i]);
+    first = false;
+  }
+  select += " FROM " + conn->Name(table);
+  std::vector<SqlValue> last;
+  while (true) {
+    VIMUR_ASSIGN_OR_RETURN(auto rows, conn->Query(select + After(*conn, key, last) + " ORDER BY " +
+                                                  KeyList(*conn, key) + " LIMIT " +
+                                                  std::to_string(options_.chunk_rows)));
+    ++report_.chunks;
+    for (auto& r : rows) {
+      ++report_.target_rows;
+      // Back to one value per compared column (absent ones as NULL).
+      std::vector<std::optional<std::string>> values(columns.size());
+      for (size_t i = 0, j = 0; i < columns.size(); ++i) {
+        if (present[i]) values[i] = r[j++];  // copied: the last row gives the next chunk's start
+      }
+      std::string id = target + '\0' + table;
+      for (size_t i : key_index) id += '\0' + Canonical(classes[i], values[i]);
+      auto it = expected_.find(id);
+      if (it == expected_.end()) {
+        Difference d{Difference::kExtra, id, {}, ""};
+        d.place.target = target;
+        d.place.table = table;
+        d.place.key_columns = key;
+        for (size_t i : key_index) d.place.key.push_back(AsValue(classes[i], values[i]));
+        d.text = "extra    " + d.place.Describe() + ": no source row goes there";
+        diffs_.push_back(std::move(d));
+        continue;
+      }
+      Expected& e = it->second;
+      e.seen = true;
+      std::string what;
+      for (size_t i = 0; i < columns.size(); ++i) {
+        const SqlValue* v = e.row.Find(columns[i]);
+        std::optional<std::string> want;
+        if (v != nullptr && !v->is_null()) want = v->text;
+        std::string a = Canonical(classes[i], want), b = Canonical(classes[i], values[i]);
+        if (a == b) continue;
+        if (!what.empty()) what += "; ";
+        auto shown = [&](const std::optional<std::string>& s, const std::string& canon) {
+          if (!s) return std::string("NULL");
+          return classes[i] == ValueClass::kBinary ? "0x" + canon : canon.substr(0, 60);
+        };
+        what += columns[i] + (present[i] ? "" : " (no such column in the target)") + ": source " +
+                shown(want, a) + ", target " + shown(values[i], b);
+      }
+      if (!what.empty()) {
+        diffs_.push_back(
+            {Difference::kDifferent, id, e.place,
+             "differs  " + e.place.Describe() + " (source " + e.source + "): " + what});
+      }
+    }
+    Progress();
+    if (rows.size() < static_cast<size_t>(options_.chunk_rows)) break;
+    // The next chunk starts after the last key (rows are in the selected columns' order).
+    last.clear();
+    {
+      const auto& r = rows.back();
+      std::vector<std::optional<std::string>> values(columns.size());
+      for (size_t i = 0, j = 0; i < columns.size(); ++i) {
+        if (present[i]) values[i] = r[j++];
+      }
+      for (size_t i : key_index) last.push_back(AsValue(classes[i], values[i]));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Pass::Run(VerifyReport* report, std::vector<Difference>* diffs,
+                 std::unordered_map<std::string, Expected>* expected_out) {
+  std::vector<SourceTable> tables;
+  VIMUR_RETURN_IF_ERROR(ListTables(&tables));
+  if (tables.empty()) {
+    return Status::FailedPrecondition("sink " + sink_.name +
+                                      ": no source table's topic matches its 'topics'");
+  }
+  for (const auto& t : tables) {
+    ++report_.tables;
+    VIMUR_RETURN_IF_ERROR(ReadSource(t));
+  }
+  for (const auto& [place, sample] : places_) {
+    VIMUR_RETURN_IF_ERROR(ReadTarget(place.first, place.second));
+  }
+  for (auto& [id, e] : expected_) {
+    if (e.seen) continue;
+    diffs_.push_back({Difference::kMissing, id, e.place,
+                      "missing  " + e.place.Describe() + " (source " + e.source + ")"});
+  }
+  for (const auto& d : diffs_) {
+    if (d.kind == Difference::kMissing) ++report_.missing;
+    if (d.kind == Difference::kExtra) ++report_.extra;
+    if (d.kind == Difference::kDifferent) ++report_.different;
+  }
+  if (options_.progress) std::fprintf(stderr, "\n");
+  *report = report_;
+  *diffs = std::move(diffs_);
+  *expected_out = std::move(expected_);
+  return Status::Ok();
+}
+
+Status Repair(const SinkConfig& sink, const std::vector<Difference>& diffs,
+              const std::unordered_map<std::string, Expected>& expected, size_t* repaired) {
+  std::map<std::string, std::vector<WriteAction>> by_target;
+  for (const Difference& d : diffs) {
+    WriteAction a;
+    if (d.kind == Difference::kExtra) {
+      a.remove = true;
+      a.place = d.place;
+    } else {
+      const Expected& e = expected.at(d.id);
+      a.place = e.place;
+      a.row = e.row;
+    }
+    by_target[a.place.target].push_back(std::move(a));
+  }
+  for (auto& [target, actions] : by_target) {
+    VIMUR_ASSIGN_OR_RETURN(DatabaseUrl url, ParseDatabaseUrl(sink.targets.at(target)));
+    TargetWriter writer(target, MakeConnection(url), false, false);
+    std::vector<const WriteAction*> list;
+    for (const auto& a : actions) list.push_back(&a);
+    VIMUR_RETURN_IF_ERROR(writer.Apply(list));
+    *repaired += list.size();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+ValueClass ClassOfSourceType(const std::string& t, const std::string& column_type) {
+  if (t == "tinyint" || t == "smallint" || t == "mediumint" || t == "int" || t == "integer" ||
+      t == "bigint" || t == "year") {
+    return ValueClass::kInt;
+  }
+  if (t == "decimal" || t == "numeric") return ValueClass::kDecimal;
+  if (t == "float") return ValueClass::kFloat;
+  if (t == "double" || t == "real") return ValueClass::kDouble;
+  if (t == "datetime" || t == "timestamp") return ValueClass::kDateTime;
+  if (t == "time") return ValueClass::kTime;
+  if (t == "date") return ValueClass::kDate;
+  if (t == "binary" || t == "varbinary" || t == "tinyblob" || t == "blob" || t == "mediumblob" ||
+      t == "longblob" || t == "bit") {
+    return ValueClass::kBinary;
+  }
+  if (t == "json") return ValueClass::kJson;
+  (void)column_type;
+  return ValueClass::kText;
+}
+
+std::string Canonical(ValueClass c, const std::optional<std::string>& text) {
+  if (!text) return std::string("\x01NULL", 5);
+  const std::string& s = *text;
+  switch (c) {
+    case ValueClass::kInt:
+      if (s == "t" || s == "true") return "1";
+      if (s == "f" || s == "false") return "0";
+      return s;
+    case ValueClass::kDecimal: {
+      std::string v = StripFraction(s);
+      if (v == "-0") v = "0";
+      return v;
+    }
+    case ValueClass::kFloat:
+    case ValueClass::kDouble: {
+      char* end = nullptr;
+      double d = std::strtod(s.c_str(), &end);
+      if (end == s.c_str()) return s;
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), c == ValueClass::kFloat ? "%.6g" : "%.15g", d);
+      return buf;
+    }
+    case ValueClass::kDateTime: {
+      std::string v = s;
+      std::replace(v.begin(), v.end(), 'T', ' ');
+      if (!v.empty() && v.back() == 'Z') v.pop_back();
+      for (const char* zone : {"+00:00", "+00"}) {
+        size_t n = std::strlen(zone);
+        if (v.size() > n && v.compare(v.size() - n, n, zone) == 0) v.resize(v.size() - n);
+      }
+      return StripFraction(v);
+    }
+    case ValueClass::kTime: return StripFraction(s);
+    case ValueClass::kDate: return s;
+    case ValueClass::kBinary: return Hex(s);
+    case ValueClass::kJson: {
+      auto j = nlohmann::json::parse(s, nullptr, false);
+      return j.is_discarded() ? s : j.dump();
+    }
+    case ValueClass::kText: return s;
+  }
+  return s;
+}
+
+Result<VerifyReport> Verify(const PipelineConfig& config, const SinkConfig& sink,
+                            const VerifyOptions& options) {
+  VIMUR_ASSIGN_OR_RETURN(Router router, Router::Make(sink));
+  const auto deadline = Clock::now() + std::chrono::seconds(options.recheck_s);
+  size_t repaired = 0;
+  for (int pass = 1;; ++pass) {
+    VerifyReport report;
+    std::vector<Difference> diffs;
+    std::unordered_map<std::string, Expected> expected;
+    VIMUR_RETURN_IF_ERROR(Pass(config, sink, options, router).Run(&report, &diffs, &expected));
+    report.repaired = repaired;
+    if (diffs.empty()) return report;
+    if (options.repair && repaired == 0) {
+      LOG_INFO << "verify: " << diffs.size() << " difference(s); repairing from the source";
+      VIMUR_RETURN_IF_ERROR(Repair(sink, diffs, expected, &repaired));
+      continue;  // and verify again
+    }
+    if (!options.repair && Clock::now() < deadline) {
+      // Under ongoing writes the sink may not have applied the newest changes yet: look again.
+      LOG_INFO << "verify: " << diffs.size() << " difference(s) in pass " << pass
+               << "; checking again in case the sink is catching up";
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    for (const auto& d : diffs) {
+      if (report.shown.size() >= static_cast<size_t>(options.show)) break;
+      report.shown.push_back(d.text);
+    }
+    return report;
+  }
+}
+
+}  // namespace vimur::sink

@@ -12,8 +12,8 @@
 #include "core/config.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event_parser.h"
-#include "source/mysql/ddl_targets.h"
 #include "source/mysql/column_defaults.h"
+#include "source/mysql/ddl_targets.h"
 #include "source/mysql/gtid_set.h"
 #include "source/mysql/row_image_decoder.h"
 #include "source/source.h"
@@ -41,6 +41,11 @@ class CaptureFilter {
   std::vector<std::regex> exclude_tables_;
   std::vector<std::regex> exclude_columns_;
 };
+
+// The schema the events of table `full` carry: without the columns `filter` excludes. `kept`
+// receives the indexes of the kept columns of `full`. Returns `full` itself when none is.
+TableSchemaPtr ProjectedSchema(const CaptureFilter& filter, const TableSchemaPtr& full,
+                               std::vector<size_t>* kept);
 
 struct RowsStorage;
 
@@ -208,6 +213,9 @@ class MySqlSource : public Source {
   Status Run(const Position& start, const TransactionConsumer& consumer,
              const std::atomic<bool>& stop) override;
   std::vector<vimur::CheckResult> Check() override;
+  Result<Position> Snapshot(const Position& resume, const TransactionConsumer& consumer,
+                            const std::atomic<bool>& stop) override;
+  Result<bool> PositionAvailable(const Position& position) override;
   // Events failing their CRC32 are read again this often (with backoff) before the source stops.
   static constexpr int kMaxChecksumRereads = 5;
 

@@ -191,6 +191,9 @@ Result<std::string> AfterKey(const TablePlan& plan, const std::vector<std::strin
   return out;
 }
 
+// ER_TABLE_DEF_CHANGED: "Table definition has changed, please retry transaction".
+constexpr unsigned int kTableDefinitionChanged = 1412;
+
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -422,6 +425,14 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
         return Status::Aborted("source " + name + ": snapshot stopped at table " + qualified);
       }
       if (!read.ok()) {
+        if (conn.last_error_number() == kTableDefinitionChanged) {
+          // A DDL on the table after the read view: retriable, the pipeline restarts the
+          // snapshot from the last key published, with a new view that sees the new shape.
+          return Status::Unavailable("source " + name + ": table " + qualified +
+                                     " changed (DDL) after the snapshot's read view; the "
+                                     "snapshot continues with a new read view: " +
+                                     read.message());
+        }
         return read.WithContext("source " + name + ": snapshot of " + qualified);
       }
       table_rows += chunk_rows;

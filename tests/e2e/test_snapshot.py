@@ -339,6 +339,28 @@ def test_00_snapshot_reads_equal_streamed_images_for_every_type(mariadb, vimur_f
         assert reads[i]["schema"] == deletes[i]["schema"]
 
 
+def test_07_ddl_after_the_read_view_continues_with_a_new_view(mariadb, vimur_factory):
+    """A table altered (rebuilt) after the read view, before the snapshot reaches it: InnoDB
+    refuses the old view's read; the snapshot continues with a new view and ends equal."""
+    db = "snap7"
+    create_tables(mariadb, db, SLOW_ROWS, filler=400)  # snap7.t, read before snap7.u
+    mariadb.execute(f"CREATE TABLE {db}.u (id INT PRIMARY KEY, v INT)",
+                    f"INSERT INTO {db}.u SELECT seq, seq FROM {db}.seq_1_to_3000")
+    vimur = vimur_factory(mariadb, [rf"{db}\..*"], SNAPSHOT_SOURCE.format(mode="initial"))
+    vimur.start(wait_for_offsets=False)
+    wait_log(vimur, f"snapshot of {db}.t starts")
+    mariadb.execute(f"ALTER TABLE {db}.u ADD COLUMN x INT NOT NULL DEFAULT 7, ALGORITHM=COPY")
+    wait_log(vimur, "snapshot done")
+    assert "changed (DDL) after the snapshot's read view" in vimur.log(), vimur.log()
+    finish_and_compare(mariadb, vimur, db)
+    check_markers([r["value"] for r in vimur.records()
+                   if r["topic"] in (f"shop.{db}.t", f"shop.{db}.u")])
+    got = apply(stdout_values(vimur, f"shop.{db}.u"))
+    expected = {r[0]: {"id": r[0], "v": r[1], "x": r[2]}
+                for r in mariadb.query(f"SELECT id, v, x FROM {db}.u")}
+    assert got == expected, diff(expected, got)
+
+
 # --- Kafka with exactly_once -------------------------------------------------------------------
 
 def test_06_kafka_exactly_once_snapshot_under_writes(mariadb, kafka, kafka_vimur):  # noqa: F811

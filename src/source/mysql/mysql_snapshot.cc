@@ -358,7 +358,10 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
 
     at.table = qualified;
     at.after.clear();
-    if (progress && qualified == progress->table && plan.keyset) at.after = progress->after;
+    if (progress && qualified == progress->table && plan.keyset &&
+        progress->after.size() == full.key_columns.size()) {
+      at.after = progress->after;  // (a key changed since: the table is read from its start)
+    }
     LOG_INFO << "source " << name << ": snapshot of " << qualified << " starts";
     uint64_t table_rows = 0;
     std::vector<Value> decoded;

@@ -31,7 +31,8 @@ struct SourceConfig {
   std::vector<std::string> include_tables;   // regexes on db.table
   std::vector<std::string> exclude_tables;   // regexes on db.table
   std::vector<std::string> exclude_columns;  // regexes on db.table.column
-  std::string snapshot = "never";            // initial | never | when_needed
+  std::string snapshot = "never";            // never | initial | when_needed | initial_only
+  int snapshot_chunk_rows = 10000;           // rows per primary-key range query of a snapshot
   std::string topic_prefix;                  // default: pipeline name
   TlsConfig tls;
   int heartbeat_interval_ms = 5000;

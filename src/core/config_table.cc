@@ -58,18 +58,23 @@ const Section& SourceTable() {
           List("exclude_columns", &SourceConfig::exclude_columns)
               .Regexes()
               .Doc("regexes on `db.table.column`; excluded columns never leave Vimur"),
-          Choice("snapshot", &SourceConfig::snapshot, {"never"})
+          Choice("snapshot", &SourceConfig::snapshot,
+                 {"never", "initial", "when_needed", "initial_only"})
               .Default("never")
-              .PlannedValue("initial",
-                            "snapshots are not built yet: streaming starts at the current end "
-                            "of the binlog and rows written before it are not read; set "
-                            "snapshot: never")
-              .PlannedValue("when_needed",
-                            "snapshots are not built yet: streaming starts at the current end "
-                            "of the binlog and rows written before it are not read; set "
-                            "snapshot: never")
-              .Doc("`never`: streaming starts at the current end of the binlog on the first "
-                   "start, then resumes from the committed position"),
+              .Doc("what happens to the rows that exist before streaming starts (see "
+                   "docs/snapshots.md): `never`: streaming starts at the current end of the "
+                   "binlog on the first start; `initial`: on the first start every included "
+                   "table is read (op `r` events) from one consistent, lock-free read view, then "
+                   "streaming continues from exactly that view's position; `when_needed`: as "
+                   "`initial`, and a snapshot is taken again when the stored position was purged "
+                   "from the server (the others stop with an error then); `initial_only`: the "
+                   "snapshot, then exit 0 without streaming. MariaDB only for now (MySQL: "
+                   "`never`)"),
+          Int("snapshot_chunk_rows", &SourceConfig::snapshot_chunk_rows, 1, 100000000)
+              .Default("10000")
+              .Doc("a snapshot reads each table in primary-key order, this many rows per "
+                   "query; its progress (last key read) is stored with the offsets, so a "
+                   "restart continues after it"),
           Text("topic_prefix", &SourceConfig::topic_prefix)
               .DefaultDoc("pipeline `name`")
               .Doc("topics are `{topic_prefix}.{db}.{table}`; DDL goes to `{topic_prefix}`"),

@@ -14,6 +14,7 @@ std::string Position::ToJson() const {
   if (lsn != 0) j["lsn"] = lsn;
   if (snapshot_done) j["snapshot_done"] = true;
   if (!source_state.empty()) j["source_state"] = source_state;
+  if (!snapshot_progress.empty()) j["snapshot_progress"] = snapshot_progress;
   return j.dump();
 }
 
@@ -30,6 +31,9 @@ Result<Position> Position::FromJson(const std::string& text) {
     if (j.contains("lsn")) p.lsn = j.at("lsn").get<uint64_t>();
     if (j.contains("snapshot_done")) p.snapshot_done = j.at("snapshot_done").get<bool>();
     if (j.contains("source_state")) p.source_state = j.at("source_state").get<std::string>();
+    if (j.contains("snapshot_progress")) {
+      p.snapshot_progress = j.at("snapshot_progress").get<std::string>();
+    }
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("stored position has a field of the wrong type: ") +
                               e.what());
@@ -46,6 +50,7 @@ std::string Position::Describe() const {
   }
   if (lsn != 0) out += (out.empty() ? "lsn " : " lsn ") + std::to_string(lsn);
   if (!source_state.empty()) out += " [" + source_state + "]";
+  if (!snapshot_progress.empty()) out += " snapshot in progress " + snapshot_progress;
   return out.empty() ? "(start)" : out;
 }
 

@@ -23,6 +23,11 @@ struct Position {
   // which later transactions were already published (skipped when re-read).
   std::string source_state = {};
   bool snapshot_done = false;
+  // Non-empty while an initial snapshot is in progress: the source's record, as JSON, of
+  // what it has read (tables done, last primary key read). gtid_set/file/pos are then the
+  // snapshot's own position, where streaming starts once the snapshot ends. Opaque to the
+  // engine, which only tells "snapshot in progress" from "streaming".
+  std::string snapshot_progress = {};
 
   bool empty() const { return gtid_set.empty() && file.empty() && lsn == 0; }
   std::string ToJson() const;

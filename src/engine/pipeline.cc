@@ -148,14 +148,24 @@ Pipeline::Pipeline(PipelineConfig config, PipelineParts parts)
 Result<Position> Pipeline::StartPosition(size_t i) {
   const std::string& name = config_.sources[i].name;
   VIMUR_ASSIGN_OR_RETURN(std::optional<Position> stored, parts_.transport->offsets().Load(name));
+  const std::string& mode = config_.sources[i].snapshot;
   if (stored) {
-    LOG_INFO << "source " << name << ": resuming from stored position " << stored->Describe();
+    if (!stored->snapshot_progress.empty()) {
+      LOG_INFO << "source " << name << ": a snapshot was in progress; it continues from "
+               << stored->Describe();
+    } else if (mode == "initial_only") {
+      LOG_INFO << "source " << name
+               << ": the snapshot was taken already (snapshot: "
+                  "initial_only); nothing to do";
+    } else {
+      LOG_INFO << "source " << name << ": resuming from stored position " << stored->Describe();
+    }
     return *stored;
   }
-  if (config_.sources[i].snapshot != "never") {
-    LOG_WARN << "source " << name << ": snapshot: " << config_.sources[i].snapshot
-             << " is not implemented yet; streaming starts at the current end of the log and "
-                "rows written before it are not read";
+  if (mode != "never") {
+    // An empty start position asks RunSource for a snapshot first.
+    LOG_INFO << "source " << name << ": first start, taking a snapshot (snapshot: " << mode << ")";
+    return Position();
   }
   VIMUR_ASSIGN_OR_RETURN(Position end, parts_.sources[i]->CurrentEnd());
   // Stored at once: a pipeline stopped before any change arrives still resumes from here.
@@ -182,13 +192,40 @@ Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Ite
     return true;
   };
   auto backoff = std::chrono::milliseconds(1000);
+  // A snapshot is read first when the start position is empty (first start) or carries a
+  // snapshot's progress (continue it); each delivered batch moves `from` on.
+  auto needs_snapshot = [&] { return from.empty() || !from.snapshot_progress.empty(); };
+  if (config.snapshot == "initial_only" && !needs_snapshot()) return Status::Ok();
   for (int failures = 0;;) {
     delivered = false;
-    Status status = parts_.sources[i]->Run(from, consumer, stop);
-    if (status.ok() || stop.load()) return status;
-    // A purged position, missing privileges or input that cannot be decoded do not go away
-    // by restarting: stop the pipeline at once. Only what may pass (the server unreachable
-    // for longer than the source's own reconnects wait) is restarted.
+    Status status;
+    if (needs_snapshot()) {
+      Result<Position> streamed = parts_.sources[i]->Snapshot(from, consumer, stop);
+      if (streamed.ok()) {
+        from = *streamed;
+        if (config.snapshot == "initial_only") {
+          LOG_INFO << "source " << config.name
+                   << ": snapshot taken (snapshot: initial_only); not streaming";
+          return Status::Ok();
+        }
+        continue;
+      }
+      status = streamed.status();
+      if (stop.load()) return Status::Ok();
+    } else {
+      status = parts_.sources[i]->Run(from, consumer, stop);
+      if (status.ok() || stop.load()) return status;
+      if (!status.retriable() && config.snapshot == "when_needed") {
+        Result<bool> available = parts_.sources[i]->PositionAvailable(from);
+        if (available.ok() && !*available) {
+          LOG_WARN << "source " << config.name << ": " << status.ToString()
+                   << "; the position was purged from the server, taking a new snapshot "
+                      "(snapshot: when_needed)";
+          from = Position();
+          continue;
+        }
+      }
+    }
     if (!status.retriable()) return status;
     if (inside_transaction) {
       // Part of a transaction is on its way; reading it again from its start would publish

@@ -57,7 +57,8 @@ class RecordBuilder {
   // The END record after the last chunk of a transaction with metadata.
   void CloseRecords(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out);
   bool WithMetadata(const Transaction& txn) const {
-    return !options_.transaction_topic.empty() && !txn.events.empty();
+    // Snapshot batches (no id) are no source transaction: no BEGIN/END records.
+    return !options_.transaction_topic.empty() && !txn.events.empty() && !txn.id.empty();
   }
   void TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms, OutgoingBatch* out);
 

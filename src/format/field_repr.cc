@@ -181,8 +181,8 @@ bool SmallUnscaled(std::string_view text, int scale, int64_t* out) {
   for (; s < end; ++s) {
     const unsigned d = static_cast<unsigned char>(*s) - '0';
     if (d < 10) {
+      if (++digits > 18) return false;  // may not fit: before multiplying (no overflow)
       v = v * 10 + d;
-      ++digits;
       if (fraction >= 0) ++fraction;
     } else if (*s == '.' && fraction < 0) {
       fraction = 0;

@@ -35,6 +35,25 @@ class Source {
   // reconnecting with backoff from the last position delivered. Returns OK when stopped.
   virtual Status Run(const Position& start, const TransactionConsumer& consumer,
                      const std::atomic<bool>& stop) = 0;
+  // Initial snapshot: reads every included table as op `r` events (source.snapshot `first` on
+  // the first, `last` on the final one) from one consistent read view and delivers them in
+  // transactions whose `end` carries the snapshot's progress (Position::snapshot_progress),
+  // the last one without it. `resume` is a stored position with progress (continue after it)
+  // or empty (start). Returns the position streaming continues from: exactly what the read
+  // view saw. Aborted when `stop` is set or the consumer refuses.
+  virtual Result<Position> Snapshot(const Position& resume, const TransactionConsumer& consumer,
+                                    const std::atomic<bool>& stop) {
+    (void)resume;
+    (void)consumer;
+    (void)stop;
+    return Status::Unsupported("source " + name() + " cannot take snapshots; set snapshot: never");
+  }
+  // Whether the server still holds the change log from `position` (false: purged, a snapshot
+  // is needed to catch up).
+  virtual Result<bool> PositionAvailable(const Position& position) {
+    (void)position;
+    return true;
+  }
   // Connection, privilege and server-setting checks for `vimur check`.
   virtual std::vector<CheckResult> Check() = 0;
 };

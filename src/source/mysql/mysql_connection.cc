@@ -357,6 +357,30 @@ Result<QueryResult> MySqlConnection::QueryWithColumns(std::string_view sql) {
   return out;
 }
 
+Status MySqlConnection::StreamQuery(std::string_view sql, const RowCallback& row) {
+  if (mysql_ == nullptr) return LastError("querying " + Abbreviate(sql));
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    return LastError("querying " + Abbreviate(sql));
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> result(mysql_use_result(mysql_),
+                                                                  &mysql_free_result);
+  if (!result) {
+    if (mysql_field_count(mysql_) != 0)
+      return LastError("reading the result of " + Abbreviate(sql));
+    return Status::Ok();
+  }
+  const unsigned int num_fields = mysql_num_fields(result.get());
+  while (MYSQL_ROW cells = mysql_fetch_row(result.get())) {
+    const unsigned long* lengths = mysql_fetch_lengths(result.get());
+    if (!row(cells, lengths, num_fields)) {
+      // Freeing the result reads and drops the rest of the rows.
+      return Status::Aborted("stopped reading the result of " + Abbreviate(sql));
+    }
+  }
+  if (mysql_errno(mysql_) != 0) return LastError("reading the result of " + Abbreviate(sql));
+  return Status::Ok();
+}
+
 Result<std::vector<SqlRow>> MySqlConnection::Query(std::string_view sql) {
   VIMUR_ASSIGN_OR_RETURN(QueryResult result, QueryWithColumns(sql));
   return std::move(result.rows);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +86,13 @@ class MySqlConnection {
   Result<std::vector<SqlRow>> Query(std::string_view sql);
   // Same, with column names.
   Result<QueryResult> QueryWithColumns(std::string_view sql);
+  // Runs a query and hands its rows to `row` one at a time as they arrive (mysql_use_result:
+  // nothing is buffered beyond one row). `cells[i]` is null for SQL NULL and views bytes valid
+  // only during the call. A false return from `row` stops reading (the rest is discarded)
+  // and the call returns Aborted.
+  using RowCallback =
+      std::function<bool(const char* const* cells, const unsigned long* lengths, size_t count)>;
+  Status StreamQuery(std::string_view sql, const RowCallback& row);
   // First column of the first row; nullopt for SQL NULL; NotFound when there is no row.
   Result<std::optional<std::string>> QueryValue(std::string_view sql);
 

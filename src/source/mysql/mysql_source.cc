@@ -10,6 +10,7 @@
 #include "core/row_vector_pool.h"
 #include "source/mysql/ddl_targets.h"
 #include "source/mysql/mysql_checks.h"
+#include "source/mysql/mysql_snapshot.h"
 #include "source/mysql/table_schema_builder.h"
 #include "source/mysql/xa_statement.h"
 
@@ -110,6 +111,27 @@ bool CaptureFilter::ExcludesColumn(const std::string& database, const std::strin
                                    const std::string& column) const {
   return !exclude_columns_.empty() &&
          AnyMatch(exclude_columns_, database + "." + table + "." + column);
+}
+
+TableSchemaPtr ProjectedSchema(const CaptureFilter& filter, const TableSchemaPtr& full,
+                               std::vector<size_t>* kept) {
+  kept->clear();
+  TableSchema projected = *full;
+  projected.columns.clear();
+  projected.key_columns.clear();
+  std::vector<int> remap(full->columns.size(), -1);
+  for (size_t i = 0; i < full->columns.size(); ++i) {
+    if (filter.ExcludesColumn(full->database, full->table, full->columns[i].name)) continue;
+    remap[i] = static_cast<int>(projected.columns.size());
+    kept->push_back(i);
+    projected.columns.push_back(full->columns[i]);
+  }
+  for (size_t k : full->key_columns) {
+    if (remap[k] >= 0) projected.key_columns.push_back(static_cast<size_t>(remap[k]));
+  }
+  return kept->size() == full->columns.size()
+             ? full
+             : std::make_shared<const TableSchema>(std::move(projected));
 }
 
 BinlogTransactionAssembler::BinlogTransactionAssembler(const SourceConfig& config,
@@ -606,23 +628,7 @@ Status BinlogTransactionAssembler::HandleTableMap(const FramedEvent& event) {
       last = std::make_shared<const TableSchema>(std::move(schema));
       entry.full = last;
     }
-    const TableSchema& full = *entry.full;
-    TableSchema projected = full;
-    projected.columns.clear();
-    projected.key_columns.clear();
-    std::vector<int> remap(full.columns.size(), -1);
-    for (size_t i = 0; i < full.columns.size(); ++i) {
-      if (filter_.ExcludesColumn(full.database, full.table, full.columns[i].name)) continue;
-      remap[i] = static_cast<int>(projected.columns.size());
-      entry.kept.push_back(i);
-      projected.columns.push_back(full.columns[i]);
-    }
-    for (size_t k : full.key_columns) {
-      if (remap[k] >= 0) projected.key_columns.push_back(static_cast<size_t>(remap[k]));
-    }
-    entry.projected = entry.kept.size() == full.columns.size()
-                          ? entry.full
-                          : std::make_shared<const TableSchema>(std::move(projected));
+    entry.projected = ProjectedSchema(filter_, entry.full, &entry.kept);
   }
   entry.map = std::move(map);
   tables_[entry.map.table_id] = std::move(entry);
@@ -829,6 +835,27 @@ Result<Position> MySqlSource::CurrentEnd() {
   return p;
 }
 
+Result<Position> MySqlSource::Snapshot(const Position& resume, const TransactionConsumer& consumer,
+                                       const std::atomic<bool>& stop) {
+  ServerColumnDefaults defaults(ConnectOptions());
+  MySqlConnectOptions options = ConnectOptions();
+  // A chunk query on a large table may take long before its first row (a table without a
+  // primary key is one sorted scan): the stream's heartbeat-based timeout does not apply.
+  options.read_timeout_s = std::max<uint32_t>(options.read_timeout_s, 3600);
+  MySqlSnapshot snapshot(config_, std::move(options), &defaults);
+  return snapshot.Run(resume, consumer, stop);
+}
+
+Result<bool> MySqlSource::PositionAvailable(const Position& position) {
+  if (position.file.empty()) return true;
+  VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(ConnectOptions()));
+  VIMUR_ASSIGN_OR_RETURN(std::vector<SqlRow> logs, conn.Query("SHOW BINARY LOGS"));
+  for (const SqlRow& row : logs) {
+    if (!row.empty() && row[0] && *row[0] == position.file) return true;
+  }
+  return false;
+}
+
 std::vector<vimur::CheckResult> MySqlSource::Check() {
   auto conn = MySqlConnection::Connect(ConnectOptions());
   if (!conn.ok()) {
@@ -869,8 +896,8 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
       return Status::FailedPrecondition(
           "source " + config_.name + ": the stored position " + from.Describe() +
           " is no longer on the server (binlog purged); changes since then cannot be read. "
-          "Remove the stored offset to start again from the current end (a snapshot is needed "
-          "to recover the rows changed meanwhile)");
+          "Remove the stored offset to start again (with snapshot: initial, from a new "
+          "snapshot), or set snapshot: when_needed to take a new snapshot in such a case");
     }
     start = StartPosition::FilePos(from.file, from.pos);
   }
@@ -880,8 +907,8 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
       return Status::FailedPrecondition(
           "source " + config_.name + ": the server cannot stream from the stored position " +
           from.Describe() + ": " + started.message() +
-          ". Remove the stored offset to start again from the current end (a snapshot is "
-          "needed to recover the rows changed meanwhile)");
+          ". Remove the stored offset to start again (with snapshot: initial, from a new "
+          "snapshot), or set snapshot: when_needed to take a new snapshot in such a case");
     }
     return started;
   }

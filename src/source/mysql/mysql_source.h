@@ -42,6 +42,11 @@ class CaptureFilter {
   std::vector<std::regex> exclude_columns_;
 };
 
+// The schema the events of table `full` carry: without the columns `filter` excludes. `kept`
+// receives the indexes of the kept columns of `full`. Returns `full` itself when none is.
+TableSchemaPtr ProjectedSchema(const CaptureFilter& filter, const TableSchemaPtr& full,
+                               std::vector<size_t>* kept);
+
 struct RowsStorage;
 
 // Turns the events of one binlog stream into Transactions. Independent of where the bytes
@@ -209,6 +214,9 @@ class MySqlSource : public Source {
   Status Run(const Position& start, const TransactionConsumer& consumer,
              const std::atomic<bool>& stop) override;
   std::vector<vimur::CheckResult> Check() override;
+  Result<Position> Snapshot(const Position& resume, const TransactionConsumer& consumer,
+                            const std::atomic<bool>& stop) override;
+  Result<bool> PositionAvailable(const Position& position) override;
   // Events failing their CRC32 are read again this often (with backoff) before the source stops.
   static constexpr int kMaxChecksumRereads = 5;
 

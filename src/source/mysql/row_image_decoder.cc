@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "source/mysql/column_values.h"
 #include "source/mysql/mysql_decimal.h"
 #include "source/mysql/mysql_json_decoder.h"
 #include "source/mysql/table_schema_builder.h"
@@ -994,6 +995,30 @@ Status RowImageDecoder::DecodePartialUpdateAfterRow(const ImagePlan& plan,
     if (bytes == 0) partial_bits = nullptr;
   }
   return DecodeImage(plan, partial_bits, &before, rows, arena, out);
+}
+
+}  // namespace vimur::mysql
+
+namespace vimur::mysql {
+
+int64_t DaysSinceEpoch(int64_t year, unsigned month, unsigned day) {
+  return DaysFromCivil(year, month, day);
+}
+
+Value ZeroDateValue(const ColumnSchema& column) { return ZeroDate(column); }
+
+Value DateTimeColumnValue(const ColumnSchema& column, uint64_t year, uint64_t month, uint64_t day,
+                          uint64_t hour, uint64_t minute, uint64_t second, uint32_t micros) {
+  return DateTimeValue(column, year, month, day, hour, minute, second, micros);
+}
+
+Value TimestampColumnValue(const ColumnSchema& column, uint64_t seconds, uint32_t micros, int fsp,
+                           ByteArena* arena) {
+  return TimestampValue(column, seconds, micros, fsp, arena);
+}
+
+Value StringColumnValue(const ColumnSchema& column, std::string_view bytes, ByteArena* arena) {
+  return StringValue(column, bytes, arena);
 }
 
 }  // namespace vimur::mysql

@@ -260,8 +260,6 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
        "'sources[0].type: postgresql'"},
       {"name: shop\nsources:\n  - {name: a, type: postgres, user: u}\n", "p.yaml:3",
        "'sources[0].type: postgres'"},
-      {std::string(kSourceBase) + "    snapshot: initial\n", "p.yaml:6",
-       "'sources[0].snapshot: initial'"},
   };
   for (const Case& c : cases) {
     auto config = LoadConfigText(c.yaml, "p.yaml");
@@ -271,8 +269,13 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
               std::string::npos)
         << m;
   }
-  auto never = LoadConfigText(std::string(kSourceBase) + "    snapshot: never\n", "p.yaml");
-  EXPECT_TRUE(never.ok()) << never.status().ToString();
+  for (const char* mode : {"never", "initial", "when_needed", "initial_only"}) {
+    auto loaded =
+        LoadConfigText(std::string(kSourceBase) + "    snapshot: " + mode + "\n", "p.yaml");
+    ASSERT_TRUE(loaded.ok()) << mode << ": " << loaded.status().ToString();
+    EXPECT_EQ(loaded->sources[0].snapshot, mode);
+  }
+  EXPECT_FALSE(LoadConfigText(std::string(kSourceBase) + "    snapshot: always\n", "p.yaml").ok());
 }
 
 TEST(ConfigTest, TopicOverridesStartFromTheTopicSettings) {

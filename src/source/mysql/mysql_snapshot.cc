@@ -1,0 +1,463 @@
+#include "source/mysql/mysql_snapshot.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "core/arena.h"
+#include "core/logging.h"
+#include "source/mysql/catalog_table_map.h"
+#include "source/mysql/mysql_source.h"
+#include "source/mysql/snapshot_row_decoder.h"
+#include "source/mysql/table_schema_builder.h"
+
+namespace vimur::mysql {
+namespace {
+
+// The bytes a batch's values view (copies of the cells) and the schemas they came from.
+struct SnapshotStorage {
+  ByteArena bytes{16 * 1024};
+  std::vector<TableSchemaPtr> schemas;
+};
+
+// Where a snapshot stands: tables sorting before `table` are done; of `table`, the rows up to
+// the key `after` (raw cell bytes of the key columns; empty: none yet).
+struct Progress {
+  std::string table;
+  std::vector<std::string> after;
+
+  std::string ToJson() const {
+    nlohmann::json j;
+    j["table"] = table;
+    if (!after.empty()) {
+      nlohmann::json keys = nlohmann::json::array();
+      for (const std::string& k : after) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        std::string hex;
+        for (unsigned char c : k) {
+          hex.push_back(kHex[c >> 4]);
+          hex.push_back(kHex[c & 15]);
+        }
+        keys.push_back(hex);
+      }
+      j["after"] = keys;
+    }
+    return j.dump();
+  }
+  static Result<Progress> FromJson(const std::string& text) {
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    Progress p;
+    if (j.is_discarded() || !j.is_object() || !j.contains("table") || !j["table"].is_string()) {
+      return Status::Corruption(
+          "stored snapshot progress is not understood: " + text.substr(0, 200) +
+          "; remove the stored offset to take the snapshot again");
+    }
+    p.table = j["table"].get<std::string>();
+    if (j.contains("after") && j["after"].is_array()) {
+      for (const auto& hex : j["after"]) {
+        if (!hex.is_string()) return Status::Corruption("bad snapshot progress key: " + text);
+        const std::string h = hex.get<std::string>();
+        auto nibble = [](char c) {
+          if (c >= '0' && c <= '9') return c - '0';
+          if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+          return -1;
+        };
+        std::string bytes;
+        for (size_t i = 0; i < h.size(); i += 2) {
+          const int hi = nibble(h[i]);
+          const int lo = i + 1 < h.size() ? nibble(h[i + 1]) : -1;
+          if (hi < 0 || lo < 0) return Status::Corruption("bad snapshot progress key: " + text);
+          bytes.push_back(static_cast<char>(hi * 16 + lo));
+        }
+        p.after.push_back(std::move(bytes));
+      }
+    }
+    return p;
+  }
+};
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool IsNumericText(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One table to read: its schemas and how to page through it.
+struct TablePlan {
+  std::string database;
+  std::string table;
+  TableSchemaPtr full;
+  TableSchemaPtr projected;
+  std::vector<size_t> kept;
+  std::vector<std::string> charsets;  // per column of `full`
+  bool keyset = false;                // read in primary-key chunks (resumable mid-table)
+  std::string select;                 // "SELECT ... FROM `db`.`t`"
+  std::string order_by;               // " ORDER BY `k1`, `k2`", or empty
+
+  std::string qualified() const { return database + "." + table; }
+};
+
+bool KeysetType(LogicalType type) {
+  switch (type) {
+    case LogicalType::kInt16:
+    case LogicalType::kInt32:
+    case LogicalType::kInt64:
+    case LogicalType::kUInt64:
+    case LogicalType::kDecimal:
+    case LogicalType::kYear:
+    case LogicalType::kDate:
+    case LogicalType::kTimestampMillis:
+    case LogicalType::kTimestampMicros:
+    case LogicalType::kZonedTimestamp:
+    case LogicalType::kMicroTime:
+    case LogicalType::kString:
+    case LogicalType::kBytes: return true;
+    case LogicalType::kBoolean:
+    case LogicalType::kFloat:
+    case LogicalType::kDouble:
+    case LogicalType::kBits:
+    case LogicalType::kEnum:
+    case LogicalType::kSet:
+    case LogicalType::kJson:
+    case LogicalType::kGeometry: return false;
+  }
+  return false;
+}
+
+// A SQL literal comparing as column `c` orders, from the cell read for it.
+Result<std::string> KeyLiteral(const ColumnSchema& c, const std::string& charset,
+                               std::string_view cell) {
+  switch (c.type) {
+    case LogicalType::kInt16:
+    case LogicalType::kInt32:
+    case LogicalType::kInt64:
+    case LogicalType::kUInt64:
+    case LogicalType::kDecimal:
+    case LogicalType::kYear:
+      if (!IsNumericText(cell)) {
+        return Status::Corruption("key column " + c.name + " read as non-number '" +
+                                  std::string(cell.substr(0, 40)) + "'");
+      }
+      return std::string(cell);
+    case LogicalType::kZonedTimestamp:
+      if (!IsNumericText(cell)) return Status::Corruption("bad TIMESTAMP key of " + c.name);
+      return "FROM_UNIXTIME(" + std::string(cell) + ")";
+    case LogicalType::kDate:
+    case LogicalType::kTimestampMillis:
+    case LogicalType::kTimestampMicros:
+    case LogicalType::kMicroTime: return "CAST(X'" + Hex(cell) + "' AS CHAR)";
+    case LogicalType::kString:
+      if (charset.empty() || charset == "binary") return "X'" + Hex(cell) + "'";
+      return "_" + charset + " X'" + Hex(cell) + "'";
+    case LogicalType::kBytes: return "X'" + Hex(cell) + "'";
+    default: return Status::Internal("column " + c.name + " cannot page a snapshot");
+  }
+}
+
+// "(k1 > v1) OR (k1 = v1 AND k2 > v2) ...": rows after `after` in key order.
+Result<std::string> AfterKey(const TablePlan& plan, const std::vector<std::string>& after) {
+  const TableSchema& full = *plan.full;
+  std::vector<std::string> names;
+  std::vector<std::string> literals;
+  for (size_t i = 0; i < full.key_columns.size(); ++i) {
+    const size_t k = full.key_columns[i];
+    names.push_back(QuoteIdentifier(full.columns[k].name));
+    VIMUR_ASSIGN_OR_RETURN(std::string lit,
+                           KeyLiteral(full.columns[k], plan.charsets[k], after.at(i)));
+    literals.push_back(std::move(lit));
+  }
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += " OR ";
+    out += "(";
+    for (size_t j = 0; j < i; ++j) out += names[j] + " = " + literals[j] + " AND ";
+    out += names[i] + " > " + literals[i] + ")";
+  }
+  return out;
+}
+
+// ER_TABLE_DEF_CHANGED: "Table definition has changed, please retry transaction".
+constexpr unsigned int kTableDefinitionChanged = 1412;
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+MySqlSnapshot::MySqlSnapshot(const SourceConfig& config, MySqlConnectOptions options,
+                             ColumnDefaultsSource* defaults)
+    : config_(config), options_(std::move(options)), defaults_(defaults) {}
+
+Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionConsumer& consumer,
+                                    const std::atomic<bool>& stop) {
+  const std::string& name = config_.name;
+  VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(options_));
+  if (!conn.is_mariadb()) {
+    return Status::Unsupported(
+        "source " + name + ": snapshots of MySQL servers are not supported yet (" +
+        conn.server_version() +
+        "): MySQL reports no binlog position for a consistent read view without a brief global "
+        "lock (LOCK INSTANCE FOR BACKUP / FLUSH TABLES WITH READ LOCK), which Vimur does not "
+        "take yet. Set snapshot: never (see docs/snapshots.md)");
+  }
+  // The rows are read slowly when the pipeline applies backpressure: the server must not
+  // give up writing them. Cells arrive unconverted, in the column's own character set, as
+  // the binlog carries them; TIMESTAMP keys compare in UTC.
+  VIMUR_RETURN_IF_ERROR(
+      conn.Execute("SET SESSION net_write_timeout = 86400, SESSION net_read_timeout = 86400, "
+                   "SESSION time_zone = '+00:00', SESSION character_set_results = NULL"));
+  VIMUR_RETURN_IF_ERROR(conn.Execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  VIMUR_RETURN_IF_ERROR(conn.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
+  VIMUR_ASSIGN_OR_RETURN(std::vector<SqlRow> status,
+                         conn.Query("SHOW SESSION STATUS LIKE 'binlog_snapshot_%'"));
+  Position view;
+  for (const SqlRow& row : status) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    if (*row[0] == "Binlog_snapshot_file") view.file = *row[1];
+    if (*row[0] == "Binlog_snapshot_position") view.pos = std::stoull(*row[1]);
+  }
+  if (view.file.empty()) {
+    return Status::FailedPrecondition(
+        "source " + name + ": the server at " + options_.Endpoint() +
+        " reports no binlog_snapshot_file for the read view; binary logging must be on "
+        "(log_bin, binlog_format=ROW; see vimur check)");
+  }
+  VIMUR_ASSIGN_OR_RETURN(std::optional<std::string> gtid,
+                         conn.QueryValue("SELECT BINLOG_GTID_POS('" + conn.Escape(view.file) +
+                                         "', " + std::to_string(view.pos) + ")"));
+  view.gtid_set = gtid.value_or("");
+
+  std::optional<Progress> progress;
+  Position start = view;  // where streaming continues after the snapshot
+  if (!resume.snapshot_progress.empty()) {
+    VIMUR_ASSIGN_OR_RETURN(Progress p, Progress::FromJson(resume.snapshot_progress));
+    progress = std::move(p);
+    start = resume;
+    start.snapshot_progress.clear();
+    LOG_INFO << "source " << name << ": resuming the snapshot at table " << progress->table
+             << (progress->after.empty() ? " (from its start)" : " (after the last key read)")
+             << " with a new read view at " << view.Describe() << "; streaming will start at "
+             << start.Describe();
+  } else {
+    LOG_INFO << "source " << name << ": snapshot read view at " << view.Describe();
+  }
+
+  // The tables to read, in name order (the order progress is recorded in).
+  VIMUR_ASSIGN_OR_RETURN(
+      std::vector<SqlRow> table_rows,
+      conn.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
+                 "TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
+                 "'information_schema', 'performance_schema', 'sys')"));
+  CaptureFilter filter(config_);
+  std::vector<std::pair<std::string, std::string>> tables;
+  for (const SqlRow& row : table_rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    if (filter.IncludesTable(*row[0], *row[1])) tables.emplace_back(*row[0], *row[1]);
+  }
+  std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) {
+    return a.first + "." + a.second < b.first + "." + b.second;
+  });
+
+  auto info = [&](SnapshotMarker marker) {
+    auto s = std::make_shared<SourceInfo>();
+    s->connector = "mariadb";
+    s->name = config_.topic_prefix;
+    s->ts_ms = WallMs();
+    s->snapshot = marker;
+    s->file = view.file;
+    s->pos = view.pos;
+    return std::shared_ptr<const SourceInfo>(std::move(s));
+  };
+  const auto info_first = info(SnapshotMarker::kFirst);
+  const auto info_true = info(SnapshotMarker::kTrue);
+  const auto info_last = info(SnapshotMarker::kLast);
+  bool first_pending = !progress.has_value();
+
+  // Batches are handed on one behind, so the final event can still be marked `last`.
+  std::optional<Transaction> held;
+  Transaction batch;
+  std::shared_ptr<SnapshotStorage> storage;
+  size_t batch_bytes = 0;
+  Progress at;  // progress after the last row put into `batch`
+  bool refused = false;
+  auto hand_on = [&](Transaction&& txn) {
+    if (refused) return false;
+    if (!consumer(std::move(txn))) refused = true;
+    return !refused;
+  };
+  auto close_batch = [&]() {
+    if (batch.events.empty()) return true;
+    batch.end = start;
+    batch.end.snapshot_progress = at.ToJson();
+    batch.source = info_true;
+    batch.approx_bytes = batch_bytes;
+    std::optional<Transaction> previous = std::move(held);
+    held = std::move(batch);
+    batch = Transaction();
+    storage.reset();
+    batch_bytes = 0;
+    return !previous || hand_on(std::move(*previous));
+  };
+
+  uint64_t rows_total = 0;
+  const auto started = std::chrono::steady_clock::now();
+  for (const auto& [db, tbl] : tables) {
+    const std::string qualified = db + "." + tbl;
+    if (progress && qualified < progress->table) continue;
+    TablePlan plan;
+    plan.database = db;
+    plan.table = tbl;
+    auto map = TableMapFromCatalog(conn, db, tbl, &plan.charsets);
+    if (map.status().code() == StatusCode::kNotFound) continue;  // dropped meanwhile
+    if (!map.ok()) return map.status().WithContext("source " + name + ": snapshot of " + qualified);
+    auto built = BuildTableSchema(*map);
+    if (!built.ok()) {
+      return built.status().WithContext("source " + name + ": snapshot of " + qualified);
+    }
+    TableSchema schema = std::move(built).value();
+    schema.version = 1;
+    if (defaults_ != nullptr) AddColumnDefaults(*defaults_, /*mariadb=*/true, &schema);
+    plan.full = std::make_shared<const TableSchema>(std::move(schema));
+    plan.projected = ProjectedSchema(filter, plan.full, &plan.kept);
+    const TableSchema& full = *plan.full;
+    plan.keyset = full.has_key();
+    std::string columns;
+    for (const ColumnSchema& c : full.columns) {
+      if (!columns.empty()) columns += ", ";
+      columns += SnapshotSelectExpression(c);
+    }
+    for (size_t k : full.key_columns) {
+      if (!KeysetType(full.columns[k].type)) plan.keyset = false;
+      plan.order_by +=
+          (plan.order_by.empty() ? " ORDER BY " : ", ") + QuoteIdentifier(full.columns[k].name);
+    }
+    plan.select = "SELECT " + columns + " FROM " + QuoteIdentifier(db) + "." + QuoteIdentifier(tbl);
+    if (!full.has_key()) {
+      LOG_WARN << "source " << name << ": table " << qualified
+               << " has no primary key: it is read in one scan, and a restart reads it again "
+                  "from its start";
+    }
+
+    at.table = qualified;
+    at.after.clear();
+    if (progress && qualified == progress->table && plan.keyset &&
+        progress->after.size() == full.key_columns.size()) {
+      at.after = progress->after;  // (a key changed since: the table is read from its start)
+    }
+    LOG_INFO << "source " << name << ": snapshot of " << qualified << " starts";
+    uint64_t table_rows = 0;
+    std::vector<Value> decoded;
+    while (true) {
+      std::string sql = plan.select;
+      if (plan.keyset && !at.after.empty()) {
+        VIMUR_ASSIGN_OR_RETURN(std::string where, AfterKey(plan, at.after));
+        sql += " WHERE " + where;
+      }
+      sql += plan.order_by;
+      if (plan.keyset) sql += " LIMIT " + std::to_string(config_.snapshot_chunk_rows);
+      uint64_t chunk_rows = 0;
+      Status row_error;
+      Status read = conn.StreamQuery(
+          sql, [&](const char* const* cells, const unsigned long* lengths, size_t count) {
+            if (stop.load() || count != full.columns.size()) {
+              if (count != full.columns.size()) {
+                row_error = Status::Corruption("snapshot of " + qualified + " read " +
+                                               std::to_string(count) + " columns, expected " +
+                                               std::to_string(full.columns.size()) +
+                                               " (did the table change?)");
+              }
+              return false;
+            }
+            if (!storage) {
+              storage = std::make_shared<SnapshotStorage>();
+              storage->schemas = {plan.full, plan.projected};
+            }
+            const size_t arena_before = storage->bytes.capacity();
+            ChangeEvent& ev = batch.events.emplace_back();
+            ev.op = Op::kRead;
+            ev.table = plan.projected;
+            ev.storage = storage;
+            ev.source = first_pending ? info_first : info_true;
+            first_pending = false;
+            ev.after.resize(plan.kept.size());
+            for (size_t i = 0; i < plan.kept.size(); ++i) {
+              const size_t c = plan.kept[i];
+              Status s = DecodeSnapshotCell(full.columns[c], cells[c], lengths[c], &storage->bytes,
+                                            &ev.after[i]);
+              if (!s.ok()) {
+                row_error = s.WithContext("table " + qualified);
+                return false;
+              }
+            }
+            if (plan.keyset) {
+              at.after.clear();
+              for (size_t k : full.key_columns) {
+                at.after.emplace_back(cells[k] != nullptr ? cells[k] : "", lengths[k]);
+              }
+            }
+            ev.total_order = 1;
+            ev.data_collection_order = 1;
+            batch_bytes += storage->bytes.capacity() - arena_before + sizeof(ChangeEvent) +
+                           ev.after.size() * sizeof(Value) + 64;
+            ++chunk_rows;
+            if (batch.events.size() >= kBatchRows || batch_bytes >= kBatchBytes) {
+              return close_batch();
+            }
+            return true;
+          });
+      if (!row_error.ok()) return row_error;
+      if (refused || stop.load()) {
+        return Status::Aborted("source " + name + ": snapshot stopped at table " + qualified);
+      }
+      if (!read.ok()) {
+        if (conn.last_error_number() == kTableDefinitionChanged) {
+          // A DDL on the table after the read view: retriable, the pipeline restarts the
+          // snapshot from the last key published, with a new view that sees the new shape.
+          return Status::Unavailable("source " + name + ": table " + qualified +
+                                     " changed (DDL) after the snapshot's read view; the "
+                                     "snapshot continues with a new read view: " +
+                                     read.message());
+        }
+        return read.WithContext("source " + name + ": snapshot of " + qualified);
+      }
+      table_rows += chunk_rows;
+      rows_total += chunk_rows;
+      if (!plan.keyset || chunk_rows < static_cast<uint64_t>(config_.snapshot_chunk_rows)) break;
+    }
+    LOG_INFO << "source " << name << ": snapshot of " << qualified << " done: " << table_rows
+             << " rows";
+  }
+  if (!close_batch()) {
+    return Status::Aborted("source " + name + ": snapshot stopped");
+  }
+  Transaction last = held ? std::move(*held) : Transaction();
+  if (!last.events.empty()) last.events.back().source = info_last;
+  last.end = start;  // no progress: the snapshot is complete
+  if (!hand_on(std::move(last))) return Status::Aborted("source " + name + ": snapshot stopped");
+  (void)conn.Execute("COMMIT");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  LOG_INFO << "source " << name << ": snapshot done: " << rows_total << " rows of " << tables.size()
+           << " tables in " << seconds << " s; streaming continues from " << start.Describe();
+  return start;
+}
+
+}  // namespace vimur::mysql

@@ -309,8 +309,13 @@ def test_column_defaults_and_source_types_in_schemas(mariadb, vimur_factory):
                           extra_source="    column_propagate_source_type: ['e2e\\.dflt\\.note']",
                           extra_format="  schemas: true")
     vimur.start()
+    mariadb.execute("INSERT INTO e2e.dflt (id) VALUES (1)")
+    # The defaults are read from information_schema when Vimur first meets the table's shape;
+    # an ALTER that lands before that makes the column lists differ, and Vimur then omits the
+    # defaults by design. Wait for the first row so the test checks the matching case.
+    vimur.wait_for(lambda recs: any(r["topic"] == "shop.e2e.dflt" for r in recs),
+                   what="first dflt row")
     mariadb.execute(
-        "INSERT INTO e2e.dflt (id) VALUES (1)",
         "ALTER TABLE e2e.dflt ADD COLUMN c VARCHAR(20) DEFAULT 'dflt'",
         "INSERT INTO e2e.dflt (id) VALUES (2)",
         "INSERT INTO e2e.marker (tag) VALUES ('defaults')",

@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -12,6 +11,19 @@
 #include "core/config_table.h"
 
 namespace vimur {
+namespace {
+
+// [A-Za-z_][A-Za-z0-9_]*: the names `${NAME}` may refer to.
+bool IsEnvironmentName(const std::string& name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!letter && !(c >= '0' && c <= '9') && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Result<std::string> ExpandEnvironment(const std::string& text, const std::string& where) {
   std::string out;
@@ -31,8 +43,7 @@ Result<std::string> ExpandEnvironment(const std::string& text, const std::string
         name = inner.substr(0, dash);
         fallback = inner.substr(dash + 2);
       }
-      static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
-      if (!std::regex_match(name, kName)) {
+      if (!IsEnvironmentName(name)) {
         return Status::InvalidArgument(where + ": '${" + inner +
                                        "}' is not a valid environment variable reference");
       }

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <regex>
 
 #include "core/config.h"
+#include "core/regex_pattern.h"
 
 namespace vimur::config {
 namespace {
@@ -45,8 +45,9 @@ std::string Store(const Key& k, const std::string& text, void* object) {
   FieldRef field = k.field(object);
   switch (k.type) {
     case ValueType::kString:
-      if (!k.pattern.empty() && !text.empty() && !std::regex_match(text, std::regex(k.pattern))) {
-        return k.pattern_doc;
+      if (!k.pattern.empty() && !text.empty()) {
+        Result<RegexPattern> pattern = RegexPattern::Compile(k.pattern);
+        if (!pattern.ok() || !pattern->Matches(text)) return k.pattern_doc;
       }
       *std::get<std::string*>(field) = text;
       return "";
@@ -221,10 +222,8 @@ Status Reader::ReadKey(const Key& k, const YAML::Node& v, const std::string& key
         std::string where = key + "[" + std::to_string(i) + "]";
         VIMUR_ASSIGN_OR_RETURN(std::string item, ScalarText(k, v[i], where));
         if (k.regexes) {
-          try {
-            std::regex re(item, std::regex::ECMAScript);
-          } catch (const std::regex_error& e) {
-            return Error(where, v[i], std::string("a valid regular expression (") + e.what() + ")");
+          if (Result<RegexPattern> re = RegexPattern::Compile(item); !re.ok()) {
+            return Error(where, v[i], "a valid regular expression: " + re.status().message());
           }
         }
         out->push_back(std::move(item));

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <regex>
+
+#include "core/regex_pattern.h"
 
 namespace vimur {
 namespace {
@@ -294,10 +295,7 @@ bool PropagatesSourceType(const std::vector<std::string>& patterns, const TableS
                           const ColumnSchema& column) {
   if (patterns.empty()) return false;
   const std::string name = table.database + "." + table.table + "." + column.name;
-  for (const auto& p : patterns) {
-    if (std::regex_match(name, std::regex(p, std::regex::ECMAScript))) return true;
-  }
-  return false;
+  return RegexList(patterns).AnyMatches(name);
 }
 
 }  // namespace vimur

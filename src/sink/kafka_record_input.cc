@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <regex>
 
 #include "core/logging.h"
 #include "transport/kafka/kafka_client.h"
@@ -25,9 +24,8 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, Partition
 
 }  // namespace
 
-KafkaRecordInput::KafkaRecordInput(KafkaInputOptions options) : options_(std::move(options)) {
-  for (const std::string& re : options_.topic_regexes) regexes_.emplace_back(re);
-}
+KafkaRecordInput::KafkaRecordInput(KafkaInputOptions options)
+    : options_(std::move(options)), regexes_(options_.topic_regexes) {}
 
 KafkaRecordInput::~KafkaRecordInput() { Close(); }
 
@@ -76,12 +74,7 @@ Status KafkaRecordInput::RefreshSubscription(bool force) {
   std::vector<std::string> topics;
   for (int i = 0; i < md->topic_cnt; ++i) {
     std::string name = md->topics[i].topic;
-    for (const std::regex& re : regexes_) {
-      if (std::regex_match(name, re)) {
-        topics.push_back(name);
-        break;
-      }
-    }
+    if (regexes_.AnyMatches(name)) topics.push_back(std::move(name));
   }
   rd_kafka_metadata_destroy(md);
   std::sort(topics.begin(), topics.end());

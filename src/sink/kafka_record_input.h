@@ -5,10 +5,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "core/regex_pattern.h"
 #include "sink/record_input.h"
 #include "transport/kafka/kafka_options.h"
 #include "transport/kafka/topic_admin.h"
@@ -51,7 +51,7 @@ class KafkaRecordInput final : public RecordInput {
   rd_kafka_s* consumer_ = nullptr;
   rd_kafka_s* producer_ = nullptr;  // dead letters; made on first use
   std::vector<InputRecord> held_;   // records that arrived while waiting, delivered next
-  std::vector<std::regex> regexes_;
+  RegexList regexes_;
   std::vector<std::string> subscribed_;
   std::chrono::steady_clock::time_point next_refresh_{};
   std::unique_ptr<kafka::KafkaTransportOptions> admin_options_;

@@ -6,11 +6,11 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <thread>
 #include <unordered_map>
 
 #include "core/logging.h"
+#include "core/regex_pattern.h"
 #include "sink/sql/router.h"
 #include "sink/sql/sql_connection.h"
 #include "sink/sql/target_writer.h"
@@ -21,10 +21,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 bool MatchesAny(const std::vector<std::string>& regexes, const std::string& text) {
-  for (const auto& re : regexes) {
-    if (std::regex_match(text, std::regex(re))) return true;
-  }
-  return false;
+  return RegexList(regexes).AnyMatches(text);
 }
 
 SqlValue AsValue(ValueClass c, const std::optional<std::string>& text) {

@@ -17,19 +17,6 @@
 namespace vimur::mysql {
 namespace {
 
-std::vector<std::regex> Compile(const std::vector<std::string>& patterns) {
-  std::vector<std::regex> out;
-  for (const auto& p : patterns) out.emplace_back(p, std::regex::ECMAScript | std::regex::optimize);
-  return out;
-}
-
-bool AnyMatch(const std::vector<std::regex>& res, const std::string& text) {
-  for (const auto& re : res) {
-    if (std::regex_match(text, re)) return true;
-  }
-  return false;
-}
-
 bool SameValue(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
@@ -79,38 +66,41 @@ bool StartsWithWord(const std::string& text, std::string_view word) {
 }  // namespace
 
 CaptureFilter::CaptureFilter(const SourceConfig& config)
-    : include_tables_(Compile(config.include_tables)),
-      exclude_tables_(Compile(config.exclude_tables)),
-      exclude_columns_(Compile(config.exclude_columns)) {
+    : include_tables_(config.include_tables),
+      exclude_tables_(config.exclude_tables),
+      exclude_columns_(config.exclude_columns) {
   any_database_ = config.include_tables.empty();
+  std::vector<std::string> database_patterns;
   for (const std::string& pattern : config.include_tables) {
     const size_t dot = pattern.find("\\.");
     if (dot == std::string::npos || pattern.find('|') != std::string::npos) {
       any_database_ = true;
       continue;
     }
-    try {
-      include_databases_.emplace_back(pattern.substr(0, dot), std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
+    std::string prefix = pattern.substr(0, dot);
+    if (RegexPattern::Compile(prefix).ok()) {
+      database_patterns.push_back(std::move(prefix));
+    } else {
       any_database_ = true;  // e.g. `(shop\.orders)`: the prefix alone is no regex
     }
   }
+  include_databases_ = RegexList(database_patterns);
 }
 
 bool CaptureFilter::IncludesDatabase(const std::string& database) const {
-  return any_database_ || AnyMatch(include_databases_, database);
+  return any_database_ || include_databases_.AnyMatches(database);
 }
 
 bool CaptureFilter::IncludesTable(const std::string& database, const std::string& table) const {
   std::string name = database + "." + table;
-  if (!include_tables_.empty() && !AnyMatch(include_tables_, name)) return false;
-  return !AnyMatch(exclude_tables_, name);
+  if (!include_tables_.empty() && !include_tables_.AnyMatches(name)) return false;
+  return !exclude_tables_.AnyMatches(name);
 }
 
 bool CaptureFilter::ExcludesColumn(const std::string& database, const std::string& table,
                                    const std::string& column) const {
   return !exclude_columns_.empty() &&
-         AnyMatch(exclude_columns_, database + "." + table + "." + column);
+         exclude_columns_.AnyMatches(database + "." + table + "." + column);
 }
 
 TableSchemaPtr ProjectedSchema(const CaptureFilter& filter, const TableSchemaPtr& full,

@@ -3,13 +3,13 @@
 #pragma once
 
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/config.h"
+#include "core/regex_pattern.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event_parser.h"
 #include "source/mysql/column_defaults.h"
@@ -35,11 +35,11 @@ class CaptureFilter {
                       const std::string& column) const;
 
  private:
-  std::vector<std::regex> include_tables_;
-  std::vector<std::regex> include_databases_;  // from include_tables, as IncludesDatabase says
+  RegexList include_tables_;
+  RegexList include_databases_;  // from include_tables, as IncludesDatabase says
   bool any_database_ = true;
-  std::vector<std::regex> exclude_tables_;
-  std::vector<std::regex> exclude_columns_;
+  RegexList exclude_tables_;
+  RegexList exclude_columns_;
 };
 
 // The schema the events of table `full` carry: without the columns `filter` excludes. `kept`

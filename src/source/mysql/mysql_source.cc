@@ -8,6 +8,7 @@
 
 #include "core/logging.h"
 #include "core/row_vector_pool.h"
+#include "source/key_change.h"
 #include "source/mysql/ddl_targets.h"
 #include "source/mysql/mysql_checks.h"
 #include "source/mysql/mysql_snapshot.h"
@@ -16,30 +17,6 @@
 
 namespace vimur::mysql {
 namespace {
-
-bool SameValue(const Value& a, const Value& b) {
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-    case ValueKind::kNull: return true;
-    case ValueKind::kBool: return a.b == b.b;
-    case ValueKind::kInt: return a.i == b.i;
-    case ValueKind::kUInt: return a.u == b.u;
-    case ValueKind::kFloat: return a.f == b.f;
-    case ValueKind::kDouble: return a.d == b.d;
-    case ValueKind::kText:
-    case ValueKind::kBytes:
-    case ValueKind::kGeometry: return a.s == b.s && a.srid == b.srid;
-  }
-  return false;
-}
-
-bool SameKey(const TableSchema& table, const std::vector<Value>& before,
-             const std::vector<Value>& after) {
-  for (size_t k : table.key_columns) {
-    if (k >= before.size() || k >= after.size() || !SameValue(before[k], after[k])) return false;
-  }
-  return true;
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -64,65 +41,6 @@ bool StartsWithWord(const std::string& text, std::string_view word) {
 }
 
 }  // namespace
-
-CaptureFilter::CaptureFilter(const SourceConfig& config)
-    : include_tables_(config.include_tables),
-      exclude_tables_(config.exclude_tables),
-      exclude_columns_(config.exclude_columns) {
-  any_database_ = config.include_tables.empty();
-  std::vector<std::string> database_patterns;
-  for (const std::string& pattern : config.include_tables) {
-    const size_t dot = pattern.find("\\.");
-    if (dot == std::string::npos || pattern.find('|') != std::string::npos) {
-      any_database_ = true;
-      continue;
-    }
-    std::string prefix = pattern.substr(0, dot);
-    if (RegexPattern::Compile(prefix).ok()) {
-      database_patterns.push_back(std::move(prefix));
-    } else {
-      any_database_ = true;  // e.g. `(shop\.orders)`: the prefix alone is no regex
-    }
-  }
-  include_databases_ = RegexList(database_patterns);
-}
-
-bool CaptureFilter::IncludesDatabase(const std::string& database) const {
-  return any_database_ || include_databases_.AnyMatches(database);
-}
-
-bool CaptureFilter::IncludesTable(const std::string& database, const std::string& table) const {
-  std::string name = database + "." + table;
-  if (!include_tables_.empty() && !include_tables_.AnyMatches(name)) return false;
-  return !exclude_tables_.AnyMatches(name);
-}
-
-bool CaptureFilter::ExcludesColumn(const std::string& database, const std::string& table,
-                                   const std::string& column) const {
-  return !exclude_columns_.empty() &&
-         exclude_columns_.AnyMatches(database + "." + table + "." + column);
-}
-
-TableSchemaPtr ProjectedSchema(const CaptureFilter& filter, const TableSchemaPtr& full,
-                               std::vector<size_t>* kept) {
-  kept->clear();
-  TableSchema projected = *full;
-  projected.columns.clear();
-  projected.key_columns.clear();
-  std::vector<int> remap(full->columns.size(), -1);
-  for (size_t i = 0; i < full->columns.size(); ++i) {
-    if (filter.ExcludesColumn(full->database, full->table, full->columns[i].name)) continue;
-    remap[i] = static_cast<int>(projected.columns.size());
-    kept->push_back(i);
-    projected.columns.push_back(full->columns[i]);
-  }
-  for (size_t k : full->key_columns) {
-    if (remap[k] >= 0) projected.key_columns.push_back(static_cast<size_t>(remap[k]));
-  }
-  return kept->size() == full->columns.size()
-             ? full
-             : std::make_shared<const TableSchema>(std::move(projected));
-}
 
 BinlogTransactionAssembler::BinlogTransactionAssembler(const SourceConfig& config,
                                                        ChecksumAlgorithm checksum)
@@ -746,15 +664,8 @@ Status BinlogTransactionAssembler::HandleRows(const FramedEvent& event, uint64_t
     ev.data_collection_order = ++table_count;
     ++stats_.rows;
     values += ev.before.size() + ev.after.size();
-    if (ev.op == Op::kUpdate && !SameKey(*ev.table, ev.before, ev.after)) {
-      // A changed primary key is, as Debezium writes it, a delete of the old key (followed by
-      // its tombstone) and a create of the new one, so compaction forgets the old key.
-      ChangeEvent& update = txn_.events.back();
-      ChangeEvent created = update;
-      update.op = Op::kDelete;
-      update.after.clear();
-      created.op = Op::kCreate;
-      created.before.clear();
+    if (ChangesKey(ev)) {
+      ChangeEvent created = SplitKeyChange(&txn_.events.back());
       created.total_order = ++txn_event_count_;
       created.data_collection_order = ++table_count;
       txn_.events.push_back(std::move(created));

@@ -13,9 +13,11 @@ import threading
 import time
 import uuid
 
+import subprocess
+
 import pytest
 
-from conftest import Vimur
+from conftest import Vimur, vimur_binary
 from debezium_values import b64, b64_decimal
 
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
@@ -75,6 +77,28 @@ def pg_vimur(tmp_path):
 
 def values(records, topic):
     return [r["value"] for r in records if r["topic"] == topic and r["value"] is not None]
+
+
+def test_00_check_prints_the_statements(postgres_server, pg_vimur):
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS chk", "CREATE TABLE IF NOT EXISTS chk.a (id int PRIMARY KEY)")
+    pg.execute("DROP ROLE IF EXISTS norepl", "CREATE ROLE norepl LOGIN PASSWORD 'vimur'",
+               user="postgres", password="postgres")
+    vimur = pg_vimur(pg, "chk", [r"chk\.a"])
+    env = dict(os.environ, VIMUR_E2E_PASSWORD="vimur")
+    ok = subprocess.run([vimur_binary(), "check", "--config", vimur.config], capture_output=True,
+                        text=True, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert 'CREATE PUBLICATION "vimur_chk" FOR TABLE "chk"."a";' in ok.stdout
+    assert "SELECT pg_create_logical_replication_slot('vimur_chk', 'pgoutput');" in ok.stdout
+    with open(vimur.config) as f:
+        text = f.read()
+    with open(vimur.config, "w") as f:
+        f.write(text.replace("user: vimur", "user: norepl"))
+    bad = subprocess.run([vimur_binary(), "check", "--config", vimur.config], capture_output=True,
+                         text=True, env=env)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert 'ALTER ROLE "norepl" REPLICATION;' in bad.stdout, bad.stdout
 
 
 def test_01_insert_update_delete_truncate(postgres_server, pg_vimur):

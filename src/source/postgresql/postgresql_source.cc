@@ -69,6 +69,22 @@ void PostgresqlSource::Acknowledged(const Position& position) {
 
 std::vector<CheckResult> PostgresqlSource::Check() { return CheckPostgresql(config_); }
 
+void PostgresqlSource::LogRetainedWal(PgConnection& conn) {
+  auto rows = conn.Query(
+      "SELECT pg_current_wal_lsn() - restart_lsn, confirmed_flush_lsn::text FROM "
+      "pg_replication_slots WHERE slot_name = $1",
+      {config_.slot});
+  if (!rows.ok() || rows->empty()) {
+    LOG_WARN << "source " << config_.name << ": cannot read the WAL retained by slot "
+             << config_.slot << ": "
+             << (rows.ok() ? std::string("slot not found") : rows.status().ToString());
+    return;
+  }
+  LOG_INFO << "source " << config_.name << ": slot " << config_.slot << " retains "
+           << rows->at(0)[0].value_or("?") << " bytes of WAL (confirmed up to "
+           << rows->at(0)[1].value_or("?") << ")";
+}
+
 Status PostgresqlSource::Run(const Position& start, const TransactionConsumer& consumer,
                              const std::atomic<bool>& stop) {
   PgOutputAssembler assembler(config_, config_.database.empty() ? config_.user : config_.database);
@@ -132,6 +148,7 @@ Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
   uint64_t idle_wal_end = 0;  // the server's WAL end at its last keepalive between transactions
   uint64_t confirmed = 0;
   int64_t status_at = 0;
+  int64_t retention_logged_at = NowMs();
   bool stopped = false;
   auto send_status = [&](bool force) -> Status {
     const uint64_t acked = acknowledged_lsn_.load();
@@ -178,6 +195,10 @@ Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
       assembler.Idle(idle_wal_end, consumer, &stopped);
     }
     VIMUR_RETURN_IF_ERROR(send_status(false));
+    if (NowMs() - retention_logged_at >= kRetentionLogIntervalMs) {
+      retention_logged_at = NowMs();
+      LogRetainedWal(*catalog_conn);
+    }
   }
   // A last confirmation of what was acknowledged by now.
   (void)send_status(true);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "source/postgresql/pg_connection.h"
 #include "source/postgresql/pgoutput_assembler.h"
 #include "source/source.h"
 
@@ -26,11 +27,15 @@ class PostgresqlSource : public Source {
 
   // Standby status updates go at least this often (also as keepalive replies).
   static constexpr int kStatusIntervalMs = 10000;
+  // How often the WAL the slot retains on the server is logged.
+  static constexpr int kRetentionLogIntervalMs = 60000;
 
  private:
   // One connection's worth of streaming; returns when stopped, or with the error that ended it.
   Status StreamOnce(PgOutputAssembler& assembler, const TransactionConsumer& consumer,
                     const std::atomic<bool>& stop);
+
+  void LogRetainedWal(PgConnection& conn);
 
   SourceConfig config_;
   std::atomic<uint64_t> acknowledged_lsn_{0};

@@ -98,6 +98,12 @@ class PostgresServer:
         with self.connect() as conn:
             return conn.execute(sql, params).fetchall()
 
+    def script(self, action):
+        """restart (same port and data), kill (kill -9 of the server) or start."""
+        env = dict(os.environ, VIMUR_POSTGRES_OWNER_PID=str(os.getpid()))
+        subprocess.run([os.path.join(ROOT, "scripts", "postgres"), action, self.dir], check=True,
+                       capture_output=True, text=True, env=env)
+
     def stop(self):
         subprocess.run([os.path.join(ROOT, "scripts", "postgres"), "stop", self.dir],
                        capture_output=True, text=True)

@@ -422,3 +422,21 @@ def test_05_slot_advances_while_only_other_tables_change(postgres_server, pg_vim
     assert values(vimur.records(), "pgquiet.quiet.busy") == []
     with open(vimur.offset_path()) as f:
         assert json.load(f)["lsn"] > confirmed_before
+
+
+def test_06_server_restart_and_crash_are_retried(postgres_server, pg_vimur):
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS rs", "CREATE TABLE rs.t (id int PRIMARY KEY)")
+    vimur = pg_vimur(pg, "rs", [r"rs\.t"])
+    vimur.start()
+    pg.execute("INSERT INTO rs.t VALUES (1)")
+    vimur.wait_for(lambda r: len(values(r, "pgrs.rs.t")) == 1, timeout=30)
+    pg.script("restart")
+    pg.execute("INSERT INTO rs.t VALUES (2)")
+    vimur.wait_for(lambda r: len(values(r, "pgrs.rs.t")) == 2, timeout=60)
+    pg.script("kill")
+    pg.script("start")
+    pg.execute("INSERT INTO rs.t VALUES (3)")
+    recs = vimur.wait_for(lambda r: len(values(r, "pgrs.rs.t")) >= 3, timeout=60)
+    vimur.stop()
+    assert [v["after"]["id"] for v in values(recs, "pgrs.rs.t")] == [1, 2, 3]

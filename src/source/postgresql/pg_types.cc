@@ -230,13 +230,14 @@ ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod) {
       break;
     case oid::kNumeric:
       c.type_name = "NUMERIC";
-      if (typmod >= 4) {
+      // PostgreSQL 15 packs the scale as an 11-bit signed number (-1000..1000).
+      if (typmod >= 4 && ((((typmod - 4) & 0x7ff) ^ 0x400) - 0x400) >= 0) {
         c.type = LogicalType::kDecimal;
         c.precision = ((typmod - 4) >> 16) & 0xffff;
         c.scale = (typmod - 4) & 0x7ff;
       } else {
-        // No declared precision and scale: each value has its own scale (Debezium's
-        // VariableScaleDecimal); Vimur gives its exact text.
+        // No declared precision and scale (or a negative scale): each value has its own scale
+        // (Debezium's VariableScaleDecimal); Vimur gives its exact text.
         c.type = LogicalType::kString;
       }
       break;

@@ -24,6 +24,8 @@ TEST(PgTypesTest, ColumnTypes) {
   EXPECT_EQ(n.precision, 12);
   EXPECT_EQ(n.scale, 3);
   EXPECT_EQ(ColumnForType(oid::kNumeric, -1).type, LogicalType::kString);
+  // numeric(5,-2): a negative scale (PostgreSQL 15) is kept as text.
+  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).type, LogicalType::kString);
   EXPECT_EQ(ColumnForType(oid::kTimestamp, 3).type, LogicalType::kTimestampMillis);
   EXPECT_EQ(ColumnForType(oid::kTimestamp, -1).type, LogicalType::kTimestampMicros);
   EXPECT_EQ(ColumnForType(oid::kTimestamptz, -1).fsp, 6);

@@ -159,6 +159,13 @@ Status PgOutputAssembler::Process(std::string_view message, const TransactionCon
     return Status::Ok();
   }
   if (auto* m = std::get_if<RelationMessage>(&parsed)) return HandleRelation(*m);
+  if (auto* m = std::get_if<TypeMessage>(&parsed)) {
+    // Sent before the relation message of a column of a type that is not built in (enums,
+    // domains, composites): its name is the column's source type name.
+    if (type_names_.size() >= kMaxTypeNames) type_names_.clear();
+    type_names_[m->type_oid] = std::string(m->nspname) + "." + std::string(m->name);
+    return Status::Ok();
+  }
   if (skip_txn_ && in_txn_) {
     ++stats_.skipped;
     return Status::Ok();
@@ -212,6 +219,8 @@ Status PgOutputAssembler::HandleRelation(const RelationMessage& m) {
     }
     ColumnSchema col = ColumnForType(c.type_oid, c.type_modifier);
     col.name = column_name;
+    auto type_name = type_names_.find(c.type_oid);
+    if (type_name != type_names_.end()) col.type_name = type_name->second;
     col.nullable = not_null.count(column_name) == 0;
     rel.kept.push_back(static_cast<int>(schema->columns.size()));
     schema->columns.push_back(std::move(col));

@@ -108,6 +108,9 @@ class PgOutputAssembler {
   RelationCatalog* catalog_ = nullptr;
   std::unordered_map<uint32_t, Relation> relations_;
   std::unordered_map<std::string, TableSchemaPtr> last_shape_;  // by schema.table
+  // Names of the types that Type messages described, by OID (bounded).
+  static constexpr size_t kMaxTypeNames = 4096;
+  std::unordered_map<uint32_t, std::string> type_names_;
   bool precise_decimals_ = true;
   size_t chunk_bytes_ = 4 << 20;
   Stats stats_;

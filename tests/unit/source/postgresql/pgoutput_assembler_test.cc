@@ -261,6 +261,22 @@ TEST(PgOutputAssemblerTest, IdleHandsOverPositionOnly) {
   EXPECT_EQ(h.out.size(), 1u);
 }
 
+// An enum column: a Type message names the type; the value is its text.
+TEST(PgOutputAssemblerTest, TypeMessagesNameColumnTypes) {
+  Harness h;
+  h.Make();
+  ASSERT_TRUE(h.Feed(Msg('Y').U32(16500).Str("public").Str("mood").bytes()).ok());
+  ASSERT_TRUE(
+      h.Feed(Relation(3, "public", "t", 'd', {{"id", oid::kInt4, -1, true}, {"m", 16500}})).ok());
+  ASSERT_TRUE(h.Feed(Begin(0x10, kCommitUs, 1)).ok());
+  ASSERT_TRUE(h.Feed(Insert(3, {"1", "happy"})).ok());
+  ASSERT_TRUE(h.Feed(Commit(0x10, 0x20, kCommitUs)).ok());
+  const ChangeEvent& e = h.out.at(0).events.at(0);
+  EXPECT_EQ(e.table->columns[1].type_name, "public.mood");
+  EXPECT_EQ(e.table->columns[1].type, LogicalType::kString);
+  EXPECT_EQ(e.after[1].s, "happy");
+}
+
 TEST(PgOutputAssemblerTest, RowOfUnknownRelationIsAnError) {
   Harness h;
   h.Make();

@@ -382,7 +382,7 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
     b.String(SnapshotMarkerText(s.snapshot));
     const bool pg = s.connector == "postgresql";
     b.Raw(R"(,"db":)");
-    b.String(pg ? s.database : t.database);
+    b.String(pg && !s.database.empty() ? s.database : t.database);
     b.Raw(R"(,"sequence":null,"ts_us":)");
     b.Number(s.ts_ms * 1000);
     b.Raw(R"(,"ts_ns":)");

@@ -13,7 +13,8 @@
 
 namespace vimur {
 
-enum class Op : char { kCreate = 'c', kUpdate = 'u', kDelete = 'd', kRead = 'r' };
+// kTruncate: a TRUNCATE of the table (PostgreSQL), an event with neither before nor after.
+enum class Op : char { kCreate = 'c', kUpdate = 'u', kDelete = 'd', kRead = 'r', kTruncate = 't' };
 // `source.snapshot` (Debezium's SnapshotRecord): false while streaming; true, first and last
 // for a snapshot's reads; incremental for incremental-snapshot reads.
 enum class SnapshotMarker : uint8_t { kFalse, kTrue, kFirst, kLast, kIncremental };
@@ -35,13 +36,14 @@ struct SourceInfo {
   int64_t ts_ms = 0;      // commit time at the source
   SnapshotMarker snapshot = SnapshotMarker::kFalse;
   uint32_t server_id = 0;
-  std::string gtid;     // GTID of the transaction, empty when GTIDs are off
-  std::string file;     // binlog file of the row event
-  uint64_t pos = 0;     // position of the row event's transaction in `file`
-  int64_t thread = -1;  // MySQL/MariaDB thread id of the transaction; -1: unknown (null)
-  std::string schema;   // PostgreSQL schema
-  uint64_t lsn = 0;     // PostgreSQL
-  int64_t tx_id = -1;   // PostgreSQL
+  std::string gtid;      // GTID of the transaction, empty when GTIDs are off
+  std::string file;      // binlog file of the row event
+  uint64_t pos = 0;      // position of the row event's transaction in `file`
+  int64_t thread = -1;   // MySQL/MariaDB thread id of the transaction; -1: unknown (null)
+  std::string schema;    // PostgreSQL schema
+  std::string database;  // PostgreSQL database (source.db; TableSchema::database is the schema)
+  uint64_t lsn = 0;      // PostgreSQL
+  int64_t tx_id = -1;    // PostgreSQL
 };
 
 struct ChangeEvent {

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -102,8 +103,21 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
       return r.Error("transport.bootstrap_servers", top["transport"]["type"],
                      "host:port of a Kafka broker", "missing key");
     }
-    for (auto& s : config.sources) {
+    for (size_t i = 0; i < config.sources.size(); ++i) {
+      SourceConfig& s = config.sources[i];
       if (s.topic_prefix.empty()) s.topic_prefix = config.name;
+      if (s.type == "postgresql") {
+        if (!top["sources"][i]["port"]) s.port = 5432;
+        // Slot names allow only lower-case letters, digits and underscores.
+        std::string suffix;
+        for (char c : s.name) {
+          suffix += std::isalnum(static_cast<unsigned char>(c))
+                        ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                        : '_';
+        }
+        if (s.slot.empty()) s.slot = "vimur_" + suffix;
+        if (s.publication.empty()) s.publication = "vimur_" + suffix;
+      }
     }
     for (auto& s : config.sinks) {
       if (s.group_id.empty()) s.group_id = "vimur-sink." + config.name + "." + s.name;

@@ -22,11 +22,14 @@ struct TlsConfig {
 
 struct SourceConfig {
   std::string name;
-  std::string type;  // mysql | postgres
+  std::string type;  // mysql | postgresql
   std::string host = "127.0.0.1";
-  int port = 3306;
+  int port = 3306;  // 5432 for postgresql when not set (config.cc)
   std::string user;
-  std::string password;  // never logged
+  std::string password;     // never logged
+  std::string database;     // postgresql: the database to capture (default: the user name)
+  std::string publication;  // postgresql: default vimur_{name}
+  std::string slot;         // postgresql: replication slot, default vimur_{name}
   uint32_t server_id = 5400;
   std::vector<std::string> include_tables;   // regexes on db.table
   std::vector<std::string> exclude_tables;   // regexes on db.table

@@ -33,21 +33,41 @@ const Section& SourceTable() {
           Text("name", &SourceConfig::name)
               .Required("a source name (e.g. shop-db)")
               .Doc("source name, unique in the file; names its offset"),
-          Choice("type", &SourceConfig::type, {"mysql"})
+          Choice("type", &SourceConfig::type, {"mysql", "postgresql"})
               .Alias("mariadb", "mysql")
-              .PlannedValue("postgresql", "the PostgreSQL source is not built yet")
-              .PlannedValue("postgres", "the PostgreSQL source is not built yet")
-              .Required("mysql (MySQL 8.0+, MariaDB 10.5+; mariadb is an alias)")
-              .Doc("`mysql` (MySQL 8.0+, MariaDB 10.5+; `mariadb` is accepted as an alias)"),
+              .Alias("postgres", "postgresql")
+              .Required("mysql (MySQL 8.0+, MariaDB 10.5+; mariadb is an alias) or postgresql")
+              .Doc("`mysql` (MySQL 8.0+, MariaDB 10.5+; `mariadb` is accepted as an alias) or "
+                   "`postgresql` (PostgreSQL 10+ through logical replication with `pgoutput`; "
+                   "`postgres` is accepted as an alias)"),
           Text("host", &SourceConfig::host).Default("127.0.0.1").Doc("server address"),
-          Int("port", &SourceConfig::port, 1, 65535).Default("3306").Doc("server port"),
+          Int("port", &SourceConfig::port, 1, 65535)
+              .Default("3306")
+              .DefaultDoc("3306; 5432 for postgresql")
+              .Doc("server port"),
           Text("user", &SourceConfig::user)
               .Required("the database user to connect as")
               .Doc("capture account"),
           Text("password", &SourceConfig::password).Doc("its password; never logged"),
+          Text("database", &SourceConfig::database)
+              .DefaultDoc("the user name")
+              .Doc("postgresql: the database whose changes are captured (`source.db`)"),
+          Text("publication", &SourceConfig::publication)
+              .DefaultDoc("vimur_{name}")
+              .Doc("postgresql: the publication pgoutput reads; created when missing: `FOR TABLE` "
+                   "the existing tables `include_tables` matches (the user must own them), or "
+                   "`FOR ALL TABLES` without include_tables (needs a superuser). `vimur check` "
+                   "prints the statement"),
+          Text("slot", &SourceConfig::slot)
+              .DefaultDoc("vimur_{name}")
+              .Doc("postgresql: the logical replication slot (plugin `pgoutput`); created when "
+                   "missing on the first start, which then streams from the slot's start. Vimur "
+                   "confirms it only up to transactions the transport acknowledged; drop it "
+                   "(`SELECT pg_drop_replication_slot('...')`) when the source is retired, or "
+                   "the server keeps WAL for it"),
           Int("server_id", &SourceConfig::server_id, 1, 4294967295ll)
               .Default("5400")
-              .Doc("replica id, unique among the server's replicas"),
+              .Doc("mysql: replica id, unique among the server's replicas"),
           List("include_tables", &SourceConfig::include_tables)
               .Regexes()
               .DefaultDoc("all")

@@ -361,6 +361,9 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     Status ack_error;
     auto positions = acks.Take(&ack_error);
     if (!ack_error.ok()) return ack_error;
+    for (size_t i = 0; i < positions.size(); ++i) {
+      if (positions[i]) parts_.sources[i]->Acknowledged(*positions[i]);
+    }
     if (!committer) return Status::Ok();
     for (size_t i = 0; i < positions.size(); ++i) {
       if (positions[i]) committer->Offer(i, *positions[i]);

@@ -2,6 +2,7 @@
 // configuration names.
 #include "engine/pipeline.h"
 #include "source/mysql/mysql_source.h"
+#include "source/postgresql/postgresql_source.h"
 #include "transport/file_offset_store.h"
 #include "transport/kafka/kafka_transport.h"
 #include "transport/stdout_transport.h"
@@ -36,11 +37,15 @@ kafka::KafkaTransportOptions KafkaOptions(const PipelineConfig& config) {
 Result<PipelineParts> BuildPipelineParts(const PipelineConfig& config) {
   PipelineParts parts;
   for (const SourceConfig& s : config.sources) {
-    if (s.type != "mysql") {
+    if (s.type == "mysql") {
+      parts.sources.push_back(std::make_unique<mysql::MySqlSource>(s));
+    } else if (s.type == "postgresql") {
+      parts.sources.push_back(std::make_unique<postgresql::PostgresqlSource>(s));
+    } else {
       return Status::InvalidArgument("source " + s.name + ": type '" + s.type +
-                                     "' is not available in this version; use type: mysql");
+                                     "' is not available in this version; use type: mysql or "
+                                     "postgresql");
     }
-    parts.sources.push_back(std::make_unique<mysql::MySqlSource>(s));
   }
   if (config.transport.type == "stdout") {
     if (config.format.type != "json") {

@@ -127,8 +127,10 @@ Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms, OutgoingBatch
     Result<bool> has_key = serializer_->AppendKey(event, &key_);
     Status s = has_key.ok() ? serializer_->AppendValue(event, ts_ms, &value_) : has_key.status();
     if (!s.ok()) {
+      const SourceInfo& at = *event.source;
       return s.WithContext("serializing a change of " + event.table->qualified_name() + " at " +
-                           event.source->file + ":" + std::to_string(event.source->pos));
+                           (at.file.empty() ? "lsn " + std::to_string(at.lsn)
+                                            : at.file + ":" + std::to_string(at.pos)));
     }
     out->Add(TopicTextFor(event.table).topic,
              *has_key ? std::optional<std::string_view>(key_.view()) : std::nullopt, value_.view());

@@ -380,13 +380,13 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
     b.Number(s.ts_ms);
     b.Raw(R"(,"snapshot":)");
     b.String(SnapshotMarkerText(s.snapshot));
+    const bool pg = s.connector == "postgresql";
     b.Raw(R"(,"db":)");
-    b.String(t.database);
+    b.String(pg && !s.database.empty() ? s.database : t.database);
     b.Raw(R"(,"sequence":null,"ts_us":)");
     b.Number(s.ts_ms * 1000);
     b.Raw(R"(,"ts_ns":)");
     b.Number(s.ts_ms * 1000000);
-    const bool pg = s.connector == "postgresql";
     if (pg) {
       b.Raw(R"(,"schema":)");
       b.String(s.schema);
@@ -499,6 +499,7 @@ void DebeziumJsonSerializer::AppendRow(const TableText& text, const std::vector<
 bool DebeziumJsonSerializer::AppendKey(const ChangeEvent& event, JsonBuffer* out) {
   const TableSchema& t = *event.table;
   if (!t.has_key()) return false;
+  if (event.before.empty() && event.after.empty()) return false;  // truncate: no row, no key
   const TableText& text = TextFor(event);
   const std::vector<Value>& row = event.after.empty() ? event.before : event.after;
   if (options_.schemas) out->Raw(text.key_schema_head);

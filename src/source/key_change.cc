@@ -30,7 +30,7 @@ bool SameKey(const TableSchema& table, const std::vector<Value>& before,
 }  // namespace
 
 bool ChangesKey(const ChangeEvent& event) {
-  return event.op == Op::kUpdate && event.table &&
+  return event.op == Op::kUpdate && event.table && !event.before.empty() && !event.after.empty() &&
          !SameKey(*event.table, event.before, event.after);
 }
 

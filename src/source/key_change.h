@@ -6,7 +6,7 @@
 
 namespace vimur {
 
-// Whether `event` is an update whose key columns differ between its before and after images.
+// Whether `event` is an update with both images whose key columns differ between them.
 bool ChangesKey(const ChangeEvent& event);
 
 // Turns the update `*update` into the delete of its old key and returns the create of its new

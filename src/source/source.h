@@ -1,5 +1,5 @@
 // Source: a database change log read as a stream of committed transactions, each carrying
-// the position to resume from after it. Implementations: mysql/ (binlog), postgres/ (pgoutput).
+// the position to resume from after it. Implementations: mysql/ (binlog), postgresql/ (pgoutput).
 #pragma once
 
 #include <atomic>
@@ -54,6 +54,10 @@ class Source {
     (void)position;
     return true;
   }
+  // Called, from the publishing thread, with each newest position whose transactions the
+  // transport acknowledged (in order; never a position not yet delivered). PostgreSQL confirms
+  // its replication slot up to it, so the server keeps everything after.
+  virtual void Acknowledged(const Position& position) { (void)position; }
   // Connection, privilege and server-setting checks for `vimur check`.
   virtual std::vector<CheckResult> Check() = 0;
 };

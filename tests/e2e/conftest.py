@@ -1,5 +1,6 @@
-"""Fixtures for end-to-end tests: a private MariaDB started by scripts/mariadb, and the vimur
-release binary run as a real process with the stdout transport."""
+"""Fixtures for end-to-end tests: a private MariaDB started by scripts/mariadb, a private
+PostgreSQL (one per test session) started by scripts/postgres, and the vimur release binary run
+as a real process with the stdout transport."""
 import json
 import os
 import shutil
@@ -68,6 +69,52 @@ def mariadb():
     yield server
     server.stop()
     shutil.rmtree(directory, ignore_errors=True)
+
+
+class PostgresServer:
+    """A private PostgreSQL 15 (wal_level=logical) from scripts/postgres. Users: postgres/postgres
+    (superuser) and vimur/vimur (LOGIN REPLICATION, owns database vimur)."""
+
+    def __init__(self):
+        # The server runs as the `postgres` user when we are root: its directory must be
+        # reachable by it, so it lives directly under /tmp.
+        self.dir = tempfile.mkdtemp(prefix="vimur-e2e-pg.", dir="/tmp")
+        env = dict(os.environ, VIMUR_POSTGRES_OWNER_PID=str(os.getpid()))
+        out = subprocess.run([os.path.join(ROOT, "scripts", "postgres"), "start", self.dir],
+                             check=True, capture_output=True, text=True, env=env).stdout
+        self.port = int(out.strip().splitlines()[-1].split("=", 1)[1])
+
+    def connect(self, user="vimur", password="vimur", dbname="vimur"):
+        import psycopg
+        return psycopg.connect(host="127.0.0.1", port=self.port, user=user, password=password,
+                               dbname=dbname, autocommit=True, options="-c TimeZone=UTC")
+
+    def execute(self, *statements, user="vimur", password="vimur"):
+        with self.connect(user=user, password=password) as conn:
+            for s in statements:
+                conn.execute(s)
+
+    def query(self, sql, params=None):
+        with self.connect() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def script(self, action):
+        """restart (same port and data), kill (kill -9 of the server) or start."""
+        env = dict(os.environ, VIMUR_POSTGRES_OWNER_PID=str(os.getpid()))
+        subprocess.run([os.path.join(ROOT, "scripts", "postgres"), action, self.dir], check=True,
+                       capture_output=True, text=True, env=env)
+
+    def stop(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "postgres"), "stop", self.dir],
+                       capture_output=True, text=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer()
+    yield server
+    server.stop()
 
 
 class Vimur:

@@ -447,7 +447,8 @@ void AvroTableEncoder::SetSource(const std::shared_ptr<const SourceInfo>& source
   w.Long(s.ts_ms);
   w.UnionIndex(0);  // snapshot: [Enum string, null]
   w.String(SnapshotMarkerText(s.snapshot));
-  w.String(t.database);
+  // PostgreSQL: the database; the table's `database` is its schema.
+  w.String(s.connector == "postgresql" && !s.database.empty() ? s.database : t.database);
   w.UnionIndex(0);  // sequence: null
   w.UnionIndex(1);
   w.Long(s.ts_ms * 1000);  // ts_us

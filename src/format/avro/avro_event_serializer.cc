@@ -94,6 +94,7 @@ Result<AvroEventSerializer::TableState*> AvroEventSerializer::StateFor(const Cha
 
 Result<bool> AvroEventSerializer::AppendKey(const ChangeEvent& event, ByteBuffer* out) {
   if (!event.table->has_key()) return false;
+  if (event.before.empty() && event.after.empty()) return false;  // truncate: no row, no key
   VIMUR_ASSIGN_OR_RETURN(TableState * state, StateFor(event));
   AppendConfluentHeader(state->key_id, out);
   VIMUR_RETURN_IF_ERROR(state->encoder.AppendKey(event, out));

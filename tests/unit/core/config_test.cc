@@ -111,7 +111,8 @@ TEST(ConfigTest, BadValuesAreRejectedWithExpectation) {
   auto bad_type =
       LoadConfigText("name: shop\nsources:\n  - {name: a, type: oracle, user: u}\n", "p.yaml");
   ASSERT_FALSE(bad_type.ok());
-  EXPECT_NE(bad_type.status().message().find("mysql | mariadb"), std::string::npos)
+  EXPECT_NE(bad_type.status().message().find("mysql | postgresql | mariadb | postgres"),
+            std::string::npos)
       << bad_type.status().message();
 
   auto bad_regex = LoadConfigText(
@@ -256,10 +257,6 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
        "p.yaml:5", "'sinks[0].type: redis'"},
       {std::string(kBase) + "metrics_listen: 127.0.0.1:9400\n", "p.yaml:4", "'metrics_listen'"},
       {std::string(kBase) + "transport: {type: local}\n", "p.yaml:4", "'transport.type: local'"},
-      {"name: shop\nsources:\n  - {name: a, type: postgresql, user: u}\n", "p.yaml:3",
-       "'sources[0].type: postgresql'"},
-      {"name: shop\nsources:\n  - {name: a, type: postgres, user: u}\n", "p.yaml:3",
-       "'sources[0].type: postgres'"},
   };
   for (const Case& c : cases) {
     auto config = LoadConfigText(c.yaml, "p.yaml");
@@ -276,6 +273,30 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
     EXPECT_EQ(loaded->sources[0].snapshot, mode);
   }
   EXPECT_FALSE(LoadConfigText(std::string(kSourceBase) + "    snapshot: always\n", "p.yaml").ok());
+}
+
+// type: postgresql (alias postgres) takes port 5432 unless set, and names its slot and
+// publication after the source (slot names allow only [a-z0-9_]).
+TEST(ConfigTest, PostgresqlSourceDefaults) {
+  auto config = LoadConfigText(
+      "name: shop\nsources:\n  - {name: Orders-DB, type: postgres, user: u}\n"
+      "  - {name: b, type: postgresql, user: u, port: 6543, slot: s1, publication: p1}\n",
+      "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const SourceConfig& a = config->sources[0];
+  EXPECT_EQ(a.type, "postgresql");
+  EXPECT_EQ(a.port, 5432);
+  EXPECT_EQ(a.slot, "vimur_orders_db");
+  EXPECT_EQ(a.publication, "vimur_orders_db");
+  const SourceConfig& b = config->sources[1];
+  EXPECT_EQ(b.port, 6543);
+  EXPECT_EQ(b.slot, "s1");
+  EXPECT_EQ(b.publication, "p1");
+  auto mysql =
+      LoadConfigText("name: shop\nsources:\n  - {name: m, type: mysql, user: u}\n", "p.yaml");
+  ASSERT_TRUE(mysql.ok()) << mysql.status().ToString();
+  EXPECT_EQ(mysql->sources[0].port, 3306);
+  EXPECT_EQ(mysql->sources[0].slot, "");
 }
 
 TEST(ConfigTest, TopicOverridesStartFromTheTopicSettings) {

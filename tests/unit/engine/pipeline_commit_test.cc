@@ -2,6 +2,7 @@
 // stored before Run returns, and a failing offset store stops the pipeline with its error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -47,10 +48,20 @@ class ListSource : public Source {
     return Status::Ok();
   }
   std::vector<CheckResult> Check() override { return {}; }
+  void Acknowledged(const Position& position) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    acknowledged_.push_back(position.pos);
+  }
+  std::vector<uint64_t> acknowledged() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return acknowledged_;
+  }
 
  private:
   std::string name_ = "db";
   int transactions_;
+  std::mutex mu_;
+  std::vector<uint64_t> acknowledged_;
 };
 
 // Remembers commits; fails every commit after the first `ok_commits`.
@@ -91,10 +102,12 @@ PipelineConfig Config() {
 
 // Runs `transactions` through a pipeline until `run_for` passes or Run returns by itself.
 Status RunFor(int transactions, int ok_commits, std::chrono::milliseconds run_for,
-              Position* last_committed) {
+              Position* last_committed, std::vector<uint64_t>* acknowledged = nullptr) {
   std::FILE* out = std::tmpfile();
   PipelineParts parts;
-  parts.sources.push_back(std::make_unique<ListSource>(transactions));
+  auto source = std::make_unique<ListSource>(transactions);
+  ListSource* list = source.get();
+  parts.sources.push_back(std::move(source));
   auto offsets = std::make_unique<MemoryOffsets>(ok_commits);
   MemoryOffsets* raw = offsets.get();
   parts.transport = std::make_unique<StdoutTransport>(out, std::move(offsets));
@@ -112,6 +125,7 @@ Status RunFor(int transactions, int ok_commits, std::chrono::milliseconds run_fo
   returned = true;
   stopper.join();
   *last_committed = raw->last();
+  if (acknowledged != nullptr) *acknowledged = list->acknowledged();
   std::fclose(out);
   return s;
 }
@@ -121,6 +135,19 @@ TEST(PipelineCommitTest, LastAcknowledgedPositionIsStoredBeforeRunReturns) {
   Status s = RunFor(500, 1 << 30, std::chrono::milliseconds(300), &last);
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(last.pos, 1500u);
+}
+
+// The source hears each newest acknowledged position, in order (PostgreSQL confirms its slot
+// up to it), ending with the last transaction's.
+TEST(PipelineCommitTest, SourceHearsAcknowledgedPositionsInOrder) {
+  Position last;
+  std::vector<uint64_t> acknowledged;
+  Status s = RunFor(500, 1 << 30, std::chrono::milliseconds(300), &last, &acknowledged);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  ASSERT_FALSE(acknowledged.empty());
+  EXPECT_TRUE(std::is_sorted(acknowledged.begin(), acknowledged.end()));
+  EXPECT_GT(acknowledged.front(), 1000u);  // transactions' positions, not the start
+  EXPECT_EQ(acknowledged.back(), 1500u);
 }
 
 TEST(PipelineCommitTest, OffsetStoreFailureStopsThePipeline) {

@@ -63,6 +63,38 @@ ChangeEvent MakeEvent(Op op) {
   return e;
 }
 
+// PostgreSQL: source.db is the database (the table's `database` is its schema), the source
+// block carries schema, txId and lsn, and a TRUNCATE has neither rows nor a key.
+TEST(DebeziumJsonTest, PostgresqlSourceBlockAndTruncate) {
+  DebeziumJsonSerializer ser(JsonFormatOptions{false, false, "shop"});
+  ChangeEvent e = MakeEvent(Op::kTruncate);
+  e.after.clear();
+  e.before.clear();
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "postgresql";
+  source->name = "shop";
+  source->database = "shopdb";
+  source->schema = "shop";
+  source->tx_id = 771;
+  source->lsn = 26583616;
+  e.source = source;
+  std::string key;
+  EXPECT_FALSE(ser.SerializeKey(e, &key));
+  EXPECT_TRUE(key.empty());
+  std::string value;
+  ser.SerializeValue(e, 1, &value);
+  auto j = nlohmann::json::parse(value);
+  EXPECT_EQ(j["op"], "t");
+  EXPECT_TRUE(j["before"].is_null());
+  EXPECT_TRUE(j["after"].is_null());
+  EXPECT_EQ(j["source"]["db"], "shopdb");
+  EXPECT_EQ(j["source"]["schema"], "shop");
+  EXPECT_EQ(j["source"]["table"], "orders");
+  EXPECT_EQ(j["source"]["txId"], 771);
+  EXPECT_EQ(j["source"]["lsn"], 26583616);
+  EXPECT_FALSE(j["source"].contains("server_id"));
+}
+
 TEST(DebeziumJsonTest, EnvelopeMatchesDebeziumShape) {
   DebeziumJsonSerializer ser(JsonFormatOptions{false, false, "shop"});
   ChangeEvent e = MakeEvent(Op::kCreate);

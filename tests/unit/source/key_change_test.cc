@@ -23,6 +23,9 @@ TEST(KeyChangeTest, AnUpdateOfOtherColumnsKeepsItsKey) {
   ChangeEvent insert = Update(1, 2, "a", "b");
   insert.op = Op::kCreate;
   EXPECT_FALSE(ChangesKey(insert));
+  ChangeEvent no_before = Update(1, 2, "a", "b");  // e.g. PostgreSQL without the old key
+  no_before.before.clear();
+  EXPECT_FALSE(ChangesKey(no_before));
 }
 
 TEST(KeyChangeTest, AChangedKeyBecomesADeleteOfTheOldAndACreateOfTheNew) {

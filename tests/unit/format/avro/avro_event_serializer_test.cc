@@ -381,6 +381,44 @@ TEST(AvroEventSerializerTest, ValueRoundTripsThroughTheSchema) {
   EXPECT_EQ(v["transaction"]["data_collection_order"], 1);
 }
 
+// PostgreSQL: the source block carries the database as `db` and schema, txId and lsn; a
+// TRUNCATE has a null key and neither before nor after.
+TEST(AvroEventSerializerTest, PostgresqlSourceAndTruncate) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  auto t = AllTypesTable();
+  ChangeEvent e = MakeEvent(t, Op::kTruncate);
+  e.before.clear();
+  e.after.clear();
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "postgresql";
+  source->name = "shop";
+  source->ts_ms = 1714557600000;
+  source->database = "shopdb";
+  source->schema = "shop";
+  source->tx_id = 771;
+  source->lsn = 26583616;
+  e.source = source;
+  std::optional<std::string> key;
+  ASSERT_TRUE(s.Key(e, &key).ok());
+  EXPECT_FALSE(key.has_value());
+  std::string value;
+  ASSERT_TRUE(s.Value(e, 1714557601000, &value).ok());
+  AvroTestDecoder decoder(registry->by_id[HeaderId(value)]);
+  json v = decoder.Decode(std::string_view(value).substr(5));
+  EXPECT_TRUE(v["before"].is_null());
+  EXPECT_TRUE(v["after"].is_null());
+  EXPECT_EQ(v["op"], "t");
+  const json& src = v["source"];
+  EXPECT_EQ(src["connector"], "postgresql");
+  EXPECT_EQ(src["db"], "shopdb");
+  EXPECT_EQ(src["schema"], "shop");
+  EXPECT_EQ(src["table"], "orders");
+  EXPECT_EQ(src["txId"], 771);
+  EXPECT_EQ(src["lsn"], 26583616);
+  EXPECT_TRUE(src["xmin"].is_null());
+}
+
 TEST(AvroEventSerializerTest, HandlingModesChangeSchemaAndValuesAlike) {
   auto registry = std::make_shared<FakeRegistry>();
   AvroFormatOptions options{"shop", false};

@@ -1,0 +1,85 @@
+#include "source/postgresql/pg_types.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace vimur::postgresql {
+namespace {
+
+Value Decode(uint32_t type_oid, int32_t typmod, std::string_view text, ByteArena* arena) {
+  ColumnSchema c = ColumnForType(type_oid, typmod);
+  c.name = "c";
+  Value v;
+  Status s = DecodeText(c, type_oid, text, arena, &v);
+  EXPECT_TRUE(s.ok()) << text << ": " << s.ToString();
+  return v;
+}
+
+TEST(PgTypesTest, ColumnTypes) {
+  EXPECT_EQ(ColumnForType(oid::kInt2, -1).type, LogicalType::kInt16);
+  EXPECT_EQ(ColumnForType(oid::kInt8, -1).type, LogicalType::kInt64);
+  const ColumnSchema n = ColumnForType(oid::kNumeric, (12 << 16) + 4 + 3);
+  EXPECT_EQ(n.type, LogicalType::kDecimal);
+  EXPECT_EQ(n.precision, 12);
+  EXPECT_EQ(n.scale, 3);
+  EXPECT_EQ(ColumnForType(oid::kNumeric, -1).type, LogicalType::kString);
+  // numeric(5,-2): a negative scale (PostgreSQL 15) is kept as text.
+  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).type, LogicalType::kString);
+  EXPECT_EQ(ColumnForType(oid::kTimestamp, 3).type, LogicalType::kTimestampMillis);
+  EXPECT_EQ(ColumnForType(oid::kTimestamp, -1).type, LogicalType::kTimestampMicros);
+  EXPECT_EQ(ColumnForType(oid::kTimestamptz, -1).fsp, 6);
+  EXPECT_EQ(ColumnForType(oid::kJsonb, -1).type, LogicalType::kJson);
+  EXPECT_EQ(ColumnForType(600, -1).type, LogicalType::kString);  // point: text
+}
+
+TEST(PgTypesTest, DecodesValues) {
+  ByteArena a;
+  EXPECT_TRUE(Decode(oid::kBool, -1, "t", &a).b);
+  EXPECT_EQ(Decode(oid::kInt8, -1, "-9223372036854775808", &a).i, INT64_MIN);
+  EXPECT_EQ(Decode(oid::kOid, -1, "4294967295", &a).i, 4294967295);
+  EXPECT_TRUE(std::isnan(Decode(oid::kFloat8, -1, "NaN", &a).d));
+  EXPECT_EQ(Decode(oid::kFloat8, -1, "-Infinity", &a).d, -INFINITY);
+  EXPECT_EQ(Decode(oid::kFloat4, -1, "1.5", &a).f, 1.5f);
+  EXPECT_EQ(Decode(oid::kNumeric, (10 << 16) + 6, "-12.50", &a).s, "-12.50");
+  EXPECT_EQ(Decode(oid::kBytea, -1, "\\x00ff41", &a).s, std::string("\0\xff"
+                                                                    "A",
+                                                                    3));
+  EXPECT_EQ(Decode(oid::kBytea, -1, "\\x", &a).s, "");
+  EXPECT_EQ(Decode(oid::kDate, -1, "1970-01-02", &a).i, 1);
+  EXPECT_EQ(Decode(oid::kDate, -1, "1969-12-31", &a).i, -1);
+  EXPECT_EQ(Decode(oid::kDate, -1, "0001-01-01 BC", &a).i, -719528);  // year 0
+  EXPECT_EQ(Decode(oid::kTime, -1, "10:00:00.5", &a).i, 36000500000);
+  EXPECT_EQ(Decode(oid::kTime, -1, "24:00:00", &a).i, 86400000000);
+  EXPECT_EQ(Decode(oid::kTimestamp, -1, "1970-01-01 00:00:01.000001", &a).i, 1000001);
+  EXPECT_EQ(Decode(oid::kTimestamp, 3, "1969-12-31 23:59:59.999", &a).i, -1);
+  EXPECT_EQ(Decode(oid::kTimestamptz, -1, "2024-05-01 10:00:00.12+00", &a).s,
+            "2024-05-01T10:00:00.120000Z");
+  EXPECT_EQ(Decode(oid::kTimestamptz, 0, "2024-05-01 12:30:00+02:30", &a).s,
+            "2024-05-01T10:00:00Z");
+  EXPECT_EQ(Decode(oid::kUuid, -1, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", &a).s,
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+}
+
+TEST(PgTypesTest, RejectsMalformedText) {
+  ByteArena a;
+  Value v;
+  for (auto [type, text] :
+       std::vector<std::pair<uint32_t, std::string>>{{oid::kBool, "yes"},
+                                                     {oid::kInt4, "12a"},
+                                                     {oid::kBytea, "\\x0"},
+                                                     {oid::kBytea, "00"},
+                                                     {oid::kDate, "2024-13-01"},
+                                                     {oid::kTime, "10:00"},
+                                                     {oid::kTimestamp, "2024-01-01T00:00:00"},
+                                                     {oid::kFloat8, ""}}) {
+    ColumnSchema c = ColumnForType(type, -1);
+    c.name = "col";
+    Status s = DecodeText(c, type, text, &a, &v);
+    EXPECT_FALSE(s.ok()) << text;
+    EXPECT_NE(s.message().find("column col"), std::string::npos) << s.message();
+  }
+}
+
+}  // namespace
+}  // namespace vimur::postgresql

@@ -18,9 +18,11 @@ class Run:
     def log_path(self, run=None):
         return os.path.join(self.workdir, f"{self.only}.{run or self.runs}.log")
 
-    def log(self, run=None):
+    def log(self, run=None, tail=6000):
+        """The end of a run's log (all of it with tail=None)."""
         try:
-            return open(self.log_path(run), errors="replace").read()[-6000:]
+            text = open(self.log_path(run), errors="replace").read()
+            return text if tail is None else text[-tail:]
         except OSError:
             return ""
 

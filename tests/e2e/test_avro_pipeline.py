@@ -7,6 +7,7 @@ import decimal
 import io
 import json
 import random
+import shutil
 import struct
 import tempfile
 import time
@@ -169,3 +170,4 @@ def test_avro_values_match_select_across_ddl(mariadb, kafka, kafka_vimur):
         assert client.get_compatibility("avro.e2e.evolve-key") == "NONE"
     finally:
         registry.close()
+        shutil.rmtree(workdir, ignore_errors=True)

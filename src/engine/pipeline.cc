@@ -260,13 +260,23 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   if (parts_.sources.size() != config_.sources.size()) {
     return Status::Internal("pipeline built with a different number of sources than configured");
   }
+  // Both steps wait on the transport's servers (with exactly_once, fencing a killed
+  // predecessor and aborting its open transaction): say how long they took.
+  const auto started_at = std::chrono::steady_clock::now();
+  auto elapsed_ms = [&started_at] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started_at)
+        .count();
+  };
   VIMUR_RETURN_IF_ERROR(parts_.transport->Start());
+  LOG_INFO << "transport " << config_.transport.type << " ready in " << elapsed_ms() << " ms";
 
   std::vector<Position> starts;
   for (size_t i = 0; i < parts_.sources.size(); ++i) {
     VIMUR_ASSIGN_OR_RETURN(Position p, StartPosition(i));
     starts.push_back(std::move(p));
   }
+  LOG_INFO << "stored positions read " << elapsed_ms() << " ms after starting";
 
   // The stdout transport takes whole lines, which the builders serialize straight into one
   // buffer per transaction (no record objects, no per-record strings).

@@ -496,10 +496,20 @@ def count_records(kafka, topic, isolation):
     from confluent_kafka import Consumer as _Consumer, TopicPartition as _Tp
     c = _Consumer({"bootstrap.servers": kafka.bootstrap, "group.id": "vimur-e2e-probe",
                    "log_level": 2})
+    from confluent_kafka import KafkaException as _KafkaException
     try:
         n = 0
         for p in range(kafka.partitions(topic)):
-            lo, hi = c.get_watermark_offsets(_Tp(topic, p), timeout=10)
+            # Right after the topic appears its partitions may not have a leader yet
+            # (NOT_LEADER_FOR_PARTITION): ask again, for at most ten seconds.
+            for attempt in range(20):
+                try:
+                    lo, hi = c.get_watermark_offsets(_Tp(topic, p), timeout=10)
+                    break
+                except _KafkaException:
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.5)
             n += hi - lo
         return n
     finally:

@@ -4,20 +4,11 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/civil_date.h"
 #include "core/regex_pattern.h"
 
 namespace vimur {
 namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool ParseUnsigned(std::string_view s, size_t* at, size_t digits, unsigned* out) {
   if (*at + digits > s.size()) return false;

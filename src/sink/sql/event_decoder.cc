@@ -4,23 +4,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/civil_date.h"
+
 namespace vimur::sink {
 namespace {
 
 using nlohmann::json;
-
-void Civil(int64_t days, int64_t* y, unsigned* m, unsigned* d) {
-  // Howard Hinnant's civil_from_days.
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -194,7 +183,7 @@ std::string DecimalText(const std::string& bytes, int scale) {
 std::string DateText(int64_t days) {
   int64_t y;
   unsigned m, d;
-  Civil(days, &y, &m, &d);
+  CivilFromDays(days, &y, &m, &d);
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
   return buf;

@@ -45,8 +45,76 @@ Result<rd_kafka_topic_t*> TopicAdmin::Ensure(std::string_view topic_name, bool f
   if (handle == nullptr) {
     return KafkaErrorStatus(rd_kafka_last_error(), "kafka: opening topic " + topic);
   }
+  Status writable = WaitUntilWritable(topic, handle, give_up, stop);
+  if (!writable.ok()) {
+    rd_kafka_topic_destroy(handle);
+    return writable;
+  }
   topics_.emplace(topic, handle);
   return handle;
+}
+
+Status TopicAdmin::WaitUntilWritable(const std::string& topic, rd_kafka_topic_t* handle,
+                                     std::chrono::steady_clock::time_point give_up,
+                                     const std::function<bool()>& stop) {
+  const int timeout_ms = static_cast<int>(options_.request_timeout.count());
+  const auto started = std::chrono::steady_clock::now();
+  Status last;
+  while (true) {
+    last = PartitionsAnswer(topic, handle, timeout_ms);
+    if (last.ok()) break;
+    if (std::chrono::steady_clock::now() > give_up) {
+      return Status::Unavailable(last.message() + " (still after " +
+                                 std::to_string(options_.topic_retry_for.count()) +
+                                 " ms; is every partition's leader up?)");
+    }
+    if (stop && stop()) {
+      return Status::Aborted("kafka: stopped while waiting for the leaders of topic " + topic);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  LOG_DEBUG << "kafka: every partition of topic " << topic << " answers at its leader after "
+            << waited.count() << " ms";
+  return Status::Ok();
+}
+
+Status TopicAdmin::PartitionsAnswer(const std::string& topic, rd_kafka_topic_t* handle,
+                                    int timeout_ms) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(producer_, 0, handle, &metadata, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorStatus(err, "kafka: reading the metadata of topic " + topic);
+  }
+  int partitions = 0;
+  Status status;
+  if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    err = metadata->topic_cnt == 1 ? metadata->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    status = KafkaErrorStatus(err, "kafka: topic " + topic + " is not in the cluster's metadata");
+  } else {
+    partitions = metadata->topics[0].partition_cnt;
+    for (int p = 0; p < partitions && status.ok(); ++p) {
+      if (metadata->topics[0].partitions[p].leader < 0) {
+        status = Status::Unavailable("kafka: partition " + std::to_string(p) + " of topic " +
+                                     topic + " has no leader");
+      }
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (!status.ok()) return status;
+  if (partitions == 0) return Status::Unavailable("kafka: topic " + topic + " has no partitions");
+  // A leader answers ListOffsets once it has loaded the partition, as it does Produce.
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    int64_t high = 0;
+    err = rd_kafka_query_watermark_offsets(producer_, topic.c_str(), p, &low, &high, timeout_ms);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaErrorStatus(err, "kafka: partition " + std::to_string(p) + " of topic " + topic +
+                                       " does not answer at its leader");
+    }
+  }
+  return Status::Ok();
 }
 
 Status TopicAdmin::Create(const std::string& topic, bool first_key_null) {

@@ -2,6 +2,7 @@
 // (compacted, with the configured partitions and overrides); retriable failures are retried.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -33,6 +34,17 @@ class TopicAdmin {
 
  private:
   Status Create(const std::string& topic, bool first_key_null);
+  // Waits until every partition of `topic` answers at its leader. A partition takes writes a
+  // moment after CreateTopics returns; a record sent in that moment can be lost without an
+  // error: its request fails (not leader), a later request already in flight succeeds and
+  // becomes the producer's first sequence there (a broker accepts any first sequence from a
+  // producer it has no state for), and librdkafka then reports the failed record delivered
+  // ("implicitly acked by subsequent batch success").
+  Status WaitUntilWritable(const std::string& topic, rd_kafka_topic_s* handle,
+                           std::chrono::steady_clock::time_point give_up,
+                           const std::function<bool()>& stop);
+  // OK when the metadata names a leader for every partition and each leader answers ListOffsets.
+  Status PartitionsAnswer(const std::string& topic, rd_kafka_topic_s* handle, int timeout_ms);
   // Logs a warning when a topic that should be compacted already exists without it.
   void WarnIfNotCompacted(const std::string& topic, const std::string& wanted_policy);
 

@@ -181,6 +181,53 @@ TEST_F(KafkaTransportTest, KeysLandOnTheJavaPartitionInOrder) {
   EXPECT_GT(partitions_used.size(), 1u);
 }
 
+// A new partition takes writes a moment after CreateTopics returns. A record sent in that
+// moment used to vanish while acknowledged: its request failed (not leader), the next request,
+// already in flight, succeeded as the producer's first on the partition, and librdkafka counted
+// the first one delivered. Each topic here gets one record, then more at once, right after its
+// creation; every record must be in the topic.
+TEST_F(KafkaTransportTest, RecordsSentRightAfterATopicIsCreatedAllArrive) {
+  KafkaTransportOptions o = Options("fresh");
+  o.partitions = 1;
+  AckLog acks;  // outlives the transport, which may call it until destroyed
+  KafkaTransport transport(o);
+  ASSERT_TRUE(transport.Start().ok());
+  constexpr int kTopics = 12;
+  constexpr int kFollowing = 5;
+  constexpr int kPerBatch = 20;
+  int id = 0;
+  for (int t = 0; t < kTopics; ++t) {
+    const std::string topic = "fresh.db.t" + std::to_string(t);
+    OutgoingBatch first;
+    first.source_name = "db";
+    first.Add(topic, "first", "0");
+    first.end = PositionAt(1000 + id);
+    ASSERT_TRUE(transport.Send(std::move(first), acks.Callback(id++)).ok());
+    for (int b = 0; b < kFollowing; ++b) {
+      OutgoingBatch batch;
+      batch.source_name = "db";
+      for (int k = 0; k < kPerBatch; ++k) {
+        batch.Add(topic, "k" + std::to_string(k), std::to_string(b + 1));
+      }
+      batch.end = PositionAt(1000 + id);
+      ASSERT_TRUE(transport.Send(std::move(batch), acks.Callback(id++)).ok());
+    }
+  }
+  ASSERT_TRUE(transport.Flush(60s).ok());
+  ASSERT_EQ(acks.size(), static_cast<size_t>(id));
+  for (const Status& s : acks.statuses()) EXPECT_TRUE(s.ok()) << s.ToString();
+
+  for (int t = 0; t < kTopics; ++t) {
+    const std::string topic = "fresh.db.t" + std::to_string(t);
+    std::string error;
+    std::vector<ConsumedRecord> records = ReadTopic(broker_->bootstrap(), topic, false, &error);
+    ASSERT_EQ(error, "") << topic;
+    ASSERT_EQ(records.size(), static_cast<size_t>(1 + kFollowing * kPerBatch)) << topic;
+    ASSERT_TRUE(records.front().key.has_value());
+    EXPECT_EQ(*records.front().key, "first") << topic;
+  }
+}
+
 TEST_F(KafkaTransportTest, TombstonesHaveNullValues) {
   AckLog acks;  // outlives the transport, which may call it until destroyed
   KafkaTransport transport(Options("tombstone"));

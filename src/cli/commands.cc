@@ -11,6 +11,7 @@
 #include "core/logging.h"
 #include "engine/pipeline.h"
 #include "engine/sink_runner.h"
+#include "sink/redis/redis_sink.h"
 #include "sink/sql/sql_connection.h"
 
 namespace vimur::cli {
@@ -218,6 +219,18 @@ int CheckCommand(const std::vector<std::string>& args) {
       all_ok = false;
       std::printf("FAIL  sink %s: %s\n", s.name.c_str(), sink.status().message().c_str());
       continue;
+    }
+    if (auto* redis = dynamic_cast<sink::RedisSink*>(sink->get())) {
+      Status reached = redis->Reach();
+      all_ok = all_ok && reached.ok();
+      std::printf("%s  sink %s: redis (%s)\n", reached.ok() ? "ok  " : "FAIL", s.name.c_str(),
+                  redis->Redacted().c_str());
+      if (!reached.ok()) std::printf("      fix: %s\n", reached.message().c_str());
+    }
+    if (s.type == "http") {
+      // A POST would deliver something: the receiver is not contacted.
+      std::printf("ok    sink %s: http (not contacted: a check would post an event)\n",
+                  s.name.c_str());
     }
     for (const auto& [target, text] : s.targets) {
       auto url = sink::ParseDatabaseUrl(text);

@@ -12,5 +12,6 @@ int CheckCommand(const std::vector<std::string>& args);
 int VerifyCommand(const std::vector<std::string>& args);           // verify_command.cc
 int RegistryCommand(const std::vector<std::string>& args);         // registry_command.cc
 int ConfigReferenceCommand(const std::vector<std::string>& args);  // config_reference_command.cc
+int TailCommand(const std::vector<std::string>& args);             // tail_command.cc
 
 }  // namespace vimur::cli

@@ -1,4 +1,4 @@
-// vimur: the command line. Subcommands: run, check, verify, registry; --help and --version
+// vimur: the command line. Subcommands: run, check, verify, tail, registry; --help and --version
 // everywhere.
 #include <csignal>
 #include <cstdio>
@@ -19,6 +19,8 @@ Usage:
   vimur check --config FILE   validate FILE and every connection, privilege and setting
   vimur verify --config FILE --sink NAME [--repair] [--show N]
                               compare a sql sink's targets with its sources (0 same, 1 differ)
+  vimur tail --config FILE --topic REGEX [--from-beginning] [--max N]
+                              print a topic's events as JSON lines as they arrive
   vimur registry --config FILE  serve the Confluent-compatible schema registry (Kafka-backed)
   vimur config-reference      print every configuration key, its default and meaning
   vimur --version             print the version
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
   if (command == "check") return vimur::cli::CheckCommand(rest);
   if (command == "verify") return vimur::cli::VerifyCommand(rest);
   if (command == "registry") return vimur::cli::RegistryCommand(rest);
+  if (command == "tail") return vimur::cli::TailCommand(rest);
   if (command == "config-reference") return vimur::cli::ConfigReferenceCommand(rest);
   std::fprintf(stderr, "vimur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;

@@ -98,6 +98,21 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
         return r.Error("sinks[" + std::to_string(i) + "].name", top["sinks"][i],
                        "a name no other sink uses", "duplicate sink name '" + name + "'");
       }
+      const SinkConfig& s = config.sinks[i];
+      const std::string at = "sinks[" + std::to_string(i) + "]";
+      if (s.type == "sql" && s.targets.empty()) {
+        return r.Error(at + ".targets", top["sinks"][i], "a mapping of target names to URLs",
+                       "missing key");
+      }
+      if (s.type != "sql" && s.url.empty()) {
+        return r.Error(at + ".url", top["sinks"][i],
+                       s.type == "redis" ? "redis://HOST:PORT" : "the http(s):// URL to POST to",
+                       "missing key");
+      }
+      if (s.type == "redis" && s.key.size() > 1) {
+        return r.Error(at + ".key", top["sinks"][i]["key"],
+                       "one template such as 'user:${id}' for a redis sink", "a list");
+      }
     }
     if (config.transport.type == "kafka" && config.transport.bootstrap_servers.empty()) {
       return r.Error("transport.bootstrap_servers", top["transport"]["type"],

@@ -93,13 +93,22 @@ struct RegistryConfig {
 // table, add_columns) are kept as written; the sink compiles them (sink/sql/template.h).
 struct SinkConfig {
   std::string name;
-  std::string type;                                // sql
+  std::string type;                                // sql | redis | http
   std::vector<std::string> topics;                 // regexes over topic names
   std::map<std::string, std::string> targets;      // name -> mariadb:// or postgresql:// URL
   std::string target;                              // template -> target name ("" = the only one)
   std::string table = "${table}";                  // template -> table name
   std::map<std::string, std::string> add_columns;  // column -> template
-  std::vector<std::string> key;                    // target key columns (default: source key)
+  std::vector<std::string> key;  // sql: target key columns (default: source key); redis: template
+  std::string url;               // redis: redis://...; http: http(s)://...
+  std::string value = "json";    // redis: json | hash
+  std::string mode = "write";    // redis: write | invalidate
+  int ttl_seconds = 0;           // redis: 0 = no expiry
+  bool flatten = false;          // http: rows instead of Debezium envelopes
+  std::string hmac_secret;       // http: signs each body (X-Vimur-Signature)
+  int max_in_flight = 4;         // http: concurrent requests
+  int max_attempts = 10;         // http: attempts of a batch before on_error
+  int timeout_ms = 10000;        // redis, http: per request
   bool create_tables = false;
   std::string schema_evolution = "basic";  // basic (add new columns) | none
   std::string on_error = "stop";           // stop | dead_letter

@@ -215,6 +215,12 @@ Status Reader::ReadKey(const Key& k, const YAML::Node& v, const std::string& key
       return Status::Ok();
     }
     case ValueType::kList: {
+      if (k.scalar_list && v.IsScalar()) {
+        auto* one = std::get<std::vector<std::string>*>(k.field(object));
+        VIMUR_ASSIGN_OR_RETURN(std::string item, ScalarText(k, v, key));
+        *one = {std::move(item)};
+        return Status::Ok();
+      }
       if (!v.IsSequence()) return Error(key, v, "a list, e.g. ['a', 'b']");
       auto* out = std::get<std::vector<std::string>*>(k.field(object));
       out->clear();

@@ -34,7 +34,11 @@ std::string Values(const Key& k) {
         v += ", " + Code(alias) + " (= " + Code(value) + ")";
       }
       break;
-    case ValueType::kList: v = k.regexes ? "list of regexes" : "list of strings"; break;
+    case ValueType::kList:
+      v = k.regexes       ? "list of regexes"
+          : k.scalar_list ? "string or list of strings"
+                          : "list of strings";
+      break;
     case ValueType::kMap: v = "mapping of names to strings"; break;
     case ValueType::kSection: v = "mapping"; break;
     case ValueType::kSectionList: v = "list of mappings"; break;

@@ -280,26 +280,29 @@ const Section& SinkTable() {
       "values), `hash(col, n)` (FNV-1a 64 of the value's text, modulo n; docs/sinks.md "
       "defines it) and `range(col, b1, b2, ...)` (0 below b1, i when b_i <= value < b_i+1, "
       "k at or above the last bound b_k), e.g. `orders_${mod(user_id, 4)}`. "
-      "docs/sinks.md describes the `sql` sink, its type mapping and `vimur verify`.",
+      "Types: `sql` (tables), `redis` (cache refresh) and `http` (business events); keys "
+      "marked (sql), (redis) or (http) apply to that type only. docs/sinks.md describes each "
+      "sink, the `sql` sink's type mapping and `vimur verify`.",
       {
           Text("name", &SinkConfig::name)
               .Required("a sink name (e.g. orders-split)")
               .Pattern("[A-Za-z0-9._-]+", "letters, digits, '.', '_' or '-' only")
               .Doc("sink name, unique in the file; names its consumer group and `vimur verify "
                    "--sink`"),
-          Choice("type", &SinkConfig::type, {"sql"})
-              .PlannedValue("redis", "the Redis sink is not built yet")
+          Choice("type", &SinkConfig::type, {"sql", "redis", "http"})
               .PlannedValue("search", "the search sink is not built yet")
-              .PlannedValue("http", "the HTTP sink is not built yet")
-              .Required("sql")
-              .Doc("`sql`: upserts and deletes into MariaDB/MySQL or PostgreSQL tables"),
+              .Required("sql, redis or http")
+              .Doc("`sql`: upserts and deletes into MariaDB/MySQL or PostgreSQL tables; "
+                   "`redis`: keys kept equal to rows (or deleted on change); `http`: batches of "
+                   "events POSTed to a URL"),
           List("topics", &SinkConfig::topics)
               .Regexes()
               .Required("a list of regexes over topic names, e.g. ['shop\\.shop\\.orders']")
               .Doc("regexes matched against whole topic names"),
           Map("targets", &SinkConfig::targets)
-              .Required("a mapping of target names to URLs")
-              .Doc("target name -> `mariadb://USER:PASSWORD@HOST:PORT/DB` (also `mysql://`) or "
+              .DefaultDoc("required for `sql`")
+              .Doc("(sql) target name -> `mariadb://USER:PASSWORD@HOST:PORT/DB` (also `mysql://`) "
+                   "or "
                    "`postgresql://USER:PASSWORD@HOST:PORT/DB` (also `postgres://`); "
                    "percent-escapes are decoded in the user and password"),
           Text("target", &SinkConfig::target)
@@ -315,9 +318,52 @@ const Section& SinkTable() {
               .Doc("column -> template written into every row, e.g. `{src_table: '${table}'}` "
                    "when many tables are aggregated into one"),
           List("key", &SinkConfig::key)
-              .DefaultDoc("the source's primary key")
-              .Doc("the target table's key columns, e.g. `[src_table, id]` when keys of "
-                   "aggregated tables could collide"),
+              .ScalarAsList()
+              .Verbatim()
+              .DefaultDoc("sql: the source's primary key; redis: `${db}.${table}:` and the key "
+                          "columns' values joined by `:`")
+              .Doc("(sql) the target table's key columns, e.g. `[src_table, id]` when keys of "
+                   "aggregated tables could collide; (redis) template of the Redis key of a row, "
+                   "e.g. `'user:${id}'` (use `${table}` when the sink reads several tables)"),
+          Text("url", &SinkConfig::url)
+              .DefaultDoc("required for `redis` and `http`")
+              .Doc("(redis) `redis://[:PASSWORD@]HOST:PORT[/DB]` (also `redis://USER:PASSWORD@`, "
+                   "AUTH with an ACL user; percent-escapes decoded); `rediss://` (TLS) is refused: "
+                   "Debian 12's hiredis 0.14 has no TLS, put a TLS tunnel in front. (http) the "
+                   "`http://` or `https://` URL the batches are POSTed to"),
+          Choice("value", &SinkConfig::value, {"json", "hash"})
+              .Default("json")
+              .Doc("(redis) `json`: `SET` the row (after-image) as a JSON object; `hash`: the "
+                   "key becomes a hash of column -> value (`DEL` + `HSET`, null columns left out)"),
+          Choice("mode", &SinkConfig::mode, {"write", "invalidate"})
+              .Default("write")
+              .Doc("(redis) `write`: keys hold the rows, a delete `DEL`s its key; `invalidate`: "
+                   "every change only `DEL`s its key(s), for caches filled on read"),
+          Int("ttl_seconds", &SinkConfig::ttl_seconds, 0, 10 * 365 * 86400)
+              .Default("0")
+              .Doc("(redis) expiry of every written key in seconds; 0: none"),
+          Flag("flatten", &SinkConfig::flatten)
+              .Default("false")
+              .Doc("(http) `false`: each event is the record's value as Vimur wrote it (the "
+                   "Debezium envelope); `true`: the row itself, like Debezium's "
+                   "`ExtractNewRecordState`, with `__op`, `__db`, `__table`, `__source_ts_ms` and "
+                   "`__deleted` added (a delete gives its before-image with `__deleted: true`)"),
+          Text("hmac_secret", &SinkConfig::hmac_secret)
+              .Doc("(http) when set, every request carries `X-Vimur-Signature: sha256=HEX`, the "
+                   "HMAC-SHA256 of the body with this secret; never logged"),
+          Int("max_in_flight", &SinkConfig::max_in_flight, 1, 64)
+              .Default("4")
+              .Doc("(http) requests sent at once; a batch is split by record key into this many "
+                   "requests, so the events of one key stay in one request, in order"),
+          Int("max_attempts", &SinkConfig::max_attempts, 0, 1000000)
+              .Default("10")
+              .Doc("(http) attempts of a request answered with 5xx, 408, 429 or not at all "
+                   "(backoff as `retry_max_backoff_ms`) before its records go to `on_error`; 0: "
+                   "retry forever. Other 4xx answers go to `on_error` at once"),
+          Int("timeout_ms", &SinkConfig::timeout_ms, 100, 600000)
+              .Default("10000")
+              .Doc("(redis, http) how long one request (or pipeline) may take before it counts "
+                   "as failed and is retried"),
           Flag("create_tables", &SinkConfig::create_tables)
               .Default("false")
               .Doc("create missing target tables with their primary key from the event's schema "

@@ -51,7 +51,8 @@ struct Key {
   std::vector<PlannedChoice> planned_values;
   bool expand = true;  // ${VAR} expands; false for keys holding templates of their own
   bool regexes = false;
-  std::string pattern;  // kString: the whole value must match this regex
+  bool scalar_list = false;  // kList: a single string is read as a list of one
+  std::string pattern;       // kString: the whole value must match this regex
   std::string pattern_doc;
   std::string planned;  // kPlanned: why the key is not available in this version
   std::string doc;
@@ -75,6 +76,7 @@ struct Key {
   }
   Key& Verbatim() { return expand = false, *this; }
   Key& Regexes() { return regexes = true, *this; }
+  Key& ScalarAsList() { return scalar_list = true, *this; }
   Key& Pattern(std::string re, std::string expected) {
     pattern = std::move(re);
     pattern_doc = std::move(expected);

@@ -4,19 +4,27 @@
 
 #include "core/logging.h"
 #include "core/thread_name.h"
+#include "sink/http/http_sink.h"
 #include "sink/kafka_record_input.h"
+#include "sink/redis/redis_sink.h"
 #include "sink/sql/sql_sink.h"
 
 namespace vimur {
 
 Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s) {
-  if (s.type != "sql") {
+  std::unique_ptr<sink::Sink> made;
+  if (s.type == "sql") {
+    made = std::make_unique<sink::SqlSink>(s, config.format);
+  } else if (s.type == "redis") {
+    made = std::make_unique<sink::RedisSink>(s, config.format);
+  } else if (s.type == "http") {
+    made = std::make_unique<sink::HttpSink>(s, config.format);
+  } else {
     return Status::InvalidArgument("sink " + s.name + ": type '" + s.type +
-                                   "' is not available in this version; use type: sql");
+                                   "' is not available in this version; use sql, redis or http");
   }
-  auto made = std::make_unique<sink::SqlSink>(s, config.format);
   VIMUR_RETURN_IF_ERROR(made->Open());
-  return std::unique_ptr<sink::Sink>(std::move(made));
+  return made;
 }
 
 Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& config) {

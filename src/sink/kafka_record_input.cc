@@ -36,7 +36,7 @@ Status KafkaRecordInput::Start() {
   props["group.id"] = options_.group_id;
   props["enable.auto.commit"] = "false";
   props["enable.auto.offset.store"] = "false";
-  props["auto.offset.reset"] = "earliest";
+  props["auto.offset.reset"] = options_.from_end ? "latest" : "earliest";
   props["isolation.level"] = "read_committed";
   props["allow.auto.create.topics"] = "false";
   // A member that died (kill -9) holds its partitions until the session times out: keep

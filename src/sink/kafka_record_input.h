@@ -25,6 +25,7 @@ struct KafkaInputOptions {
   std::string dead_letter_topic;
   int replication_factor = 1;  // of the dead-letter topic, created on first use
   std::string sink_name;       // for logs and errors
+  bool from_end = false;       // a group without offsets starts at the end (vimur tail)
 };
 
 class KafkaRecordInput final : public RecordInput {

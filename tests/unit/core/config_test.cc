@@ -253,8 +253,8 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
     std::string yaml, line, names;
   };
   const std::vector<Case> cases = {
-      {std::string(kBase) + "sinks:\n  - {name: s, type: redis, topics: ['x'], targets: {a: b}}\n",
-       "p.yaml:5", "'sinks[0].type: redis'"},
+      {std::string(kBase) + "sinks:\n  - {name: s, type: search, topics: ['x'], url: 'http://h'}\n",
+       "p.yaml:5", "'sinks[0].type: search'"},
       {std::string(kBase) + "metrics_listen: 127.0.0.1:9400\n", "p.yaml:4", "'metrics_listen'"},
       {std::string(kBase) + "transport: {type: local}\n", "p.yaml:4", "'transport.type: local'"},
   };
@@ -370,6 +370,54 @@ TEST(ConfigTest, SinksKeepTemplatesAndGetDefaults) {
                      "p.yaml");
   ASSERT_FALSE(twice.ok());
   EXPECT_NE(twice.status().message().find("duplicate sink name 'a'"), std::string::npos);
+}
+
+// The redis and http sinks: `key` is one template (kept as written), `url` is required, and a
+// sql sink still needs its targets.
+TEST(ConfigTest, RedisAndHttpSinks) {
+  setenv("VIMUR_TEST_REDIS_PW", "pw", 1);
+  auto config = LoadConfigText(std::string(kBase) +
+                                   "sinks:\n"
+                                   "  - name: cache\n"
+                                   "    type: redis\n"
+                                   "    topics: ['shop\\.shop\\.users']\n"
+                                   "    url: 'redis://:${VIMUR_TEST_REDIS_PW}@127.0.0.1:6379'\n"
+                                   "    key: 'user:${id}'\n"
+                                   "    value: hash\n"
+                                   "    ttl_seconds: 60\n"
+                                   "  - name: hook\n"
+                                   "    type: http\n"
+                                   "    topics: ['shop\\.shop\\.users']\n"
+                                   "    url: http://127.0.0.1:8080/events\n"
+                                   "    flatten: true\n"
+                                   "    max_in_flight: 2\n",
+                               "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const SinkConfig& cache = config->sinks[0];
+  EXPECT_EQ(cache.url, "redis://:pw@127.0.0.1:6379");
+  EXPECT_EQ(cache.key, std::vector<std::string>{"user:${id}"});
+  EXPECT_EQ(cache.value, "hash");
+  EXPECT_EQ(cache.mode, "write");
+  EXPECT_EQ(cache.ttl_seconds, 60);
+  const SinkConfig& hook = config->sinks[1];
+  EXPECT_TRUE(hook.flatten);
+  EXPECT_EQ(hook.max_in_flight, 2);
+  EXPECT_EQ(hook.max_attempts, 10);
+  EXPECT_EQ(hook.timeout_ms, 10000);
+
+  for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"  - {name: c, type: redis, topics: [x]}\n", "sinks[0].url"},
+           {"  - {name: c, type: http, topics: [x]}\n", "sinks[0].url"},
+           {"  - {name: c, type: sql, topics: [x]}\n", "sinks[0].targets"},
+           {"  - {name: c, type: redis, topics: [x], url: 'redis://h:1', key: [a, b]}\n",
+            "sinks[0].key"},
+           {"  - {name: c, type: redis, topics: [x], url: 'redis://h:1', value: xml}\n",
+            "sinks[0].value"},
+       }) {
+    auto bad = LoadConfigText(std::string(kBase) + "sinks:\n" + yaml, "p.yaml");
+    ASSERT_FALSE(bad.ok()) << yaml;
+    EXPECT_NE(bad.status().message().find(expected), std::string::npos) << bad.status().message();
+  }
 }
 
 }  // namespace

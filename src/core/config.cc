@@ -114,6 +114,10 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
                        "one template such as 'user:${id}' for a redis sink", "a list");
       }
     }
+    // stdout cannot feed sinks: a file with sinks and no transport type gets the local log.
+    if (!config.sinks.empty() && (!top["transport"] || !top["transport"]["type"])) {
+      config.transport.type = "local";
+    }
     if (config.transport.type == "kafka" && config.transport.bootstrap_servers.empty()) {
       return r.Error("transport.bootstrap_servers", top["transport"]["type"],
                      "host:port of a Kafka broker", "missing key");

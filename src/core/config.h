@@ -59,7 +59,8 @@ struct TopicConfig {
 };
 
 struct TransportConfig {
-  std::string type = "stdout";  // kafka | local | stdout
+  // kafka | local | stdout; when not set: local if the file has sinks, else stdout.
+  std::string type = "stdout";
   std::string bootstrap_servers;
   bool exactly_once = false;
   TopicConfig topic;
@@ -67,6 +68,12 @@ struct TransportConfig {
   std::string offsets_topic = "vimur-offsets";
   std::map<std::string, std::string> client_config;  // extra client properties (TLS, SASL)
   int64_t max_in_flight_bytes = 64ll << 20;
+  // local: the embedded log under state_dir (docs/local-log.md).
+  std::string fsync = "batch";  // batch | interval | never
+  int fsync_interval_ms = 1000;
+  int64_t segment_bytes = 64ll << 20;
+  int64_t retention_ms = 7ll * 24 * 3600 * 1000;  // 0: keep forever
+  int64_t retention_bytes = 0;                    // per partition; 0: no limit
 };
 
 struct FormatConfig {

@@ -182,11 +182,12 @@ const Section& TransportTable() {
   static const Section s = MakeSection<TransportConfig>(
       "transport", "`transport`", "",
       {
-          Choice("type", &TransportConfig::type, {"stdout", "kafka"})
+          Choice("type", &TransportConfig::type, {"stdout", "kafka", "local"})
               .Default("stdout")
-              .PlannedValue("local", "the embedded local log is not built yet; use kafka or stdout")
-              .Doc("`stdout` (one JSON object per line: `{\"topic\", \"key\", \"value\"}`) or "
-                   "`kafka`"),
+              .DefaultDoc("`local` when the file has sinks, else `stdout`")
+              .Doc("`stdout` (one JSON object per line: `{\"topic\", \"key\", \"value\"}`), "
+                   "`kafka`, or `local`: the embedded durable log under `state_dir` that sinks "
+                   "in the same file read (docs/local-log.md)"),
           Text("bootstrap_servers", &TransportConfig::bootstrap_servers)
               .DefaultDoc("required for kafka")
               .Doc("`host:port[,host:port]`"),
@@ -210,7 +211,28 @@ const Section& TransportTable() {
           Int("max_in_flight_bytes", &TransportConfig::max_in_flight_bytes, 1 << 20,
               int64_t{1} << 40)
               .Default("67108864")
-              .Doc("unacknowledged bytes before sending waits"),
+              .Doc("unacknowledged bytes before sending waits (local: appended bytes not yet "
+                   "committed)"),
+          Choice("fsync", &TransportConfig::fsync, {"batch", "interval", "never"})
+              .Default("batch")
+              .Doc("local: when appended records reach the disk. `batch`: before a batch is "
+                   "acknowledged (survives power loss); `interval`: every `fsync_interval_ms`; "
+                   "`never`: left to the OS (both survive kill -9, not power loss)"),
+          Int("fsync_interval_ms", &TransportConfig::fsync_interval_ms, 1, 3600000)
+              .Default("1000")
+              .Doc("local: the period of `fsync: interval`"),
+          Int("segment_bytes", &TransportConfig::segment_bytes, 1 << 12, int64_t{1} << 34)
+              .Default("67108864")
+              .Doc("local: a partition's segment file is rolled over past this size; retention "
+                   "deletes whole segments"),
+          Int("retention_ms", &TransportConfig::retention_ms, 0, int64_t{1} << 50)
+              .Default("604800000")
+              .Doc("local: segments whose last record is older than this are deleted, read or "
+                   "not (0: keep forever)"),
+          Int("retention_bytes", &TransportConfig::retention_bytes, 0, int64_t{1} << 50)
+              .Default("0")
+              .Doc("local: oldest segments of a partition are deleted while it is larger than "
+                   "this (0: no limit)"),
       });
   return s;
 }
@@ -270,8 +292,9 @@ const Section& RegistryTable() {
 const Section& SinkTable() {
   static const Section s = MakeSection<SinkConfig>(
       "sinks[]", "`sinks[]`",
-      "A sink reads Vimur's topics as a Kafka consumer group (`read_committed`, through "
-      "`transport`) and applies them to a target, committing its consumer offsets only after "
+      "A sink reads Vimur's topics through `transport` (a Kafka consumer group, "
+      "`read_committed`; or the local log up to its last commit) and applies them to a target, "
+      "committing its consumer offsets only after "
       "the target committed. `vimur run` runs the sinks next to the sources (`--only sinks` or "
       "`--only sources` runs one half). Templates (keys marked as kept as written) are evaluated "
       "per row: `${column}` (the after-image; the before-image for deletes), `${db}`, "
@@ -377,15 +400,18 @@ const Section& SinkTable() {
               .Default("stop")
               .Doc("a row the target refuses for good (constraint, value out of range, no route): "
                    "`stop` stops the sink (nothing after it is acknowledged) or `dead_letter` "
-                   "writes the original record with the error in header `vimur.error` to "
-                   "`dead_letter_topic` and goes on. A target that is down is retried, never "
+                   "writes the original record with the error in header `vimur.error` (local log: "
+                   "a JSON envelope, docs/local-log.md) to `dead_letter_topic` and goes on. A "
+                   "target that is down is retried, never "
                    "dead-lettered"),
           Text("dead_letter_topic", &SinkConfig::dead_letter_topic)
               .DefaultDoc("`vimur-dead-letter.{name}`")
               .Doc("topic of the records `on_error: dead_letter` gives up"),
           Text("group_id", &SinkConfig::group_id)
               .DefaultDoc("`vimur-sink.{pipeline}.{name}`")
-              .Doc("Kafka consumer group; its committed offsets are the sink's resume point"),
+              .Doc("consumer group (Kafka; local log: offsets in "
+                   "`STATE_DIR/NAME/consumers/GROUP.json`); its committed offsets are the "
+                   "sink's resume point"),
           Int("batch_max_records", &SinkConfig::batch_max_records, 1, 1000000)
               .Default("2000")
               .Doc("records applied in one target transaction at most"),
@@ -417,7 +443,8 @@ const Section& PipelineTable() {
               .Doc("pipeline name: letters, digits, `.`, `_`, `-`; the default topic prefix"),
           Text("state_dir", &PipelineConfig::state_dir)
               .Default("./vimur-state")
-              .Doc("local state; offsets live in `STATE_DIR/NAME/offsets/SOURCE.json`"),
+              .Doc("local state; offsets live in `STATE_DIR/NAME/offsets/SOURCE.json`, the local "
+                   "log in `STATE_DIR/NAME/log`"),
           Choice("log_level", &PipelineConfig::log_level, {"debug", "info", "warn", "error"})
               .Default("info")
               .Doc("logs go to stderr"),

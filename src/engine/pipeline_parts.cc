@@ -5,6 +5,8 @@
 #include "source/postgresql/postgresql_source.h"
 #include "transport/file_offset_store.h"
 #include "transport/kafka/kafka_transport.h"
+#include "transport/local/local_log_options.h"
+#include "transport/local/local_transport.h"
 #include "transport/stdout_transport.h"
 
 namespace vimur {
@@ -61,9 +63,13 @@ Result<PipelineParts> BuildPipelineParts(const PipelineConfig& config) {
         stdout, std::make_unique<FileOffsetStore>(config.state_dir, config.name));
   } else if (config.transport.type == "kafka") {
     parts.transport = std::make_unique<kafka::KafkaTransport>(KafkaOptions(config));
+  } else if (config.transport.type == "local") {
+    // exactly_once is implied: a transaction's events commit together with its position.
+    parts.transport = std::make_unique<local::LocalTransport>(local::LocalLogOptionsFor(config));
   } else {
     return Status::InvalidArgument("transport.type '" + config.transport.type +
-                                   "' is not available in this version; use kafka or stdout");
+                                   "' is not available in this version; use kafka, local or "
+                                   "stdout");
   }
   return parts;
 }

@@ -6,8 +6,10 @@
 #include "core/thread_name.h"
 #include "sink/http/http_sink.h"
 #include "sink/kafka_record_input.h"
+#include "sink/local_record_input.h"
 #include "sink/redis/redis_sink.h"
 #include "sink/sql/sql_sink.h"
+#include "transport/local/local_log_options.h"
 
 namespace vimur {
 
@@ -30,12 +32,24 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
 Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& config) {
   auto runner = std::unique_ptr<SinkRunner>(new SinkRunner());
   for (const SinkConfig& s : config.sinks) {
-    if (config.transport.type != "kafka") {
+    if (config.transport.type != "kafka" && config.transport.type != "local") {
       return Status::InvalidArgument("sink " + s.name +
-                                     " reads Kafka topics: set transport.type: kafka with "
-                                     "bootstrap_servers (the embedded log is not built yet)");
+                                     " reads the transport's topics: set "
+                                     "transport.type: local (the embedded log) or kafka; "
+                                     "stdout cannot feed sinks");
     }
     VIMUR_ASSIGN_OR_RETURN(auto made, MakeSink(config, s));
+    if (config.transport.type == "local") {
+      sink::LocalInputOptions o;
+      o.log = local::LocalLogOptionsFor(config);
+      o.consumers_dir = local::LocalConsumersDir(config);
+      o.group_id = s.group_id;
+      o.topic_regexes = s.topics;
+      o.dead_letter_topic = s.dead_letter_topic;
+      o.sink_name = s.name;
+      runner->entries_.push_back({std::move(made), std::make_unique<sink::LocalRecordInput>(o)});
+      continue;
+    }
     sink::KafkaInputOptions o;
     o.bootstrap_servers = config.transport.bootstrap_servers;
     o.group_id = s.group_id;

@@ -256,7 +256,6 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
       {std::string(kBase) + "sinks:\n  - {name: s, type: search, topics: ['x'], url: 'http://h'}\n",
        "p.yaml:5", "'sinks[0].type: search'"},
       {std::string(kBase) + "metrics_listen: 127.0.0.1:9400\n", "p.yaml:4", "'metrics_listen'"},
-      {std::string(kBase) + "transport: {type: local}\n", "p.yaml:4", "'transport.type: local'"},
   };
   for (const Case& c : cases) {
     auto config = LoadConfigText(c.yaml, "p.yaml");
@@ -370,6 +369,36 @@ TEST(ConfigTest, SinksKeepTemplatesAndGetDefaults) {
                      "p.yaml");
   ASSERT_FALSE(twice.ok());
   EXPECT_NE(twice.status().message().find("duplicate sink name 'a'"), std::string::npos);
+}
+
+// Issue 15: stdout cannot feed sinks, so a file with sinks and no transport type gets the
+// embedded local log; without sinks, or with a type written, nothing changes.
+TEST(ConfigTest, SinksWithoutATransportGetTheLocalLog) {
+  const std::string sink =
+      "sinks:\n  - {name: a, type: sql, topics: [x], targets: {t: 'mariadb://u@h/d'}}\n";
+  auto with_sinks = LoadConfigText(std::string(kBase) + sink, "p.yaml");
+  ASSERT_TRUE(with_sinks.ok()) << with_sinks.status().message();
+  EXPECT_EQ(with_sinks->transport.type, "local");
+  EXPECT_EQ(with_sinks->transport.fsync, "batch");
+  auto without = LoadConfigText(kBase, "p.yaml");
+  ASSERT_TRUE(without.ok());
+  EXPECT_EQ(without->transport.type, "stdout");
+  auto written =
+      LoadConfigText(std::string(kBase) + "transport: {type: stdout}\n" + sink, "p.yaml");
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(written->transport.type, "stdout");
+  auto keys = LoadConfigText(std::string(kBase) +
+                                 "transport: {type: local, fsync: never, segment_bytes: 8192, "
+                                 "retention_ms: 0, retention_bytes: 100000}\n",
+                             "p.yaml");
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  EXPECT_EQ(keys->transport.fsync, "never");
+  EXPECT_EQ(keys->transport.segment_bytes, 8192);
+  EXPECT_EQ(keys->transport.retention_ms, 0);
+  EXPECT_EQ(keys->transport.retention_bytes, 100000);
+  EXPECT_FALSE(
+      LoadConfigText(std::string(kBase) + "transport: {type: local, fsync: sometimes}\n", "p.yaml")
+          .ok());
 }
 
 // The redis and http sinks: `key` is one template (kept as written), `url` is required, and a

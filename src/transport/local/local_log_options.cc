@@ -1,0 +1,32 @@
+#include "transport/local/local_log_options.h"
+
+namespace vimur::local {
+
+std::string LocalLogDir(const PipelineConfig& config) {
+  return config.state_dir + "/" + config.name + "/log";
+}
+
+std::string LocalConsumersDir(const PipelineConfig& config) {
+  return config.state_dir + "/" + config.name + "/consumers";
+}
+
+LocalLogOptions LocalLogOptionsFor(const PipelineConfig& config) {
+  const TransportConfig& t = config.transport;
+  LocalLogOptions o;
+  o.dir = LocalLogDir(config);
+  o.partitions = t.topic.partitions;
+  // Dead letters keep their order in one partition, as on Kafka.
+  for (const SinkConfig& s : config.sinks) o.topic_partitions[s.dead_letter_topic] = 1;
+  for (const auto& [topic, c] : t.topic_overrides) o.topic_partitions[topic] = c.partitions;
+  o.fsync = t.fsync == "never"      ? FsyncPolicy::kNever
+            : t.fsync == "interval" ? FsyncPolicy::kInterval
+                                    : FsyncPolicy::kBatch;
+  o.fsync_interval_ms = t.fsync_interval_ms;
+  o.segment_bytes = static_cast<uint64_t>(t.segment_bytes);
+  o.retention_ms = t.retention_ms;
+  o.retention_bytes = t.retention_bytes;
+  o.max_pending_bytes = static_cast<uint64_t>(t.max_in_flight_bytes);
+  return o;
+}
+
+}  // namespace vimur::local

@@ -1,0 +1,64 @@
+#include "transport/local/log_record.h"
+
+#include <zlib.h>
+
+namespace vimur::local {
+namespace {
+
+void PutLE(uint64_t v, size_t width, std::string* out) {
+  for (size_t i = 0; i < width; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void PutBytes(const std::optional<std::string_view>& bytes, std::string* out) {
+  if (!bytes) {
+    PutLE(0xffffffffu, 4, out);
+    return;
+  }
+  PutLE(bytes->size(), 4, out);
+  out->append(*bytes);
+}
+
+}  // namespace
+
+uint32_t FrameCrc(std::string_view body) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* p = reinterpret_cast<const Bytef*>(body.data());
+  size_t left = body.size();
+  while (left > 0) {  // zlib takes uInt lengths
+    const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    crc = crc32(crc, p, n);
+    p += n;
+    left -= n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+void AppendFrame(std::string_view body, std::string* out) {
+  PutLE(body.size(), 4, out);
+  PutLE(FrameCrc(body), 4, out);
+  out->append(body);
+}
+
+size_t RecordFrameBytes(const std::optional<std::string_view>& key,
+                        const std::optional<std::string_view>& value) {
+  return kFrameHeaderBytes + kMinRecordBody + (key ? key->size() : 0) + (value ? value->size() : 0);
+}
+
+void AppendRecordFrame(const LogRecordView& record, std::string* out) {
+  const size_t start = out->size();
+  out->append(kFrameHeaderBytes, '\0');
+  PutLE(static_cast<uint64_t>(record.offset), 8, out);
+  PutLE(static_cast<uint64_t>(record.timestamp_ms), 8, out);
+  PutBytes(record.key, out);
+  PutBytes(record.value, out);
+  const std::string_view body(out->data() + start + kFrameHeaderBytes,
+                              out->size() - start - kFrameHeaderBytes);
+  const uint64_t length = body.size();
+  const uint32_t crc = FrameCrc(body);
+  for (size_t i = 0; i < 4; ++i) {
+    (*out)[start + i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    (*out)[start + 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  }
+}
+
+}  // namespace vimur::local

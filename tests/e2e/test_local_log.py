@@ -48,6 +48,7 @@ transport:
   topic: {{partitions: 3}}
 format:
   type: json
+  schemas: true
 sinks:
   - name: copy
     type: sql
@@ -220,7 +221,7 @@ def test_kill9_during_writes_then_target_equals_source_and_log_exactly_once(mari
         for key, value in rows:
             if value is None:
                 continue  # tombstones repeat the delete's key
-            v = json.loads(value)
+            v = json.loads(value)["payload"]
             ident = (key, v["op"], json.dumps(v["before"], sort_keys=True),
                      json.dumps(v["after"], sort_keys=True))
             assert ident not in seen, f"change delivered twice: {ident}"

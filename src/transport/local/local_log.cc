@@ -295,10 +295,14 @@ void LocalLog::WriterLoop() {
         std::lock_guard<std::mutex> l(mu_);
         why = failed_;
       }
+      // (failed_ never goes back to OK: nothing more will be committed.)
       for (Entry& e : batch) {
         if (e.done) e.done(why);
       }
-      if (stop_) break;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (stop_) break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }

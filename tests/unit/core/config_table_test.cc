@@ -81,9 +81,9 @@ TEST(ConfigTableTest, DocumentMatchesTable) {
   EXPECT_EQ(*documented, ReferenceMarkdown())
       << "docs/configuration.md is out of date with src/core/config_table.cc; run "
          "`build/dev/vimur config-reference --write docs/configuration.md`";
-  for (const char* key : {"`shutdown_timeout_s`", "`restart_max_attempts`",
-                          "`decimal_handling_mode`", "`tls.mode`", "`topic.partitions`",
-                          "`sinks[].type: search`", "`ttl_seconds`", "`retention_bytes`"}) {
+  for (const char* key :
+       {"`shutdown_timeout_s`", "`restart_max_attempts`", "`decimal_handling_mode`", "`tls.mode`",
+        "`topic.partitions`", "`sinks[].type: search`", "`ttl_seconds`", "`retention_bytes`"}) {
     EXPECT_NE(documented->find(key), std::string::npos) << key;
   }
 }

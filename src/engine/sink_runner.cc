@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "core/thread_name.h"
 #include "sink/http/http_sink.h"
 #include "sink/kafka_record_input.h"
@@ -36,6 +37,7 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
                                      "bootstrap_servers (the embedded log is not built yet)");
     }
     VIMUR_ASSIGN_OR_RETURN(auto made, MakeSink(config, s));
+    metrics::SinkProbe::For(s.name).up.Set(0);  // listed in /health until it runs
     sink::KafkaInputOptions o;
     o.bootstrap_servers = config.transport.bootstrap_servers;
     o.group_id = s.group_id;

@@ -144,7 +144,10 @@ struct Pipeline::Item {
 };
 
 Pipeline::Pipeline(PipelineConfig config, PipelineParts parts)
-    : config_(std::move(config)), parts_(std::move(parts)) {}
+    : config_(std::move(config)), parts_(std::move(parts)) {
+  // Listed in /health (as not running) from the start, before they connect.
+  for (const SourceConfig& s : config_.sources) metrics::SourceProbe::For(s.name).up.Set(0);
+}
 
 Result<Position> Pipeline::StartPosition(size_t i) {
   const std::string& name = config_.sources[i].name;

@@ -9,8 +9,10 @@
 
 #include "core/config.h"
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "engine/pipeline.h"
 #include "engine/sink_runner.h"
+#include "server/metrics_server.h"
 #include "sink/redis/redis_sink.h"
 #include "sink/sql/sql_connection.h"
 
@@ -143,6 +145,16 @@ int RunCommand(const std::vector<std::string>& args) {
       return exit_code(parts.status());
     }
     pipeline.emplace(*config, std::move(parts).value());
+  }
+  std::optional<server::MetricsServer> metrics_server;
+  if (!config->metrics_listen.empty()) {
+    metrics::RegisterProcessMetrics();
+    metrics_server.emplace(metrics::Registry::Default());
+    Status listening = metrics_server->Start(config->metrics_listen, config->metrics_allow_remote);
+    if (!listening.ok()) {
+      LOG_ERROR << listening.message();
+      return exit_code(listening);
+    }
   }
   LOG_INFO << "vimur " << VIMUR_VERSION << " running pipeline " << config->name << ": "
            << (run_sources ? std::to_string(config->sources.size()) : std::string("no"))

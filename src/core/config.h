@@ -133,6 +133,8 @@ struct PipelineConfig {
   std::string log_level = "info";
   int64_t queue_max_bytes = 64ll << 20;  // bound on captured-but-unpublished bytes
   int shutdown_timeout_s = 30;           // wait for outstanding acknowledgements on stop
+  std::string metrics_listen;            // host:port of /metrics and /health; empty: off
+  bool metrics_allow_remote = false;     // allow a non-loopback metrics_listen
   std::vector<SourceConfig> sources;
   TransportConfig transport;
   FormatConfig format;

@@ -468,8 +468,15 @@ const Section& PipelineTable() {
               .Doc("how events are encoded (below)"),
           Nested("registry", &PipelineConfig::registry, RegistryTable())
               .Doc("the schema registry that `vimur registry` serves (below)"),
-          Planned("metrics_listen",
-                  "the metrics endpoint and status page are not built yet; remove the key"),
+          Text("metrics_listen", &PipelineConfig::metrics_listen)
+              .Doc("`host:port` where `vimur run` serves Prometheus metrics at `/metrics` and "
+                   "`/health` (200 when every source and sink runs, 503 naming what does not), "
+                   "e.g. `127.0.0.1:9400`; empty: not served. `vimur status` reads it. A "
+                   "non-loopback address is refused unless `metrics_allow_remote: true`"),
+          Flag("metrics_allow_remote", &PipelineConfig::metrics_allow_remote)
+              .Default("false")
+              .Doc("allow `metrics_listen` on an address other than loopback (the listener has "
+                   "no TLS or authentication: put it behind a firewall or proxy)"),
           Items("sinks", &PipelineConfig::sinks, SinkTable())
               .Doc("list of sinks that apply the topics to targets (below)"),
       });

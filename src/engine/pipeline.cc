@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "core/row_vector_pool.h"
 #include "core/thread_name.h"
 #include "engine/bounded_queue.h"
@@ -143,7 +144,10 @@ struct Pipeline::Item {
 };
 
 Pipeline::Pipeline(PipelineConfig config, PipelineParts parts)
-    : config_(std::move(config)), parts_(std::move(parts)) {}
+    : config_(std::move(config)), parts_(std::move(parts)) {
+  // Listed in /health (as not running) from the start, before they connect.
+  for (const SourceConfig& s : config_.sources) metrics::SourceProbe::For(s.name).up.Set(0);
+}
 
 Result<Position> Pipeline::StartPosition(size_t i) {
   const std::string& name = config_.sources[i].name;
@@ -178,6 +182,7 @@ Result<Position> Pipeline::StartPosition(size_t i) {
 Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Item>& queue,
                            const std::atomic<bool>& stop) {
   const SourceConfig& config = config_.sources[i];
+  metrics::SourceProbe& probe = metrics::SourceProbe::For(config.name);
   Position from = start;
   bool inside_transaction = false;  // the last transaction pushed was a leading chunk
   bool delivered = false;           // something was pushed since the last (re)start
@@ -199,6 +204,7 @@ Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Ite
   for (int failures = 0;;) {
     delivered = false;
     Status status;
+    probe.up.Set(1);  // the source sets 0 itself while it reconnects
     if (needs_snapshot()) {
       Result<Position> streamed = parts_.sources[i]->Snapshot(from, consumer, stop);
       if (streamed.ok()) {
@@ -226,6 +232,7 @@ Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Ite
         }
       }
     }
+    probe.up.Set(0);
     if (!status.retriable()) return status;
     if (inside_transaction) {
       // Part of a transaction is on its way; reading it again from its start would publish
@@ -240,6 +247,7 @@ Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Ite
       return status.WithContext("gave up after " + std::to_string(config.restart_max_attempts) +
                                 " restarts (restart_max_attempts)");
     }
+    probe.restarts.Add();
     LOG_WARN << "source " << config.name << " failed: " << status.ToString() << "; restart "
              << failures << " of " << config.restart_max_attempts << " in " << backoff.count()
              << " ms from " << from.Describe();
@@ -297,6 +305,12 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (lines_transport) builders.back().UseJsonLines(json);
   }
 
+  std::vector<metrics::SourceProbe*> probes;
+  for (const SourceConfig& s : config_.sources) {
+    probes.push_back(&metrics::SourceProbe::For(s.name));
+    probes.back()->up.Set(0);
+  }
+  metrics::Gauge& queue_bytes = metrics::QueueBytes();
   ByteBoundedQueue<Item> queue(static_cast<size_t>(config_.queue_max_bytes));
   std::atomic<bool> sources_stop{false};
   std::atomic<bool> source_gave_up{false};  // a source failed beyond its restarts
@@ -307,6 +321,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     threads.emplace_back([&, i] {
       SetThreadName("capture:" + config_.sources[i].name);
       source_status[i] = RunSource(i, starts[i], queue, sources_stop);
+      probes[i]->up.Set(0);
       if (!source_status[i].ok()) {
         LOG_ERROR << "source " << config_.sources[i].name
                   << " stopped: " << source_status[i].ToString() << "; stopping the pipeline";
@@ -372,7 +387,9 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     auto positions = acks.Take(&ack_error);
     if (!ack_error.ok()) return ack_error;
     for (size_t i = 0; i < positions.size(); ++i) {
-      if (positions[i]) parts_.sources[i]->Acknowledged(*positions[i]);
+      if (!positions[i]) continue;
+      parts_.sources[i]->Acknowledged(*positions[i]);
+      probes[i]->position.Set(positions[i]->Describe());
     }
     if (!committer) return Status::Ok();
     for (size_t i = 0; i < positions.size(); ++i) {
@@ -394,15 +411,34 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     std::vector<Item> items = queue.PopAll(std::chrono::milliseconds(200), 4096,
                                            static_cast<size_t>(config_.queue_max_bytes) / 4);
     if (items.empty() && sources_running.load() == 0 && queue.size() == 0) break;
+    queue_bytes.Set(static_cast<double>(queue.bytes()));
     int64_t now = NowMs();
     for (Item& item : items) {
       std::optional<Position> end;
       if (item.txn.complete) end = item.txn.end;
       size_t source = item.source;
-      auto on_acked = [&acks, source, end](const Status& st) {
+      // Counted when acknowledged: per transaction, a few relaxed atomic additions.
+      metrics::SourceProbe* probe = probes[source];
+      const uint64_t events = item.txn.events.size();
+      const bool counts_as_transaction =
+          item.txn.complete && (events > 0 || !item.txn.schema_changes.empty());
+      const int64_t commit_ms = item.txn.source ? item.txn.source->ts_ms : 0;
+      auto on_acked = [&acks, source, end, probe, events, counts_as_transaction,
+                       commit_ms](const Status& st) {
         // A leading chunk abandoned at the final flush (its source stopped inside the
         // transaction) holds no position; the next start reads the transaction again.
         if (!end && st.code() == StatusCode::kAborted) return;
+        if (st.ok()) {
+          probe->events.Add(events);
+          if (counts_as_transaction) {
+            probe->transactions.Add();
+            if (commit_ms > 0) {
+              const int64_t lag = std::max<int64_t>(0, NowMs() - commit_ms);
+              probe->lag_ms.Set(static_cast<double>(lag));
+              probe->lag.Observe(lag);
+            }
+          }
+        }
         acks.Acked(source, end, st);
       };
       Status s;

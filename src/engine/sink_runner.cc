@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "core/thread_name.h"
 #include "sink/http/http_sink.h"
 #include "sink/kafka_record_input.h"
@@ -39,6 +40,7 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
                                      "stdout cannot feed sinks");
     }
     VIMUR_ASSIGN_OR_RETURN(auto made, MakeSink(config, s));
+    metrics::SinkProbe::For(s.name).up.Set(0);  // listed in /health until it runs
     if (config.transport.type == "local") {
       sink::LocalInputOptions o;
       o.log = local::LocalLogOptionsFor(config);

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/logging.h"
-#include "registry/http.h"
+#include "http/http_listener.h"
 
 namespace vimur::registry {
 namespace {
@@ -256,56 +256,26 @@ void AddRoutes(httplib::Server& s, std::shared_ptr<RegistryStore> store) {
 }  // namespace
 
 struct RegistryServer::Impl {
-  httplib::Server server;
+  http::HttpListener listener{"registry"};
   std::shared_ptr<RegistryStore> store;
 };
 
 RegistryServer::RegistryServer(std::shared_ptr<RegistryStore> store)
     : impl_(std::make_unique<Impl>()) {
   impl_->store = std::move(store);
-  AddRoutes(impl_->server, impl_->store);
+  AddRoutes(impl_->listener.server(), impl_->store);
 }
 
 RegistryServer::~RegistryServer() { Stop(); }
 
 Status RegistryServer::Start(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("registry.listen '" + listen + "': expected host:port");
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  int port = 0;
-  try {
-    port = std::stoi(listen.substr(colon + 1));
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) {
-    return Status::InvalidArgument("registry.listen '" + listen + "': bad port");
-  }
-  if (port == 0) {
-    port = impl_->server.bind_to_any_port(host.c_str());
-    if (port < 0) return Status::Unavailable("registry: cannot bind " + listen);
-  } else if (!impl_->server.bind_to_port(host.c_str(), port)) {
-    return Status::Unavailable("registry: cannot listen on " + listen +
-                               " (in use, or not an address of this host)");
-  }
-  port_ = port;
-  thread_ = std::thread([this] { impl_->server.listen_after_bind(); });
-  // stop() before the accept loop has started would be lost: wait until it runs.
-  for (int i = 0; i < 2000 && !impl_->server.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  LOG_INFO << "registry: serving the schema registry API on " << host << ":" << port_;
-  return Status::Ok();
+  return impl_->listener.Start(listen, "registry.listen");
 }
 
+int RegistryServer::port() const { return impl_->listener.port(); }
+
 void RegistryServer::Stop() {
-  if (impl_) impl_->server.stop();
-  if (thread_.joinable()) thread_.join();
+  if (impl_) impl_->listener.Stop();
 }
 
 }  // namespace vimur::registry

@@ -4,7 +4,6 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "core/status.h"
 #include "registry/registry_store.h"
@@ -21,15 +20,13 @@ class RegistryServer {
   // Binds `listen` ("host:port"; port 0 picks a free one) and serves on a background thread.
   Status Start(const std::string& listen);
   // The bound port, after Start.
-  int port() const { return port_; }
+  int port() const;
   // Stops serving and joins the thread; safe to call twice.
   void Stop();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::thread thread_;
-  int port_ = 0;
 };
 
 }  // namespace vimur::registry

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "core/logging.h"
-#include "registry/http.h"
+#include "http/httplib.h"
 
 namespace vimur::registry {
 namespace {

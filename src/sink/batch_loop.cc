@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "sink/sql/event_decoder.h"
 
 namespace vimur::sink {
@@ -21,7 +22,9 @@ Status GiveUpRecord(const SinkConfig& config, const InputRecord& record, const S
     LOG_WARN << "sink " << config.name << ": record " << record.Where() << " key " << key
              << " failed: " << why.message() << "; written to dead-letter topic "
              << config.dead_letter_topic;
-    return input.DeadLetter(record, why.message());
+    VIMUR_RETURN_IF_ERROR(input.DeadLetter(record, why.message()));
+    metrics::SinkProbe::For(config.name).dead_lettered.Add();
+    return Status::Ok();
   }
   return Status(why.code(), "sink " + config.name + ": record " + record.Where() + " key " + key +
                                 ": " + why.message() +
@@ -32,6 +35,8 @@ Status GiveUpRecord(const SinkConfig& config, const InputRecord& record, const S
 Status RunBatchLoop(const SinkConfig& config, RecordInput& input, const std::atomic<bool>& stop,
                     const ApplyBatch& apply) {
   VIMUR_RETURN_IF_ERROR(input.Start());
+  metrics::SinkProbe& probe = metrics::SinkProbe::For(config.name);
+  probe.up.Set(1);
   uint64_t records = 0, batches = 0;
   int64_t max_lag = 0, last_lag = -1;
   auto last_log = std::chrono::steady_clock::now();
@@ -46,6 +51,7 @@ Status RunBatchLoop(const SinkConfig& config, RecordInput& input, const std::ato
         break;
       }
       LOG_WARN << "sink " << config.name << ": " << batch.status().message();
+      probe.up.Set(0);
       input.Wait(std::chrono::milliseconds(500));
       continue;
     }
@@ -64,9 +70,13 @@ Status RunBatchLoop(const SinkConfig& config, RecordInput& input, const std::ato
       }
       ++batches;
       records += batch->size();
+      probe.records.Add(batch->size());
+      probe.batches.Add();
+      probe.up.Set(1);
       if (newest > 0) {
         last_lag = std::max<int64_t>(0, WallClockMs() - newest);
         max_lag = std::max(max_lag, last_lag);
+        probe.lag_ms.Set(static_cast<double>(last_lag));
       }
     }
     auto now = std::chrono::steady_clock::now();
@@ -81,6 +91,7 @@ Status RunBatchLoop(const SinkConfig& config, RecordInput& input, const std::ato
       last_log = now;
     }
   }
+  probe.up.Set(0);
   input.Close();
   return result;
 }

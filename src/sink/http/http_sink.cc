@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "sink/batch_loop.h"
 
 namespace vimur::sink {
@@ -91,6 +92,9 @@ Status HttpSink::Process(const std::vector<InputRecord>& batch, RecordInput& inp
     todo = std::move(again);
     if (todo.empty()) break;
     if (stop.load()) return Status::Aborted("stopped while retrying: " + last_error);
+    metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
+    probe.retries.Add();
+    probe.up.Set(0);
     LOG_WARN << "sink " << config_.name << ": POST " << config_.url << ": " << last_error << " ("
              << todo.size() << " of " << pending.size() << " requests); retry " << attempt << " in "
              << backoff.count() << " ms (nothing is acknowledged meanwhile)";

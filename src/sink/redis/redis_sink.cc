@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "sink/batch_loop.h"
 #include "sink/sql/event_decoder.h"
 
@@ -48,6 +49,9 @@ Status RedisSink::ApplyWithRetry(const RedisPlan& plan, RecordInput& input,
     Status s = connection_->Pipeline(commands);
     if (s.ok() || !s.retriable()) return s;
     if (stop.load()) return Status::Aborted("stopped while retrying: " + s.message());
+    metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
+    probe.retries.Add();
+    probe.up.Set(0);
     LOG_WARN << "sink " << config_.name << ": " << s.message() << "; retry " << attempt << " in "
              << backoff.count() << " ms (nothing is acknowledged meanwhile)";
     input.Wait(backoff);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 
 namespace vimur::sink {
 namespace {
@@ -105,6 +106,9 @@ Status SqlSink::ApplyWithRetry(const ApplyPlan& plan, RecordInput& input,
     Status s = ApplyOnce(plan);
     if (s.ok() || !s.retriable()) return s;
     if (stop.load()) return Status::Aborted("stopped while retrying: " + s.message());
+    metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
+    probe.retries.Add();
+    probe.up.Set(0);
     LOG_WARN << "sink " << config_.name << ": " << s.message() << "; retry " << attempt << " in "
              << backoff.count() << " ms (nothing is acknowledged meanwhile)";
     input.Wait(backoff);
@@ -118,7 +122,9 @@ Status SqlSink::GiveUp(const InputRecord& record, const Status& why, RecordInput
     LOG_WARN << "sink " << config_.name << ": record " << record.Where() << " key " << key
              << " failed: " << why.message() << "; written to dead-letter topic "
              << config_.dead_letter_topic;
-    return input.DeadLetter(record, why.message());
+    VIMUR_RETURN_IF_ERROR(input.DeadLetter(record, why.message()));
+    metrics::SinkProbe::For(config_.name).dead_lettered.Add();
+    return Status::Ok();
   }
   return Status(why.code(), "sink " + config_.name + ": record " + record.Where() + " key " + key +
                                 ": " + why.message() +
@@ -166,6 +172,8 @@ Status SqlSink::Process(const std::vector<InputRecord>& batch, RecordInput& inpu
 
 Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
   VIMUR_RETURN_IF_ERROR(input.Start());
+  metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
+  probe.up.Set(1);
   uint64_t records = 0, batches = 0;
   int64_t max_lag = 0, last_lag = -1;
   auto last_log = std::chrono::steady_clock::now();
@@ -180,6 +188,7 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
         break;
       }
       LOG_WARN << "sink " << config_.name << ": " << batch.status().message();
+      probe.up.Set(0);
       input.Wait(std::chrono::milliseconds(500));
       continue;
     }
@@ -199,9 +208,13 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
       }
       ++batches;
       records += batch->size();
+      probe.records.Add(batch->size());
+      probe.batches.Add();
+      probe.up.Set(1);
       if (newest > 0) {
         last_lag = std::max<int64_t>(0, NowMs() - newest);
         max_lag = std::max(max_lag, last_lag);
+        probe.lag_ms.Set(static_cast<double>(last_lag));
       }
     }
     auto now = std::chrono::steady_clock::now();
@@ -216,6 +229,7 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
       last_log = now;
     }
   }
+  probe.up.Set(0);
   input.Close();
   return result;
 }

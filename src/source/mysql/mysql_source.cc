@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "core/row_vector_pool.h"
 #include "source/key_change.h"
 #include "source/mysql/ddl_targets.h"
@@ -814,6 +815,7 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
     return started;
   }
   LOG_INFO << "source " << config_.name << ": streaming from " << from.Describe();
+  metrics::SourceProbe::For(config_.name).up.Set(1);
   // The parser needs to know whether events before the first FDE carry checksums.
   (void)checksum;
   const unsigned long dump_connection = client.connection().thread_id();
@@ -912,6 +914,9 @@ Status MySqlSource::Run(const Position& start, const TransactionConsumer& consum
       LOG_WARN << "source " << config_.name << ": " << s.message() << "; reconnecting in "
                << backoff_ms << " ms from " << resume.Describe();
     }
+    metrics::SourceProbe& probe = metrics::SourceProbe::For(config_.name);
+    probe.up.Set(0);
+    probe.reconnects.Add();
     for (int waited = 0; waited < backoff_ms && !stop.load(); waited += 50) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

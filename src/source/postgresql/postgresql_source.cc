@@ -6,6 +6,7 @@
 
 #include "core/byte_reader.h"
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "source/postgresql/pg_connection.h"
 #include "source/postgresql/postgresql_setup.h"
 
@@ -102,6 +103,9 @@ Status PostgresqlSource::Run(const Position& start, const TransactionConsumer& c
       backoff = std::chrono::milliseconds(100);
     }
     if (++failures > 5) return s;
+    metrics::SourceProbe& probe = metrics::SourceProbe::For(config_.name);
+    probe.up.Set(0);
+    probe.reconnects.Add();
     LOG_WARN << "source " << config_.name << ": " << s.ToString() << "; reconnecting in "
              << backoff.count() << " ms from lsn " << LsnText(assembler.delivered_lsn());
     const auto wake = std::chrono::steady_clock::now() + backoff;
@@ -143,6 +147,7 @@ Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
   LOG_INFO << "source " << config_.name << ": streaming slot " << config_.slot << " (publication "
            << config_.publication << ", pgoutput protocol " << proto << ") from lsn "
            << LsnText(from);
+  metrics::SourceProbe::For(config_.name).up.Set(1);
 
   uint64_t received = from;
   uint64_t idle_wal_end = 0;  // the server's WAL end at its last keepalive between transactions

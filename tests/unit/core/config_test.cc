@@ -247,6 +247,19 @@ TEST(ConfigTest, UnknownKeysAnywhereAreRefusedWithTheValidOnes) {
   }
 }
 
+TEST(ConfigTest, MetricsListenIsOffByDefaultAndLoads) {
+  auto plain = LoadConfigText(kBase, "p.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->metrics_listen, "");
+  EXPECT_FALSE(plain->metrics_allow_remote);
+  auto set = LoadConfigText(
+      std::string(kBase) + "metrics_listen: 127.0.0.1:9400\nmetrics_allow_remote: true\n",
+      "p.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->metrics_listen, "127.0.0.1:9400");
+  EXPECT_TRUE(set->metrics_allow_remote);
+}
+
 // Keys and values of later versions are refused rather than loaded and ignored.
 TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
   struct Case {
@@ -255,7 +268,6 @@ TEST(ConfigTest, WhatIsNotBuiltYetIsRefused) {
   const std::vector<Case> cases = {
       {std::string(kBase) + "sinks:\n  - {name: s, type: search, topics: ['x'], url: 'http://h'}\n",
        "p.yaml:5", "'sinks[0].type: search'"},
-      {std::string(kBase) + "metrics_listen: 127.0.0.1:9400\n", "p.yaml:4", "'metrics_listen'"},
   };
   for (const Case& c : cases) {
     auto config = LoadConfigText(c.yaml, "p.yaml");

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "format/avro/avro_event_serializer.h"
-#include "registry/http.h"
+#include "http/httplib.h"
 #include "registry/schema_registry_client.h"
 
 namespace vimur::registry {

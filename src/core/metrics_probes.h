@@ -1,0 +1,48 @@
+// The metrics of each component kind (per source, per sink, the process), made in one place so
+// their names, labels and help texts stay together; docs/operations.md lists them.
+#pragma once
+
+#include <string>
+
+#include "core/metrics.h"
+
+namespace vimur::metrics {
+
+// Per source (label `source`). Updated per transaction or batch, never per event.
+struct SourceProbe {
+  Counter& events;        // change events acknowledged by the transport
+  Counter& transactions;  // source transactions acknowledged by the transport
+  Gauge& lag_ms;          // commit at the source to acknowledgement, last transaction
+  Histogram& lag;         // the same, every transaction
+  Gauge& up;              // 1 while streaming or taking a snapshot, 0 otherwise
+  Counter& reconnects;    // reconnections to the server after a lost connection
+  Counter& restarts;      // restarts by the pipeline after a failure
+  Info& position;         // the last position committed (resume point)
+
+  // The probe of source `name` in `registry` (made on first use).
+  static SourceProbe& For(const std::string& name, Registry& registry = Registry::Default());
+};
+
+// Per sink (label `sink`).
+struct SinkProbe {
+  Counter& records;        // records applied to the target (and acknowledged)
+  Counter& batches;        // batches applied
+  Gauge& lag_ms;           // now minus the source commit time of the newest record applied
+  Counter& retries;        // retries of a batch the target refused for a while
+  Counter& dead_lettered;  // records given up and written to the dead-letter topic
+  Gauge& up;               // 1 while applying, 0 while retrying, reconnecting or stopped
+
+  static SinkProbe& For(const std::string& name, Registry& registry = Registry::Default());
+};
+
+// The capture queue's bytes (captured, not yet published).
+Gauge& QueueBytes(Registry& registry = Registry::Default());
+
+// process_resident_memory_bytes, process_cpu_seconds_total, process_start_time_seconds (read
+// from /proc/self at each scrape) and vimur_build_info. Idempotent.
+void RegisterProcessMetrics(Registry& registry = Registry::Default());
+
+// The source commit to acknowledgement lag buckets, in ms.
+const std::vector<int64_t>& LagBucketsMs();
+
+}  // namespace vimur::metrics

@@ -1,0 +1,21 @@
+// Health of a running pipeline, read from its metrics: healthy when every source and sink
+// reports itself up (vimur_source_up, vimur_sink_up = 1).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/metrics.h"
+
+namespace vimur::server {
+
+struct Health {
+  bool healthy = true;
+  std::vector<std::string> down;  // "source shop-db", "sink orders-split"
+  // "ok\n", or one line per component that is not running.
+  std::string Text() const;
+};
+
+Health CheckHealth(const metrics::Registry& registry);
+
+}  // namespace vimur::server

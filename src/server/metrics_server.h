@@ -1,0 +1,27 @@
+// MetricsServer: serves a metrics Registry over HTTP: `/metrics` in the Prometheus text format
+// 0.0.4 and `/health` (200 "ok", or 503 naming each source and sink that is not running).
+#pragma once
+
+#include <string>
+
+#include "core/metrics.h"
+#include "core/status.h"
+#include "http/http_listener.h"
+
+namespace vimur::server {
+
+class MetricsServer {
+ public:
+  explicit MetricsServer(metrics::Registry& registry);
+  // Binds `listen` (metrics_listen; port 0 picks a free one) and serves in the background. A
+  // non-loopback address is refused unless `allow_remote` (metrics_allow_remote).
+  Status Start(const std::string& listen, bool allow_remote);
+  int port() const { return listener_.port(); }
+  void Stop() { listener_.Stop(); }
+
+ private:
+  metrics::Registry& registry_;
+  http::HttpListener listener_{"metrics"};
+};
+
+}  // namespace vimur::server

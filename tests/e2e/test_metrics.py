@@ -1,0 +1,139 @@
+"""End-to-end metrics: `vimur run` with metrics_listen serves /metrics (checked with
+prometheus_client's own text parser) and /health; `vimur status` prints the running pipeline's
+figures, and the stored positions once it has stopped."""
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import vimur_binary
+
+N = 300
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode(), r.headers.get("Content-Type")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), e.headers.get("Content-Type")
+
+
+def scrape(port):
+    """{(sample name, frozenset(labels)): value}, parsed by prometheus_client."""
+    status, body, content_type = get(f"http://127.0.0.1:{port}/metrics")
+    assert status == 200, body
+    assert content_type.startswith("text/plain; version=0.0.4"), content_type
+    samples = {}
+    types = {}
+    for family in text_string_to_metric_families(body):
+        types[family.name] = family.type
+        for s in family.samples:
+            samples[(s.name, frozenset(s.labels.items()))] = s.value
+    return samples, types
+
+
+def status_output(config):
+    env = dict(os.environ, VIMUR_E2E_PASSWORD="vimur")
+    r = subprocess.run([vimur_binary(), "status", "--config", config], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def wait_until(predicate, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_metrics_health_and_status(mariadb, vimur_factory):
+    mariadb.execute("DROP DATABASE IF EXISTS metrics", "CREATE DATABASE metrics",
+                    "CREATE TABLE metrics.t (id INT PRIMARY KEY, v VARCHAR(20))")
+    vimur = vimur_factory(mariadb, [r"metrics\.t"])
+    port = free_port()
+    with open(vimur.config, "a") as f:
+        f.write(f"metrics_listen: 127.0.0.1:{port}\n")
+    vimur.start()
+    src = frozenset({("source", "db")})
+
+    conn = mariadb.connect()
+    with conn.cursor() as cur:
+        for i in range(N):
+            cur.execute("INSERT INTO metrics.t VALUES (%s, %s)", (i, f"v{i}"))
+    conn.close()
+    vimur.wait_for(lambda recs: sum(1 for r in recs if r["topic"] == "shop.metrics.t") >= N)
+
+    def acknowledged():
+        samples, types = scrape(port)
+        if samples.get(("vimur_source_events_total", src)) == N:
+            return samples, types
+        return None
+    samples, types = wait_until(acknowledged, f"vimur_source_events_total == {N}")
+    assert types["vimur_source_events"] == "counter"
+    assert samples[("vimur_source_transactions_total", src)] == N
+    assert types["vimur_source_ack_lag_ms"] == "histogram"
+    assert samples[("vimur_source_ack_lag_ms_count", src)] == N
+    assert samples[("vimur_source_ack_lag_ms_bucket", src | {("le", "+Inf")})] == N
+    lag = samples[("vimur_source_lag_ms", src)]
+    # Commit times are whole seconds: the lag is at most a little over one second here.
+    assert 0 <= lag < 30000, lag
+    assert samples[("vimur_source_up", src)] == 1
+    positions = [dict(k[1])["position"] for k in samples if k[0] == "vimur_source_position_info"]
+    assert len(positions) == 1 and positions[0], positions
+    assert samples[("process_resident_memory_bytes", frozenset())] > 1 << 20
+    assert samples[("process_cpu_seconds_total", frozenset())] > 0
+
+    status, body, _ = get(f"http://127.0.0.1:{port}/health")
+    assert (status, body) == (200, "ok\n")
+
+    out = status_output(vimur.config)
+    assert out.startswith("pipeline shop: running"), out
+    line = next(l for l in out.splitlines() if l.startswith("source"))
+    assert line.split()[1:4] == ["db", "running", str(N)], out
+
+    # The database goes away: the source reconnects with backoff, and /health says which.
+    mariadb.script("stop")
+    status, body = wait_until(
+        lambda: (lambda r: r[:2] if r[0] == 503 else None)(
+            get(f"http://127.0.0.1:{port}/health")), "/health 503")
+    assert body == "source db is not running\n", body
+    samples, _ = scrape(port)
+    assert samples[("vimur_source_up", src)] == 0
+    assert samples[("vimur_source_reconnects_total", src)] >= 1
+    line = next(l for l in status_output(vimur.config).splitlines() if l.startswith("source"))
+    assert line.split()[1:4] == ["db", "down", str(N)], line
+
+    vimur.stop()
+    out = status_output(vimur.config)
+    assert out.startswith("pipeline shop: not running"), out
+    line = next(l for l in out.splitlines() if l.startswith("source"))
+    assert line.split()[1:4] == ["db", "not", "running"], out
+    # The stored position is the one /metrics showed (its GTID set; heartbeats may move the
+    # file:pos on).
+    assert positions[0].split(" (")[0] in line, (positions[0], line)
+
+
+def test_a_remote_metrics_address_needs_consent(mariadb, vimur_factory, tmp_path):
+    vimur = vimur_factory(mariadb, [r"metrics\.t"])
+    with open(vimur.config, "a") as f:
+        f.write(f"metrics_listen: 0.0.0.0:{free_port()}\n")
+    env = dict(os.environ, VIMUR_E2E_PASSWORD="vimur")
+    r = subprocess.run([vimur_binary(), "run", "--config", vimur.config], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "metrics_allow_remote: true" in r.stderr, r.stderr

@@ -1,0 +1,99 @@
+#include "server/metrics_server.h"
+
+#include <gtest/gtest.h>
+
+#include "core/metrics_probes.h"
+#include "http/httplib.h"
+#include "server/health.h"
+#include "server/metrics_text.h"
+
+namespace vimur::server {
+namespace {
+
+TEST(MetricsTextTest, ReadsBackWhatTheRegistryRenders) {
+  metrics::Registry r;
+  r.GetCounter("a_total", "h", {{"source", "s\"1"}}).Add(42);
+  r.GetInfo("p_info", "h", {{"source", "s"}}, "position").Set("gtid 0-1-5, row\\2\nx");
+  r.GetHistogram("l_ms", "h", {}, {10}).Observe(3);
+  auto samples = ParseMetricsText(r.Render());
+  ASSERT_TRUE(samples.ok()) << samples.status().ToString();
+  ASSERT_EQ(samples->size(), 6u);
+  EXPECT_EQ((*samples)[0].name, "a_total");
+  EXPECT_EQ((*samples)[0].Label("source"), "s\"1");
+  EXPECT_EQ((*samples)[0].value, 42);
+  EXPECT_EQ((*samples)[1].name, "l_ms_bucket");
+  EXPECT_EQ((*samples)[1].Label("le"), "10");
+  EXPECT_EQ((*samples)[2].Label("le"), "+Inf");
+  EXPECT_EQ((*samples)[5].Label("position"), "gtid 0-1-5, row\\2\nx");
+}
+
+TEST(MetricsTextTest, NamesTheBadLine) {
+  auto bad = ParseMetricsText("# HELP a h\na 1\nb{x=\"1} 2\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 3"), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(ParseMetricsText("a one\n").ok());
+}
+
+TEST(HealthTest, NamesWhatIsNotRunning) {
+  metrics::Registry r;
+  metrics::SourceProbe::For("db", r).up.Set(1);
+  metrics::SinkProbe::For("copy", r).up.Set(1);
+  EXPECT_TRUE(CheckHealth(r).healthy);
+  EXPECT_EQ(CheckHealth(r).Text(), "ok\n");
+  metrics::SourceProbe::For("db", r).up.Set(0);
+  Health h = CheckHealth(r);
+  EXPECT_FALSE(h.healthy);
+  EXPECT_EQ(h.Text(), "source db is not running\n");
+}
+
+TEST(MetricsServerTest, ServesMetricsAndHealth) {
+  metrics::Registry r;
+  metrics::SourceProbe& probe = metrics::SourceProbe::For("db", r);
+  probe.events.Add(12);
+  probe.up.Set(1);
+  MetricsServer server(r);
+  ASSERT_TRUE(server.Start("127.0.0.1:0", false).ok());
+  httplib::Client client("127.0.0.1", server.port());
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(metrics->body.find("vimur_source_events_total{source=\"db\"} 12\n"), std::string::npos);
+  auto health = client.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+  probe.up.Set(0);
+  health = client.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(health->body, "source db is not running\n");
+  EXPECT_EQ(client.Get("/nothing")->status, 404);
+  server.Stop();
+}
+
+TEST(MetricsServerTest, RefusesANonLoopbackAddressUnlessAllowed) {
+  metrics::Registry r;
+  MetricsServer server(r);
+  Status s = server.Start("0.0.0.0:0", false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("metrics_allow_remote: true"), std::string::npos) << s.message();
+  EXPECT_FALSE(server.Start("127.0.0.1:http", false).ok());
+  MetricsServer remote(r);
+  ASSERT_TRUE(remote.Start("0.0.0.0:0", true).ok());
+  remote.Stop();
+}
+
+TEST(MetricsServerTest, LoopbackAddresses) {
+  EXPECT_TRUE(http::IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(http::IsLoopbackHost("127.3.2.1"));
+  EXPECT_TRUE(http::IsLoopbackHost("::1"));
+  EXPECT_TRUE(http::IsLoopbackHost("localhost"));
+  EXPECT_FALSE(http::IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(http::IsLoopbackHost("10.0.0.1"));
+  EXPECT_FALSE(http::IsLoopbackHost("::"));
+  EXPECT_FALSE(http::IsLoopbackHost("example.org"));
+}
+
+}  // namespace
+}  // namespace vimur::server

@@ -673,7 +673,7 @@ shutdown_timeout_s: 5""", extra_transport="""
         vimur.proc = None
         assert rc != 0, log
         assert "shutdown_timeout_s=5" in log and "not acknowledged" in log, log
-        assert took < 5 + 15, f"took {took:.1f} s"
+        assert took < 5 + 15, f"took {took:.1f} s:\n{log}"
     finally:
         kafka.start()
     vimur.start()

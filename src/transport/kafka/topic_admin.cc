@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <string_view>
 #include <thread>
 
 #include "core/logging.h"
@@ -25,7 +26,7 @@ Result<rd_kafka_topic_t*> TopicAdmin::Ensure(std::string_view topic_name, bool f
   const auto give_up = std::chrono::steady_clock::now() + options_.topic_retry_for;
   auto backoff = std::chrono::milliseconds(500);
   for (int attempt = 1;; ++attempt) {
-    Status created = Create(topic, first_key_null);
+    Status created = Create(topic, first_key_null, stop);
     if (created.ok()) break;
     if (!created.retriable() || std::chrono::steady_clock::now() + backoff > give_up) {
       return created;
@@ -57,7 +58,9 @@ Result<rd_kafka_topic_t*> TopicAdmin::Ensure(std::string_view topic_name, bool f
 Status TopicAdmin::WaitUntilWritable(const std::string& topic, rd_kafka_topic_t* handle,
                                      std::chrono::steady_clock::time_point give_up,
                                      const std::function<bool()>& stop) {
-  const int timeout_ms = static_cast<int>(options_.request_timeout.count());
+  // Short calls, retried until give_up, so that `stop` is looked at every second.
+  const int timeout_ms =
+      static_cast<int>(std::min<int64_t>(options_.request_timeout.count(), 1000));
   const auto started = std::chrono::steady_clock::now();
   Status last;
   while (true) {
@@ -117,7 +120,8 @@ Status TopicAdmin::PartitionsAnswer(const std::string& topic, rd_kafka_topic_t* 
   return Status::Ok();
 }
 
-Status TopicAdmin::Create(const std::string& topic, bool first_key_null) {
+Status TopicAdmin::Create(const std::string& topic, bool first_key_null,
+                          const std::function<bool()>& stop) {
   int partitions =
       topic == options_.offsets_topic ? options_.offsets_topic_partitions : options_.partitions;
   int replication = options_.replication_factor;
@@ -156,11 +160,25 @@ Status TopicAdmin::Create(const std::string& topic, bool first_key_null) {
   rd_kafka_AdminOptions_set_operation_timeout(admin, timeout_ms, errstr, sizeof(errstr));
   rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_);
   rd_kafka_CreateTopics(producer_, &new_topic, 1, admin, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, timeout_ms + 5000);
+  // Waited for in slices, so that stopping (the shutdown deadline) is not held up by a
+  // cluster that does not answer.
+  rd_kafka_event_t* event = nullptr;
+  const auto answer_by =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms + 5000);
+  bool stopped = false;
+  while (event == nullptr && std::chrono::steady_clock::now() < answer_by) {
+    if (stop && stop()) {
+      stopped = true;
+      break;
+    }
+    event = rd_kafka_queue_poll(queue, 100);
+  }
 
   Status status;
   bool existed = false;
-  if (event == nullptr) {
+  if (stopped) {
+    status = Status::Aborted("kafka: stopped while creating topic " + topic);
+  } else if (event == nullptr) {
     status = Status::Unavailable("kafka: creating topic " + topic + ": no answer from the " +
                                  "cluster at " + options_.bootstrap_servers);
   } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -183,7 +201,12 @@ Status TopicAdmin::Create(const std::string& topic, bool first_key_null) {
         const char* detail = rd_kafka_topic_result_error_string(results[i]);
         status = KafkaErrorStatus(err, "kafka: creating topic " + topic);
         if (detail != nullptr) {
-          status = Status(status.code(), status.message() + " (" + detail + ")");
+          // While brokers shut down or start they are fenced, and KRaft answers with too few
+          // brokers for the replication factor: that passes, so it is retried.
+          const bool fenced = err == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR &&
+                              std::string_view(detail).find("fenced") != std::string_view::npos;
+          status = Status(fenced ? StatusCode::kUnavailable : status.code(),
+                          status.message() + " (" + detail + ")");
         }
       }
     }

@@ -33,7 +33,8 @@ class TopicAdmin {
                                    const std::function<bool()>& stop);
 
  private:
-  Status Create(const std::string& topic, bool first_key_null);
+  // Creates `topic` (an existing one is fine); kAborted as soon as `stop` returns true.
+  Status Create(const std::string& topic, bool first_key_null, const std::function<bool()>& stop);
   // Waits until every partition of `topic` answers at its leader. A partition takes writes a
   // moment after CreateTopics returns; a record sent in that moment can be lost without an
   // error: its request fails (not leader), a later request already in flight succeeds and

@@ -87,18 +87,12 @@ bool ParseTime(std::string_view s, int64_t* micros) {
 std::string IsoUtc(int64_t micros, int fsp) {
   int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
   const int64_t frac = micros - seconds * 1000000;
-  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  const int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
   const int64_t rem = seconds - days * 86400;
-  // civil_from_days
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
+  int64_t y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  CivilFromDays(days, &y, &m, &d);
   char buf[48];
   int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
                         static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),

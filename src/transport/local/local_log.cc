@@ -346,12 +346,17 @@ void LocalLog::WriterLoop() {
           s = failed_;
         }
         pending_bytes_ -= std::min(pending_bytes_, bytes);
-        committing_ = 0;
       }
       cv_.notify_all();
       for (Entry& e : batch) {
         if (e.done) e.done(s);
       }
+      {
+        // Flush returns only once every acknowledgement has been delivered.
+        std::lock_guard<std::mutex> l(mu_);
+        committing_ = 0;
+      }
+      cv_.notify_all();
     } else if (options_.fsync == FsyncPolicy::kInterval &&
                now - last_sync >= options_.fsync_interval_ms &&
                (commit_unsynced || !unsynced.empty())) {

@@ -14,5 +14,6 @@ int RegistryCommand(const std::vector<std::string>& args);         // registry_c
 int ConfigReferenceCommand(const std::vector<std::string>& args);  // config_reference_command.cc
 int TailCommand(const std::vector<std::string>& args);             // tail_command.cc
 int StatusCommand(const std::vector<std::string>& args);           // status_command.cc
+int SnapshotCommand(const std::vector<std::string>& args);         // snapshot_command.cc
 
 }  // namespace vimur::cli

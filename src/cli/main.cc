@@ -1,5 +1,5 @@
-// vimur: the command line. Subcommands: run, check, verify, tail, status, registry; --help and
-// --version everywhere.
+// vimur: the command line. Subcommands: run, check, verify, tail, status, snapshot, registry;
+// --help and --version everywhere.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +22,8 @@ Usage:
   vimur tail --config FILE --topic REGEX [--from-beginning] [--max N]
                               print a topic's events as JSON lines as they arrive
   vimur status --config FILE  the running pipeline's sources and sinks (or stored positions)
+  vimur snapshot --config FILE --table DB.TABLE [--where SQL] [--wait] [--cancel]
+                              read tables again while the running pipeline streams
   vimur registry --config FILE  serve the Confluent-compatible schema registry (Kafka-backed)
   vimur config-reference      print every configuration key, its default and meaning
   vimur --version             print the version
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
   if (command == "registry") return vimur::cli::RegistryCommand(rest);
   if (command == "tail") return vimur::cli::TailCommand(rest);
   if (command == "status") return vimur::cli::StatusCommand(rest);
+  if (command == "snapshot") return vimur::cli::SnapshotCommand(rest);
   if (command == "config-reference") return vimur::cli::ConfigReferenceCommand(rest);
   std::fprintf(stderr, "vimur: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;

@@ -125,6 +125,8 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
     for (size_t i = 0; i < config.sources.size(); ++i) {
       SourceConfig& s = config.sources[i];
       if (s.topic_prefix.empty()) s.topic_prefix = config.name;
+      s.snapshot_requests_dir =
+          config.state_dir + "/" + config.name + "/snapshot-requests/" + s.name;
       if (s.type == "postgresql") {
         if (!top["sources"][i]["port"]) s.port = 5432;
         // Slot names allow only lower-case letters, digits and underscores.

@@ -37,6 +37,9 @@ struct SourceConfig {
   std::string snapshot = "never";            // never | initial | when_needed | initial_only
   int snapshot_chunk_rows = 10000;           // rows per primary-key range query of a snapshot
   std::string topic_prefix;                  // default: pipeline name
+  // Not a key: where `vimur snapshot` leaves requests for this source
+  // (STATE_DIR/NAME/snapshot-requests/SOURCE), set when the file is read.
+  std::string snapshot_requests_dir;
   TlsConfig tls;
   int heartbeat_interval_ms = 5000;
   int connect_timeout_s = 10;

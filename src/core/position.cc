@@ -15,6 +15,7 @@ std::string Position::ToJson() const {
   if (snapshot_done) j["snapshot_done"] = true;
   if (!source_state.empty()) j["source_state"] = source_state;
   if (!snapshot_progress.empty()) j["snapshot_progress"] = snapshot_progress;
+  if (!incremental_snapshot.empty()) j["incremental_snapshot"] = incremental_snapshot;
   return j.dump();
 }
 
@@ -34,6 +35,9 @@ Result<Position> Position::FromJson(const std::string& text) {
     if (j.contains("snapshot_progress")) {
       p.snapshot_progress = j.at("snapshot_progress").get<std::string>();
     }
+    if (j.contains("incremental_snapshot")) {
+      p.incremental_snapshot = j.at("incremental_snapshot").get<std::string>();
+    }
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("stored position has a field of the wrong type: ") +
                               e.what());
@@ -51,6 +55,7 @@ std::string Position::Describe() const {
   if (lsn != 0) out += (out.empty() ? "lsn " : " lsn ") + std::to_string(lsn);
   if (!source_state.empty()) out += " [" + source_state + "]";
   if (!snapshot_progress.empty()) out += " snapshot in progress " + snapshot_progress;
+  if (!incremental_snapshot.empty()) out += " (incremental snapshot in progress)";
   return out.empty() ? "(start)" : out;
 }
 

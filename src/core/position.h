@@ -28,6 +28,10 @@ struct Position {
   // snapshot's own position, where streaming starts once the snapshot ends. Opaque to the
   // engine, which only tells "snapshot in progress" from "streaming".
   std::string snapshot_progress = {};
+  // Non-empty while incremental snapshots requested with `vimur snapshot` are queued or being
+  // read next to the stream: the source's record, as JSON, of the requests and how far each
+  // got. gtid_set/file/pos stay the streaming position. Opaque to the engine.
+  std::string incremental_snapshot = {};
 
   bool empty() const { return gtid_set.empty() && file.empty() && lsn == 0; }
   std::string ToJson() const;

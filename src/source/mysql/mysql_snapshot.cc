@@ -6,10 +6,9 @@
 
 #include "core/arena.h"
 #include "core/logging.h"
-#include "source/mysql/catalog_table_map.h"
 #include "source/mysql/mysql_source.h"
 #include "source/mysql/snapshot_row_decoder.h"
-#include "source/mysql/table_schema_builder.h"
+#include "source/mysql/snapshot_table_plan.h"
 
 namespace vimur::mysql {
 namespace {
@@ -31,15 +30,7 @@ struct Progress {
     j["table"] = table;
     if (!after.empty()) {
       nlohmann::json keys = nlohmann::json::array();
-      for (const std::string& k : after) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::string hex;
-        for (unsigned char c : k) {
-          hex.push_back(kHex[c >> 4]);
-          hex.push_back(kHex[c & 15]);
-        }
-        keys.push_back(hex);
-      }
+      for (const std::string& k : after) keys.push_back(KeyCellToHex(k));
       j["after"] = keys;
     }
     return j.dump();
@@ -56,140 +47,13 @@ struct Progress {
     if (j.contains("after") && j["after"].is_array()) {
       for (const auto& hex : j["after"]) {
         if (!hex.is_string()) return Status::Corruption("bad snapshot progress key: " + text);
-        const std::string h = hex.get<std::string>();
-        auto nibble = [](char c) {
-          if (c >= '0' && c <= '9') return c - '0';
-          if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-          return -1;
-        };
-        std::string bytes;
-        for (size_t i = 0; i < h.size(); i += 2) {
-          const int hi = nibble(h[i]);
-          const int lo = i + 1 < h.size() ? nibble(h[i + 1]) : -1;
-          if (hi < 0 || lo < 0) return Status::Corruption("bad snapshot progress key: " + text);
-          bytes.push_back(static_cast<char>(hi * 16 + lo));
-        }
+        VIMUR_ASSIGN_OR_RETURN(std::string bytes, KeyCellFromHex(hex.get<std::string>()));
         p.after.push_back(std::move(bytes));
       }
     }
     return p;
   }
 };
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-bool IsNumericText(std::string_view text) {
-  if (text.empty()) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// One table to read: its schemas and how to page through it.
-struct TablePlan {
-  std::string database;
-  std::string table;
-  TableSchemaPtr full;
-  TableSchemaPtr projected;
-  std::vector<size_t> kept;
-  std::vector<std::string> charsets;  // per column of `full`
-  bool keyset = false;                // read in primary-key chunks (resumable mid-table)
-  std::string select;                 // "SELECT ... FROM `db`.`t`"
-  std::string order_by;               // " ORDER BY `k1`, `k2`", or empty
-
-  std::string qualified() const { return database + "." + table; }
-};
-
-bool KeysetType(LogicalType type) {
-  switch (type) {
-    case LogicalType::kInt16:
-    case LogicalType::kInt32:
-    case LogicalType::kInt64:
-    case LogicalType::kUInt64:
-    case LogicalType::kDecimal:
-    case LogicalType::kYear:
-    case LogicalType::kDate:
-    case LogicalType::kTimestampMillis:
-    case LogicalType::kTimestampMicros:
-    case LogicalType::kZonedTimestamp:
-    case LogicalType::kMicroTime:
-    case LogicalType::kString:
-    case LogicalType::kBytes: return true;
-    case LogicalType::kBoolean:
-    case LogicalType::kFloat:
-    case LogicalType::kDouble:
-    case LogicalType::kBits:
-    case LogicalType::kEnum:
-    case LogicalType::kSet:
-    case LogicalType::kJson:
-    case LogicalType::kGeometry: return false;
-  }
-  return false;
-}
-
-// A SQL literal comparing as column `c` orders, from the cell read for it.
-Result<std::string> KeyLiteral(const ColumnSchema& c, const std::string& charset,
-                               std::string_view cell) {
-  switch (c.type) {
-    case LogicalType::kInt16:
-    case LogicalType::kInt32:
-    case LogicalType::kInt64:
-    case LogicalType::kUInt64:
-    case LogicalType::kDecimal:
-    case LogicalType::kYear:
-      if (!IsNumericText(cell)) {
-        return Status::Corruption("key column " + c.name + " read as non-number '" +
-                                  std::string(cell.substr(0, 40)) + "'");
-      }
-      return std::string(cell);
-    case LogicalType::kZonedTimestamp:
-      if (!IsNumericText(cell)) return Status::Corruption("bad TIMESTAMP key of " + c.name);
-      return "FROM_UNIXTIME(" + std::string(cell) + ")";
-    case LogicalType::kDate:
-    case LogicalType::kTimestampMillis:
-    case LogicalType::kTimestampMicros:
-    case LogicalType::kMicroTime: return "CAST(X'" + Hex(cell) + "' AS CHAR)";
-    case LogicalType::kString:
-      if (charset.empty() || charset == "binary") return "X'" + Hex(cell) + "'";
-      return "_" + charset + " X'" + Hex(cell) + "'";
-    case LogicalType::kBytes: return "X'" + Hex(cell) + "'";
-    default: return Status::Internal("column " + c.name + " cannot page a snapshot");
-  }
-}
-
-// "(k1 > v1) OR (k1 = v1 AND k2 > v2) ...": rows after `after` in key order.
-Result<std::string> AfterKey(const TablePlan& plan, const std::vector<std::string>& after) {
-  const TableSchema& full = *plan.full;
-  std::vector<std::string> names;
-  std::vector<std::string> literals;
-  for (size_t i = 0; i < full.key_columns.size(); ++i) {
-    const size_t k = full.key_columns[i];
-    names.push_back(QuoteIdentifier(full.columns[k].name));
-    VIMUR_ASSIGN_OR_RETURN(std::string lit,
-                           KeyLiteral(full.columns[k], plan.charsets[k], after.at(i)));
-    literals.push_back(std::move(lit));
-  }
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += " OR ";
-    out += "(";
-    for (size_t j = 0; j < i; ++j) out += names[j] + " = " + literals[j] + " AND ";
-    out += names[i] + " > " + literals[i] + ")";
-  }
-  return out;
-}
 
 // ER_TABLE_DEF_CHANGED: "Table definition has changed, please retry transaction".
 constexpr unsigned int kTableDefinitionChanged = 1412;
@@ -322,34 +186,13 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
   for (const auto& [db, tbl] : tables) {
     const std::string qualified = db + "." + tbl;
     if (progress && qualified < progress->table) continue;
-    TablePlan plan;
-    plan.database = db;
-    plan.table = tbl;
-    auto map = TableMapFromCatalog(conn, db, tbl, &plan.charsets);
-    if (map.status().code() == StatusCode::kNotFound) continue;  // dropped meanwhile
-    if (!map.ok()) return map.status().WithContext("source " + name + ": snapshot of " + qualified);
-    auto built = BuildTableSchema(*map);
-    if (!built.ok()) {
-      return built.status().WithContext("source " + name + ": snapshot of " + qualified);
+    auto planned = PlanSnapshotTable(conn, filter, defaults_, db, tbl);
+    if (planned.status().code() == StatusCode::kNotFound) continue;  // dropped meanwhile
+    if (!planned.ok()) {
+      return planned.status().WithContext("source " + name + ": snapshot of " + qualified);
     }
-    TableSchema schema = std::move(built).value();
-    schema.version = 1;
-    if (defaults_ != nullptr) AddColumnDefaults(*defaults_, /*mariadb=*/true, &schema);
-    plan.full = std::make_shared<const TableSchema>(std::move(schema));
-    plan.projected = ProjectedSchema(filter, plan.full, &plan.kept);
+    const SnapshotTablePlan plan = std::move(planned).value();
     const TableSchema& full = *plan.full;
-    plan.keyset = full.has_key();
-    std::string columns;
-    for (const ColumnSchema& c : full.columns) {
-      if (!columns.empty()) columns += ", ";
-      columns += SnapshotSelectExpression(c);
-    }
-    for (size_t k : full.key_columns) {
-      if (!KeysetType(full.columns[k].type)) plan.keyset = false;
-      plan.order_by +=
-          (plan.order_by.empty() ? " ORDER BY " : ", ") + QuoteIdentifier(full.columns[k].name);
-    }
-    plan.select = "SELECT " + columns + " FROM " + QuoteIdentifier(db) + "." + QuoteIdentifier(tbl);
     if (!full.has_key()) {
       LOG_WARN << "source " << name << ": table " << qualified
                << " has no primary key: it is read in one scan, and a restart reads it again "
@@ -366,13 +209,9 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
     uint64_t table_rows = 0;
     std::vector<Value> decoded;
     while (true) {
-      std::string sql = plan.select;
-      if (plan.keyset && !at.after.empty()) {
-        VIMUR_ASSIGN_OR_RETURN(std::string where, AfterKey(plan, at.after));
-        sql += " WHERE " + where;
-      }
-      sql += plan.order_by;
-      if (plan.keyset) sql += " LIMIT " + std::to_string(config_.snapshot_chunk_rows);
+      VIMUR_ASSIGN_OR_RETURN(
+          std::string sql,
+          plan.ChunkQuery(at.after, "", static_cast<uint64_t>(config_.snapshot_chunk_rows)));
       uint64_t chunk_rows = 0;
       Status row_error;
       Status read = conn.StreamQuery(
@@ -407,12 +246,7 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
                 return false;
               }
             }
-            if (plan.keyset) {
-              at.after.clear();
-              for (size_t k : full.key_columns) {
-                at.after.emplace_back(cells[k] != nullptr ? cells[k] : "", lengths[k]);
-              }
-            }
+            if (plan.keyset) at.after = plan.KeyCells(cells, lengths);
             ev.total_order = 1;
             ev.data_collection_order = 1;
             batch_bytes += storage->bytes.capacity() - arena_before + sizeof(ChangeEvent) +

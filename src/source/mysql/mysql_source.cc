@@ -65,6 +65,7 @@ Status BinlogTransactionAssembler::Reset(const Position& start) {
   }
   UpdateDelivered();
   emitted_ = delivered_;
+  stream_position_ = published_;
   in_txn_ = false;
   txn_ = Transaction();
   txn_storage_.reset();
@@ -88,7 +89,16 @@ Status BinlogTransactionAssembler::Process(std::string_view event_bytes,
                                            const TransactionConsumer& emit, bool* stopped) {
   VIMUR_ASSIGN_OR_RETURN(FramedEvent event, parser_.Frame(event_bytes));
   ++stats_.events;
-  return Handle(event, event.header.next_pos, emit, stopped);
+  VIMUR_RETURN_IF_ERROR(Handle(event, event.header.next_pos, emit, stopped));
+  if (!in_txn_) {
+    if (event.header.type == static_cast<uint8_t>(EventType::kRotate)) {
+      stream_position_ = published_;  // (the rotation's own offset is in the previous file)
+    } else if (event.header.next_pos != 0) {
+      stream_position_.file = file_;
+      stream_position_.pos = event.header.next_pos;
+    }
+  }
+  return Status::Ok();
 }
 
 std::shared_ptr<SourceInfo> BinlogTransactionAssembler::MakeSourceInfo() {
@@ -775,6 +785,7 @@ std::vector<vimur::CheckResult> MySqlSource::Check() {
 }
 
 Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
+                               IncrementalSnapshot& incremental,
                                const TransactionConsumer& consumer, const std::atomic<bool>& stop) {
   VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(ConnectOptions()));
   BinlogClientOptions options;
@@ -829,6 +840,12 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
     while (!done && !stop.load()) cv.wait_for(lock, std::chrono::milliseconds(100));
     if (!done) client.Interrupt();
   });
+  // Every transaction passes the incremental snapshot on its way (progress, changed keys);
+  // between event groups it may hand on a chunk of a table being read.
+  const TransactionConsumer observed = [&](Transaction&& txn) {
+    incremental.Observe(txn);
+    return consumer(std::move(txn));
+  };
   Status result;
   bool stopped = false;
   while (!stop.load() && !stopped) {
@@ -837,8 +854,13 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
       result = stop.load() ? Status::Ok() : event.status();
       break;
     }
-    result = assembler.Process(*event, consumer, &stopped);
+    result = assembler.Process(*event, observed, &stopped);
     if (!result.ok()) break;
+    if (!stopped && !assembler.in_transaction() && assembler.pending_xa() == 0) {
+      result = incremental.AtBoundary(assembler.stream_position(), assembler.delivered(), consumer, stop,
+                                      &stopped);
+      if (!result.ok()) break;
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -873,15 +895,20 @@ Status MySqlSource::Run(const Position& start, const TransactionConsumer& consum
                         const std::atomic<bool>& stop) {
   int backoff_ms = 100;
   Position resume = start;
-  int checksum_failures = 0;          // consecutive, without a transaction in between
-  std::set<std::string> reread_xids;  // see BinlogTransactionAssembler::reread_xids
+  resume.incremental_snapshot.clear();  // (the snapshots' progress lives in `incremental`)
+  int checksum_failures = 0;            // consecutive, without a transaction in between
+  std::set<std::string> reread_xids;    // see BinlogTransactionAssembler::reread_xids
   ServerColumnDefaults defaults(ConnectOptions());
+  MySqlConnectOptions snapshot_options = ConnectOptions();
+  snapshot_options.read_timeout_s = std::max<uint32_t>(snapshot_options.read_timeout_s, 3600);
+  IncrementalSnapshot incremental(config_, std::move(snapshot_options), &defaults);
+  VIMUR_RETURN_IF_ERROR(incremental.Restore(start.incremental_snapshot));
   while (!stop.load()) {
     BinlogTransactionAssembler assembler(config_, ChecksumAlgorithm::kUndefined);
     assembler.set_column_defaults(&defaults);
     VIMUR_RETURN_IF_ERROR(assembler.Reset(resume));
     assembler.set_reread_xids(reread_xids);
-    Status s = StreamOnce(assembler, consumer, stop);
+    Status s = StreamOnce(assembler, incremental, consumer, stop);
     const bool reread = assembler.reread_requested();
     reread_xids = assembler.reread_xids();
     if (assembler.stats().transactions > 0) {

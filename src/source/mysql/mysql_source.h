@@ -15,6 +15,7 @@
 #include "source/mysql/column_defaults.h"
 #include "source/mysql/ddl_targets.h"
 #include "source/mysql/gtid_set.h"
+#include "source/mysql/incremental_snapshot.h"
 #include "source/mysql/row_image_decoder.h"
 #include "source/source.h"
 
@@ -49,6 +50,11 @@ class BinlogTransactionAssembler {
   // XA transactions are prepared and not yet committed, at the oldest one's prepare (with a
   // source_state saying what was published since).
   const Position& delivered() const { return delivered_; }
+  // Between event groups: the binlog file and offset right after the last event read (also
+  // events outside groups: a rotation's format description, GTID lists, heartbeats).
+  const Position& stream_position() const { return stream_position_; }
+  // Whether an event group is being assembled (false between groups).
+  bool in_transaction() const { return in_txn_; }
   // XA transactions prepared and not yet committed or rolled back, whose rows are held.
   size_t pending_xa() const { return pending_xa_.size(); }
   // Bound on the bytes of prepared XA transactions held until their commit. An XA transaction
@@ -128,6 +134,7 @@ class BinlogTransactionAssembler {
   Position delivered_;  // resume position (see delivered())
   Position published_;  // right after the last event group consumed (no source_state)
   Position emitted_;    // position of the last transaction handed over
+  Position stream_position_;  // see stream_position()
   // A prepared XA transaction: its rows, held until XA COMMIT, and where its group starts.
   struct PendingXa {
     std::string xid;  // canonical, XaPrepareEvent::ToSql
@@ -198,8 +205,8 @@ class MySqlSource : public Source {
   // One connection's worth of streaming; returns when stopped, or with the error that ended it.
   // Ends the server's thread that served a stream this source closed (KILL CONNECTION).
   void EndDumpThread(unsigned long connection_id);
-  Status StreamOnce(BinlogTransactionAssembler& assembler, const TransactionConsumer& consumer,
-                    const std::atomic<bool>& stop);
+  Status StreamOnce(BinlogTransactionAssembler& assembler, IncrementalSnapshot& incremental,
+                    const TransactionConsumer& consumer, const std::atomic<bool>& stop);
 
   SourceConfig config_;
 };

@@ -25,5 +25,16 @@ TEST(PositionTest, PositionsStoredBeforeSnapshotsHaveNoProgress) {
   EXPECT_FALSE(old->empty());
 }
 
+TEST(PositionTest, IncrementalSnapshotStateRoundTripsAndStaysOutOfLogs) {
+  Position p;
+  p.file = "mysql-bin.000003";
+  p.pos = 99;
+  p.incremental_snapshot = R"({"requests":[{"id":"a","tables":["d.t"],"table":0}]})";
+  auto back = Position::FromJson(p.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, p);
+  EXPECT_EQ(p.Describe(), "mysql-bin.000003:99 (incremental snapshot in progress)");
+}
+
 }  // namespace
 }  // namespace vimur

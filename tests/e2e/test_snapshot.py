@@ -403,3 +403,45 @@ def test_06_kafka_exactly_once_snapshot_under_writes(mariadb, kafka, kafka_vimur
     assert marks.count("first") == 1 and marks.count("last") == 1
     print(f"\n{db}: {ROWS} rows through Kafka (exactly_once, read_committed): {len(reads)} "
           f"snapshot reads, {churn.count} client transactions")
+
+
+def test_08_kafka_exactly_once_incremental_snapshot_under_writes(mariadb, kafka,  # noqa: F811
+                                                                   kafka_vimur):  # noqa: F811
+    """`vimur snapshot` while streaming to Kafka with exactly_once: a read_committed consumer
+    applying the topic in order ends equal to the table."""
+    import subprocess
+    from conftest import vimur_binary
+    db = "snap8"
+    create_tables(mariadb, db, ROWS)
+    vimur = kafka_vimur(mariadb, kafka, db, [rf"{db}\..*"],
+                        extra_source="    snapshot_chunk_rows: 1000",
+                        extra_transport="""  exactly_once: true
+  topic: {partitions: 3}""")
+    vimur.start(wait=True, timeout=120)
+    churn = Churn(mariadb, db, ROWS, RATE, seed=8)
+    churn.start()
+    time.sleep(0.5)
+    done = subprocess.run([vimur_binary(), "snapshot", "--config", vimur.config, "--table",
+                           f"{db}.t", "--wait"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr + vimur.log()
+    time.sleep(0.5)
+    churn.finish()
+    mariadb.execute(f"INSERT INTO {db}.marker (tag) VALUES ('end')")
+    topic, marker = f"{db}.{db}.t", f"{db}.{db}.marker"
+    reader = TopicReader(kafka, [topic, marker], isolation="read_committed")
+    deadline = time.time() + 300
+    while not any(r.topic == marker for r in reader.records):
+        assert time.time() < deadline, vimur.log()
+        reader.read()
+    reader.read()
+    reader.close()
+    vimur.stop()
+    values = [r.json_value() for r in reader.records if r.topic == topic]
+    expected = table_rows(mariadb, db)
+    got = apply(values)
+    assert got == expected, diff(expected, got)
+    reads = [v for v in values if v and v["op"] == "r"]
+    assert {v["source"]["snapshot"] for v in reads} == {"incremental"}
+    assert len(reads) >= ROWS * 0.8
+    print(f"\n{db}: {ROWS} rows through Kafka (exactly_once, read_committed): {len(reads)} "
+          f"incremental reads, {churn.count} client transactions")

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Initial snapshot benchmark: `vimur run` with `snapshot: initial_only` reading a table of a
-# dozen mixed columns (stdout transport to /dev/null) against the limit measured in the same
-# run, `mariadb --quick -e 'SELECT * FROM t' > /dev/null` (the server's text protocol read on
-# one client thread).
+# Snapshot benchmark: `vimur run` with `snapshot: initial_only` reading a table of a dozen
+# mixed columns (stdout transport to /dev/null) against the limit measured in the same run,
+# `mariadb --quick -e 'SELECT * FROM t' > /dev/null` (the server's text protocol read on one
+# client thread). With --incremental, one `vimur run` streams (snapshot: never) and each run
+# times `vimur snapshot --table bench.t --wait` instead (an incremental snapshot).
 #
-#   bench/snapshot.sh [--rows N] [--runs N] [--keep]
+#   bench/snapshot.sh [--rows N] [--runs N] [--incremental] [--keep]
 #
 # Starts a private MariaDB (scripts/mariadb) in a temporary directory, fills bench.t with N
 # rows (default 1,000,000), then runs the limit and vimur alternately (--runs, default 3) and
@@ -16,11 +17,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rows=1000000
 runs=3
 keep=0
+mode=initial_only
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --incremental) mode=never; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +60,7 @@ sources:
     password: root
     server_id: 5999
     include_tables: ['bench\.t']
-    snapshot: initial_only
+    snapshot: $mode
     snapshot_chunk_rows: 10000
 transport:
   type: stdout
@@ -65,28 +68,58 @@ format:
   type: json
 YAML
 export BENCH_PORT="$port" BENCH_WORK="$work" BENCH_VIMUR="$vimur" BENCH_ROWS="$rows" BENCH_RUNS="$runs"
+export BENCH_INCREMENTAL="$([ "$mode" = never ] && echo 1 || echo 0)"
 python3 - <<'PY'
 import os, resource, shutil, statistics, subprocess, time
 port, work, vimur = os.environ["BENCH_PORT"], os.environ["BENCH_WORK"], os.environ["BENCH_VIMUR"]
 rows, runs = int(os.environ["BENCH_ROWS"]), int(os.environ["BENCH_RUNS"])
+incremental = os.environ["BENCH_INCREMENTAL"] == "1"
+config = os.path.join(work, "vimur.yaml")
 devnull = open(os.devnull, "wb")
 limit_s, vimur_s, rss = [], [], []
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+streaming = None
+if incremental:
+    log = os.path.join(work, "vimur.log")
+    streaming = subprocess.Popen([vimur, "run", "--config", config], stdout=devnull,
+                                 stderr=open(log, "wb"))
+    while "streaming from" not in open(log).read():
+        assert streaming.poll() is None, open(log).read()[-2000:]
+        time.sleep(0.05)
 for run in range(runs):
     t = time.monotonic()
     subprocess.run(["mariadb", "--quick", "-h127.0.0.1", f"-P{port}", "-uroot", "-proot",
                     "-e", "SELECT * FROM bench.t"], stdout=devnull, check=True)
     limit_s.append(time.monotonic() - t)
-    shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
-    t = time.monotonic()
-    p = subprocess.Popen([vimur, "run", "--config", os.path.join(work, "vimur.yaml")],
-                         stdout=devnull, stderr=open(os.path.join(work, f"vimur.{run}.log"), "wb"))
-    _, status, usage = os.wait4(p.pid, 0)
-    vimur_s.append(time.monotonic() - t)
-    assert status == 0, open(os.path.join(work, f"vimur.{run}.log")).read()[-2000:]
-    rss.append(usage.ru_maxrss // 1024)
+    if incremental:
+        t = time.monotonic()
+        subprocess.run([vimur, "snapshot", "--config", config, "--table", "bench.t", "--wait"],
+                       stdout=devnull, check=True)
+        vimur_s.append(time.monotonic() - t)
+        rss.append(peak_rss_mib(streaming.pid))
+    else:
+        shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
+        t = time.monotonic()
+        p = subprocess.Popen([vimur, "run", "--config", config], stdout=devnull,
+                             stderr=open(os.path.join(work, f"vimur.{run}.log"), "wb"))
+        _, status, usage = os.wait4(p.pid, 0)
+        vimur_s.append(time.monotonic() - t)
+        assert status == 0, open(os.path.join(work, f"vimur.{run}.log")).read()[-2000:]
+        rss.append(usage.ru_maxrss // 1024)
     print(f"run {run + 1}: limit {limit_s[-1]:.3f} s ({rows / limit_s[-1]:,.0f} rows/s), "
           f"vimur {vimur_s[-1]:.3f} s ({rows / vimur_s[-1]:,.0f} rows/s), "
           f"ratio {limit_s[-1] / vimur_s[-1]:.2f}, peak RSS {rss[-1]} MiB", flush=True)
+if streaming is not None:
+    streaming.terminate()
+    streaming.wait()
 lm, vm = statistics.median(limit_s), statistics.median(vimur_s)
 print(f"median of {runs}: limit {rows / lm:,.0f} rows/s, vimur {rows / vm:,.0f} rows/s "
       f"({lm / vm:.0%} of the limit), peak RSS {max(rss)} MiB; load {os.getloadavg()[0]:.1f}")

@@ -371,7 +371,9 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     }
   } watchdog_join{watchdog_mu, watchdog_cv, finished, watchdog};
 
-  AckTracker acks(parts_.sources.size());
+  // Shared with every acknowledgement callback: batches the transport still holds when a
+  // stop gives up on them are failed when the transport is destroyed, after Run returned.
+  auto acks = std::make_shared<AckTracker>(parts_.sources.size());
   Status failure;
   std::optional<AsyncCommitter> committer;
   OffsetStore& offsets = parts_.transport->offsets();
@@ -384,7 +386,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   }
   auto commit_acked = [&]() -> Status {
     Status ack_error;
-    auto positions = acks.Take(&ack_error);
+    auto positions = acks->Take(&ack_error);
     if (!ack_error.ok()) return ack_error;
     for (size_t i = 0; i < positions.size(); ++i) {
       if (!positions[i]) continue;
@@ -423,7 +425,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       const bool counts_as_transaction =
           item.txn.complete && (events > 0 || !item.txn.schema_changes.empty());
       const int64_t commit_ms = item.txn.source ? item.txn.source->ts_ms : 0;
-      auto on_acked = [&acks, source, end, probe, events, counts_as_transaction,
+      auto on_acked = [acks, source, end, probe, events, counts_as_transaction,
                        commit_ms](const Status& st) {
         // A leading chunk abandoned at the final flush (its source stopped inside the
         // transaction) holds no position; the next start reads the transaction again.
@@ -439,7 +441,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
             }
           }
         }
-        acks.Acked(source, end, st);
+        acks->Acked(source, end, st);
       };
       Status s;
       if (lines_transport) {
@@ -508,7 +510,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       return source_status[i].WithContext("source " + config_.sources[i].name);
     }
   }
-  LOG_INFO << "stopped cleanly after " << acks.acked() << " acknowledged transactions";
+  LOG_INFO << "stopped cleanly after " << acks->acked() << " acknowledged transactions";
   return Status::Ok();
 }
 

@@ -1,5 +1,6 @@
 #include "source/mysql/incremental_snapshot.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -262,12 +263,11 @@ Status IncrementalSnapshot::Accept(SnapshotRequest request) {
         ++i;
         continue;
       }
-      // Tables already read stay counted; the one being read, if cancelled, stops now.
-      size_t done = 0;
-      for (size_t t = 0; t < r.table && t < r.tables.size(); ++t) ++done;
+      // Tables already read stay (only later ones are cancelled); the one being read, if
+      // cancelled, stops now and the next one left takes its place.
       const bool reading_kept = std::find(rest.begin(), rest.end(), reading) != rest.end();
       r.tables = rest;
-      r.table = std::min(done, r.tables.size());
+      r.table = std::min(r.table, r.tables.size());
       if (!reading_kept) {
         r.after.clear();
         r.rows = 0;

@@ -183,6 +183,8 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
 
   uint64_t rows_total = 0;
   const auto started = std::chrono::steady_clock::now();
+  auto last_progress = started;
+  uint64_t rows_at_last_progress = 0;
   for (const auto& [db, tbl] : tables) {
     const std::string qualified = db + "." + tbl;
     if (progress && qualified < progress->table) continue;
@@ -205,9 +207,15 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
         progress->after.size() == full.key_columns.size()) {
       at.after = progress->after;  // (a key changed since: the table is read from its start)
     }
-    LOG_INFO << "source " << name << ": snapshot of " << qualified << " starts";
+    auto estimate_text =
+        conn.QueryValue("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" +
+                        conn.Escape(db) + "' AND TABLE_NAME = '" + conn.Escape(tbl) + "'");
+    const uint64_t estimate = estimate_text.ok() && *estimate_text
+                                  ? std::strtoull((*estimate_text)->c_str(), nullptr, 10)
+                                  : 0;
+    LOG_INFO << "source " << name << ": snapshot of " << qualified << " starts (~" << estimate
+             << " rows)";
     uint64_t table_rows = 0;
-    std::vector<Value> decoded;
     while (true) {
       VIMUR_ASSIGN_OR_RETURN(
           std::string sql,
@@ -274,6 +282,24 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
       }
       table_rows += chunk_rows;
       rows_total += chunk_rows;
+      // A line every 10 s: how far the table is, its rate and what is left at that rate.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_progress >= std::chrono::seconds(10)) {
+        const double seconds = std::chrono::duration<double>(now - last_progress).count();
+        const double rate = static_cast<double>(rows_total - rows_at_last_progress) / seconds;
+        last_progress = now;
+        rows_at_last_progress = rows_total;
+        std::string left;
+        if (rate > 0 && estimate > table_rows) {
+          left = ", about " +
+                 std::to_string(
+                     static_cast<uint64_t>(static_cast<double>(estimate - table_rows) / rate)) +
+                 " s left of this table";
+        }
+        LOG_INFO << "source " << name << ": snapshot of " << qualified << ": " << table_rows
+                 << " of ~" << estimate << " rows (" << static_cast<uint64_t>(rate) << " rows/s"
+                 << left << ")";
+      }
       if (!plan.keyset || chunk_rows < static_cast<uint64_t>(config_.snapshot_chunk_rows)) break;
     }
     LOG_INFO << "source " << name << ": snapshot of " << qualified << " done: " << table_rows

@@ -79,12 +79,18 @@ class FlakySource : public Source {
 class StuckTransport : public Transport {
  public:
   explicit StuckTransport(std::string dir) : offsets_(std::move(dir), "p") {}
+  // As the Kafka transport does, the batches never acknowledged are failed at destruction,
+  // after the pipeline's Run returned.
+  ~StuckTransport() override {
+    for (auto& on_acked : held_) on_acked(Status::Aborted("transport closed"));
+  }
   Status Start() override { return Status::Ok(); }
-  Status Send(OutgoingBatch, std::function<void(const Status&)>) override {
+  Status Send(OutgoingBatch, std::function<void(const Status&)> on_acked) override {
     std::unique_lock<std::mutex> lock(mu_);
     if (sent_ > 0) cv_.wait(lock, [&] { return shut_; });
     if (shut_) return Status::Aborted("stuck transport shut down");
     ++sent_;
+    held_.push_back(std::move(on_acked));
     return Status::Ok();
   }
   Status Flush(std::chrono::milliseconds timeout) override {
@@ -106,6 +112,7 @@ class StuckTransport : public Transport {
   std::condition_variable cv_;
   int sent_ = 0;
   bool shut_ = false;
+  std::vector<std::function<void(const Status&)>> held_;
 };
 
 PipelineConfig Config(const std::vector<std::string>& sources, int restarts) {

@@ -102,8 +102,10 @@ const Section& SourceTable() {
               .Doc("TLS to the source server (keys below)"),
           Int("heartbeat_interval_ms", &SourceConfig::heartbeat_interval_ms, 100, 3600 * 1000)
               .Default("5000")
-              .Doc("heartbeat period asked of the server; a silent connection is declared lost "
-                   "after three"),
+              .Doc("how often positions of a quiet or filtered database are handed on; the "
+                   "server is asked for a heartbeat this often, or every second when this is "
+                   "longer (an idle stream takes `vimur snapshot` requests at heartbeats); a "
+                   "connection silent for three intervals (at least 10 s) is declared lost"),
           Int("connect_timeout_s", &SourceConfig::connect_timeout_s, 1, 3600)
               .Default("10")
               .Doc("TCP connect and handshake timeout"),

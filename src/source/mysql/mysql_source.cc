@@ -790,7 +790,9 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
   VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(ConnectOptions()));
   BinlogClientOptions options;
   options.server_id = config_.server_id;
-  options.heartbeat_period_ms = static_cast<uint32_t>(config_.heartbeat_interval_ms);
+  // At least every second: between heartbeats an idle stream cannot take snapshot requests.
+  options.heartbeat_period_ms =
+      static_cast<uint32_t>(std::min(config_.heartbeat_interval_ms, 1000));
   BinlogClient client(std::move(conn), options);
   VIMUR_ASSIGN_OR_RETURN(std::string checksum, client.BinlogChecksum());
   const Position& from = assembler.delivered();
@@ -857,8 +859,8 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
     result = assembler.Process(*event, observed, &stopped);
     if (!result.ok()) break;
     if (!stopped && !assembler.in_transaction() && assembler.pending_xa() == 0) {
-      result = incremental.AtBoundary(assembler.stream_position(), assembler.delivered(), consumer, stop,
-                                      &stopped);
+      result = incremental.AtBoundary(assembler.stream_position(), assembler.delivered(), consumer,
+                                      stop, &stopped);
       if (!result.ok()) break;
     }
   }

@@ -22,6 +22,9 @@ class PostgresqlSource : public Source {
   Result<Position> CurrentEnd() override;
   Status Run(const Position& start, const TransactionConsumer& consumer,
              const std::atomic<bool>& stop) override;
+  // See PostgresqlSnapshot.
+  Result<Position> Snapshot(const Position& resume, const TransactionConsumer& consumer,
+                            const std::atomic<bool>& stop) override;
   void Acknowledged(const Position& position) override;
   std::vector<CheckResult> Check() override;
 

@@ -43,6 +43,14 @@ Result<Position> PostgresqlSource::Snapshot(const Position& resume,
   return PostgresqlSnapshot(config_).Run(resume, consumer, stop);
 }
 
+Result<bool> PostgresqlSource::PositionAvailable(const Position& position) {
+  (void)position;
+  VIMUR_ASSIGN_OR_RETURN(auto conn,
+                         PgConnection::Connect(PgConnectOptions::FromConfig(config_), false));
+  VIMUR_ASSIGN_OR_RETURN(auto slot, FindSlot(*conn, config_.slot));
+  return slot.has_value();
+}
+
 void PostgresqlSource::Acknowledged(const Position& position) {
   uint64_t seen = acknowledged_lsn_.load();
   while (position.lsn > seen && !acknowledged_lsn_.compare_exchange_weak(seen, position.lsn)) {

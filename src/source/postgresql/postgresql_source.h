@@ -25,6 +25,8 @@ class PostgresqlSource : public Source {
   // See PostgresqlSnapshot.
   Result<Position> Snapshot(const Position& resume, const TransactionConsumer& consumer,
                             const std::atomic<bool>& stop) override;
+  // False when the replication slot is gone (with it the changes after `position`).
+  Result<bool> PositionAvailable(const Position& position) override;
   void Acknowledged(const Position& position) override;
   std::vector<CheckResult> Check() override;
 

@@ -152,14 +152,9 @@ Result<std::vector<PgRow>> PgConnection::Query(const std::string& sql,
                                                 nullptr, values.data(), nullptr, nullptr, 0);
   const ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    std::string message =
-        endpoint_ + ": " + Trimmed(PQresultErrorMessage(res)) + " (in: " + sql.substr(0, 300) + ")";
-    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    const bool lost = PQstatus(conn_) != CONNECTION_OK;
-    const bool denied = state != nullptr && std::string_view(state) == "42501";
+    Status error = StatementError(res, sql);
     PQclear(res);
-    if (lost) return Status::Unavailable(message);
-    return denied ? Status::PermissionDenied(message) : Status::FailedPrecondition(message);
+    return error;
   }
   std::vector<PgRow> rows;
   const int n = PQntuples(res), m = PQnfields(res);
@@ -177,6 +172,63 @@ Result<std::vector<PgRow>> PgConnection::Query(const std::string& sql,
   }
   PQclear(res);
   return rows;
+}
+
+Status PgConnection::StatementError(const PGresult* res, const std::string& sql) const {
+  std::string message =
+      endpoint_ + ": " +
+      Trimmed(res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn_)) +
+      " (in: " + sql.substr(0, 300) + ")";
+  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const bool lost = PQstatus(conn_) != CONNECTION_OK;
+  const bool denied = state != nullptr && std::string_view(state) == "42501";
+  if (lost) return Status::Unavailable(message);
+  return denied ? Status::PermissionDenied(message) : Status::FailedPrecondition(message);
+}
+
+Status PgConnection::StreamQuery(const std::string& sql, const std::vector<std::string>& params,
+                                 const std::function<bool(const PgCells&)>& row) {
+  std::vector<const char*> values;
+  for (const std::string& p : params) values.push_back(p.c_str());
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                        nullptr, nullptr, 0) == 0) {
+    return StatementError(nullptr, sql);
+  }
+  PQsetSingleRowMode(conn_);
+  Status status;
+  bool stopped = false;
+  PgCells cells;
+  // Every result is read, also after a stop or an error, so the connection is idle after.
+  while (PGresult* res = PQgetResult(conn_)) {
+    const ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_SINGLE_TUPLE) {
+      if (!stopped && status.ok()) {
+        const int m = PQnfields(res);
+        cells.assign(static_cast<size_t>(m), std::nullopt);
+        for (int c = 0; c < m; ++c) {
+          if (!PQgetisnull(res, 0, c)) {
+            cells[static_cast<size_t>(c)] = std::string_view(
+                PQgetvalue(res, 0, c), static_cast<size_t>(PQgetlength(res, 0, c)));
+          }
+        }
+        if (!row(cells)) {
+          stopped = true;
+          if (PGcancel* cancel = PQgetCancel(conn_)) {
+            char error[256];
+            (void)PQcancel(cancel, error, sizeof error);
+            PQfreeCancel(cancel);
+          }
+        }
+      }
+    } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && !stopped && status.ok()) {
+      status = StatementError(res, sql);
+    }
+    PQclear(res);
+  }
+  if (status.ok() && !stopped && PQstatus(conn_) != CONNECTION_OK) {
+    return StatementError(nullptr, sql);
+  }
+  return status;
 }
 
 Status PgConnection::StartReplication(const std::string& slot, uint64_t lsn,

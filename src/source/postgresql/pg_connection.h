@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "core/status.h"
 
 struct pg_conn;
+struct pg_result;
 
 namespace vimur::postgresql {
 
@@ -31,6 +33,8 @@ struct PgConnectOptions {
 };
 
 using PgRow = std::vector<std::optional<std::string>>;  // nullopt = SQL NULL
+// One row of a streamed result, valid during the callback only.
+using PgCells = std::vector<std::optional<std::string_view>>;
 
 class PgConnection {
  public:
@@ -47,6 +51,11 @@ class PgConnection {
   // Runs `sql` with text parameters $1..$n and returns its rows.
   Result<std::vector<PgRow>> Query(const std::string& sql,
                                    const std::vector<std::string>& params = {});
+  // Runs `sql` like Query but hands its rows to `row` one at a time as they arrive
+  // (single-row mode: memory stays at one row whatever the result's size). `row` returning
+  // false stops the query (cancelled; an open transaction is then aborted).
+  Status StreamQuery(const std::string& sql, const std::vector<std::string>& params,
+                     const std::function<bool(const PgCells&)>& row);
   int server_version() const;  // e.g. 150004
 
   // START_REPLICATION of `slot` from `lsn` with pgoutput's options; the connection is then in
@@ -68,6 +77,8 @@ class PgConnection {
   explicit PgConnection(pg_conn* conn, std::string endpoint)
       : conn_(conn), endpoint_(std::move(endpoint)) {}
   void FreeBuffer();
+  // The Status of a failed statement `sql` whose result is `res` (not freed).
+  Status StatementError(const pg_result* res, const std::string& sql) const;
 
   pg_conn* conn_;
   std::string endpoint_;

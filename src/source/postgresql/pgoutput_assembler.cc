@@ -1,7 +1,6 @@
 #include "source/postgresql/pgoutput_assembler.h"
 
 #include <chrono>
-#include <set>
 
 #include "core/logging.h"
 #include "source/key_change.h"
@@ -163,50 +162,9 @@ Status PgOutputAssembler::HandleRelation(const RelationMessage& m) {
     facts = std::move(*described);
     have_facts = true;
   }
-  auto schema = std::make_shared<TableSchema>();
-  schema->database = nsp;
-  schema->table = name;
-  schema->source_table_id = m.relation_id;
-  std::set<std::string> not_null(facts.not_null.begin(), facts.not_null.end());
-  for (const RelationColumn& c : m.columns) {
-    rel.type_oids.push_back(c.type_oid);
-    const std::string column_name(c.name);
-    if (filter_.ExcludesColumn(nsp, name, column_name)) {
-      rel.kept.push_back(-1);
-      continue;
-    }
-    ColumnSchema col = ColumnForType(c.type_oid, c.type_modifier);
-    col.name = column_name;
-    auto type_name = type_names_.find(c.type_oid);
-    if (type_name != type_names_.end()) col.type_name = type_name->second;
-    col.nullable = not_null.count(column_name) == 0;
-    rel.kept.push_back(static_cast<int>(schema->columns.size()));
-    schema->columns.push_back(std::move(col));
-  }
-  // The key: the primary key when the catalog names one; else the replica identity pgoutput
-  // marks, unless that is the whole row (REPLICA IDENTITY FULL without a primary key: no key).
-  auto index_of = [&](const std::string& column) -> int {
-    for (size_t i = 0; i < schema->columns.size(); ++i) {
-      if (schema->columns[i].name == column) return static_cast<int>(i);
-    }
-    return -1;
-  };
-  if (have_facts && !facts.primary_key.empty()) {
-    for (const std::string& k : facts.primary_key) {
-      int i = index_of(k);
-      if (i >= 0) schema->key_columns.push_back(static_cast<size_t>(i));
-    }
-  } else if (m.replica_identity != 'f') {
-    for (size_t i = 0; i < m.columns.size(); ++i) {
-      if (m.columns[i].key && rel.kept[i] >= 0) {
-        schema->key_columns.push_back(static_cast<size_t>(rel.kept[i]));
-      }
-    }
-  }
-  for (size_t k : schema->key_columns) {
-    schema->columns[k].in_primary_key = true;
-    schema->columns[k].nullable = false;
-  }
+  auto schema =
+      BuildRelationSchema(filter_, m, have_facts ? &facts : nullptr, type_names_, &rel.kept);
+  for (const RelationColumn& c : m.columns) rel.type_oids.push_back(c.type_oid);
   const std::string qualified = schema->qualified_name();
   auto last = last_shape_.find(qualified);
   if (last != last_shape_.end()) {
@@ -265,16 +223,8 @@ Status PgOutputAssembler::Decode(const Relation& rel, const TupleData& tuple,
         return Status::Unsupported("column " + t.qualified_name() + "." + c.name +
                                    " came in binary form, which Vimur does not ask for");
       case TupleValue::Kind::kText: {
-        Status s = DecodeText(c, rel.type_oids[i], tv->data, &storage_->arena, &v);
-        if (!s.ok()) return s.WithContext("table " + t.qualified_name());
-        if (c.type == LogicalType::kDecimal && precise_decimals_ &&
-            (tv->data == "NaN" || tv->data == "Infinity" || tv->data == "-Infinity")) {
-          return Status::InvalidArgument(
-              "column " + t.qualified_name() + "." + c.name + " holds " + std::string(tv->data) +
-              ", which decimal_handling_mode: precise cannot represent (as in Debezium); set "
-              "decimal_handling_mode: string or double on source " +
-              config_.name);
-        }
+        VIMUR_RETURN_IF_ERROR(DecodeCell(t, c, rel.type_oids[i], tv->data, precise_decimals_,
+                                         config_.name, &storage_->arena, &v));
         txn_.approx_bytes += tv->data.size();
         break;
       }

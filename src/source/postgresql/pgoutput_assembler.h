@@ -14,17 +14,10 @@
 #include "core/config.h"
 #include "source/capture_filter.h"
 #include "source/postgresql/pgoutput_message.h"
+#include "source/postgresql/relation_schema.h"
 #include "source/source.h"
 
 namespace vimur::postgresql {
-
-// What pgoutput does not say about a relation and the catalog does: which columns are NOT
-// NULL and which form the primary key (pgoutput marks the replica identity, which is every
-// column under REPLICA IDENTITY FULL).
-struct RelationFacts {
-  std::vector<std::string> not_null;
-  std::vector<std::string> primary_key;  // in key order
-};
 
 class RelationCatalog {
  public:

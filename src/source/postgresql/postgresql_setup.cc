@@ -216,8 +216,17 @@ std::vector<CheckResult> CheckPostgresql(const SourceConfig& config) {
     slot_check.detail = slot.status().message();
   } else if (!slot->has_value()) {
     slot_check.ok = out[2].ok;  // created on the first start with the REPLICATION attribute
-    slot_check.detail = "missing; created on the first start with: " + CreateSlotSql(config.slot);
-    slot_check.fix = CreateSlotSql(config.slot);
+    if (config.snapshot == "initial_only") {
+      slot_check.ok = true;
+      slot_check.detail = "missing; not needed (snapshot: initial_only)";
+    } else if (config.snapshot != "never") {
+      // Created by the snapshot, exporting its read view (docs/snapshots.md).
+      slot_check.detail = "missing; created on the first start with: CREATE_REPLICATION_SLOT " +
+                          Q::QuoteIdent(config.slot) + " LOGICAL pgoutput (SNAPSHOT 'export')";
+    } else {
+      slot_check.detail = "missing; created on the first start with: " + CreateSlotSql(config.slot);
+      slot_check.fix = CreateSlotSql(config.slot);
+    }
   } else {
     const SlotState& s = **slot;
     auto db = conn.Query("SELECT current_database()");

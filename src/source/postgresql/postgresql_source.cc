@@ -7,38 +7,13 @@
 #include "core/byte_reader.h"
 #include "core/logging.h"
 #include "core/metrics_probes.h"
+#include "source/postgresql/connection_catalog.h"
 #include "source/postgresql/pg_connection.h"
 #include "source/postgresql/postgresql_setup.h"
+#include "source/postgresql/postgresql_snapshot.h"
 
 namespace vimur::postgresql {
 namespace {
-
-// NOT NULL columns and primary key of a relation, from the catalog over its own connection.
-class ConnectionCatalog : public RelationCatalog {
- public:
-  explicit ConnectionCatalog(PgConnection* conn) : conn_(conn) {}
-  Result<RelationFacts> Describe(uint32_t relation_id) override {
-    const std::string id = std::to_string(relation_id);
-    RelationFacts facts;
-    VIMUR_ASSIGN_OR_RETURN(auto not_null,
-                           conn_->Query("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid "
-                                        "AND attnum > 0 AND NOT attisdropped AND attnotnull",
-                                        {id}));
-    for (const PgRow& r : not_null) facts.not_null.push_back(r[0].value_or(""));
-    VIMUR_ASSIGN_OR_RETURN(
-        auto key, conn_->Query("SELECT a.attname FROM pg_index i CROSS JOIN LATERAL "
-                               "unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) JOIN "
-                               "pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = "
-                               "k.attnum WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY "
-                               "k.ord",
-                               {id}));
-    for (const PgRow& r : key) facts.primary_key.push_back(r[0].value_or(""));
-    return facts;
-  }
-
- private:
-  PgConnection* conn_;
-};
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -60,6 +35,20 @@ Result<Position> PostgresqlSource::CurrentEnd() {
   Position p;
   p.lsn = lsn;
   return p;
+}
+
+Result<Position> PostgresqlSource::Snapshot(const Position& resume,
+                                            const TransactionConsumer& consumer,
+                                            const std::atomic<bool>& stop) {
+  return PostgresqlSnapshot(config_).Run(resume, consumer, stop);
+}
+
+Result<bool> PostgresqlSource::PositionAvailable(const Position& position) {
+  (void)position;
+  VIMUR_ASSIGN_OR_RETURN(auto conn,
+                         PgConnection::Connect(PgConnectOptions::FromConfig(config_), false));
+  VIMUR_ASSIGN_OR_RETURN(auto slot, FindSlot(*conn, config_.slot));
+  return slot.has_value();
 }
 
 void PostgresqlSource::Acknowledged(const Position& position) {

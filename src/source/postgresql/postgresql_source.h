@@ -22,6 +22,11 @@ class PostgresqlSource : public Source {
   Result<Position> CurrentEnd() override;
   Status Run(const Position& start, const TransactionConsumer& consumer,
              const std::atomic<bool>& stop) override;
+  // See PostgresqlSnapshot.
+  Result<Position> Snapshot(const Position& resume, const TransactionConsumer& consumer,
+                            const std::atomic<bool>& stop) override;
+  // False when the replication slot is gone (with it the changes after `position`).
+  Result<bool> PositionAvailable(const Position& position) override;
   void Acknowledged(const Position& position) override;
   std::vector<CheckResult> Check() override;
 

@@ -131,9 +131,9 @@ class BinlogTransactionAssembler {
   MariaGtidState maria_gtids_;
   MySqlGtidSet mysql_gtids_;
   bool has_gtids_ = false;
-  Position delivered_;  // resume position (see delivered())
-  Position published_;  // right after the last event group consumed (no source_state)
-  Position emitted_;    // position of the last transaction handed over
+  Position delivered_;        // resume position (see delivered())
+  Position published_;        // right after the last event group consumed (no source_state)
+  Position emitted_;          // position of the last transaction handed over
   Position stream_position_;  // see stream_position()
   // A prepared XA transaction: its rows, held until XA COMMIT, and where its group starts.
   struct PendingXa {

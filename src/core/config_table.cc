@@ -88,8 +88,9 @@ const Section& SourceTable() {
                    "streaming continues from exactly that view's position; `when_needed`: as "
                    "`initial`, and a snapshot is taken again when the stored position was purged "
                    "from the server (the others stop with an error then); `initial_only`: the "
-                   "snapshot, then exit 0 without streaming. MariaDB only for now (MySQL: "
-                   "`never`)"),
+                   "snapshot, then exit 0 without streaming. MariaDB and PostgreSQL "
+                   "(PostgreSQL: the slot is created exporting the read view; see "
+                   "docs/snapshots.md); MySQL: `never` only"),
           Int("snapshot_chunk_rows", &SourceConfig::snapshot_chunk_rows, 1, 100000000)
               .Default("10000")
               .Doc("a snapshot reads each table in primary-key order, this many rows per "

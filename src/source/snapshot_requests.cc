@@ -115,7 +115,10 @@ Result<std::string> SnapshotRequestDir::Submit(SnapshotRequest request) {
   j["tables"] = request.tables;
   if (!request.where.empty()) j["where"] = request.where;
   if (request.cancel) j["cancel"] = true;
-  j["submitted_ms"] = WallMs();
+  // Nanoseconds: two requests submitted one right after the other keep their order.
+  j["submitted_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   VIMUR_RETURN_IF_ERROR(
       WriteAtomically(fs::path(dir_) / (request.id + std::string(kRequestSuffix)), j.dump(2)));
   return request.id;
@@ -151,7 +154,7 @@ Result<std::vector<SnapshotRequest>> SnapshotRequestDir::TakeSubmitted() {
       }
       if (j.contains("where") && j["where"].is_string()) r.where = j["where"].get<std::string>();
       r.cancel = j.value("cancel", false);
-      r.submitted_ms = j.value("submitted_ms", int64_t{0});
+      r.submitted_ns = j.value("submitted_ns", int64_t{0});
     }
     fs::path taken = path;
     taken.replace_filename(r.id + ".taken.json");
@@ -170,7 +173,7 @@ Result<std::vector<SnapshotRequest>> SnapshotRequestDir::TakeSubmitted() {
   }
   std::sort(requests.begin(), requests.end(),
             [](const SnapshotRequest& a, const SnapshotRequest& b) {
-              return std::tie(a.submitted_ms, a.id) < std::tie(b.submitted_ms, b.id);
+              return std::tie(a.submitted_ns, a.id) < std::tie(b.submitted_ns, b.id);
             });
   return requests;
 }

@@ -16,7 +16,7 @@ struct SnapshotRequest {
   std::vector<std::string> tables;  // "db.table" (PostgreSQL: "schema.table")
   std::string where;                // SQL condition restricting the rows read, or empty
   bool cancel = false;              // cancel: stop the snapshots of `tables` (empty: all)
-  int64_t submitted_ms = 0;         // requests are taken in this order
+  int64_t submitted_ns = 0;         // requests are taken in this order
 };
 
 // What the pipeline reports about a request (the `.status.json` file).

@@ -7,17 +7,6 @@
 namespace vimur::mysql {
 namespace {
 
-std::string UpperHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
 bool IsNumericText(std::string_view text) {
   if (text.empty()) return false;
   for (char c : text) {
@@ -76,11 +65,11 @@ Result<std::string> KeyLiteral(const ColumnSchema& c, const std::string& charset
     case LogicalType::kDate:
     case LogicalType::kTimestampMillis:
     case LogicalType::kTimestampMicros:
-    case LogicalType::kMicroTime: return "CAST(X'" + UpperHex(cell) + "' AS CHAR)";
+    case LogicalType::kMicroTime: return "CAST(X'" + KeyCellToHex(cell) + "' AS CHAR)";
     case LogicalType::kString:
-      if (charset.empty() || charset == "binary") return "X'" + UpperHex(cell) + "'";
-      return "_" + charset + " X'" + UpperHex(cell) + "'";
-    case LogicalType::kBytes: return "X'" + UpperHex(cell) + "'";
+      if (charset.empty() || charset == "binary") return "X'" + KeyCellToHex(cell) + "'";
+      return "_" + charset + " X'" + KeyCellToHex(cell) + "'";
+    case LogicalType::kBytes: return "X'" + KeyCellToHex(cell) + "'";
     default: return Status::Internal("column " + c.name + " cannot page a snapshot");
   }
 }

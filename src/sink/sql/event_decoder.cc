@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/civil_date.h"
+#include "sink/json_envelope.h"
 
 namespace vimur::sink {
 namespace {
@@ -110,19 +114,87 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
   return SqlValue::Number(v.dump());
 }
 
-Result<Row> DecodeRow(const json& payload, const json* schema) {
+// A row image's columns as its schema declares them.
+struct RowSchema {
+  std::vector<std::string> names;
+  std::vector<ColumnType> types;
+};
+
+// What a sink needs of an event's schema: the columns of before and after (absent: no schema
+// for that side).
+struct EventSchema {
+  std::optional<RowSchema> before;
+  std::optional<RowSchema> after;
+};
+
+EventSchema ParseEventSchema(const json& envelope_schema) {
+  EventSchema out;
+  auto fields = envelope_schema.find("fields");
+  if (fields == envelope_schema.end() || !fields->is_array()) return out;
+  for (const json& side : *fields) {
+    const std::string name = side.value("field", "");
+    if (name != "before" && name != "after") continue;
+    RowSchema row;
+    if (auto columns = side.find("fields"); columns != side.end() && columns->is_array()) {
+      for (const json& f : *columns) {
+        row.names.push_back(f.value("field", ""));
+        row.types.push_back(TypeOf(f));
+      }
+    }
+    (name == "before" ? out.before : out.after) = std::move(row);
+  }
+  return out;
+}
+
+std::vector<std::string> KeyColumnsOf(const json& key_schema) {
+  std::vector<std::string> names;
+  auto fields = key_schema.find("fields");
+  if (fields == key_schema.end() || !fields->is_array()) return names;
+  for (const json& f : *fields) names.push_back(f.value("field", ""));
+  return names;
+}
+
+// Parsed schemas by their JSON text, per thread (each sink decodes on its own thread): a
+// topic's events repeat one schema, which is then parsed once instead of with every record.
+// Bounded: cleared when it holds kMaxEntries.
+template <typename Parsed>
+class SchemaTextCache {
+ public:
+  template <typename Parse>
+  const Parsed& Get(std::string_view text, Parse parse) {
+    if (last_ != entries_.end() && last_->first == text) return *last_->second;
+    last_ = entries_.find(text);
+    if (last_ != entries_.end()) return *last_->second;
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    auto parsed = std::make_unique<Parsed>(parse(json::parse(text)));
+    last_ = entries_.emplace(std::string(text), std::move(parsed)).first;
+    return *last_->second;
+  }
+  // The text of the last one asked for; empty at first.
+  std::string_view last_text() const {
+    return last_ == entries_.end() ? std::string_view() : std::string_view(last_->first);
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 64;
+  using Entries = std::map<std::string, std::unique_ptr<Parsed>, std::less<>>;
+  Entries entries_;
+  typename Entries::iterator last_ = entries_.end();  // the last one asked for
+};
+
+Result<Row> DecodeRow(const json& payload, const RowSchema* schema) {
   Row row;
   if (!payload.is_object()) return Status::Corruption("a row image is not a JSON object");
   if (schema != nullptr) {
-    const json& fields = (*schema)["fields"];
-    for (const json& f : fields) {
-      std::string name = f.value("field", "");
-      ColumnType t = TypeOf(f);
+    row.names = schema->names;
+    row.types = schema->types;
+    row.values.reserve(schema->names.size());
+    for (size_t i = 0; i < schema->names.size(); ++i) {
+      const std::string& name = schema->names[i];
       auto v = payload.find(name);
-      VIMUR_ASSIGN_OR_RETURN(SqlValue value, Typed(v == payload.end() ? json() : *v, t, name));
-      row.names.push_back(name);
+      VIMUR_ASSIGN_OR_RETURN(SqlValue value,
+                             Typed(v == payload.end() ? json() : *v, schema->types[i], name));
       row.values.push_back(std::move(value));
-      row.types.push_back(std::move(t));
     }
     return row;
   }
@@ -131,16 +203,6 @@ Result<Row> DecodeRow(const json& payload, const json* schema) {
     row.values.push_back(Plain(v));
   }
   return row;
-}
-
-// The schema of envelope field `name` (before/after), or null.
-const json* FieldSchema(const json& envelope_schema, const char* name) {
-  auto fields = envelope_schema.find("fields");
-  if (fields == envelope_schema.end()) return nullptr;
-  for (const json& f : *fields) {
-    if (f.value("field", "") == name) return &f;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -252,35 +314,48 @@ Result<RowChange> Decode(const InputRecord& record) {
     return Status::Corruption(record.Where() + ": " + why +
                               "; the sql sink reads Vimur's JSON events (format.type: json)");
   };
-  json value = json::parse(*record.value, nullptr, false);
-  if (value.is_discarded()) return fail("the value is not JSON");
-  const json* schema = nullptr;
-  json* payload = &value;
-  if (value.is_object() && value.contains("schema") && value.contains("payload")) {
-    schema = &value["schema"];
-    payload = &value["payload"];
+  thread_local SchemaTextCache<EventSchema> event_schemas;
+  thread_local SchemaTextCache<std::vector<std::string>> key_schemas;
+  // With schemas, every record repeats its table's schema: when its text was seen before,
+  // only the payload is parsed.
+  json payload;
+  const EventSchema* schema = nullptr;
+  EventSchema inline_schema;
+  JsonEnvelopeParts parts;
+  if (SplitJsonEnvelope(*record.value, event_schemas.last_text(), &parts)) {
+    schema = &event_schemas.Get(parts.schema, ParseEventSchema);
+    payload = json::parse(parts.payload, nullptr, false);
+  } else {
+    payload = json::parse(*record.value, nullptr, false);
+    if (payload.is_object() && payload.contains("schema") && payload.contains("payload")) {
+      inline_schema = ParseEventSchema(payload["schema"]);
+      schema = &inline_schema;
+      json inner = std::move(payload["payload"]);
+      payload = std::move(inner);
+    }
   }
-  if (!payload->is_object() || !payload->contains("op")) {
+  if (payload.is_discarded()) return fail("the value is not JSON");
+  if (!payload.is_object() || !payload.contains("op")) {
     return fail("the value is not a change event (no 'op')");
   }
-  if (!(*payload)["op"].is_string()) return fail("'op' is not a string");
-  std::string op = (*payload)["op"].get<std::string>();
+  if (!payload["op"].is_string()) return fail("'op' is not a string");
+  std::string op = payload["op"].get<std::string>();
   if (op == "t" || op == "m") return change;  // truncate, message: nothing row-shaped
   if (op.size() != 1 || std::string("cudr").find(op[0]) == std::string::npos) {
     return fail("unknown op '" + op + "'");
   }
   change.op = op[0];
-  const json& source = (*payload)["source"];
-  if (source.is_object()) {
-    change.db = source.value("db", "");
-    change.table = source.value("table", "");
-    change.source_ts_ms = source.value("ts_ms", int64_t{0});
+  if (auto source = payload.find("source"); source != payload.end() && source->is_object()) {
+    change.db = source->value("db", "");
+    change.table = source->value("table", "");
+    change.source_ts_ms = source->value("ts_ms", int64_t{0});
   }
   for (const char* side : {"before", "after"}) {
-    const json& image = (*payload)[side];
-    if (image.is_null()) continue;
-    const json* row_schema = schema ? FieldSchema(*schema, side) : nullptr;
-    auto row = DecodeRow(image, row_schema);
+    auto image = payload.find(side);
+    if (image == payload.end() || image->is_null()) continue;
+    const std::optional<RowSchema>* row_schema =
+        schema == nullptr ? nullptr : (side[0] == 'b' ? &schema->before : &schema->after);
+    auto row = DecodeRow(*image, row_schema != nullptr && *row_schema ? &**row_schema : nullptr);
     if (!row.ok()) return fail(std::string(side) + ": " + row.status().message());
     if (side[0] == 'b') {
       change.before = std::move(row).value();
@@ -291,12 +366,16 @@ Result<RowChange> Decode(const InputRecord& record) {
     }
   }
   if (record.key) {
-    json key = json::parse(*record.key, nullptr, false);
-    if (key.is_object() && key.contains("schema") && key.contains("payload")) {
-      for (const json& f : key["schema"]["fields"])
-        change.key_columns.push_back(f.value("field", ""));
-    } else if (key.is_object()) {
-      for (const auto& [name, v] : key.items()) change.key_columns.push_back(name);
+    JsonEnvelopeParts key_parts;
+    if (SplitJsonEnvelope(*record.key, key_schemas.last_text(), &key_parts)) {
+      change.key_columns = key_schemas.Get(key_parts.schema, KeyColumnsOf);
+    } else {
+      json key = json::parse(*record.key, nullptr, false);
+      if (key.is_object() && key.contains("schema") && key.contains("payload")) {
+        change.key_columns = KeyColumnsOf(key["schema"]);
+      } else if (key.is_object()) {
+        for (const auto& [name, v] : key.items()) change.key_columns.push_back(name);
+      }
     }
   }
   return change;

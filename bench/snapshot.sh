@@ -3,9 +3,11 @@
 # mixed columns (stdout transport to /dev/null) against the limit measured in the same run,
 # `mariadb --quick -e 'SELECT * FROM t' > /dev/null` (the server's text protocol read on one
 # client thread). With --incremental, one `vimur run` streams (snapshot: never) and each run
-# times `vimur snapshot --table bench.t --wait` instead (an incremental snapshot).
+# times `vimur snapshot --table bench.t --wait` instead (an incremental snapshot). With --kafka,
+# the initial snapshot goes to a private Kafka (scripts/kafka; JSON, at-least-once, 3
+# partitions) and each run ends when vimur has exited, i.e. every record is acknowledged.
 #
-#   bench/snapshot.sh [--rows N] [--runs N] [--incremental] [--keep]
+#   bench/snapshot.sh [--rows N] [--runs N] [--incremental | --kafka] [--keep]
 #
 # Starts a private MariaDB (scripts/mariadb) in a temporary directory, fills bench.t with N
 # rows (default 1,000,000), then runs the limit and vimur alternately (--runs, default 3) and
@@ -18,18 +20,21 @@ rows=1000000
 runs=3
 keep=0
 mode=initial_only
+kafka=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --incremental) mode=never; shift ;;
+    --kafka) kafka=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 vimur="${VIMUR_BIN:-$("$here/scripts/build" | tail -1)}"
 work="$(mktemp -d -t vimur-bench-snapshot.XXXXXX)"
 cleanup() {
+  "$here/scripts/kafka" stop "$work/kafka" >/dev/null 2>&1 || true
   "$here/scripts/mariadb" stop "$work/db" >/dev/null 2>&1 || true
   [ "$keep" = 1 ] || rm -rf "$work"
 }
@@ -47,6 +52,13 @@ sql -e "CREATE DATABASE bench; CREATE TABLE bench.t (
     '2024-01-01 00:00:00' + INTERVAL seq SECOND, '2000-01-01' + INTERVAL (seq % 9000) DAY,
     '2024-01-01 00:00:00' + INTERVAL seq MICROSECOND, seq % 128, LPAD(seq % 9999, 8, '0')
     FROM bench.seq_1_to_$rows;"
+transport="type: stdout"
+if [ "$kafka" = 1 ]; then
+  bootstrap="$("$here/scripts/kafka" start "$work/kafka" | tail -1 | cut -d= -f2)"
+  transport="type: kafka
+  bootstrap_servers: $bootstrap
+  topic: {partitions: 3}"
+fi
 cat > "$work/vimur.yaml" <<YAML
 name: bench
 state_dir: $work/state
@@ -63,17 +75,18 @@ sources:
     snapshot: $mode
     snapshot_chunk_rows: 10000
 transport:
-  type: stdout
+  $transport
 format:
   type: json
 YAML
 export BENCH_PORT="$port" BENCH_WORK="$work" BENCH_VIMUR="$vimur" BENCH_ROWS="$rows" BENCH_RUNS="$runs"
-export BENCH_INCREMENTAL="$([ "$mode" = never ] && echo 1 || echo 0)"
+export BENCH_KAFKA="$kafka" BENCH_INCREMENTAL="$([ "$mode" = never ] && echo 1 || echo 0)"
 python3 - <<'PY'
 import os, resource, shutil, statistics, subprocess, time
 port, work, vimur = os.environ["BENCH_PORT"], os.environ["BENCH_WORK"], os.environ["BENCH_VIMUR"]
 rows, runs = int(os.environ["BENCH_ROWS"]), int(os.environ["BENCH_RUNS"])
 incremental = os.environ["BENCH_INCREMENTAL"] == "1"
+kafka = os.environ["BENCH_KAFKA"] == "1"
 config = os.path.join(work, "vimur.yaml")
 devnull = open(os.devnull, "wb")
 limit_s, vimur_s, rss = [], [], []
@@ -107,6 +120,12 @@ for run in range(runs):
         rss.append(peak_rss_mib(streaming.pid))
     else:
         shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
+        if kafka:  # a new pipeline name: no stored offsets, records on new topics
+            with open(config) as f:
+                text = f.read()
+            with open(config, "w") as f:
+                f.write(text.replace(f"name: bench{run - 1 if run else ''}\n",
+                                     f"name: bench{run}\n", 1))
         t = time.monotonic()
         p = subprocess.Popen([vimur, "run", "--config", config], stdout=devnull,
                              stderr=open(os.path.join(work, f"vimur.{run}.log"), "wb"))
@@ -121,6 +140,6 @@ if streaming is not None:
     streaming.terminate()
     streaming.wait()
 lm, vm = statistics.median(limit_s), statistics.median(vimur_s)
-print(f"median of {runs}: limit {rows / lm:,.0f} rows/s, vimur {rows / vm:,.0f} rows/s "
+print(f"{'to Kafka' if kafka else 'to /dev/null'}, median of {runs}: limit {rows / lm:,.0f} rows/s, vimur {rows / vm:,.0f} rows/s "
       f"({lm / vm:.0%} of the limit), peak RSS {max(rss)} MiB; load {os.getloadavg()[0]:.1f}")
 PY

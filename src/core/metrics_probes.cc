@@ -120,6 +120,41 @@ SinkProbe& SinkProbe::For(const std::string& name, Registry& registry) {
   });
 }
 
+SnapshotProbe& SnapshotProbe::For(const std::string& source, const std::string& table,
+                                  Registry& registry) {
+  static ProbeCache<SnapshotProbe> cache;
+  return cache.Get(registry, source + '\n' + table, [&] {
+    const Labels l = {{"source", source}, {"table", table}};
+    return SnapshotProbe{
+        registry.GetCounter("vimur_snapshot_rows_total",
+                            "Rows of the table read by snapshots (initial and incremental)", l),
+        registry.GetGauge("vimur_snapshot_rows_estimate",
+                          "The server's estimate of the table's rows when its snapshot started", l),
+        registry.GetGauge("vimur_snapshot_rows_remaining",
+                          "Estimated rows left of the table's snapshot in progress; 0 once done",
+                          l),
+        registry.GetGauge("vimur_snapshot_running", "1 while a snapshot reads the table", l),
+    };
+  });
+}
+
+void SnapshotProbe::Started(uint64_t estimated_rows) {
+  estimate.Set(static_cast<double>(estimated_rows));
+  remaining.Set(static_cast<double>(estimated_rows));
+  running.Set(1);
+}
+
+void SnapshotProbe::Read(uint64_t n) {
+  rows.Add(n);
+  const double left = remaining.value() - static_cast<double>(n);  // one writer per table
+  remaining.Set(left > 0 ? left : 0);
+}
+
+void SnapshotProbe::Finished() {
+  remaining.Set(0);
+  running.Set(0);
+}
+
 Gauge& QueueBytes(Registry& registry) {
   return registry.GetGauge("vimur_capture_queue_bytes",
                            "Bytes captured from the sources and not yet published", {});

@@ -35,6 +35,25 @@ struct SinkProbe {
   static SinkProbe& For(const std::string& name, Registry& registry = Registry::Default());
 };
 
+// Per table a snapshot reads (labels `source`, `table` as db.table), initial and incremental
+// snapshots alike. Updated per chunk.
+struct SnapshotProbe {
+  Counter& rows;     // rows read from the table by snapshots
+  Gauge& estimate;   // the server's estimate of the table's rows when its snapshot started
+  Gauge& remaining;  // estimated rows left of the snapshot in progress; 0 once it is done
+  Gauge& running;    // 1 while a snapshot reads the table, 0 otherwise
+
+  // Sets estimate, remaining and running when a snapshot of the table starts.
+  void Started(uint64_t estimated_rows);
+  // Counts `n` more rows read.
+  void Read(uint64_t n);
+  // The table is done (or the snapshot stopped).
+  void Finished();
+
+  static SnapshotProbe& For(const std::string& source, const std::string& table,
+                            Registry& registry = Registry::Default());
+};
+
 // The capture queue's bytes (captured, not yet published).
 Gauge& QueueBytes(Registry& registry = Registry::Default());
 

@@ -61,6 +61,50 @@ def wait_until(predicate, what, timeout=30):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def test_snapshot_progress(mariadb, vimur_factory):
+    """The initial snapshot's progress per table: rows read, the estimate, what is left, and
+    whether it runs; then an incremental snapshot of one table counts on the same series."""
+    rows = {"a": 3000, "b": 1200}
+    mariadb.execute("DROP DATABASE IF EXISTS msnap", "CREATE DATABASE msnap",
+                    *[f"CREATE TABLE msnap.{t} (id INT PRIMARY KEY, v VARCHAR(20))" for t in rows],
+                    *[f"INSERT INTO msnap.{t} SELECT seq, CONCAT('v', seq) FROM "
+                      f"msnap.seq_1_to_{n}" for t, n in rows.items()],
+                    *[f"ANALYZE TABLE msnap.{t}" for t in rows])
+    vimur = vimur_factory(mariadb, [r"msnap\..*"],
+                          extra_source="    snapshot: initial\n    snapshot_chunk_rows: 500")
+    port = free_port()
+    with open(vimur.config, "a") as f:
+        f.write(f"metrics_listen: 127.0.0.1:{port}\n")
+    vimur.start()
+
+    def labels(table):
+        return frozenset({("source", "db"), ("table", f"msnap.{table}")})
+
+    def snapshot_done():
+        samples, _ = scrape(port)
+        done = all(samples.get(("vimur_snapshot_rows_total", labels(t))) == n
+                   for t, n in rows.items())
+        return samples if done else None
+    samples = wait_until(snapshot_done, "vimur_snapshot_rows_total of both tables")
+    for t, n in rows.items():
+        assert samples[("vimur_snapshot_running", labels(t))] == 0
+        assert samples[("vimur_snapshot_rows_remaining", labels(t))] == 0
+        # InnoDB's estimate after ANALYZE is near the real count, not exact.
+        assert 0.5 * n <= samples[("vimur_snapshot_rows_estimate", labels(t))] <= 2 * n
+
+    env = dict(os.environ, VIMUR_E2E_PASSWORD="vimur")
+    r = subprocess.run([vimur_binary(), "snapshot", "--config", vimur.config, "--table", "msnap.b",
+                        "--wait", "--timeout", "120"],
+                       capture_output=True, text=True, env=env, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    samples = wait_until(
+        lambda: (lambda s: s if s.get(("vimur_snapshot_rows_total", labels("b"))) == 2 * rows["b"]
+                 else None)(scrape(port)[0]), "the incremental snapshot's rows")
+    assert samples[("vimur_snapshot_running", labels("b"))] == 0
+    assert samples[("vimur_snapshot_rows_total", labels("a"))] == rows["a"]
+    vimur.stop()
+
+
 def test_metrics_health_and_status(mariadb, vimur_factory):
     mariadb.execute("DROP DATABASE IF EXISTS metrics", "CREATE DATABASE metrics",
                     "CREATE TABLE metrics.t (id INT PRIMARY KEY, v VARCHAR(20))")
@@ -137,3 +181,4 @@ def test_a_remote_metrics_address_needs_consent(mariadb, vimur_factory, tmp_path
                        text=True, env=env, timeout=60)
     assert r.returncode == 2, r.stderr
     assert "metrics_allow_remote: true" in r.stderr, r.stderr
+

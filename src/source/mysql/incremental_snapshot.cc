@@ -8,6 +8,7 @@
 
 #include "core/arena.h"
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "source/mysql/snapshot_row_decoder.h"
 
 namespace vimur::mysql {
@@ -272,6 +273,7 @@ Status IncrementalSnapshot::Accept(SnapshotRequest request) {
         r.after.clear();
         r.rows = 0;
         if (current) {
+          if (!reading.empty()) metrics::SnapshotProbe::For(config_.name, reading).Finished();
           held_.reset();
           plan_.reset();
           changed_.clear();
@@ -433,6 +435,7 @@ void IncrementalSnapshot::NextTable(const std::optional<BinlogCoord>& now) {
   Request& r = requests_.front();
   LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id << ": "
            << r.tables[r.table] << " done: " << r.rows << " rows";
+  metrics::SnapshotProbe::For(config_.name, r.tables[r.table]).Finished();
   ++r.table;
   r.after.clear();
   r.rows = 0;
@@ -481,6 +484,8 @@ Status IncrementalSnapshot::ReadChunk() {
     LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id << ": " << qualified
              << (r.after.empty() ? " starts" : " continues after the last chunk handed on") << " (~"
              << r.estimate << " rows)";
+    metrics::SnapshotProbe::For(config_.name, qualified)
+        .Started(r.estimate > r.rows ? r.estimate - r.rows : 0);
   }
   const SnapshotTablePlan& plan = *plan_;
   const TableSchema& full = *plan.full;
@@ -595,6 +600,7 @@ bool IncrementalSnapshot::HandOn(const Position& delivered, const TransactionCon
 
   Request& r = requests_.front();
   r.rows += read;
+  metrics::SnapshotProbe::For(config_.name, r.tables[r.table]).Read(read);
   r.handed_on += txn.events.size();
   r.left_out += dropped;
   if (!chunk->last_key.empty()) r.after = chunk->last_key;

@@ -6,6 +6,7 @@
 
 #include "core/arena.h"
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "source/mysql/mysql_source.h"
 #include "source/mysql/snapshot_row_decoder.h"
 #include "source/mysql/snapshot_table_plan.h"
@@ -215,6 +216,12 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
                                   : 0;
     LOG_INFO << "source " << name << ": snapshot of " << qualified << " starts (~" << estimate
              << " rows)";
+    metrics::SnapshotProbe& probe = metrics::SnapshotProbe::For(name, qualified);
+    probe.Started(estimate);
+    struct ProbeFinish {
+      metrics::SnapshotProbe& probe;
+      ~ProbeFinish() { probe.Finished(); }
+    } probe_finish{probe};
     uint64_t table_rows = 0;
     while (true) {
       VIMUR_ASSIGN_OR_RETURN(
@@ -282,6 +289,7 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
       }
       table_rows += chunk_rows;
       rows_total += chunk_rows;
+      probe.Read(chunk_rows);
       // A line every 10 s: how far the table is, its rate and what is left at that rate.
       const auto now = std::chrono::steady_clock::now();
       if (now - last_progress >= std::chrono::seconds(10)) {

@@ -8,6 +8,7 @@
 
 #include "core/arena.h"
 #include "core/logging.h"
+#include "core/metrics_probes.h"
 #include "source/postgresql/pg_connection.h"
 #include "source/postgresql/pgoutput_message.h"
 #include "source/postgresql/postgresql_setup.h"
@@ -273,8 +274,23 @@ Result<Position> PostgresqlSnapshot::Run(const Position& resume,
         progress->after.size() == plan.key_cells.size()) {
       at.after = progress->after;  // (a key changed since: the table is read from its start)
     }
-    LOG_INFO << "source " << name << ": snapshot of " << qualified << " starts"
-             << (at.after.empty() ? "" : " after the last key read");
+    // The planner's estimate (-1 or 0 before the table was first analysed: shown as 0).
+    auto estimate_rows = conn->Query(
+        "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class "
+        "WHERE oid = $1::oid",
+        {std::to_string(published.relation_id)});
+    const uint64_t estimate = estimate_rows.ok() && !estimate_rows->empty() &&
+                                      !(*estimate_rows)[0].empty() && (*estimate_rows)[0][0]
+                                  ? std::strtoull((*estimate_rows)[0][0]->c_str(), nullptr, 10)
+                                  : 0;
+    LOG_INFO << "source " << name << ": snapshot of " << qualified << " starts (~" << estimate
+             << " rows)" << (at.after.empty() ? "" : " after the last key read");
+    metrics::SnapshotProbe& probe = metrics::SnapshotProbe::For(name, qualified);
+    probe.Started(estimate);
+    struct ProbeFinish {
+      metrics::SnapshotProbe& probe;
+      ~ProbeFinish() { probe.Finished(); }
+    } probe_finish{probe};
     uint64_t table_rows = 0;
     while (true) {
       std::string sql = plan.select;
@@ -345,6 +361,7 @@ Result<Position> PostgresqlSnapshot::Run(const Position& resume,
       if (!read.ok()) return read.WithContext("source " + name + ": snapshot of " + qualified);
       table_rows += chunk_rows;
       rows_total += chunk_rows;
+      probe.Read(chunk_rows);
       if (!plan.keyset() || chunk_rows < static_cast<uint64_t>(config_.snapshot_chunk_rows)) {
         break;
       }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "sink/sql/router.h"
 #include "sink/sql/sql_sink.h"
 #include "sink/sql/verifier.h"
@@ -58,6 +60,40 @@ TEST(EventDecoderTest, EventWithSchema) {
   EXPECT_TRUE(c->before.Find("at")->is_null());
   ASSERT_NE(c->after.TypeOf("amount"), nullptr);
   EXPECT_EQ(c->after.TypeOf("amount")->precision, 10);
+}
+
+// Records of one topic repeat one schema (parsed once and remembered); a record with another
+// schema in between, or the same schema written with other spacing, decodes by its own.
+TEST(EventDecoderTest, RepeatedAndChangingSchemas) {
+  const std::string event = kSchemaEvent;
+  const std::string compact = nlohmann::json::parse(event).dump();
+  std::string other = compact;  // the same table after a column became a string
+  const std::string decimal =   // as dump() writes it: keys in order
+      nlohmann::json::parse(
+          R"({"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2","connect.decimal.precision":"10"},"field":"amount"})")
+          .dump();
+  for (size_t at; (at = other.find(decimal)) != std::string::npos;) {
+    other.replace(at, decimal.size(), R"({"field":"amount","optional":true,"type":"string"})");
+  }
+  for (size_t at; (at = other.find("\"BOI=\"")) != std::string::npos;) {
+    other.replace(at, 6, "\"12.5\"");
+  }
+  ASSERT_NE(other, compact);
+  const std::string& changed = other;
+  for (const std::string* text : {&compact, &compact, &changed, &compact, &event, &changed}) {
+    InputRecord r{"shop.shop.orders", 0, 5, kSchemaKey, *text, 0};
+    auto c = DecodeJsonEvent(r);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    EXPECT_EQ(c->key_columns, std::vector<std::string>{"id"});
+    EXPECT_EQ(*c->after.Find("at"), SqlValue::Text("2024-05-01 10:00:00.123456"));
+    if (text == &changed) {
+      EXPECT_EQ(*c->after.Find("amount"), SqlValue::Text("12.5"));
+      EXPECT_EQ(c->after.TypeOf("amount")->connect_type, "string");
+    } else {
+      EXPECT_EQ(*c->after.Find("amount"), SqlValue::Number("12.50"));
+      EXPECT_EQ(c->after.TypeOf("amount")->precision, 10);
+    }
+  }
 }
 
 TEST(EventDecoderTest, EventWithoutSchemaAndTombstone) {

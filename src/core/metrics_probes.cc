@@ -94,6 +94,14 @@ SourceProbe& SourceProbe::For(const std::string& name, Registry& registry) {
         registry.GetInfo("vimur_source_position_info",
                          "The last position stored for the source (where a restart resumes)", l,
                          "position"),
+        registry.GetGauge("vimur_source_retained_bytes",
+                          "Bytes of change log (binlog, WAL) the server keeps from the source's "
+                          "resume point on, measured every minute",
+                          l),
+        registry.GetGauge("vimur_source_retained_binlog_files",
+                          "MariaDB/MySQL: binlog files from the one holding the resume point to "
+                          "the newest, measured every minute",
+                          l),
     };
   });
 }

@@ -18,6 +18,8 @@ struct SourceProbe {
   Counter& reconnects;    // reconnections to the server after a lost connection
   Counter& restarts;      // restarts by the pipeline after a failure
   Info& position;         // the last position committed (resume point)
+  Gauge& retained_bytes;  // change log the server keeps from the resume point on (binlog, WAL)
+  Gauge& retained_files;  // MariaDB/MySQL: binlog files from the resume point's on
 
   // The probe of source `name` in `registry` (made on first use).
   static SourceProbe& For(const std::string& name, Registry& registry = Registry::Default());

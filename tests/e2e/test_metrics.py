@@ -137,6 +137,9 @@ def test_metrics_health_and_status(mariadb, vimur_factory):
     # Commit times are whole seconds: the lag is at most a little over one second here.
     assert 0 <= lag < 30000, lag
     assert samples[("vimur_source_up", src)] == 1
+    # Measured when streaming starts: the binlog from the start position to the newest file.
+    assert samples[("vimur_source_retained_binlog_files", src)] >= 1
+    assert samples[("vimur_source_retained_bytes", src)] >= 0
     positions = [dict(k[1])["position"] for k in samples if k[0] == "vimur_source_position_info"]
     assert len(positions) == 1 and positions[0], positions
     assert samples[("process_resident_memory_bytes", frozenset())] > 1 << 20

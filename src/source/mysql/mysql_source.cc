@@ -10,6 +10,7 @@
 #include "core/metrics_probes.h"
 #include "core/row_vector_pool.h"
 #include "source/key_change.h"
+#include "source/mysql/binlog_retention.h"
 #include "source/mysql/ddl_targets.h"
 #include "source/mysql/mysql_checks.h"
 #include "source/mysql/mysql_snapshot.h"
@@ -758,6 +759,42 @@ Result<Position> MySqlSource::Snapshot(const Position& resume, const Transaction
   return snapshot.Run(resume, consumer, stop);
 }
 
+void MySqlSource::Acknowledged(const Position& position) {
+  std::lock_guard<std::mutex> lock(acknowledged_mu_);
+  acknowledged_ = position;
+}
+
+void MySqlSource::MeasureRetention(const Position& before_any) {
+  Position at;
+  {
+    std::lock_guard<std::mutex> lock(acknowledged_mu_);
+    at = acknowledged_.file.empty() ? before_any : acknowledged_;
+  }
+  if (at.file.empty()) return;
+  auto conn = MySqlConnection::Connect(ConnectOptions());
+  if (!conn.ok()) return;  // the stream itself reports a server that went away
+  auto logs = conn->QueryWithColumns("SHOW BINARY LOGS");
+  if (!logs.ok()) {
+    LOG_WARN << "source " << config_.name
+             << ": cannot measure the binlog the server keeps: " << logs.status().message();
+    return;
+  }
+  const int name = logs->ColumnIndex("Log_name");
+  const int size = logs->ColumnIndex("File_size");
+  if (name < 0 || size < 0) return;
+  std::vector<std::pair<std::string, uint64_t>> files;
+  for (const SqlRow& row : logs->rows) {
+    if (static_cast<size_t>(std::max(name, size)) >= row.size()) continue;
+    const auto& n = row[static_cast<size_t>(name)];
+    const auto& z = row[static_cast<size_t>(size)];
+    if (n && z) files.emplace_back(*n, std::strtoull(z->c_str(), nullptr, 10));
+  }
+  const BinlogRetention retained = RetainedFrom(files, at.file, at.pos);
+  metrics::SourceProbe& probe = metrics::SourceProbe::For(config_.name);
+  probe.retained_bytes.Set(static_cast<double>(retained.bytes));
+  probe.retained_files.Set(static_cast<double>(retained.files));
+}
+
 Result<bool> MySqlSource::PositionAvailable(const Position& position) {
   if (position.file.empty()) return true;
   VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(ConnectOptions()));
@@ -833,13 +870,25 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
   (void)checksum;
   const unsigned long dump_connection = client.connection().thread_id();
 
-  // Wakes a blocked read when the pipeline stops.
+  // Wakes a blocked read when the pipeline stops, and measures the binlog the server keeps
+  // for this source every minute.
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
+  const Position streamed_from = from;  // `from` moves on with the stream
   std::thread watcher([&] {
     std::unique_lock<std::mutex> lock(mu);
-    while (!done && !stop.load()) cv.wait_for(lock, std::chrono::milliseconds(100));
+    auto measure_at = std::chrono::steady_clock::now();
+    while (!done && !stop.load()) {
+      if (std::chrono::steady_clock::now() >= measure_at) {
+        measure_at += std::chrono::minutes(1);
+        lock.unlock();
+        MeasureRetention(streamed_from);
+        lock.lock();
+        continue;
+      }
+      cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
     if (!done) client.Interrupt();
   });
   // Every transaction passes the incremental snapshot on its way (progress, changed keys);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -197,6 +198,7 @@ class MySqlSource : public Source {
   Result<Position> Snapshot(const Position& resume, const TransactionConsumer& consumer,
                             const std::atomic<bool>& stop) override;
   Result<bool> PositionAvailable(const Position& position) override;
+  void Acknowledged(const Position& position) override;
   // Events failing their CRC32 are read again this often (with backoff) before the source stops.
   static constexpr int kMaxChecksumRereads = 5;
 
@@ -207,8 +209,13 @@ class MySqlSource : public Source {
   void EndDumpThread(unsigned long connection_id);
   Status StreamOnce(BinlogTransactionAssembler& assembler, IncrementalSnapshot& incremental,
                     const TransactionConsumer& consumer, const std::atomic<bool>& stop);
+  // Sets the source's retention gauges from SHOW BINARY LOGS and the newest acknowledged
+  // position (`before_any` until one is), on a connection of its own.
+  void MeasureRetention(const Position& before_any);
 
   SourceConfig config_;
+  std::mutex acknowledged_mu_;
+  Position acknowledged_;  // the newest position the transport acknowledged
 };
 
 }  // namespace vimur::mysql

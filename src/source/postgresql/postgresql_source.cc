@@ -70,6 +70,10 @@ void PostgresqlSource::LogRetainedWal(PgConnection& conn) {
              << (rows.ok() ? std::string("slot not found") : rows.status().ToString());
     return;
   }
+  if (const auto& bytes = rows->at(0)[0]) {
+    metrics::SourceProbe::For(config_.name)
+        .retained_bytes.Set(std::strtod(bytes->c_str(), nullptr));
+  }
   LOG_INFO << "source " << config_.name << ": slot " << config_.slot << " retains "
            << rows->at(0)[0].value_or("?") << " bytes of WAL (confirmed up to "
            << rows->at(0)[1].value_or("?") << ")";
@@ -142,7 +146,7 @@ Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
   uint64_t idle_wal_end = 0;  // the server's WAL end at its last keepalive between transactions
   uint64_t confirmed = 0;
   int64_t status_at = 0;
-  int64_t retention_logged_at = NowMs();
+  int64_t retention_logged_at = 0;  // measured at once, then every interval
   bool stopped = false;
   auto send_status = [&](bool force) -> Status {
     const uint64_t acked = acknowledged_lsn_.load();

@@ -489,7 +489,7 @@ def test_aggregation_dead_letter_and_stop(mariadb, kafka, tmp_path):  # noqa: F8
 COLMAP_SINK = """
   - name: {sink}
     type: sql
-    topics: ['{name}\\\\.colmap\\\\.users']
+    topics: ['{name}\\.colmap\\.users']
     targets: {{{target}: '{url}'}}
     table: users_copy
     create_tables: true
@@ -516,7 +516,7 @@ sources:
     password: vimur
     server_id: {server_id}
     heartbeat_interval_ms: 500
-    include_tables: ['colmap\\\\.users']
+    include_tables: ['colmap\\.users']
 transport:
   type: kafka
   bootstrap_servers: {kafka.bootstrap}

@@ -171,8 +171,8 @@ TEST(ColumnMappingTest, RouterWritesTheMappedRowUnderTheRenamedKey) {
   EXPECT_EQ(place->table, "users_new");
   EXPECT_EQ(place->key_columns, (std::vector<std::string>{"user_id"}));
   EXPECT_EQ(place->key, (std::vector<SqlValue>{SqlValue::Number("5")}));
-  EXPECT_EQ(written.names, (std::vector<std::string>{"user_id", "email_address", "balance",
-                                                     "status", "src"}));
+  EXPECT_EQ(written.names,
+            (std::vector<std::string>{"user_id", "email_address", "balance", "status", "src"}));
   EXPECT_EQ(*written.Find("src"), SqlValue::Text("users"));
   auto pg = MakeConnection(*ParseDatabaseUrl("postgresql://u@h/d"));
   EXPECT_EQ(TargetWriter::DeleteSql(*pg, place->table, place->key_columns, {&place->key}),
@@ -266,6 +266,39 @@ TEST(ColumnMappingTest, PlanKeepsTheCopyEqualToTheFilteredSource) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("shop.users"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("column 'status'"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace vimur::sink
+
+namespace vimur::sink {
+namespace {
+
+// The settings as a file gives them: `columns` is a mapping of source columns to settings,
+// `filter` is kept as written (no ${VAR} expansion); unknown keys under a column are refused.
+TEST(ColumnMappingTest, ReadFromTheConfigurationFile) {
+  const std::string head =
+      "name: shop\nsources:\n  - {name: db, type: mysql, user: u}\nsinks:\n"
+      "  - name: users-copy\n    type: sql\n    topics: ['shop\\.shop\\.users']\n"
+      "    targets: {pg: 'postgresql://u@h/d'}\n";
+  auto config = LoadConfigText(head +
+                                   "    columns:\n"
+                                   "      email: {rename: email_address}\n"
+                                   "      password_hash: {drop: true}\n"
+                                   "      balance: {type: 'NUMERIC(20,4)'}\n"
+                                   "    filter: \"status != '${x}' and id in (1, 2)\"\n",
+                               "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const SinkConfig& sink = config->sinks.at(0);
+  ASSERT_EQ(sink.columns.size(), 3u);
+  EXPECT_EQ(sink.columns.at("email").rename, "email_address");
+  EXPECT_FALSE(sink.columns.at("email").drop);
+  EXPECT_TRUE(sink.columns.at("password_hash").drop);
+  EXPECT_EQ(sink.columns.at("balance").type, "NUMERIC(20,4)");
+  EXPECT_EQ(sink.filter, "status != '${x}' and id in (1, 2)");
+  auto bad = LoadConfigText(head + "    columns:\n      email: {renam: x}\n", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("renam"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

@@ -373,6 +373,7 @@ const Section& SinkTable() {
                    "aggregated tables could collide; (redis) template of the Redis key of a row, "
                    "e.g. `'user:${id}'` (use `${table}` when the sink reads several tables)"),
           Named("columns", &SinkConfig::columns, "COLUMN", SinkColumnTable())
+              .DefaultDoc("none")
               .Doc("(sql) per source column: `rename`, `drop`, `type` (below); columns not "
                    "named are copied as they are. A column no table has yet is a warning. "
                    "Templates and `filter` read the source's names, `key` the target's"),

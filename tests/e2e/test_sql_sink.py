@@ -498,6 +498,8 @@ COLMAP_SINK = """
       email: {{rename: email_address}}
       password_hash: {{drop: true}}
       balance: {{type: 'NUMERIC(20,4)'}}
+      tier: {{rename: level, type: SMALLINT}}
+      secret: {{drop: true}}
     add_columns: {{region: 'eu', src_table: '${{table}}'}}
     filter: "status != 'deleted' and (balance >= 10 or note is null)"
     batch_max_ms: 50
@@ -532,23 +534,25 @@ def colmap_expected(mariadb):
     """The source through the sinks' mapping and filter, computed here from a SELECT."""
     from decimal import Decimal
     out = {}
-    for uid, email, _hash, balance, status, note in mariadb.query(
-            "SELECT id, email, password_hash, balance, status, note FROM colmap.users"):
+    for uid, email, balance, status, note, tier in mariadb.query(
+            "SELECT id, email, balance, status, note, tier FROM colmap.users"):
         if status != "deleted" and (balance >= 10 or note is None):
-            out[uid] = (email, Decimal(balance), status, note, "eu", "users")
+            out[uid] = (email, Decimal(balance), status, note, tier, "eu", "users")
     return out
 
 
 def colmap_targets(mariadb, postgres):
     """Both copies as {user_id: row}, values normalized like colmap_expected's."""
     from decimal import Decimal
-    maria = {r[0]: (r[1], Decimal(r[2]), r[3], r[4], r[5], r[6]) for r in mariadb.query(
-        "SELECT user_id, email_address, balance, status, note, region, src_table"
+    maria = {r[0]: (r[1], Decimal(r[2]), *r[3:]) for r in mariadb.query(
+        "SELECT user_id, email_address, balance, status, note, level, region, src_table"
         " FROM colmap_copy.users_copy")}
     pg = {}
     for r in postgres.psql("SELECT user_id, email_address, balance, status,"
-                           " coalesce(note, '<null>'), region, src_table FROM users_copy"):
-        pg[int(r[0])] = (r[1], Decimal(r[2]), r[3], None if r[4] == "<null>" else r[4], r[5], r[6])
+                           " coalesce(note, '<null>'), coalesce(level::text, '<null>'), region,"
+                           " src_table FROM users_copy"):
+        pg[int(r[0])] = (r[1], Decimal(r[2]), r[3], None if r[4] == "<null>" else r[4],
+                         None if r[5] == "<null>" else int(r[5]), r[6], r[7])
     return maria, pg
 
 
@@ -556,7 +560,8 @@ def test_column_mapping_and_filter_into_postgres_and_mariadb_then_verify(
         mariadb, kafka, postgres, tmp_path):  # noqa: F811
     """Rename (also of the key), drop, type override, add_columns and a row filter, copied into
     PostgreSQL and MariaDB under inserts, updates that move rows into and out of the filter, a
-    key change and deletes; the copies equal the source's transformation computed here, and
+    key change, deletes and columns added at the source (one renamed with its own type, one
+    dropped: schema evolution adds only the first, under its new name); the copies equal the source's transformation computed here, and
     `vimur verify` applies the same mapping: a row changed by hand and a row outside the filter
     inserted by hand make it exit 1 naming their keys, `--repair` brings it back to 0."""
     started = time.time()
@@ -614,6 +619,10 @@ def test_column_mapping_and_filter_into_postgres_and_mariadb_then_verify(
             cur.execute("UPDATE users SET status = 'active' WHERE id = 23")
             cur.execute("UPDATE users SET status = 'deleted' WHERE id = 23")
             conn.commit()
+            # Columns added at the source: `tier` arrives as `level` (SMALLINT), `secret` never.
+            cur.execute("ALTER TABLE users ADD COLUMN tier INT NULL, ADD COLUMN secret VARCHAR(10)")
+            cur.execute("UPDATE users SET tier = id % 3, secret = 's' WHERE id > 15")
+            cur.execute("INSERT INTO users VALUES (30, 'new@x.org', 'h', 40.00, 'new', NULL, 2, 's')")
         conn.close()
 
         expected = colmap_expected(mariadb)
@@ -635,8 +644,9 @@ def test_column_mapping_and_filter_into_postgres_and_mariadb_then_verify(
             " || numeric_scale || ')', '') FROM information_schema.columns"
             " WHERE table_name = 'users_copy'"))
         assert pg_columns["balance"] == "numeric(20,4)", pg_columns
+        assert pg_columns["level"].startswith("smallint"), pg_columns
         assert set(pg_columns) == {"user_id", "email_address", "balance", "status", "note",
-                                   "region", "src_table"}, pg_columns
+                                   "region", "src_table", "level"}, pg_columns
         pk = postgres.psql("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON"
                            " a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
                            " WHERE i.indrelid = 'users_copy'::regclass AND i.indisprimary")
@@ -645,7 +655,11 @@ def test_column_mapping_and_filter_into_postgres_and_mariadb_then_verify(
             "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS"
             " WHERE TABLE_SCHEMA = 'colmap_copy' AND TABLE_NAME = 'users_copy'"))
         assert maria_columns["balance"] == "decimal(20,4)", maria_columns
-        assert "password_hash" not in maria_columns and "email" not in maria_columns
+        assert maria_columns["level"].startswith("smallint"), maria_columns
+        assert not {"password_hash", "email", "secret", "tier"} & set(maria_columns), maria_columns
+        # Columns named in `columns` that the table did not have yet were a warning.
+        log = open(sinks.log_path()).read()
+        assert "has no column secret, tier named in 'columns'" in log, log[-3000:]
         assert mariadb.query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE"
                              " WHERE TABLE_SCHEMA = 'colmap_copy' AND TABLE_NAME = 'users_copy'"
                              " AND CONSTRAINT_NAME = 'PRIMARY'") == (("user_id",),)

@@ -99,6 +99,13 @@ struct RegistryConfig {
       "BACKWARD";  // default level: NONE, BACKWARD, FORWARD, FULL[_TRANSITIVE]
 };
 
+// How a sql sink writes one source column (docs/configuration.md, `sinks[].columns`).
+struct SinkColumnConfig {
+  std::string rename;  // target column name; "" keeps the source's
+  bool drop = false;   // never written (nor created, nor compared by verify)
+  std::string type;    // target column type used as written by create_tables / ADD COLUMN
+};
+
 // One consumer of the stream (docs/configuration.md, `sinks[]`). Template keys (target,
 // table, add_columns) are kept as written; the sink compiles them (sink/sql/template.h).
 struct SinkConfig {
@@ -110,15 +117,17 @@ struct SinkConfig {
   std::string table = "${table}";                  // template -> table name
   std::map<std::string, std::string> add_columns;  // column -> template
   std::vector<std::string> key;  // sql: target key columns (default: source key); redis: template
-  std::string url;               // redis: redis://...; http: http(s)://...
-  std::string value = "json";    // redis: json | hash
-  std::string mode = "write";    // redis: write | invalidate
-  int ttl_seconds = 0;           // redis: 0 = no expiry
-  bool flatten = false;          // http: rows instead of Debezium envelopes
-  std::string hmac_secret;       // http: signs each body (X-Vimur-Signature)
-  int max_in_flight = 4;         // http: concurrent requests
-  int max_attempts = 10;         // http: attempts of a batch before on_error
-  int timeout_ms = 10000;        // redis, http: per request
+  std::map<std::string, SinkColumnConfig> columns;  // sql: by source column name
+  std::string filter;          // sql: row filter expression (sink/sql/row_filter.h); "" = every row
+  std::string url;             // redis: redis://...; http: http(s)://...
+  std::string value = "json";  // redis: json | hash
+  std::string mode = "write";  // redis: write | invalidate
+  int ttl_seconds = 0;         // redis: 0 = no expiry
+  bool flatten = false;        // http: rows instead of Debezium envelopes
+  std::string hmac_secret;     // http: signs each body (X-Vimur-Signature)
+  int max_in_flight = 4;       // http: concurrent requests
+  int max_attempts = 10;       // http: attempts of a batch before on_error
+  int timeout_ms = 10000;      // redis, http: per request
   bool create_tables = false;
   std::string schema_evolution = "basic";  // basic (add new columns) | none
   std::string on_error = "stop";           // stop | dead_letter

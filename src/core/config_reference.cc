@@ -81,6 +81,10 @@ struct Writer {
       }
       out << "| " << Code(name) << " | " << Cell(DefaultText(k)) << " | " << Cell(Values(k))
           << " | " << Cell(k.doc) << " |\n";
+      if (k.type == ValueType::kSectionMap && !k.entry.empty()) {
+        Rows(*k.section, name + "." + k.entry + ".", children, planned);
+        continue;
+      }
       if (k.section == nullptr || k.type == ValueType::kSectionMap) continue;
       if (k.section->heading.empty()) {
         Rows(*k.section, name + ".", children, planned);

@@ -292,6 +292,27 @@ const Section& RegistryTable() {
   return s;
 }
 
+const Section& SinkColumnTable() {
+  static const Section s = MakeSection<SinkColumnConfig>(
+      "sinks[].columns", "", "",
+      {
+          Text("rename", &SinkColumnConfig::rename)
+              .DefaultDoc("the source's name")
+              .Doc("(sql) the column's name in the target: rows, the key, create_tables, "
+                   "schema_evolution and `vimur verify` use it"),
+          Flag("drop", &SinkColumnConfig::drop)
+              .Default("false")
+              .Doc("(sql) `true`: the column is never written, created or compared (it may "
+                   "not be a key column unless `key` names other columns)"),
+          Text("type", &SinkColumnConfig::type)
+              .DefaultDoc("the mapped type (docs/sinks.md)")
+              .Doc("(sql) the column's type, as written, when the sink creates the table or "
+                   "adds the column, e.g. `NUMERIC(20,4)`; values still go through the normal "
+                   "conversion"),
+      });
+  return s;
+}
+
 const Section& SinkTable() {
   static const Section s = MakeSection<SinkConfig>(
       "sinks[]", "`sinks[]`",
@@ -351,6 +372,21 @@ const Section& SinkTable() {
               .Doc("(sql) the target table's key columns, e.g. `[src_table, id]` when keys of "
                    "aggregated tables could collide; (redis) template of the Redis key of a row, "
                    "e.g. `'user:${id}'` (use `${table}` when the sink reads several tables)"),
+          Named("columns", &SinkConfig::columns, "COLUMN", SinkColumnTable())
+              .DefaultDoc("none")
+              .Doc("(sql) per source column: `rename`, `drop`, `type` (below); columns not "
+                   "named are copied as they are. A column no table has yet is a warning. "
+                   "Templates and `filter` read the source's names, `key` the target's"),
+          Text("filter", &SinkConfig::filter)
+              .Verbatim()
+              .DefaultDoc("every row")
+              .Doc("(sql) only rows for which this is true are kept in the targets (the "
+                   "after-image; the before-image of a delete), e.g. `status != 'deleted' and "
+                   "amount >= 10`: `= != < <= > >=` between a column and a literal, `in (...)`, "
+                   "`not in (...)`, `is null`, `is not null`, `and`, `or`, `not`, parentheses. An "
+                   "update that leaves the filter deletes the row from the target. "
+                   "docs/sinks.md defines it; a malformed filter stops the start naming the "
+                   "position"),
           Text("url", &SinkConfig::url)
               .DefaultDoc("required for `redis` and `http`")
               .Doc("(redis) `redis://[:PASSWORD@]HOST:PORT[/DB]` (also `redis://USER:PASSWORD@`, "

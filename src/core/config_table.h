@@ -64,6 +64,7 @@ struct Key {
   std::function<void*(void*)> append;                      // kSectionList: a new element
   std::function<void*(void*, const std::string&)> insert;  // kSectionMap: element `name`
   bool inherit = false;  // kSectionMap: elements start from a sibling, not from defaults
+  std::string entry;     // kSectionMap documented inline: the placeholder of an entry's name
 
   Key& Default(std::string v) { return default_value = std::move(v), *this; }
   Key& DefaultDoc(std::string v) { return default_doc = std::move(v), *this; }
@@ -195,6 +196,20 @@ Key Entries(std::string name, std::map<std::string, C> S::*member, C S::*from,
     return &((s->*member)[entry] = s->*from);
   };
   k.inherit = true;
+  return k;
+}
+
+// Named sections that start from the defaults, their keys listed in the reference as
+// `name.ENTRY.key` (e.g. `columns.COLUMN.rename`).
+template <typename S, typename C>
+Key Named(std::string name, std::map<std::string, C> S::*member, std::string entry,
+          const Section& section) {
+  Key k = MakeKey(std::move(name), ValueType::kSectionMap);
+  k.section = &section;
+  k.insert = [member](void* object, const std::string& name) -> void* {
+    return &(static_cast<S*>(object)->*member)[name];
+  };
+  k.entry = std::move(entry);
   return k;
 }
 

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 
+import pymysql
 import pytest
 
 from conftest import ROOT, vimur_binary
@@ -483,3 +484,230 @@ def test_aggregation_dead_letter_and_stop(mariadb, kafka, tmp_path):  # noqa: F8
         assert '{"id":100}' in again.log(), again.log()
     finally:
         run.close()
+
+
+COLMAP_SINK = """
+  - name: {sink}
+    type: sql
+    topics: ['{name}\\.colmap\\.users']
+    targets: {{{target}: '{url}'}}
+    table: users_copy
+    create_tables: true
+    columns:
+      id: {{rename: user_id}}
+      email: {{rename: email_address}}
+      password_hash: {{drop: true}}
+      balance: {{type: 'NUMERIC(20,4)'}}
+      tier: {{rename: level, type: SMALLINT}}
+      secret: {{drop: true}}
+    add_columns: {{region: 'eu', src_table: '${{table}}'}}
+    filter: "status != 'deleted' and (balance >= 10 or note is null)"
+    batch_max_ms: 50
+"""
+
+
+def colmap_config(path, name, mariadb, kafka, sinks, server_id=5934):  # noqa: F811
+    with open(path, "w") as f:
+        f.write(f"""name: {name}
+state_dir: {os.path.dirname(path)}/state
+sources:
+  - name: db
+    type: mysql
+    port: {mariadb.port}
+    user: vimur
+    password: vimur
+    server_id: {server_id}
+    heartbeat_interval_ms: 500
+    include_tables: ['colmap\\.users']
+transport:
+  type: kafka
+  bootstrap_servers: {kafka.bootstrap}
+format:
+  type: json
+  schemas: true
+sinks:
+{sinks}
+""")
+
+
+def colmap_expected(mariadb):
+    """The source through the sinks' mapping and filter, computed here from a SELECT."""
+    from decimal import Decimal
+    out = {}
+    for uid, email, balance, status, note, tier in mariadb.query(
+            "SELECT id, email, balance, status, note, tier FROM colmap.users"):
+        if status != "deleted" and (balance >= 10 or note is None):
+            out[uid] = (email, Decimal(balance), status, note, tier, "eu", "users")
+    return out
+
+
+def colmap_targets(mariadb, postgres):
+    """Both copies as {user_id: row}, values normalized like colmap_expected's."""
+    from decimal import Decimal
+    maria = {r[0]: (r[1], Decimal(r[2]), *r[3:]) for r in mariadb.query(
+        "SELECT user_id, email_address, balance, status, note, level, region, src_table"
+        " FROM colmap_copy.users_copy")}
+    pg = {}
+    for r in postgres.psql("SELECT user_id, email_address, balance, status,"
+                           " coalesce(note, '<null>'), coalesce(level::text, '<null>'), region,"
+                           " src_table FROM users_copy"):
+        pg[int(r[0])] = (r[1], Decimal(r[2]), r[3], None if r[4] == "<null>" else r[4],
+                         None if r[5] == "<null>" else int(r[5]), r[6], r[7])
+    return maria, pg
+
+
+def test_column_mapping_and_filter_into_postgres_and_mariadb_then_verify(
+        mariadb, kafka, postgres, tmp_path):  # noqa: F811
+    """Rename (also of the key), drop, type override, add_columns and a row filter, copied into
+    PostgreSQL and MariaDB under inserts, updates that move rows into and out of the filter, a
+    key change, deletes and columns added at the source (one renamed with its own type, one
+    dropped: schema evolution adds only the first, under its new name); the copies equal the source's transformation computed here, and
+    `vimur verify` applies the same mapping: a row changed by hand and a row outside the filter
+    inserted by hand make it exit 1 naming their keys, `--repair` brings it back to 0."""
+    started = time.time()
+    mariadb.execute(
+        "DROP DATABASE IF EXISTS colmap", "DROP DATABASE IF EXISTS colmap_copy",
+        "CREATE DATABASE colmap", "CREATE DATABASE colmap_copy",
+        "CREATE TABLE colmap.users (id INT PRIMARY KEY, email VARCHAR(60) NOT NULL,"
+        " password_hash VARCHAR(60) NOT NULL, balance DECIMAL(12,2) NOT NULL,"
+        " status VARCHAR(10) NOT NULL, note VARCHAR(20) NULL) DEFAULT CHARSET=utf8mb4")
+    postgres.psql("DROP TABLE IF EXISTS users_copy")
+    name = f"colmap{random.randint(0, 10**6)}"
+    config = str(tmp_path / "vimur.yaml")
+    pg_url = f"postgresql://vimur:vimur@127.0.0.1:{postgres.port}/vimur"
+    maria_url = f"mariadb://root:root@127.0.0.1:{mariadb.port}/colmap_copy"
+    sinks_text = (COLMAP_SINK.format(sink="users-pg", name=name, target="pg", url=pg_url) +
+                  COLMAP_SINK.format(sink="users-maria", name=name, target="maria", url=maria_url))
+    colmap_config(config, name, mariadb, kafka, sinks_text)
+    sources = Run(config, str(tmp_path), "sources")
+    sinks = Run(config, str(tmp_path), "sinks")
+    try:
+        sources.start()
+        sources.wait_log("streaming from")
+        sinks.start()
+        sinks.wait_log("subscribed")
+        statuses = ["active", "deleted", "new"]
+        conn = mariadb.connect(db="colmap")
+        with conn.cursor() as cur:
+            for first in range(1, 25, 6):
+                cur.execute("INSERT INTO users VALUES " + ", ".join(
+                    f"({i}, 'u{i}@x.org', 'h{i}', {i * 1.5:.2f}, '{statuses[i % 3]}',"
+                    f" {'NULL' if i % 4 == 0 else repr(f'n{i}')})" for i in range(first, first + 6)))
+            # Leaving the filter: status becomes 'deleted', or the balance falls below 10.
+            cur.execute("UPDATE users SET status = 'deleted' WHERE id IN (1, 4, 7)")
+            cur.execute("UPDATE users SET balance = 2.00, note = 'low' WHERE id IN (10, 13, 16)")
+            # Entering it: un-deleted with a balance, or a NULL note under a low balance.
+            cur.execute("UPDATE users SET status = 'active', balance = balance + 20"
+                        " WHERE id IN (2, 5, 11)")
+            cur.execute("UPDATE users SET note = NULL WHERE id IN (3, 10)")
+            # A change inside the filter, and one outside it (nothing to copy).
+            cur.execute("UPDATE users SET email = 'changed@x.org', balance = 99.99 WHERE id = 9")
+            cur.execute("UPDATE users SET email = 'still-out@x.org' WHERE id = 8")
+            # The renamed key column changes: inside the filter, outside it, and leaving it.
+            cur.execute("UPDATE users SET id = 1012 WHERE id = 12")
+            cur.execute("UPDATE users SET id = 1014 WHERE id = 14")
+            cur.execute("UPDATE users SET id = 1018, status = 'deleted' WHERE id = 18")
+            # Deletes inside and outside the filter; a deleted key comes back inside it.
+            cur.execute("DELETE FROM users WHERE id IN (20, 21, 1)")
+            cur.execute("INSERT INTO users VALUES (21, 'again@x.org', 'h', 1.00, 'active', NULL)")
+            # Out and back in within one transaction, and in and out within another.
+            conn.begin()
+            cur.execute("UPDATE users SET status = 'deleted' WHERE id = 22")
+            cur.execute("UPDATE users SET status = 'active' WHERE id = 22")
+            conn.commit()
+            conn.begin()
+            cur.execute("UPDATE users SET status = 'active' WHERE id = 23")
+            cur.execute("UPDATE users SET status = 'deleted' WHERE id = 23")
+            conn.commit()
+            # Columns added at the source: `tier` arrives as `level` (SMALLINT), `secret` never.
+            cur.execute("ALTER TABLE users ADD COLUMN tier INT NULL, ADD COLUMN secret VARCHAR(10)")
+            cur.execute("UPDATE users SET tier = id % 3, secret = 's' WHERE id > 15")
+            cur.execute("INSERT INTO users VALUES (30, 'new@x.org', 'h', 40.00, 'new', NULL, 2, 's')")
+        conn.close()
+
+        expected = colmap_expected(mariadb)
+        assert 8 < len(expected) < 24, expected
+        deadline = time.time() + 60
+        while True:
+            try:
+                maria, pg = colmap_targets(mariadb, postgres)
+            except (subprocess.CalledProcessError, pymysql.err.MySQLError):
+                maria = pg = None  # the tables are not created yet
+            if maria == expected and pg == expected:
+                break
+            assert time.time() < deadline, (
+                f"expected {expected}\nmariadb {maria}\npostgresql {pg}\n{sinks.log()}")
+            time.sleep(0.5)
+        # The mapping shaped the tables: renamed key, no dropped column, the type given.
+        pg_columns = dict(postgres.psql(
+            "SELECT column_name, data_type || coalesce('(' || numeric_precision || ','"
+            " || numeric_scale || ')', '') FROM information_schema.columns"
+            " WHERE table_name = 'users_copy'"))
+        assert pg_columns["balance"] == "numeric(20,4)", pg_columns
+        assert pg_columns["level"].startswith("smallint"), pg_columns
+        assert set(pg_columns) == {"user_id", "email_address", "balance", "status", "note",
+                                   "region", "src_table", "level"}, pg_columns
+        pk = postgres.psql("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON"
+                           " a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+                           " WHERE i.indrelid = 'users_copy'::regclass AND i.indisprimary")
+        assert pk == [["user_id"]], pk
+        maria_columns = dict(mariadb.query(
+            "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS"
+            " WHERE TABLE_SCHEMA = 'colmap_copy' AND TABLE_NAME = 'users_copy'"))
+        assert maria_columns["balance"] == "decimal(20,4)", maria_columns
+        assert maria_columns["level"].startswith("smallint"), maria_columns
+        assert not {"password_hash", "email", "secret", "tier"} & set(maria_columns), maria_columns
+        # Columns named in `columns` that the table did not have yet were a warning.
+        log = open(sinks.log_path()).read()
+        assert "has no column secret, tier named in 'columns'" in log, log[-3000:]
+        assert mariadb.query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE"
+                             " WHERE TABLE_SCHEMA = 'colmap_copy' AND TABLE_NAME = 'users_copy'"
+                             " AND CONSTRAINT_NAME = 'PRIMARY'") == (("user_id",),)
+        source_rows = mariadb.query("SELECT COUNT(*) FROM colmap.users")[0][0]
+        for sink in ("users-pg", "users-maria"):
+            r = verify(config, sink)
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert f"1 source table(s), {source_rows} source row(s)" in r.stdout, r.stdout
+
+        # By hand: a copied row changed (an added column and a renamed one), and a source row
+        # outside the filter inserted. verify names both keys; --repair fixes both.
+        sinks.stop()
+        changed = min(expected)
+        outside = mariadb.query("SELECT id, email, balance, status, note FROM colmap.users"
+                                " WHERE status = 'deleted' ORDER BY id LIMIT 1")[0]
+        assert outside[0] not in expected
+        oid, oemail, obalance, ostatus, onote = outside
+        note_sql = "NULL" if onote is None else f"'{onote}'"
+        insert = ("INSERT INTO {table} (user_id, email_address, balance, status, note, region,"
+                  f" src_table) VALUES ({oid}, '{oemail}', {obalance}, '{ostatus}', {note_sql},"
+                  " 'eu', 'users')")
+        mariadb.execute(f"UPDATE colmap_copy.users_copy SET email_address = 'hand@x.org'"
+                        f" WHERE user_id = {changed}",
+                        insert.format(table="colmap_copy.users_copy"))
+        postgres.psql(f"UPDATE users_copy SET region = 'us' WHERE user_id = {changed};"
+                      + insert.format(table="users_copy"))
+        for sink, what in (("users-maria", "email_address: source"), ("users-pg", "region: source eu")):
+            r = verify(config, sink)
+            assert r.returncode == 1, r.stdout + r.stderr
+            assert f"user_id={changed}" in r.stdout and what in r.stdout, r.stdout
+            assert f"user_id={oid}" in r.stdout and "outside the filter" in r.stdout, r.stdout
+            assert "2 difference(s): 0 missing, 1 extra, 1 differing" in r.stdout, r.stdout
+            r = verify(config, sink, "--repair")
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert "repaired 2 row(s)" in r.stdout, r.stdout
+            assert verify(config, sink).returncode == 0
+        assert colmap_targets(mariadb, postgres) == (expected, expected)
+
+        # A malformed filter is refused at start, naming the sink and the position.
+        bad = str(tmp_path / "bad.yaml")
+        colmap_config(bad, name, mariadb, kafka, sinks_text.replace(
+            "status != 'deleted' and", "status != deleted and"))
+        r = verify(bad, "users-pg")
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "sink users-pg: filter 'status != deleted and" in r.stderr, r.stderr
+        assert "at character 11" in r.stderr, r.stderr
+        sources.stop()
+        print(f"\ncolumn mapping and filter e2e: {time.time() - started:.1f} s")
+    finally:
+        sources.close()
+        sinks.close()

@@ -50,6 +50,24 @@ Result<Router> Router::Make(const SinkConfig& c) {
     r.add_columns_.emplace_back(column, std::move(t));
   }
   r.key_ = c.key;
+  VIMUR_ASSIGN_OR_RETURN(r.mapping_, ColumnMapping::Make(c.name, c.columns));
+  for (const std::string& k : r.key_) {
+    // `key` names the target's columns: a source name that the mapping changes is a mistake.
+    auto rule = c.columns.find(k);
+    if (rule == c.columns.end() || r.mapping_.SourceName(k) != k) continue;
+    if (rule->second.drop) {
+      return Status::InvalidArgument("sink " + c.name + ": key column '" + k +
+                                     "' is dropped (columns." + k + ".drop)");
+    }
+    if (!rule->second.rename.empty() && rule->second.rename != k) {
+      return Status::InvalidArgument(
+          "sink " + c.name + ": 'key' names the target's columns, and '" + k + "' is renamed to '" +
+          rule->second.rename + "' there; write key: [" + rule->second.rename + ", ...]");
+    }
+  }
+  auto filter = RowFilter::Parse(c.filter);
+  if (!filter.ok()) return filter.status().WithContext("sink " + c.name);
+  r.filter_ = std::move(filter).value();
   if (r.target_.constant() && std::find(r.target_names_.begin(), r.target_names_.end(),
                                         r.target_.source()) == r.target_names_.end()) {
     return Status::InvalidArgument("sink " + c.name + ": target '" + target +
@@ -77,7 +95,8 @@ Result<Place> Router::Locate(const RowContext& context, const std::vector<std::s
     return Status::InvalidArgument("sink " + sink_ + ": the table template '" + table_.source() +
                                    "' gave an empty name");
   }
-  *written = *context.row;
+  Status mapped = mapping_.Apply(*context.row, written);
+  if (!mapped.ok()) return mapped.WithContext(context.db + "." + context.table);
   for (const auto& [column, t] : add_columns_) {
     VIMUR_ASSIGN_OR_RETURN(std::string v, t.Evaluate(context));
     auto at = std::find(written->names.begin(), written->names.end(), column);
@@ -87,9 +106,14 @@ Result<Place> Router::Locate(const RowContext& context, const std::vector<std::s
     }
     written->names.push_back(column);
     written->values.push_back(SqlValue::Text(std::move(v)));
-    if (!written->types.empty()) written->types.push_back(ColumnType{"string", "", -1, -1, false});
+    if (!written->types.empty())
+      written->types.push_back(ColumnType{"string", "", -1, -1, false, ""});
   }
-  p.key_columns = key_.empty() ? source_key : key_;
+  if (key_.empty()) {
+    VIMUR_ASSIGN_OR_RETURN(p.key_columns, mapping_.TargetKey(source_key));
+  } else {
+    p.key_columns = key_;
+  }
   if (p.key_columns.empty()) {
     return Status::InvalidArgument("sink " + sink_ + ": " + context.db + "." + context.table +
                                    " has no primary key; set 'key' to the columns that identify "
@@ -99,11 +123,22 @@ Result<Place> Router::Locate(const RowContext& context, const std::vector<std::s
     const SqlValue* v = written->Find(k);
     if (v == nullptr) {
       return Status::InvalidArgument("sink " + sink_ + ": key column '" + k + "' is not in " +
-                                     context.db + "." + context.table + " or add_columns");
+                                     context.db + "." + context.table +
+                                     " (after 'columns') or add_columns");
     }
     p.key.push_back(*v);
   }
   return p;
+}
+
+Result<bool> Router::Keeps(const RowContext& context) const {
+  if (filter_.empty()) return true;
+  auto keeps = filter_.Keeps(*context.row);
+  if (!keeps.ok()) {
+    return keeps.status().WithContext("sink " + sink_ + ": filter '" + filter_.text() + "' on " +
+                                      context.db + "." + context.table);
+  }
+  return *keeps;
 }
 
 }  // namespace vimur::sink

@@ -1,5 +1,5 @@
-// Router: where a row goes — the target, the table and the key there — from a sql sink's
-// `target`, `table`, `add_columns` and `key` settings. Shared by the sink and `vimur verify`.
+// Router: whether a row is kept (`filter`), where it goes (`target`, `table`, `key`) and what
+// is written there (`columns`, `add_columns`) for a sql sink. Shared by the sink and verify.
 #pragma once
 
 #include <map>
@@ -8,6 +8,8 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "sink/sql/column_mapping.h"
+#include "sink/sql/row_filter.h"
 #include "sink/sql/row_template.h"
 #include "sink/sql/sql_value.h"
 
@@ -29,10 +31,16 @@ class Router {
  public:
   static Result<Router> Make(const SinkConfig& config);
 
-  // The place of `context.row` and the row as written there (the source row plus
-  // add_columns). `source_key` is the source's key columns, used when `key` is not set.
+  // The place of `context.row` and the row as written there (the source row through
+  // `columns`, plus add_columns). `source_key` is the source's key columns, used (renamed as
+  // `columns` says) when `key` is not set. Templates read the source row's names.
   Result<Place> Locate(const RowContext& context, const std::vector<std::string>& source_key,
                        Row* written) const;
+  // Whether `context.row` (a source row) passes the filter; an error names the table when the
+  // row lacks a column the filter reads.
+  Result<bool> Keeps(const RowContext& context) const;
+  bool has_filter() const { return !filter_.empty(); }
+  const ColumnMapping& mapping() const { return mapping_; }
   const std::vector<std::string>& target_names() const { return target_names_; }
   // The names of the added columns (their values are text).
   std::vector<std::string> added_columns() const;
@@ -43,6 +51,8 @@ class Router {
   RowTemplate table_;
   std::vector<std::pair<std::string, RowTemplate>> add_columns_;
   std::vector<std::string> key_;
+  ColumnMapping mapping_;
+  RowFilter filter_;
   std::string sink_;
 };
 

@@ -27,6 +27,12 @@ Status PlanChange(const Router& router, const RowChange& change, const std::stri
                   ApplyPlan* plan) {
   if (change.op == 0) return Status::Ok();
   RowContext context{nullptr, change.db, change.table, topic};
+  auto remove = [&](const Place& place) {
+    WriteAction gone;
+    gone.remove = true;
+    gone.place = place;
+    plan->by_target[gone.place.target][gone.place.Id()] = std::move(gone);
+  };
   std::optional<Place> old_place;
   if (change.has_before && (change.op == 'u' || change.op == 'd')) {
     context.row = &change.before;
@@ -38,22 +44,34 @@ Status PlanChange(const Router& router, const RowChange& change, const std::stri
     if (!old_place) {
       return Status::Corruption("a delete without a before-image cannot be applied");
     }
-    WriteAction a;
-    a.remove = true;
-    a.place = *old_place;
-    plan->by_target[a.place.target][a.place.Id()] = std::move(a);
+    remove(*old_place);  // also outside the filter: deleting a row that is not there is harmless
     return Status::Ok();
   }
   if (!change.has_after) return Status::Corruption("an insert or update without an after-image");
   context.row = &change.after;
+  VIMUR_ASSIGN_OR_RETURN(bool keep, router.Keeps(context));
+  if (!keep) {
+    // Outside the filter. An insert is not applied. An update may leave the filter: its row is
+    // deleted from the target, unless the before-image shows it was outside already. A
+    // snapshot read states the whole truth of a row: it is deleted in case it is there.
+    bool was_outside = false;
+    if (change.op == 'u' && change.has_before) {
+      RowContext before = context;
+      before.row = &change.before;
+      auto kept = router.Keeps(before);
+      was_outside = kept.ok() && !*kept;  // a partial before-image cannot tell: delete
+    }
+    if (change.op == 'c' || was_outside) return Status::Ok();
+    Row written;
+    VIMUR_ASSIGN_OR_RETURN(Place place, router.Locate(context, change.key_columns, &written));
+    remove(place);
+    if (old_place && !SameKey(*old_place, place)) remove(*old_place);
+    return Status::Ok();
+  }
   WriteAction a;
   VIMUR_ASSIGN_OR_RETURN(a.place, router.Locate(context, change.key_columns, &a.row));
   if (old_place && !SameKey(*old_place, a.place)) {
-    // The row moves (a routing or key column changed): its old place goes.
-    WriteAction gone;
-    gone.remove = true;
-    gone.place = *old_place;
-    plan->by_target[gone.place.target][gone.place.Id()] = std::move(gone);
+    remove(*old_place);  // the row moves (a routing or key column changed): its old place goes
   }
   std::string id = a.place.Id();
   plan->by_target[a.place.target][id] = std::move(a);
@@ -132,6 +150,21 @@ Status SqlSink::GiveUp(const InputRecord& record, const Status& why, RecordInput
                                 "or the route and restart, or set on_error: dead_letter");
 }
 
+void SqlSink::CheckColumns(const RowChange& change) {
+  const Row& row = change.has_after ? change.after : change.before;
+  if (router_->mapping().empty() || row.names.empty()) return;
+  if (!checked_tables_.insert(change.db + "." + change.table).second) return;
+  std::string missing;
+  for (const std::string& c : router_->mapping().NotIn(row.names)) {
+    missing += (missing.empty() ? "" : ", ") + c;
+  }
+  if (!missing.empty()) {
+    LOG_WARN << "sink " << config_.name << ": " << change.db << "." << change.table
+             << " has no column " << missing
+             << " named in 'columns' (applied once the column appears; check the spelling)";
+  }
+}
+
 Status SqlSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
                         const std::atomic<bool>& stop, int64_t* newest_ts) {
   ApplyPlan plan;
@@ -141,6 +174,7 @@ Status SqlSink::Process(const std::vector<InputRecord>& batch, RecordInput& inpu
     auto change = DecodeJsonEvent(r);
     Status s = change.status();
     if (change.ok()) {
+      CheckColumns(*change);
       s = PlanChange(*router_, *change, r.topic, &plan);
       if (s.ok()) {
         *newest_ts = std::max(*newest_ts, change->source_ts_ms);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,9 @@ struct ApplyPlan {
 };
 
 // Adds what `change` does to `plan`: an insert/update upserts its new place, an update whose
-// routing or key columns changed also deletes its old place, a delete deletes its place.
+// routing or key columns changed also deletes its old place, a delete deletes its place. Rows
+// outside the sink's filter are not upserted; an update that leaves the filter (and a snapshot
+// read outside it) deletes its place.
 Status PlanChange(const Router& router, const RowChange& change, const std::string& topic,
                   ApplyPlan* plan);
 
@@ -47,11 +50,14 @@ class SqlSink final : public Sink {
   Status Process(const std::vector<InputRecord>& batch, RecordInput& input,
                  const std::atomic<bool>& stop, int64_t* newest_ts);
   Status GiveUp(const InputRecord& record, const Status& why, RecordInput& input);
+  // Warns once per source table about columns named in `columns` that its rows lack.
+  void CheckColumns(const RowChange& change);
 
   SinkConfig config_;
   FormatConfig format_;
   std::unique_ptr<Router> router_;
   std::map<std::string, std::unique_ptr<TargetWriter>> writers_;
+  std::set<std::string> checked_tables_;  // db.table whose columns CheckColumns looked at
 };
 
 }  // namespace vimur::sink

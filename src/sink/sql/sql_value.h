@@ -24,13 +24,15 @@ struct SqlValue {
 };
 
 // The declared type of a column as the event's schema describes it (Kafka Connect type,
-// logical name and decimal parameters), used to create tables and add columns.
+// logical name and decimal parameters, or a type the sink's settings give), used to create
+// tables and add columns.
 struct ColumnType {
   std::string connect_type;  // int8 int16 int32 int64 float double boolean string bytes struct
   std::string logical;       // e.g. org.apache.kafka.connect.data.Decimal, io.debezium.time.Date
   int precision = -1;        // Decimal: connect.decimal.precision
   int scale = -1;            // Decimal: scale
   bool optional = true;
+  std::string sql_type;  // the sink's `columns.NAME.type`: the target type as written
   bool operator==(const ColumnType&) const = default;
 };
 

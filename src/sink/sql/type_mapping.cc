@@ -12,6 +12,7 @@ std::string Decimal(const char* name, const ColumnType& t) {
 }  // namespace
 
 std::string TargetType(Dialect dialect, const ColumnType& t, bool key) {
+  if (!t.sql_type.empty()) return t.sql_type;
   const bool pg = dialect == Dialect::kPostgres;
   const std::string& l = t.logical;
   if (l == "org.apache.kafka.connect.data.Decimal") return Decimal(pg ? "numeric" : "DECIMAL", t);

@@ -9,8 +9,8 @@
 
 namespace vimur::sink {
 
-// `key` columns get types a primary key can hold (VARCHAR(255)/VARBINARY(255) instead of
-// TEXT/BLOB in MariaDB).
+// A type the settings give (`sql_type`) is used as written. `key` columns get types a primary key
+// can hold (VARCHAR(255)/VARBINARY(255) instead of TEXT/BLOB in MariaDB).
 std::string TargetType(Dialect dialect, const ColumnType& type, bool key);
 
 }  // namespace vimur::sink

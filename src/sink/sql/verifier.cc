@@ -113,8 +113,8 @@ std::string After(SqlConnection& c, const std::vector<std::string>& key,
 class Pass {
  public:
   Pass(const PipelineConfig& config, const SinkConfig& sink, const VerifyOptions& options,
-       const Router& router)
-      : config_(config), sink_(sink), options_(options), router_(router) {}
+       const Router& router, bool first)
+      : config_(config), sink_(sink), options_(options), router_(router), first_(first) {}
 
   Status Run(VerifyReport* report, std::vector<Difference>* diffs,
              std::unordered_map<std::string, Expected>* expected_out);
@@ -129,7 +129,10 @@ class Pass {
   const SinkConfig& sink_;
   const VerifyOptions& options_;
   const Router& router_;
+  const bool first_;  // the first pass: warns about the settings
   std::unordered_map<std::string, Expected> expected_;
+  // Places of source rows outside the filter: the targets must not hold them.
+  std::unordered_map<std::string, Expected> excluded_;
   std::map<std::pair<std::string, std::string>, const Expected*> places_;  // (target, table)
   std::vector<Difference> diffs_;
   VerifyReport report_;
@@ -216,9 +219,16 @@ Status Pass::ReadSource(const SourceTable& t) {
       for (size_t i = 0; i < r.size(); ++i) row.values.push_back(AsValue(t.classes[i], r[i]));
       Expected e;
       RowContext context{&row, t.db, t.table, t.topic};
-      VIMUR_ASSIGN_OR_RETURN(e.place, router_.Locate(context, t.pk, &e.row));
+      VIMUR_ASSIGN_OR_RETURN(bool keep, router_.Keeps(context));
+      auto place = router_.Locate(context, t.pk, &e.row);
+      if (!place.ok()) {
+        if (keep) return place.status();
+        ++report_.source_rows;  // outside the filter and without a place: nothing to check
+        continue;
+      }
+      e.place = std::move(place).value();
       for (const auto& name : e.row.names) {
-        auto at = std::find(t.columns.begin(), t.columns.end(), name);
+        auto at = std::find(t.columns.begin(), t.columns.end(), router_.mapping().SourceName(name));
         e.classes.push_back(at == t.columns.end()
                                 ? ValueClass::kText
                                 : t.classes[static_cast<size_t>(at - t.columns.begin())]);
@@ -234,6 +244,13 @@ Status Pass::ReadSource(const SourceTable& t) {
         ValueClass c = e.classes[static_cast<size_t>(at - e.row.names.begin())];
         id += '\0' + Canonical(c, e.place.key[i].is_null() ? std::nullopt
                                                            : std::optional(e.place.key[i].text));
+      }
+      if (!keep) {
+        auto [out, added] = excluded_.emplace(id, std::move(e));
+        places_.emplace(std::make_pair(out->second.place.target, out->second.place.table),
+                        &out->second);
+        ++report_.source_rows;
+        continue;
       }
       auto [it, inserted] = expected_.emplace(id, std::move(e));
       if (!inserted) {
@@ -307,7 +324,11 @@ Status Pass::ReadTarget(const std::string& target, const std::string& table) {
         d.place.table = table;
         d.place.key_columns = key;
         for (size_t i : key_index) d.place.key.push_back(AsValue(classes[i], values[i]));
-        d.text = "extra    " + d.place.Describe() + ": no source row goes there";
+        auto outside = excluded_.find(id);
+        d.text = "extra    " + d.place.Describe() +
+                 (outside == excluded_.end()
+                      ? ": no source row goes there"
+                      : ": source " + outside->second.source + " is outside the filter");
         diffs_.push_back(std::move(d));
         continue;
       }
@@ -357,6 +378,14 @@ Status Pass::Run(VerifyReport* report, std::vector<Difference>* diffs,
   if (tables.empty()) {
     return Status::FailedPrecondition("sink " + sink_.name +
                                       ": no source table's topic matches its 'topics'");
+  }
+  if (first_) {
+    std::vector<std::string> all;
+    for (const auto& t : tables) all.insert(all.end(), t.columns.begin(), t.columns.end());
+    for (const std::string& c : router_.mapping().NotIn(all)) {
+      LOG_WARN << "sink " << sink_.name << ": no source table it reads has column '" << c
+               << "' named in 'columns' (check the spelling)";
+    }
   }
   for (const auto& t : tables) {
     ++report_.tables;
@@ -483,7 +512,8 @@ Result<VerifyReport> Verify(const PipelineConfig& config, const SinkConfig& sink
     VerifyReport report;
     std::vector<Difference> diffs;
     std::unordered_map<std::string, Expected> expected;
-    VIMUR_RETURN_IF_ERROR(Pass(config, sink, options, router).Run(&report, &diffs, &expected));
+    VIMUR_RETURN_IF_ERROR(
+        Pass(config, sink, options, router, pass == 1).Run(&report, &diffs, &expected));
     report.repaired = repaired;
     if (diffs.empty()) return report;
     if (options.repair && repaired == 0) {

@@ -6,7 +6,7 @@ namespace vimur::sink {
 namespace {
 
 ColumnType T(std::string type, std::string logical = "", int precision = -1, int scale = -1) {
-  return ColumnType{std::move(type), std::move(logical), precision, scale, true};
+  return ColumnType{std::move(type), std::move(logical), precision, scale, true, ""};
 }
 
 // The table of docs/sinks.md.

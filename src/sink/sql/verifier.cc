@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/logging.h"
 #include "core/regex_pattern.h"
@@ -74,7 +75,6 @@ struct Expected {
   Row row;
   std::vector<ValueClass> classes;  // per row column
   std::string source;               // "shop.orders {id=7}"
-  bool seen = false;
 };
 
 struct Difference {
@@ -110,6 +110,23 @@ std::string After(SqlConnection& c, const std::vector<std::string>& key,
   return " WHERE (" + KeyList(c, key) + ") > (" + values + ")";
 }
 
+// What one target table holds, as far as verify reads it: the compared columns (those the
+// routed rows have), which of them the table has, their value classes and the key.
+struct TargetTable {
+  std::vector<std::string> columns;
+  std::vector<ValueClass> classes;
+  std::vector<bool> present;
+  std::vector<std::string> key;
+  std::vector<size_t> key_index;  // of the key columns in `columns`
+  bool exists = false;
+  std::unique_ptr<SqlConnection> conn;
+};
+
+// One comparison of every source table with its targets, in bounded memory: the source is
+// read in key-ordered chunks; each chunk's rows are looked up by key in the target tables
+// they route to (missing and different rows); a 64-bit hash of every place the source fills
+// is kept (8 bytes per source row), and the target tables are then scanned by key alone for
+// rows no source row goes to (extra rows). Rows of differences are kept for --repair.
 class Pass {
  public:
   Pass(const PipelineConfig& config, const SinkConfig& sink, const VerifyOptions& options,
@@ -117,12 +134,22 @@ class Pass {
       : config_(config), sink_(sink), options_(options), router_(router), first_(first) {}
 
   Status Run(VerifyReport* report, std::vector<Difference>* diffs,
-             std::unordered_map<std::string, Expected>* expected_out);
+             std::unordered_map<std::string, Expected>* repair_rows);
 
  private:
   Status ListTables(std::vector<SourceTable>* out);
   Status ReadSource(const SourceTable& t);
-  Status ReadTarget(const std::string& target, const std::string& table);
+  // Compares one chunk's expected rows (and rows outside the filter) with the targets.
+  Status CompareChunk(std::unordered_map<std::string, Expected>& expected,
+                      std::unordered_map<std::string, Expected>& excluded);
+  Result<TargetTable*> Target(const std::string& target, const std::string& table,
+                              const Expected& sample);
+  // Target rows of `table` no source row goes to.
+  Status FindExtra(const std::pair<std::string, std::string>& place, TargetTable& t);
+  // Reads a target row back into one value per compared column (absent ones as NULL).
+  std::vector<std::optional<std::string>> Values(const TargetTable& t, const TextRow& r) const;
+  std::string Id(const std::string& target, const std::string& table, const TargetTable& t,
+                 const std::vector<std::optional<std::string>>& values) const;
   void Progress();
 
   const PipelineConfig& config_;
@@ -130,11 +157,11 @@ class Pass {
   const VerifyOptions& options_;
   const Router& router_;
   const bool first_;  // the first pass: warns about the settings
-  std::unordered_map<std::string, Expected> expected_;
-  // Places of source rows outside the filter: the targets must not hold them.
-  std::unordered_map<std::string, Expected> excluded_;
-  std::map<std::pair<std::string, std::string>, const Expected*> places_;  // (target, table)
+  std::map<std::pair<std::string, std::string>, TargetTable> targets_;  // (target, table)
+  std::vector<uint64_t> filled_;    // hashes of the places source rows fill
+  std::vector<uint64_t> excluded_;  // hashes of the places of rows outside the filter
   std::vector<Difference> diffs_;
+  std::unordered_map<std::string, Expected> repair_rows_;  // by id, for differences only
   VerifyReport report_;
   Clock::time_point start_ = Clock::now();
   Clock::time_point last_progress_;
@@ -196,6 +223,14 @@ Status Pass::ListTables(std::vector<SourceTable>* out) {
   return Status::Ok();
 }
 
+uint64_t IdHash(const std::string& id) {
+  // FNV-1a 64: stable, and collisions among a table's places are too rare to matter (a
+  // collision could hide one extra target row, never a missing or different one).
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
 Status Pass::ReadSource(const SourceTable& t) {
   auto conn = MakeConnection(SourceUrl(*t.source, t.db));
   std::string select = "SELECT ";
@@ -213,18 +248,20 @@ Status Pass::ReadSource(const SourceTable& t) {
                                                   KeyList(*conn, t.pk) + " LIMIT " +
                                                   std::to_string(options_.chunk_rows)));
     ++report_.chunks;
+    std::unordered_map<std::string, Expected> expected;  // this chunk's, by id
+    std::unordered_map<std::string, Expected> excluded;  // outside the filter
     for (auto& r : rows) {
       Row row;
       row.names = t.columns;
       for (size_t i = 0; i < r.size(); ++i) row.values.push_back(AsValue(t.classes[i], r[i]));
+      ++report_.source_rows;
       Expected e;
       RowContext context{&row, t.db, t.table, t.topic};
       VIMUR_ASSIGN_OR_RETURN(bool keep, router_.Keeps(context));
       auto place = router_.Locate(context, t.pk, &e.row);
       if (!place.ok()) {
         if (keep) return place.status();
-        ++report_.source_rows;  // outside the filter and without a place: nothing to check
-        continue;
+        continue;  // outside the filter and without a place: nothing to check
       }
       e.place = std::move(place).value();
       for (const auto& name : e.row.names) {
@@ -246,21 +283,17 @@ Status Pass::ReadSource(const SourceTable& t) {
                                                            : std::optional(e.place.key[i].text));
       }
       if (!keep) {
-        auto [out, added] = excluded_.emplace(id, std::move(e));
-        places_.emplace(std::make_pair(out->second.place.target, out->second.place.table),
-                        &out->second);
-        ++report_.source_rows;
+        excluded.emplace(id, std::move(e));
         continue;
       }
-      auto [it, inserted] = expected_.emplace(id, std::move(e));
+      auto [it, inserted] = expected.emplace(id, std::move(e));
       if (!inserted) {
         return Status::FailedPrecondition("two source rows go to one place " +
                                           it->second.place.Describe() + " (" + it->second.source +
                                           "): set 'key' so that the target key tells them apart");
       }
-      places_.emplace(std::make_pair(it->second.place.target, it->second.place.table), &it->second);
-      ++report_.source_rows;
     }
+    VIMUR_RETURN_IF_ERROR(CompareChunk(expected, excluded));
     Progress();
     if (rows.size() < static_cast<size_t>(options_.chunk_rows)) break;
     last.clear();
@@ -269,110 +302,178 @@ Status Pass::ReadSource(const SourceTable& t) {
   return Status::Ok();
 }
 
-Status Pass::ReadTarget(const std::string& target, const std::string& table) {
-  const Expected& sample = *places_.at({target, table});
+Result<TargetTable*> Pass::Target(const std::string& target, const std::string& table,
+                                  const Expected& sample) {
+  auto [it, added] = targets_.try_emplace({target, table});
+  TargetTable& t = it->second;
+  if (!added) return &t;
   auto url = ParseDatabaseUrl(sink_.targets.at(target));
   if (!url.ok()) return url.status();
-  auto conn = MakeConnection(*url);
-  VIMUR_ASSIGN_OR_RETURN(std::vector<ColumnInfo> info, conn->Columns(table));
+  t.conn = MakeConnection(*url);
+  VIMUR_ASSIGN_OR_RETURN(std::vector<ColumnInfo> info, t.conn->Columns(table));
   ++report_.target_tables;
-  if (info.empty()) return Status::Ok();  // every expected row of it is missing
-  const std::vector<std::string>& key = sample.place.key_columns;
-  std::vector<std::string> columns = sample.row.names;
-  std::vector<ValueClass> classes = sample.classes;
-  std::vector<bool> present;
-  for (size_t i = 0; i < columns.size(); ++i) {
+  t.exists = !info.empty();
+  t.columns = sample.row.names;
+  t.classes = sample.classes;
+  t.key = sample.place.key_columns;
+  for (size_t i = 0; i < t.columns.size(); ++i) {
     auto at = std::find_if(info.begin(), info.end(),
-                           [&](const ColumnInfo& c) { return c.name == columns[i]; });
-    present.push_back(at != info.end());
+                           [&](const ColumnInfo& c) { return c.name == t.columns[i]; });
+    t.present.push_back(at != info.end());
     if (at != info.end() && (at->data_type == "json" || at->data_type == "jsonb")) {
-      classes[i] = ValueClass::kJson;
+      t.classes[i] = ValueClass::kJson;
     }
   }
-  std::vector<size_t> key_index;
-  for (const auto& k : key) {
-    key_index.push_back(
-        static_cast<size_t>(std::find(columns.begin(), columns.end(), k) - columns.begin()));
+  for (const auto& k : t.key) {
+    t.key_index.push_back(
+        static_cast<size_t>(std::find(t.columns.begin(), t.columns.end(), k) - t.columns.begin()));
   }
-  std::string select = "SELECT ";
-  bool first = true;
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (!present[i]) continue;
-    select += (first ? "" : ", ") + conn->Name(columns[i]);
-    first = false;
+  return &t;
+}
+
+std::vector<std::optional<std::string>> Pass::Values(const TargetTable& t, const TextRow& r) const {
+  std::vector<std::optional<std::string>> values(t.columns.size());
+  for (size_t i = 0, j = 0; i < t.columns.size() && j < r.size(); ++i) {
+    if (t.present[i]) values[i] = r[j++];
   }
-  select += " FROM " + conn->Name(table);
-  std::vector<SqlValue> last;
-  while (true) {
-    VIMUR_ASSIGN_OR_RETURN(auto rows, conn->Query(select + After(*conn, key, last) + " ORDER BY " +
-                                                  KeyList(*conn, key) + " LIMIT " +
-                                                  std::to_string(options_.chunk_rows)));
-    ++report_.chunks;
-    for (auto& r : rows) {
-      ++report_.target_rows;
-      // Back to one value per compared column (absent ones as NULL).
-      std::vector<std::optional<std::string>> values(columns.size());
-      for (size_t i = 0, j = 0; i < columns.size(); ++i) {
-        if (present[i]) values[i] = r[j++];  // copied: the last row gives the next chunk's start
+  return values;
+}
+
+std::string Pass::Id(const std::string& target, const std::string& table, const TargetTable& t,
+                     const std::vector<std::optional<std::string>>& values) const {
+  std::string id = target + '\0' + table;
+  for (size_t i : t.key_index) id += '\0' + Canonical(t.classes[i], values[i]);
+  return id;
+}
+
+Status Pass::CompareChunk(std::unordered_map<std::string, Expected>& expected,
+                          std::unordered_map<std::string, Expected>& excluded) {
+  // The places to look up, per target table: the rows that must be there and those that
+  // must not (outside the filter).
+  std::map<std::pair<std::string, std::string>, std::vector<const Expected*>> lookups;
+  for (auto* rows : {&expected, &excluded}) {
+    for (auto& [id, e] : *rows) {
+      lookups[{e.place.target, e.place.table}].push_back(&e);
+      (rows == &expected ? filled_ : excluded_).push_back(IdHash(id));
+    }
+  }
+  std::unordered_set<std::string> found;
+  for (const auto& [place, wanted] : lookups) {
+    const auto& [target, table] = place;
+    VIMUR_ASSIGN_OR_RETURN(TargetTable * t, Target(target, table, *wanted.front()));
+    if (!t->exists) continue;  // every row of it is missing
+    SqlConnection& c = *t->conn;
+    std::string sql = "SELECT ";
+    bool first = true;
+    for (size_t i = 0; i < t->columns.size(); ++i) {
+      if (!t->present[i]) continue;
+      sql += (first ? "" : ", ") + c.Name(t->columns[i]);
+      first = false;
+    }
+    sql += " FROM " + c.Name(table) + " WHERE ";
+    sql += t->key.size() == 1 ? c.Name(t->key[0]) : "(" + KeyList(c, t->key) + ")";
+    sql += " IN (";
+    for (size_t w = 0; w < wanted.size(); ++w) {
+      sql += w ? ", " : "";
+      if (t->key.size() > 1) sql += "(";
+      for (size_t k = 0; k < wanted[w]->place.key.size(); ++k) {
+        sql += (k ? ", " : "") + c.Literal(wanted[w]->place.key[k]);
       }
-      std::string id = target + '\0' + table;
-      for (size_t i : key_index) id += '\0' + Canonical(classes[i], values[i]);
-      auto it = expected_.find(id);
-      if (it == expected_.end()) {
-        Difference d{Difference::kExtra, id, {}, ""};
-        d.place.target = target;
-        d.place.table = table;
-        d.place.key_columns = key;
-        for (size_t i : key_index) d.place.key.push_back(AsValue(classes[i], values[i]));
-        auto outside = excluded_.find(id);
-        d.text = "extra    " + d.place.Describe() +
-                 (outside == excluded_.end()
-                      ? ": no source row goes there"
-                      : ": source " + outside->second.source + " is outside the filter");
+      if (t->key.size() > 1) sql += ")";
+    }
+    sql += ")";
+    VIMUR_ASSIGN_OR_RETURN(auto rows, c.Query(sql));
+    for (const TextRow& r : rows) {
+      const std::vector<std::optional<std::string>> values = Values(*t, r);
+      std::string id = Id(target, table, *t, values);
+      auto it = expected.find(id);
+      if (it == expected.end()) {
+        auto outside = excluded.find(id);
+        if (outside == excluded.end()) continue;  // (a key that compares equal another way)
+        found.insert(id);
+        Difference d{Difference::kExtra, id, outside->second.place, ""};
+        d.text = "extra    " + d.place.Describe() + ": source " + outside->second.source +
+                 " is outside the filter";
         diffs_.push_back(std::move(d));
         continue;
       }
+      found.insert(id);
       Expected& e = it->second;
-      e.seen = true;
       std::string what;
-      for (size_t i = 0; i < columns.size(); ++i) {
-        const SqlValue* v = e.row.Find(columns[i]);
+      for (size_t i = 0; i < t->columns.size(); ++i) {
+        const SqlValue* v = e.row.Find(t->columns[i]);
         std::optional<std::string> want;
         if (v != nullptr && !v->is_null()) want = v->text;
-        std::string a = Canonical(classes[i], want), b = Canonical(classes[i], values[i]);
+        std::string a = Canonical(t->classes[i], want), b = Canonical(t->classes[i], values[i]);
         if (a == b) continue;
         if (!what.empty()) what += "; ";
         auto shown = [&](const std::optional<std::string>& s, const std::string& canon) {
           if (!s) return std::string("NULL");
-          return classes[i] == ValueClass::kBinary ? "0x" + canon : canon.substr(0, 60);
+          return t->classes[i] == ValueClass::kBinary ? "0x" + canon : canon.substr(0, 60);
         };
-        what += columns[i] + (present[i] ? "" : " (no such column in the target)") + ": source " +
-                shown(want, a) + ", target " + shown(values[i], b);
+        what += t->columns[i] + (t->present[i] ? "" : " (no such column in the target)") +
+                ": source " + shown(want, a) + ", target " + shown(values[i], b);
       }
       if (!what.empty()) {
         diffs_.push_back(
             {Difference::kDifferent, id, e.place,
              "differs  " + e.place.Describe() + " (source " + e.source + "): " + what});
+        repair_rows_.emplace(id, e);
       }
+    }
+  }
+  for (auto& [id, e] : expected) {
+    if (found.count(id)) continue;
+    diffs_.push_back({Difference::kMissing, id, e.place,
+                      "missing  " + e.place.Describe() + " (source " + e.source + ")"});
+    repair_rows_.emplace(id, std::move(e));
+  }
+  return Status::Ok();
+}
+
+Status Pass::FindExtra(const std::pair<std::string, std::string>& place, TargetTable& t) {
+  if (!t.exists) return Status::Ok();
+  const auto& [target, table] = place;
+  SqlConnection& c = *t.conn;
+  std::string select = "SELECT " + KeyList(c, t.key) + " FROM " + c.Name(table);
+  std::vector<SqlValue> last;
+  while (true) {
+    VIMUR_ASSIGN_OR_RETURN(
+        auto rows, c.Query(select + After(c, t.key, last) + " ORDER BY " + KeyList(c, t.key) +
+                           " LIMIT " + std::to_string(options_.chunk_rows)));
+    ++report_.chunks;
+    for (const TextRow& r : rows) {
+      ++report_.target_rows;
+      std::vector<std::optional<std::string>> values(t.columns.size());
+      for (size_t k = 0; k < t.key_index.size() && k < r.size(); ++k) {
+        values[t.key_index[k]] = r[k];
+      }
+      std::string id = Id(target, table, t, values);
+      const uint64_t h = IdHash(id);
+      if (std::binary_search(filled_.begin(), filled_.end(), h) ||
+          std::binary_search(excluded_.begin(), excluded_.end(), h)) {
+        continue;  // a source row goes there (compared above), or was found outside the filter
+      }
+      Difference d{Difference::kExtra, id, {}, ""};
+      d.place.target = target;
+      d.place.table = table;
+      d.place.key_columns = t.key;
+      for (size_t i : t.key_index) d.place.key.push_back(AsValue(t.classes[i], values[i]));
+      d.text = "extra    " + d.place.Describe() + ": no source row goes there";
+      diffs_.push_back(std::move(d));
     }
     Progress();
     if (rows.size() < static_cast<size_t>(options_.chunk_rows)) break;
-    // The next chunk starts after the last key (rows are in the selected columns' order).
     last.clear();
-    {
-      const auto& r = rows.back();
-      std::vector<std::optional<std::string>> values(columns.size());
-      for (size_t i = 0, j = 0; i < columns.size(); ++i) {
-        if (present[i]) values[i] = r[j++];
-      }
-      for (size_t i : key_index) last.push_back(AsValue(classes[i], values[i]));
+    for (size_t k = 0; k < t.key_index.size(); ++k) {
+      last.push_back(AsValue(t.classes[t.key_index[k]], rows.back()[k]));
     }
   }
   return Status::Ok();
 }
 
 Status Pass::Run(VerifyReport* report, std::vector<Difference>* diffs,
-                 std::unordered_map<std::string, Expected>* expected_out) {
+                 std::unordered_map<std::string, Expected>* repair_rows) {
   std::vector<SourceTable> tables;
   VIMUR_RETURN_IF_ERROR(ListTables(&tables));
   if (tables.empty()) {
@@ -391,14 +492,9 @@ Status Pass::Run(VerifyReport* report, std::vector<Difference>* diffs,
     ++report_.tables;
     VIMUR_RETURN_IF_ERROR(ReadSource(t));
   }
-  for (const auto& [place, sample] : places_) {
-    VIMUR_RETURN_IF_ERROR(ReadTarget(place.first, place.second));
-  }
-  for (auto& [id, e] : expected_) {
-    if (e.seen) continue;
-    diffs_.push_back({Difference::kMissing, id, e.place,
-                      "missing  " + e.place.Describe() + " (source " + e.source + ")"});
-  }
+  std::sort(filled_.begin(), filled_.end());
+  std::sort(excluded_.begin(), excluded_.end());
+  for (auto& [place, t] : targets_) VIMUR_RETURN_IF_ERROR(FindExtra(place, t));
   for (const auto& d : diffs_) {
     if (d.kind == Difference::kMissing) ++report_.missing;
     if (d.kind == Difference::kExtra) ++report_.extra;
@@ -407,12 +503,12 @@ Status Pass::Run(VerifyReport* report, std::vector<Difference>* diffs,
   if (options_.progress) std::fprintf(stderr, "\n");
   *report = report_;
   *diffs = std::move(diffs_);
-  *expected_out = std::move(expected_);
+  *repair_rows = std::move(repair_rows_);
   return Status::Ok();
 }
 
 Status Repair(const SinkConfig& sink, const std::vector<Difference>& diffs,
-              const std::unordered_map<std::string, Expected>& expected, size_t* repaired) {
+              const std::unordered_map<std::string, Expected>& repair_rows, size_t* repaired) {
   std::map<std::string, std::vector<WriteAction>> by_target;
   for (const Difference& d : diffs) {
     WriteAction a;
@@ -420,7 +516,7 @@ Status Repair(const SinkConfig& sink, const std::vector<Difference>& diffs,
       a.remove = true;
       a.place = d.place;
     } else {
-      const Expected& e = expected.at(d.id);
+      const Expected& e = repair_rows.at(d.id);
       a.place = e.place;
       a.row = e.row;
     }
@@ -511,14 +607,14 @@ Result<VerifyReport> Verify(const PipelineConfig& config, const SinkConfig& sink
   for (int pass = 1;; ++pass) {
     VerifyReport report;
     std::vector<Difference> diffs;
-    std::unordered_map<std::string, Expected> expected;
+    std::unordered_map<std::string, Expected> repair_rows;
     VIMUR_RETURN_IF_ERROR(
-        Pass(config, sink, options, router, pass == 1).Run(&report, &diffs, &expected));
+        Pass(config, sink, options, router, pass == 1).Run(&report, &diffs, &repair_rows));
     report.repaired = repaired;
     if (diffs.empty()) return report;
     if (options.repair && repaired == 0) {
       LOG_INFO << "verify: " << diffs.size() << " difference(s); repairing from the source";
-      VIMUR_RETURN_IF_ERROR(Repair(sink, diffs, expected, &repaired));
+      VIMUR_RETURN_IF_ERROR(Repair(sink, diffs, repair_rows, &repaired));
       continue;  // and verify again
     }
     if (!options.repair && Clock::now() < deadline) {

@@ -403,8 +403,8 @@ def check_side_tables(mariadb, vimur, db):
 def check_one_first_one_last(vimur):
     """Over every table: snapshot reads first, exactly one `first` (the first) and one `last`."""
     values = [r["value"] for r in vimur.records() if r["value"] is not None]
-    reads = [v for v in values if v["op"] == "r"]
-    assert reads and all(v["op"] == "r" for v in values[:len(reads)])
+    reads = [v for v in values if v.get("op") == "r"]
+    assert reads and all(v.get("op") == "r" for v in values[:len(reads)])
     marks = [v["source"]["snapshot"] for v in reads]
     assert marks.count("first") == 1 and marks.count("last") == 1, (marks.count("first"),
                                                                      marks.count("last"))

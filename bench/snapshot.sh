@@ -7,12 +7,13 @@
 # the initial snapshot goes to a private Kafka (scripts/kafka; JSON, at-least-once, 3
 # partitions) and each run ends when vimur has exited, i.e. every record is acknowledged.
 #
-#   bench/snapshot.sh [--rows N] [--runs N] [--incremental | --kafka] [--keep]
+#   bench/snapshot.sh [--rows N] [--runs N] [--workers N] [--incremental | --kafka] [--keep]
 #
 # Starts a private MariaDB (scripts/mariadb) in a temporary directory, fills bench.t with N
 # rows (default 1,000,000), then runs the limit and vimur alternately (--runs, default 3) and
 # prints rows/s of each, their ratio and vimur's peak resident memory. VIMUR_BIN names the
-# vimur binary (default: the one scripts/build prints).
+# vimur binary (default: the one scripts/build prints). --workers sets snapshot_workers
+# (default 1: one connection).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,10 +22,12 @@ runs=3
 keep=0
 mode=initial_only
 kafka=0
+workers=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
+    --workers) workers="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --incremental) mode=never; shift ;;
     --kafka) kafka=1; shift ;;
@@ -74,13 +77,14 @@ sources:
     include_tables: ['bench\.t']
     snapshot: $mode
     snapshot_chunk_rows: 10000
+    snapshot_workers: $workers
 transport:
   $transport
 format:
   type: json
 YAML
 export BENCH_PORT="$port" BENCH_WORK="$work" BENCH_VIMUR="$vimur" BENCH_ROWS="$rows" BENCH_RUNS="$runs"
-export BENCH_KAFKA="$kafka" BENCH_INCREMENTAL="$([ "$mode" = never ] && echo 1 || echo 0)"
+export BENCH_WORKERS="$workers" BENCH_KAFKA="$kafka" BENCH_INCREMENTAL="$([ "$mode" = never ] && echo 1 || echo 0)"
 python3 - <<'PY'
 import os, resource, shutil, statistics, subprocess, time
 port, work, vimur = os.environ["BENCH_PORT"], os.environ["BENCH_WORK"], os.environ["BENCH_VIMUR"]
@@ -140,6 +144,6 @@ if streaming is not None:
     streaming.terminate()
     streaming.wait()
 lm, vm = statistics.median(limit_s), statistics.median(vimur_s)
-print(f"{'to Kafka' if kafka else 'to /dev/null'}, median of {runs}: limit {rows / lm:,.0f} rows/s, vimur {rows / vm:,.0f} rows/s "
+print(f"{'to Kafka' if kafka else 'to /dev/null'}, snapshot_workers {os.environ['BENCH_WORKERS']}, median of {runs}: limit {rows / lm:,.0f} rows/s, vimur {rows / vm:,.0f} rows/s "
       f"({lm / vm:.0%} of the limit), peak RSS {max(rss)} MiB; load {os.getloadavg()[0]:.1f}")
 PY

@@ -96,6 +96,12 @@ const Section& SourceTable() {
               .Doc("a snapshot reads each table in primary-key order, this many rows per "
                    "query; its progress (last key read) is stored with the offsets, so a "
                    "restart continues after it"),
+          Int("snapshot_workers", &SourceConfig::snapshot_workers, 1, 64)
+              .Default("1")
+              .Doc("MariaDB: connections that read the initial snapshot in parallel, sharing "
+                   "one read view (several tables at once, and ranges of a large table with a "
+                   "single integer primary key); memory grows by about 4 MiB per worker "
+                   "(see docs/snapshots.md)"),
           Text("topic_prefix", &SourceConfig::topic_prefix)
               .DefaultDoc("pipeline `name`")
               .Doc("topics are `{topic_prefix}.{db}.{table}`; DDL goes to `{topic_prefix}`"),

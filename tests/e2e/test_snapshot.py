@@ -368,6 +368,145 @@ def test_07_ddl_after_the_read_view_continues_with_a_new_view(mariadb, vimur_fac
     assert got == expected, diff(expected, got)
 
 
+# --- snapshot_workers ---------------------------------------------------------------------------
+
+WORKERS_SOURCE = """    snapshot: {mode}
+    snapshot_chunk_rows: {chunk}
+    snapshot_workers: 4"""
+
+
+def full_log(vimur):
+    with open(os.path.join(vimur.workdir, f"vimur.{vimur.runs}.log")) as f:
+        return f.read()
+
+
+def create_side_tables(mariadb, db):
+    """A composite primary key (one worker reads it) and a table without a key (one scan)."""
+    mariadb.execute(
+        f"DROP TABLE IF EXISTS {db}.pair", f"DROP TABLE IF EXISTS {db}.nokey",
+        f"CREATE TABLE {db}.pair (a INT, b VARCHAR(8), v INT, PRIMARY KEY (a, b))",
+        f"INSERT INTO {db}.pair SELECT seq % 300, CONCAT('b', seq DIV 300), seq "
+        f"FROM {db}.seq_1_to_3000",
+        f"CREATE TABLE {db}.nokey (x INT, y VARCHAR(20))",
+        f"INSERT INTO {db}.nokey SELECT seq % 50, CONCAT('y', seq) FROM {db}.seq_1_to_1500")
+
+
+def check_side_tables(mariadb, vimur, db):
+    pair = sorted((v["after"]["a"], v["after"]["b"], v["after"]["v"])
+                  for v in stdout_values(vimur, f"shop.{db}.pair") if v and v["op"] == "r")
+    assert pair == sorted(tuple(r) for r in mariadb.query(f"SELECT a, b, v FROM {db}.pair"))
+    nokey = sorted((v["after"]["x"], v["after"]["y"])
+                   for v in stdout_values(vimur, f"shop.{db}.nokey") if v and v["op"] == "r")
+    assert nokey == sorted(tuple(r) for r in mariadb.query(f"SELECT x, y FROM {db}.nokey"))
+
+
+def check_one_first_one_last(vimur):
+    """Over every table: snapshot reads first, exactly one `first` (the first) and one `last`."""
+    values = [r["value"] for r in vimur.records() if r["value"] is not None]
+    reads = [v for v in values if v.get("op") == "r"]
+    assert reads and all(v.get("op") == "r" for v in values[:len(reads)])
+    marks = [v["source"]["snapshot"] for v in reads]
+    assert marks.count("first") == 1 and marks.count("last") == 1, (marks.count("first"),
+                                                                     marks.count("last"))
+    assert marks[0] == "first" and marks[-1] == "last"
+    return reads
+
+
+def test_09_workers_read_several_tables_and_key_ranges_under_writes(mariadb, vimur_factory):
+    """snapshot_workers: 4 over a large integer-keyed table (split into key ranges), a
+    composite key and a table without a key, while a client writes: the consumer ends equal."""
+    db = "snapw1"
+    create_tables(mariadb, db, ROWS)
+    create_side_tables(mariadb, db)
+    vimur = vimur_factory(mariadb, [rf"{db}\..*"],
+                          WORKERS_SOURCE.format(mode="initial", chunk=500))
+    churn = Churn(mariadb, db, ROWS, RATE, seed=9)
+    churn.start()
+    time.sleep(0.5)
+    started = time.time()
+    vimur.start(wait_for_offsets=False)
+    wait_log(vimur, "snapshot read view at")
+    at_view = churn.count
+    wait_log(vimur, "snapshot done")
+    seconds = time.time() - started
+    during = churn.count - at_view
+    time.sleep(1.0)
+    finish_and_compare(mariadb, vimur, db, churn)
+    check_side_tables(mariadb, vimur, db)
+    reads = check_one_first_one_last(vimur)
+    log = full_log(vimur)
+    assert f"snapshot of {db}.t starts" in log and " key ranges" in log, log[-4000:]
+    assert "4 workers share the read view at" in log, log[-4000:]
+    print(f"\n{db}: {len(reads)} snapshot reads over 4 tables in {seconds:.1f} s, "
+          f"{churn.count} client transactions ({during} while the snapshot ran)")
+    assert during > 0, "the client wrote nothing while the snapshot ran"
+
+
+def test_10_workers_kill9_mid_snapshot_then_restart_ends_equal(mariadb, vimur_factory):
+    db = "snapw2"
+    create_tables(mariadb, db, SLOW_ROWS, filler=400)
+    create_side_tables(mariadb, db)
+    vimur = vimur_factory(mariadb, [rf"{db}\..*"],
+                          WORKERS_SOURCE.format(mode="initial", chunk=1000))
+    churn = Churn(mariadb, db, SLOW_ROWS, RATE, seed=10)
+    churn.start()
+    vimur.start(wait_for_offsets=False)
+    deadline = time.time() + 120
+    while True:
+        assert time.time() < deadline, vimur.log()
+        try:
+            stored = json.load(open(vimur.offset_path()))
+        except (OSError, ValueError):
+            stored = {}
+        if stored.get("snapshot_progress") and f"{db}.t" in stored["snapshot_progress"]:
+            break
+        assert "snapshot done" not in vimur.log(), "the snapshot ended before it could be killed"
+        time.sleep(0.005)
+    vimur.kill9()
+    progress = json.loads(stored["snapshot_progress"])
+    assert "done" in progress and f"{db}.t" in progress.get("ranges", {}), progress
+    first_run = len([v for v in stdout_values(vimur, f"shop.{db}.t") if v and v["op"] == "r"])
+    vimur.start(wait_for_offsets=False)
+    wait_log(vimur, "snapshot done")
+    log = full_log(vimur)
+    assert "resuming the snapshot (" in log, log[-4000:]
+    time.sleep(1.0)
+    values = finish_and_compare(mariadb, vimur, db, churn)
+    check_side_tables(mariadb, vimur, db)
+    second_run = len([v for v in values if v and v["op"] == "r"]) - first_run
+    print(f"\n{db}: killed after {first_run} snapshot reads of {db}.t "
+          f"({len(progress['ranges'][f'{db}.t'])} ranges open); the restart read "
+          f"{second_run} more ({SLOW_ROWS} rows in the table at the start)")
+    assert first_run > 0
+    assert second_run < SLOW_ROWS, "the restart read the table again from its start"
+
+
+def test_11_workers_share_one_read_view(mariadb, vimur_factory):
+    """Under a fast writer the workers' views still agree: the log names the one position, and
+    the snapshot's events carry it."""
+    import re
+    db = "snapw3"
+    create_tables(mariadb, db, 3000)
+    vimur = vimur_factory(mariadb, [rf"{db}\..*"],
+                          WORKERS_SOURCE.format(mode="initial_only", chunk=200))
+    churn = Churn(mariadb, db, 3000, 1000, seed=11)
+    churn.start()
+    time.sleep(0.5)
+    vimur.start(wait_for_offsets=False)
+    assert vimur.proc.wait(timeout=120) == 0, vimur.log()
+    vimur.proc = None
+    churn.finish()
+    log = full_log(vimur)
+    m = re.search(r"(\d+) workers share the read view at (\S+):(\d+) \(attempt (\d+)\)", log)
+    assert m, log[-4000:]
+    assert m.group(1) == "4", m.group(0)
+    reads = check_one_first_one_last(vimur)
+    assert {(v["source"]["file"], v["source"]["pos"]) for v in reads} == \
+        {(m.group(2), int(m.group(3)))}
+    print(f"\n{db}: {m.group(0)}; {len(reads)} snapshot reads, {churn.count} client "
+          f"transactions")
+
+
 # --- Kafka with exactly_once -------------------------------------------------------------------
 
 def test_06_kafka_exactly_once_snapshot_under_writes(mariadb, kafka, kafka_vimur):  # noqa: F811

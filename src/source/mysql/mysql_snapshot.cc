@@ -7,9 +7,11 @@
 #include "core/arena.h"
 #include "core/logging.h"
 #include "core/metrics_probes.h"
+#include "source/mysql/mysql_parallel_snapshot.h"
 #include "source/mysql/mysql_source.h"
 #include "source/mysql/snapshot_row_decoder.h"
 #include "source/mysql/snapshot_table_plan.h"
+#include "source/mysql/snapshot_work_plan.h"
 
 namespace vimur::mysql {
 namespace {
@@ -73,6 +75,11 @@ MySqlSnapshot::MySqlSnapshot(const SourceConfig& config, MySqlConnectOptions opt
 
 Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionConsumer& consumer,
                                     const std::atomic<bool>& stop) {
+  // Several workers, or progress stored by them (a resume with snapshot_workers: 1 continues
+  // their ranges): the parallel reader.
+  if (config_.snapshot_workers > 1 || SnapshotWorkPlan::IsWorkPlanJson(resume.snapshot_progress)) {
+    return MySqlParallelSnapshot(config_, options_, defaults_).Run(resume, consumer, stop);
+  }
   const std::string& name = config_.name;
   VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(options_));
   if (!conn.is_mariadb()) {

@@ -9,6 +9,7 @@
 #include "core/metrics_probes.h"
 #include "source/mysql/mysql_parallel_snapshot.h"
 #include "source/mysql/mysql_source.h"
+#include "source/mysql/snapshot_read_view.h"
 #include "source/mysql/snapshot_row_decoder.h"
 #include "source/mysql/snapshot_table_plan.h"
 #include "source/mysql/snapshot_work_plan.h"
@@ -81,41 +82,9 @@ Result<Position> MySqlSnapshot::Run(const Position& resume, const TransactionCon
     return MySqlParallelSnapshot(config_, options_, defaults_).Run(resume, consumer, stop);
   }
   const std::string& name = config_.name;
-  VIMUR_ASSIGN_OR_RETURN(MySqlConnection conn, MySqlConnection::Connect(options_));
-  if (!conn.is_mariadb()) {
-    return Status::Unsupported(
-        "source " + name + ": snapshots of MySQL servers are not supported yet (" +
-        conn.server_version() +
-        "): MySQL reports no binlog position for a consistent read view without a brief global "
-        "lock (LOCK INSTANCE FOR BACKUP / FLUSH TABLES WITH READ LOCK), which Vimur does not "
-        "take yet. Set snapshot: never (see docs/snapshots.md)");
-  }
-  // The rows are read slowly when the pipeline applies backpressure: the server must not
-  // give up writing them. Cells arrive unconverted, in the column's own character set, as
-  // the binlog carries them; TIMESTAMP keys compare in UTC.
-  VIMUR_RETURN_IF_ERROR(
-      conn.Execute("SET SESSION net_write_timeout = 86400, SESSION net_read_timeout = 86400, "
-                   "SESSION time_zone = '+00:00', SESSION character_set_results = NULL"));
-  VIMUR_RETURN_IF_ERROR(conn.Execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
-  VIMUR_RETURN_IF_ERROR(conn.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"));
-  VIMUR_ASSIGN_OR_RETURN(std::vector<SqlRow> status,
-                         conn.Query("SHOW SESSION STATUS LIKE 'binlog_snapshot_%'"));
-  Position view;
-  for (const SqlRow& row : status) {
-    if (row.size() < 2 || !row[0] || !row[1]) continue;
-    if (*row[0] == "Binlog_snapshot_file") view.file = *row[1];
-    if (*row[0] == "Binlog_snapshot_position") view.pos = std::stoull(*row[1]);
-  }
-  if (view.file.empty()) {
-    return Status::FailedPrecondition(
-        "source " + name + ": the server at " + options_.Endpoint() +
-        " reports no binlog_snapshot_file for the read view; binary logging must be on "
-        "(log_bin, binlog_format=ROW; see vimur check)");
-  }
-  VIMUR_ASSIGN_OR_RETURN(std::optional<std::string> gtid,
-                         conn.QueryValue("SELECT BINLOG_GTID_POS('" + conn.Escape(view.file) +
-                                         "', " + std::to_string(view.pos) + ")"));
-  view.gtid_set = gtid.value_or("");
+  VIMUR_ASSIGN_OR_RETURN(SnapshotReadView opened, OpenSnapshotReadView(options_, 1, name));
+  MySqlConnection& conn = opened.connections.front();
+  const Position& view = opened.position;
 
   std::optional<Progress> progress;
   Position start = view;  // where streaming continues after the snapshot

@@ -46,7 +46,8 @@ Result<SnapshotReadView> OpenSnapshotReadView(const MySqlConnectOptions& options
           "source " + source_name + ": snapshots of MySQL servers are not supported yet (" +
           conn.server_version() +
           "): MySQL reports no binlog position for a consistent read view without a brief "
-          "global lock, which Vimur does not take yet. Set snapshot: never (see "
+          "global lock (LOCK INSTANCE FOR BACKUP / FLUSH TABLES WITH READ LOCK), which Vimur "
+          "does not take yet. Set snapshot: never (see "
           "docs/snapshots.md)");
     }
     VIMUR_RETURN_IF_ERROR(PrepareSession(conn));

@@ -259,8 +259,11 @@ def test_every_event_at_least_once_in_key_order_with_failures_kill9_and_downtime
         assert len(lines) == 5, r.stdout
         for line in lines:
             assert line["topic"] == f"{name}.{db}.items"
-            assert line["value"]["payload"]["source"]["table"] == "items"
             assert "id" in line["key"]["payload"]
+            # A delete's tombstone (value null) can be among the first records of a partition.
+            if line["value"] is not None:
+                assert line["value"]["payload"]["source"]["table"] == "items"
+        assert any(line["value"] is not None for line in lines), r.stdout
         assert [x["offset"] for x in lines if x["partition"] == lines[0]["partition"]] == sorted(
             x["offset"] for x in lines if x["partition"] == lines[0]["partition"])
         sinks.stop()

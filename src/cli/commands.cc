@@ -1,11 +1,15 @@
 #include "cli/commands.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/config.h"
 #include "core/logging.h"
@@ -149,7 +153,7 @@ int RunCommand(const std::vector<std::string>& args) {
   std::optional<server::MetricsServer> metrics_server;
   if (!config->metrics_listen.empty()) {
     metrics::RegisterProcessMetrics();
-    metrics_server.emplace(metrics::Registry::Default());
+    metrics_server.emplace(metrics::Registry::Default(), config->metrics_access);
     Status listening = metrics_server->Start(config->metrics_listen, config->metrics_allow_remote);
     if (!listening.ok()) {
       LOG_ERROR << listening.message();
@@ -199,6 +203,32 @@ int RunCommand(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Files that hold secrets and that other users of this machine can read: one warning line each.
+void WarnAboutReadableSecrets(const std::string& config_path, const PipelineConfig& config) {
+  std::vector<std::pair<std::string, std::string>> files = {{config_path, "configuration"}};
+  for (const SourceConfig& s : config.sources) {
+    files.push_back({s.password_file, "sources." + s.name + ".password_file"});
+  }
+  files.push_back({config.format.registry_password_file, "format.registry_password_file"});
+  const std::pair<const ListenerAccessConfig*, std::string> listeners[] = {
+      {&config.metrics_access, "metrics_access"}, {&config.registry.access, "registry.access"}};
+  for (const auto& [access, key] : listeners) {
+    files.push_back({access->password_file, key + ".password_file"});
+    files.push_back({access->tls_key, key + ".tls_key"});
+  }
+  for (const auto& [path, what] : files) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) continue;
+    if ((st.st_mode & (S_IRGRP | S_IROTH)) == 0) continue;
+    std::printf("warn  %s %s can be read by other users (mode %03o): chmod 600 %s%s\n",
+                what.c_str(), path.c_str(), static_cast<unsigned>(st.st_mode & 0777), path.c_str(),
+                what == "configuration"
+                    ? ", or keep passwords in files (password_file, ${file:PATH}) or the "
+                      "environment (${VAR})"
+                    : "");
+  }
+}
+
 int CheckCommand(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, "check", kCheckUsage);
   if (!parsed) return 2;
@@ -209,6 +239,7 @@ int CheckCommand(const std::vector<std::string>& args) {
   auto config = Load(parsed->config_path, "check");
   if (!config) return 2;
   std::printf("ok    configuration %s\n", parsed->config_path.c_str());
+  WarnAboutReadableSecrets(parsed->config_path, *config);
   auto parts = BuildPipelineParts(*config);
   if (!parts.ok()) {
     std::printf("FAIL  %s\n", parts.status().message().c_str());

@@ -103,7 +103,7 @@ int RegistryCommand(const std::vector<std::string>& args) {
     LOG_ERROR << "registry: loading schemas from " << config->registry.topic << ": " << s.message();
     return 1;
   }
-  registry::RegistryServer server(store);
+  registry::RegistryServer server(store, config->registry.access);
   s = server.Start(config->registry.listen);
   if (!s.ok()) {
     LOG_ERROR << s.message();

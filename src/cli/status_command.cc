@@ -56,8 +56,10 @@ void PrintTable(const std::vector<Row>& rows) {
 
 std::string Integer(double v) { return std::to_string(static_cast<int64_t>(v)); }
 
-// GETs /metrics from the running pipeline; nullopt (with `why`) when nothing answers.
-std::optional<std::string> FetchMetrics(const std::string& listen, std::string* why) {
+// GETs /metrics from the running pipeline, with metrics_access's TLS and basic auth; nullopt
+// (with `why`) when nothing answers.
+std::optional<std::string> FetchMetrics(const std::string& listen,
+                                        const ListenerAccessConfig& access, std::string* why) {
   auto address = http::ParseListenAddress(listen, "metrics_listen");
   if (!address.ok()) {
     *why = address.status().message();
@@ -66,7 +68,14 @@ std::optional<std::string> FetchMetrics(const std::string& listen, std::string* 
   std::string host = address->host;
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::") host = "::1";
-  httplib::Client client(host, address->port);
+  const bool ipv6 = host.find(':') != std::string::npos;
+  httplib::Client client((access.tls_cert.empty() ? "http://" : "https://") +
+                         (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(address->port));
+  if (!access.tls_cert.empty() && http::IsLoopbackHost(host)) {
+    // Our own process on this machine: its certificate may name another host.
+    client.enable_server_certificate_verification(false);
+  }
+  if (!access.username.empty()) client.set_basic_auth(access.username, access.password);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
   auto res = client.Get("/metrics");
@@ -148,7 +157,7 @@ int StatusCommand(const std::vector<std::string>& args) {
   }
   std::string why = "metrics_listen is not set, so a running pipeline cannot be asked";
   if (!config->metrics_listen.empty()) {
-    if (auto body = FetchMetrics(config->metrics_listen, &why)) {
+    if (auto body = FetchMetrics(config->metrics_listen, config->metrics_access, &why)) {
       auto samples = server::ParseMetricsText(*body);
       if (samples.ok()) {
         std::printf("pipeline %s: running (metrics at %s)\n", config->name.c_str(),

@@ -24,6 +24,46 @@ bool IsEnvironmentName(const std::string& name) {
   return true;
 }
 
+// The text of the secret file `path` without its final line break. `where` names the key.
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& where) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument(where + ": cannot read the file '" + path +
+                                   "': check the path and that this user may read it");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string out = text.str();
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  if (!out.empty() && out.back() == '\r') out.pop_back();
+  return out;
+}
+
+// `password_file` of `key`: read into `*password`, which must not be set as well.
+Status ResolvePasswordFile(const std::string& key, const std::string& file, std::string* password) {
+  if (file.empty()) return Status::Ok();
+  if (!password->empty()) {
+    return Status::InvalidArgument(key + ": set either the password or " + key + ", not both");
+  }
+  VIMUR_ASSIGN_OR_RETURN(*password, ReadSecretFile(file, key));
+  return Status::Ok();
+}
+
+Status ResolveListenerAccess(const std::string& key, ListenerAccessConfig& access) {
+  VIMUR_RETURN_IF_ERROR(
+      ResolvePasswordFile(key + ".password_file", access.password_file, &access.password));
+  if (access.tls_cert.empty() != access.tls_key.empty()) {
+    return Status::InvalidArgument(key +
+                                   ": tls_cert and tls_key go together: set both or "
+                                   "neither");
+  }
+  if (!access.username.empty() && access.password.empty()) {
+    return Status::InvalidArgument(key + ".username is set without a password: set " + key +
+                                   ".password or " + key + ".password_file");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::string> ExpandEnvironment(const std::string& text, const std::string& where) {
@@ -37,6 +77,12 @@ Result<std::string> ExpandEnvironment(const std::string& text, const std::string
         return Status::InvalidArgument(where + ": unterminated '${' in value");
       }
       std::string inner = text.substr(i + 2, close - i - 2);
+      if (inner.rfind("file:", 0) == 0) {
+        VIMUR_ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(inner.substr(5), where));
+        out += secret;
+        i = close + 1;
+        continue;
+      }
       std::string name = inner;
       std::optional<std::string> fallback;
       size_t dash = inner.find(":-");
@@ -140,6 +186,15 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
         if (s.publication.empty()) s.publication = "vimur_" + suffix;
       }
     }
+    for (SourceConfig& s : config.sources) {
+      VIMUR_RETURN_IF_ERROR(ResolvePasswordFile("sources." + s.name + ".password_file",
+                                                s.password_file, &s.password));
+    }
+    VIMUR_RETURN_IF_ERROR(ResolvePasswordFile("format.registry_password_file",
+                                              config.format.registry_password_file,
+                                              &config.format.registry_password));
+    VIMUR_RETURN_IF_ERROR(ResolveListenerAccess("metrics_access", config.metrics_access));
+    VIMUR_RETURN_IF_ERROR(ResolveListenerAccess("registry.access", config.registry.access));
     for (auto& s : config.sinks) {
       if (s.group_id.empty()) s.group_id = "vimur-sink." + config.name + "." + s.name;
       if (s.dead_letter_topic.empty()) s.dead_letter_topic = "vimur-dead-letter." + s.name;

@@ -26,10 +26,11 @@ struct SourceConfig {
   std::string host = "127.0.0.1";
   int port = 3306;  // 5432 for postgresql when not set (config.cc)
   std::string user;
-  std::string password;     // never logged
-  std::string database;     // postgresql: the database to capture (default: the user name)
-  std::string publication;  // postgresql: default vimur_{name}
-  std::string slot;         // postgresql: replication slot, default vimur_{name}
+  std::string password;       // never logged
+  std::string password_file;  // read into password at load
+  std::string database;       // postgresql: the database to capture (default: the user name)
+  std::string publication;    // postgresql: default vimur_{name}
+  std::string slot;           // postgresql: replication slot, default vimur_{name}
   uint32_t server_id = 5400;
   std::vector<std::string> include_tables;   // regexes on db.table
   std::vector<std::string> exclude_tables;   // regexes on db.table
@@ -85,16 +86,27 @@ struct FormatConfig {
   bool schemas = false;       // json: embed Debezium's JSON schema
   std::string registry_url;
   std::string registry_user;
-  std::string registry_password;  // never logged
-  std::string registry_ca;        // https registry: CA bundle file (default: system CAs)
+  std::string registry_password;       // never logged
+  std::string registry_password_file;  // read into registry_password at load
+  std::string registry_ca;             // https registry: CA bundle file (default: system CAs)
   // What to do when a DDL gives a schema the subject's compatibility level refuses:
   // `stop` (the pipeline stops, naming table, DDL, subject and rule) or `continue` (the
   // subject's level is set to NONE and the schema registered as its next version).
   std::string on_incompatible_schema = "stop";
 };
 
+// Who may reach an HTTP listener of Vimur's (metrics, registry): TLS and basic auth.
+struct ListenerAccessConfig {
+  std::string tls_cert;       // PEM certificate (chain) served; empty: plain HTTP
+  std::string tls_key;        // its PEM private key
+  std::string username;       // basic auth; empty: none
+  std::string password;       // never logged
+  std::string password_file;  // read into password at load
+};
+
 struct RegistryConfig {
   std::string listen = "127.0.0.1:8081";
+  ListenerAccessConfig access;
   std::string topic = "_schemas";  // compacted Kafka topic holding the schemas
   std::string compatibility =
       "BACKWARD";  // default level: NONE, BACKWARD, FORWARD, FULL[_TRANSITIVE]
@@ -148,6 +160,7 @@ struct PipelineConfig {
   int shutdown_timeout_s = 30;           // wait for outstanding acknowledgements on stop
   std::string metrics_listen;            // host:port of /metrics and /health; empty: off
   bool metrics_allow_remote = false;     // allow a non-loopback metrics_listen
+  ListenerAccessConfig metrics_access;   // TLS and basic auth of metrics_listen
   std::vector<SourceConfig> sources;
   TransportConfig transport;
   FormatConfig format;
@@ -155,7 +168,8 @@ struct PipelineConfig {
   std::vector<SinkConfig> sinks;
 };
 
-// Expands ${VAR} and ${VAR:-default} in `text`. `where` names the key for errors.
+// Expands ${VAR}, ${VAR:-default} and ${file:PATH} (the file's text without its final line
+// break: a secret kept out of the configuration) in `text`. `where` names the key for errors.
 Result<std::string> ExpandEnvironment(const std::string& text, const std::string& where);
 
 Result<PipelineConfig> LoadConfigFile(const std::string& path);

@@ -26,6 +26,37 @@ const Section& TlsTable() {
   return s;
 }
 
+// TLS and basic auth of one of Vimur's HTTP listeners (`metrics_access`, `registry.access`).
+Section ListenerAccessSection(const char* path) {
+  return MakeSection<ListenerAccessConfig>(
+      path, "", "",
+      {
+          Text("tls_cert", &ListenerAccessConfig::tls_cert)
+              .DefaultDoc("plain HTTP")
+              .Doc("PEM file of the certificate (chain) the listener serves: HTTPS"),
+          Text("tls_key", &ListenerAccessConfig::tls_key)
+              .Doc("PEM file of its private key (required with `tls_cert`)"),
+          Text("username", &ListenerAccessConfig::username)
+              .DefaultDoc("no authentication")
+              .Doc("basic auth: requests without this user and `password` get 401"),
+          Text("password", &ListenerAccessConfig::password)
+              .Doc("basic auth password; never logged"),
+          Text("password_file", &ListenerAccessConfig::password_file)
+              .Doc("file holding the password (its final line break dropped), instead of "
+                   "`password`"),
+      });
+}
+
+const Section& MetricsAccessTable() {
+  static const Section s = ListenerAccessSection("metrics_access");
+  return s;
+}
+
+const Section& RegistryAccessTable() {
+  static const Section s = ListenerAccessSection("registry.access");
+  return s;
+}
+
 const Section& SourceTable() {
   static const Section s = MakeSection<SourceConfig>(
       "sources[]", "`sources[]`", "",
@@ -49,6 +80,9 @@ const Section& SourceTable() {
               .Required("the database user to connect as")
               .Doc("capture account"),
           Text("password", &SourceConfig::password).Doc("its password; never logged"),
+          Text("password_file", &SourceConfig::password_file)
+              .Doc("file holding the password (its final line break dropped), instead of "
+                   "`password`; any value can also read a file with `${file:PATH}`"),
           Text("database", &SourceConfig::database)
               .DefaultDoc("the user name")
               .Doc("postgresql: the database whose changes are captured (`source.db`)"),
@@ -264,6 +298,8 @@ const Section& FormatTable() {
               .Doc("basic auth user for the registry"),
           Text("registry_password", &FormatConfig::registry_password)
               .Doc("basic auth password for the registry; never logged"),
+          Text("registry_password_file", &FormatConfig::registry_password_file)
+              .Doc("file holding `registry_password` (its final line break dropped)"),
           Text("registry_ca", &FormatConfig::registry_ca)
               .DefaultDoc("system CAs")
               .Doc("CA bundle to verify an `https://` registry"),
@@ -286,6 +322,9 @@ const Section& RegistryTable() {
           Text("listen", &RegistryConfig::listen)
               .Default("127.0.0.1:8081")
               .Doc("address of the REST API (loopback unless configured)"),
+          Nested("access", &RegistryConfig::access, RegistryAccessTable())
+              .Doc("TLS and basic auth of the REST API (keys below; default: plain HTTP, no "
+                   "authentication)"),
           Text("topic", &RegistryConfig::topic)
               .Default("_schemas")
               .Doc("compacted Kafka topic holding the schemas (through `transport`)"),
@@ -520,8 +559,11 @@ const Section& PipelineTable() {
                    "non-loopback address is refused unless `metrics_allow_remote: true`"),
           Flag("metrics_allow_remote", &PipelineConfig::metrics_allow_remote)
               .Default("false")
-              .Doc("allow `metrics_listen` on an address other than loopback (the listener has "
-                   "no TLS or authentication: put it behind a firewall or proxy)"),
+              .Doc("allow `metrics_listen` on an address other than loopback (set "
+                   "`metrics_access` for TLS and basic auth, or put it behind a proxy)"),
+          Nested("metrics_access", &PipelineConfig::metrics_access, MetricsAccessTable())
+              .Doc("TLS and basic auth of `metrics_listen` (keys below; default: plain HTTP, no "
+                   "authentication); `vimur status` uses them too"),
           Items("sinks", &PipelineConfig::sinks, SinkTable())
               .Doc("list of sinks that apply the topics to targets (below)"),
       });

@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "core/config.h"
 #include "core/status.h"
 #include "http/httplib.h"
 
@@ -22,18 +23,27 @@ Result<ListenAddress> ParseListenAddress(const std::string& listen, const std::s
 // Whether `host` is a loopback address or name (127.0.0.0/8, ::1, localhost).
 bool IsLoopbackHost(const std::string& host);
 
+// Whether `authorization` (an Authorization header) carries basic auth `username:password`.
+bool BasicAuthMatches(const std::string& authorization, const std::string& username,
+                      const std::string& password);
+
 class HttpListener {
  public:
-  // `what` names the service in logs and errors ("registry", "metrics").
-  explicit HttpListener(std::string what) : what_(std::move(what)) {}
+  // `what` names the service in logs and errors ("registry", "metrics"); `access` gives TLS
+  // (HTTPS with its certificate) and basic auth (every request needs the user and password).
+  explicit HttpListener(std::string what, ListenerAccessConfig access = {});
   ~HttpListener() { Stop(); }
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
 
   // Add routes here before Start.
-  httplib::Server& server() { return server_; }
+  httplib::Server& server() { return *server_; }
   // Binds `address` and serves on a background thread; `key` names the configuration key.
+  // Fails when the TLS certificate or key cannot be loaded.
   Status Start(const std::string& listen, const std::string& key);
+  // Whether it serves HTTPS and asks for basic auth.
+  bool tls() const { return !access_.tls_cert.empty(); }
+  bool authenticates() const { return !access_.username.empty(); }
   // The bound port, after Start.
   int port() const { return port_; }
   // Stops serving and joins the thread; safe to call twice.
@@ -41,7 +51,8 @@ class HttpListener {
 
  private:
   std::string what_;
-  httplib::Server server_;
+  ListenerAccessConfig access_;
+  std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
 };

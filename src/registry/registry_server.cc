@@ -256,12 +256,13 @@ void AddRoutes(httplib::Server& s, std::shared_ptr<RegistryStore> store) {
 }  // namespace
 
 struct RegistryServer::Impl {
-  http::HttpListener listener{"registry"};
+  explicit Impl(ListenerAccessConfig access) : listener("registry", std::move(access)) {}
+  http::HttpListener listener;
   std::shared_ptr<RegistryStore> store;
 };
 
-RegistryServer::RegistryServer(std::shared_ptr<RegistryStore> store)
-    : impl_(std::make_unique<Impl>()) {
+RegistryServer::RegistryServer(std::shared_ptr<RegistryStore> store, ListenerAccessConfig access)
+    : impl_(std::make_unique<Impl>(std::move(access))) {
   impl_->store = std::move(store);
   AddRoutes(impl_->listener.server(), impl_->store);
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "core/config.h"
 #include "core/status.h"
 #include "registry/registry_store.h"
 
@@ -12,7 +13,8 @@ namespace vimur::registry {
 
 class RegistryServer {
  public:
-  explicit RegistryServer(std::shared_ptr<RegistryStore> store);
+  // `access` (registry.access): TLS and basic auth of the REST API.
+  explicit RegistryServer(std::shared_ptr<RegistryStore> store, ListenerAccessConfig access = {});
   ~RegistryServer();
   RegistryServer(const RegistryServer&) = delete;
   RegistryServer& operator=(const RegistryServer&) = delete;

@@ -1,10 +1,12 @@
 #include "server/metrics_server.h"
 
+#include "core/logging.h"
 #include "server/health.h"
 
 namespace vimur::server {
 
-MetricsServer::MetricsServer(metrics::Registry& registry) : registry_(registry) {
+MetricsServer::MetricsServer(metrics::Registry& registry, ListenerAccessConfig access)
+    : registry_(registry), listener_("metrics", std::move(access)) {
   httplib::Server& s = listener_.server();
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry_.Render(), "text/plain; version=0.0.4; charset=utf-8");
@@ -22,8 +24,13 @@ Status MetricsServer::Start(const std::string& listen, bool allow_remote) {
   if (!allow_remote && !http::IsLoopbackHost(address.host)) {
     return Status::InvalidArgument(
         "metrics_listen '" + listen +
-        "' is not a loopback address: the metrics listener has no TLS or authentication. Use "
-        "127.0.0.1:PORT, or set metrics_allow_remote: true to serve other hosts");
+        "' is not a loopback address. Use 127.0.0.1:PORT, or set metrics_allow_remote: true "
+        "to serve other hosts (with metrics_access for TLS and basic auth)");
+  }
+  if (!http::IsLoopbackHost(address.host) && (!listener_.tls() || !listener_.authenticates())) {
+    LOG_WARN << "metrics_listen " << listen << " serves other hosts without "
+             << (listener_.tls() ? "authentication" : "TLS")
+             << ": set metrics_access (tls_cert, tls_key, username, password_file)";
   }
   return listener_.Start(listen, "metrics_listen");
 }

@@ -12,7 +12,8 @@ namespace vimur::server {
 
 class MetricsServer {
  public:
-  explicit MetricsServer(metrics::Registry& registry);
+  // `access` (metrics_access): TLS and basic auth.
+  explicit MetricsServer(metrics::Registry& registry, ListenerAccessConfig access = {});
   // Binds `listen` (metrics_listen; port 0 picks a free one) and serves in the background. A
   // non-loopback address is refused unless `allow_remote` (metrics_allow_remote).
   Status Start(const std::string& listen, bool allow_remote);
@@ -21,7 +22,7 @@ class MetricsServer {
 
  private:
   metrics::Registry& registry_;
-  http::HttpListener listener_{"metrics"};
+  http::HttpListener listener_;
 };
 
 }  // namespace vimur::server

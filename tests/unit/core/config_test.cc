@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 namespace vimur {
 namespace {
@@ -459,6 +461,56 @@ TEST(ConfigTest, RedisAndHttpSinks) {
     ASSERT_FALSE(bad.ok()) << yaml;
     EXPECT_NE(bad.status().message().find(expected), std::string::npos) << bad.status().message();
   }
+}
+
+// A file holding `text`, removed with the test's temporary directory.
+std::string WriteTempFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST(ConfigTest, SecretsComeFromFiles) {
+  const std::string pw = WriteTempFile("vimur-source-pw", "fr0m-file\n");
+  const std::string reg = WriteTempFile("vimur-registry-pw", "reg-pw\r\n");
+  const std::string url = WriteTempFile("vimur-url-pw", "url-pw\n\n");
+  const std::string base =
+      "name: shop\nsources:\n  - {name: db, type: mysql, user: vimur, "
+      "password_file: " +
+      pw + "}\n";
+  auto config =
+      LoadConfigText(base + "format: {registry_password_file: " + reg +
+                         "}\nmetrics_access: {username: ops, password: '${file:" + url + "}'}\n",
+                     "pipeline.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->sources[0].password, "fr0m-file");  // the final line break dropped
+  EXPECT_EQ(config->format.registry_password, "reg-pw");
+  EXPECT_EQ(config->metrics_access.password, "url-pw\n");  // only the last one
+
+  auto both = LoadConfigText(
+      "name: shop\nsources:\n  - {name: db, type: mysql, user: vimur, password: x, "
+      "password_file: " +
+          pw + "}\n",
+      "pipeline.yaml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("not both"), std::string::npos) << both.status().message();
+  auto missing = LoadConfigText(
+      "name: shop\nsources:\n  - {name: db, type: mysql, user: vimur, "
+      "password_file: /nonexistent/pw}\n",
+      "pipeline.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("'/nonexistent/pw'"), std::string::npos)
+      << missing.status().message();
+  // A secret read from a file never shows in an error.
+  auto bad = LoadConfigText(base + "metrics_access: {tls_cert: c.pem}\n", "pipeline.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("tls_cert and tls_key go together"), std::string::npos)
+      << bad.status().message();
+  auto no_password =
+      LoadConfigText(base + "registry: {access: {username: ops}}\n", "pipeline.yaml");
+  ASSERT_FALSE(no_password.ok());
+  EXPECT_NE(no_password.status().message().find("registry.access.username"), std::string::npos)
+      << no_password.status().message();
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "core/metrics_probes.h"
 #include "http/httplib.h"
 #include "server/health.h"
@@ -93,6 +96,58 @@ TEST(MetricsServerTest, LoopbackAddresses) {
   EXPECT_FALSE(http::IsLoopbackHost("10.0.0.1"));
   EXPECT_FALSE(http::IsLoopbackHost("::"));
   EXPECT_FALSE(http::IsLoopbackHost("example.org"));
+}
+
+TEST(MetricsServerTest, BasicAuthHeader) {
+  // RFC 7617's example: Aladdin / open sesame.
+  EXPECT_TRUE(
+      http::BasicAuthMatches("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Aladdin", "open sesame"));
+  EXPECT_FALSE(http::BasicAuthMatches("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Aladdin", "open"));
+  EXPECT_FALSE(http::BasicAuthMatches("", "Aladdin", "open sesame"));
+  EXPECT_TRUE(http::BasicAuthMatches("Basic YTpi", "a", "b"));
+  EXPECT_TRUE(http::BasicAuthMatches("Basic YWI6Yw==", "ab", "c"));
+}
+
+TEST(MetricsServerTest, ServesHttpsWithBasicAuth) {
+  const std::string dir = ::testing::TempDir();
+  const std::string cert = dir + "vimur-metrics-cert.pem", key = dir + "vimur-metrics-key.pem";
+  const std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+      "/CN=127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  metrics::Registry r;
+  metrics::SourceProbe::For("db", r).events.Add(3);
+  MetricsServer server(r, {cert, key, "ops", "pa:ss", ""});
+  ASSERT_TRUE(server.Start("127.0.0.1:0", false).ok());
+  const std::string base = "https://127.0.0.1:" + std::to_string(server.port());
+
+  httplib::Client plain("127.0.0.1", server.port());  // HTTP to an HTTPS port
+  EXPECT_FALSE(plain.Get("/metrics"));
+  httplib::Client anonymous(base);
+  anonymous.set_ca_cert_path(cert.c_str());
+  auto refused = anonymous.Get("/metrics");
+  ASSERT_TRUE(refused) << httplib::to_string(refused.error());
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(refused->body.find("vimur_source"), std::string::npos);
+  httplib::Client wrong(base);
+  wrong.set_ca_cert_path(cert.c_str());
+  wrong.set_basic_auth("ops", "pa:sS");
+  EXPECT_EQ(wrong.Get("/metrics")->status, 401);
+  httplib::Client ops(base);
+  ops.set_ca_cert_path(cert.c_str());  // verifies the certificate
+  ops.set_basic_auth("ops", "pa:ss");
+  auto metrics = ops.Get("/metrics");
+  ASSERT_TRUE(metrics) << httplib::to_string(metrics.error());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("vimur_source_events_total{source=\"db\"} 3"), std::string::npos)
+      << metrics->body;
+  server.Stop();
+
+  MetricsServer broken(r, {dir + "missing.pem", key, "", "", ""});
+  Status s = broken.Start("127.0.0.1:0", false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("missing.pem"), std::string::npos) << s.message();
 }
 
 }  // namespace

@@ -105,6 +105,81 @@ def test_snapshot_progress(mariadb, vimur_factory):
     vimur.stop()
 
 
+def test_metrics_over_tls_with_basic_auth_and_secrets_in_files(mariadb, vimur_factory, tmp_path):
+    """metrics_access: HTTPS with basic auth (401 without it), `vimur status` through it; the
+    source password and the listener's password come from files, never show in the log, and
+    `vimur check` warns about secret files that others can read."""
+    import ssl
+    mariadb.execute("CREATE DATABASE IF NOT EXISTS metrics",
+                    "CREATE TABLE IF NOT EXISTS metrics.t (id INT PRIMARY KEY, v VARCHAR(20))")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    source_pw, ops_pw = tmp_path / "db.pw", tmp_path / "ops.pw"
+    source_pw.write_text("vimur\n")
+    ops_pw.write_text("0ps-S3cret-metrics\n")
+    for path in (source_pw, ops_pw, key):
+        os.chmod(path, 0o600)
+    vimur = vimur_factory(mariadb, [r"metrics\.t"])
+    with open(vimur.config) as f:
+        text = f.read()
+    assert "password: ${VIMUR_E2E_PASSWORD}" in text
+    port = free_port()
+    with open(vimur.config, "w") as f:
+        f.write(text.replace("password: ${VIMUR_E2E_PASSWORD}", f"password_file: {source_pw}"))
+        f.write(f"metrics_listen: 127.0.0.1:{port}\n"
+                f"metrics_access: {{tls_cert: {cert}, tls_key: {key}, username: ops, "
+                f"password_file: {ops_pw}}}\n")
+    vimur.start()
+    base = f"https://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=cert)
+
+    def fetch(path, user=None, password=None):
+        request = urllib.request.Request(base + path)
+        if user is not None:
+            import base64
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=5, context=context) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    assert fetch("/metrics")[0] == 401
+    assert fetch("/health", "ops", "wrong")[0] == 401
+    status, body = fetch("/metrics", "ops", "0ps-S3cret-metrics")
+    assert status == 200 and "vimur_source_up" in body, body
+    assert fetch("/health", "ops", "0ps-S3cret-metrics") == (200, "ok\n")
+    # Plain HTTP to the HTTPS port gets no metrics.
+    try:
+        plain = get(f"http://127.0.0.1:{port}/metrics")
+    except (urllib.error.URLError, ConnectionError, OSError):
+        plain = None
+    assert plain is None or plain[0] != 200, plain
+
+    out = status_output(vimur.config)
+    assert out.startswith("pipeline shop: running"), out
+
+    def check():
+        r = subprocess.run([vimur_binary(), "check", "--config", vimur.config],
+                           capture_output=True, text=True, timeout=60)
+        return r.stdout + r.stderr
+    os.chmod(vimur.config, 0o600)
+    assert "warn" not in check()
+    os.chmod(vimur.config, 0o644)
+    os.chmod(ops_pw, 0o644)
+    out = check()
+    assert f"warn  configuration {vimur.config} can be read by other users (mode 644)" in out, out
+    assert f"warn  metrics_access.password_file {ops_pw} can be read" in out, out
+    vimur.stop()
+    with open(os.path.join(vimur.workdir, f"vimur.{vimur.runs}.log")) as f:
+        log = f.read()
+    assert "serving https" in log and "(basic auth)" in log, log
+    assert "0ps-S3cret-metrics" not in log + out
+
+
 def test_metrics_health_and_status(mariadb, vimur_factory):
     mariadb.execute("DROP DATABASE IF EXISTS metrics", "CREATE DATABASE metrics",
                     "CREATE TABLE metrics.t (id INT PRIMARY KEY, v VARCHAR(20))")

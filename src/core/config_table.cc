@@ -396,7 +396,10 @@ const Section& SinkTable() {
               .Doc("(sql) target name -> `mariadb://USER:PASSWORD@HOST:PORT/DB` (also `mysql://`) "
                    "or "
                    "`postgresql://USER:PASSWORD@HOST:PORT/DB` (also `postgres://`); "
-                   "percent-escapes are decoded in the user and password"),
+                   "percent-escapes are decoded in the user and password. TLS: "
+                   "`?tls=disabled|preferred|required|verify_ca|verify_identity` with "
+                   "`&tls_ca=FILE&tls_cert=FILE&tls_key=FILE` (the source's `tls` modes; "
+                   "MariaDB uses TLS from `required` on or when files are given)"),
           Text("target", &SinkConfig::target)
               .Verbatim()
               .DefaultDoc("the only target")

@@ -24,7 +24,8 @@ std::string PercentDecode(const std::string& s) {
 
 std::string DatabaseUrl::Redacted() const {
   std::string scheme = dialect == Dialect::kMariaDb ? "mariadb" : "postgresql";
-  return scheme + "://" + user + "@" + host + ":" + std::to_string(port) + "/" + database;
+  return scheme + "://" + user + "@" + host + ":" + std::to_string(port) + "/" + database +
+         (tls == "preferred" ? "" : "?tls=" + tls);
 }
 
 Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url) {
@@ -57,7 +58,41 @@ Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url) {
   size_t slash = rest.find('/');
   if (slash == std::string::npos || slash + 1 >= rest.size()) return bad("no database name");
   u.database = rest.substr(slash + 1);
-  if (size_t q = u.database.find('?'); q != std::string::npos) u.database.resize(q);
+  if (size_t q = u.database.find('?'); q != std::string::npos) {
+    const std::string query = u.database.substr(q + 1);
+    u.database.resize(q);
+    for (size_t start = 0; start <= query.size();) {
+      size_t end = query.find('&', start);
+      if (end == std::string::npos) end = query.size();
+      const std::string pair = query.substr(start, end - start);
+      start = end + 1;
+      if (pair.empty()) continue;
+      const size_t eq = pair.find('=');
+      const std::string name = pair.substr(0, eq);
+      const std::string value = eq == std::string::npos ? "" : PercentDecode(pair.substr(eq + 1));
+      if (name == "tls") {
+        if (value != "disabled" && value != "preferred" && value != "required" &&
+            value != "verify_ca" && value != "verify_identity") {
+          return bad("tls=" + value +
+                     " is not one of disabled, preferred, required, verify_ca, verify_identity");
+        }
+        u.tls = value;
+      } else if (name == "tls_ca") {
+        u.tls_ca = value;
+      } else if (name == "tls_cert") {
+        u.tls_cert = value;
+      } else if (name == "tls_key") {
+        u.tls_key = value;
+      } else {
+        return bad("unknown parameter '" + name + "' (known: tls, tls_ca, tls_cert, tls_key)");
+      }
+    }
+    if ((u.tls == "verify_ca" || u.tls == "verify_identity") && u.tls_ca.empty()) {
+      return bad("tls=" + u.tls +
+                 " needs tls_ca=FILE, the CA that signed the server's "
+                 "certificate");
+    }
+  }
   std::string authority = rest.substr(0, slash);
   size_t at = authority.rfind('@');
   if (at != std::string::npos) {

@@ -24,6 +24,7 @@ class MariaDbConnection final : public SqlConnection {
     mysql_optionsv(mysql_, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
     mysql_optionsv(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
     mysql_optionsv(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    ApplyTls();
     if (mysql_real_connect(mysql_, url_.host.c_str(), url_.user.c_str(), url_.password.c_str(),
                            url_.database.c_str(), static_cast<unsigned>(url_.port), nullptr,
                            0) == nullptr) {
@@ -42,6 +43,21 @@ class MariaDbConnection final : public SqlConnection {
       return s;
     }
     return Status::Ok();
+  }
+
+  // Connector/C 3.3 asks for TLS only when told to: `preferred` and `disabled` leave it off
+  // unless certificate files are given; `required` and the verify modes insist on it.
+  void ApplyTls() {
+    const bool verify = url_.tls == "verify_ca" || url_.tls == "verify_identity";
+    const bool files = !url_.tls_ca.empty() || !url_.tls_cert.empty() || !url_.tls_key.empty();
+    if (url_.tls == "disabled" || (url_.tls == "preferred" && !files)) return;
+    my_bool enforce = url_.tls != "preferred" ? 1 : 0;
+    mysql_optionsv(mysql_, MYSQL_OPT_SSL_ENFORCE, &enforce);
+    if (!url_.tls_ca.empty()) mysql_optionsv(mysql_, MYSQL_OPT_SSL_CA, url_.tls_ca.c_str());
+    if (!url_.tls_cert.empty()) mysql_optionsv(mysql_, MYSQL_OPT_SSL_CERT, url_.tls_cert.c_str());
+    if (!url_.tls_key.empty()) mysql_optionsv(mysql_, MYSQL_OPT_SSL_KEY, url_.tls_key.c_str());
+    my_bool check = verify ? 1 : 0;
+    mysql_optionsv(mysql_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &check);
   }
 
   void Disconnect() override {

@@ -1,6 +1,9 @@
 // SqlConnection for PostgreSQL, over libpq.
 #include <libpq-fe.h>
 
+#include <utility>
+#include <vector>
+
 #include "sink/sql/sql_connection.h"
 #include "sink/sql/sql_connections.h"
 
@@ -26,22 +29,36 @@ class PostgresConnection final : public SqlConnection {
   Status Connect() override {
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
     Disconnect();
-    std::string port = std::to_string(url_.port);
-    const char* keys[] = {"host",    "port",
-                          "user",    "password",
-                          "dbname",  "connect_timeout",
-                          "options", "client_encoding",
-                          nullptr};
-    const char* values[] = {url_.host.c_str(),
-                            port.c_str(),
-                            url_.user.c_str(),
-                            url_.password.c_str(),
-                            url_.database.c_str(),
-                            "10",
-                            "-c TimeZone=UTC -c extra_float_digits=1",
-                            "UTF8",
-                            nullptr};
-    conn_ = PQconnectdbParams(keys, values, 0);
+    const std::string port = std::to_string(url_.port);
+    const std::string sslmode = url_.tls == "disabled"          ? "disable"
+                                : url_.tls == "required"        ? "require"
+                                : url_.tls == "verify_ca"       ? "verify-ca"
+                                : url_.tls == "verify_identity" ? "verify-full"
+                                                                : "prefer";
+    std::vector<const char*> keys = {"host",    "port",
+                                     "user",    "password",
+                                     "dbname",  "connect_timeout",
+                                     "options", "client_encoding",
+                                     "sslmode"};
+    std::vector<const char*> values = {url_.host.c_str(),
+                                       port.c_str(),
+                                       url_.user.c_str(),
+                                       url_.password.c_str(),
+                                       url_.database.c_str(),
+                                       "10",
+                                       "-c TimeZone=UTC -c extra_float_digits=1",
+                                       "UTF8",
+                                       sslmode.c_str()};
+    for (const auto& [key, file] :
+         {std::pair{"sslrootcert", &url_.tls_ca}, std::pair{"sslcert", &url_.tls_cert},
+          std::pair{"sslkey", &url_.tls_key}}) {
+      if (file->empty()) continue;
+      keys.push_back(key);
+      values.push_back(file->c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    conn_ = PQconnectdbParams(keys.data(), values.data(), 0);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = url_.Redacted() + ": connect: " + PQerrorMessage(conn_);
       bool denied = message.find("password authentication failed") != std::string::npos ||

@@ -21,11 +21,18 @@ struct DatabaseUrl {
   std::string user;
   std::string password;  // never logged
   std::string database;
+  // TLS, from the query: ?tls=disabled|preferred|required|verify_ca|verify_identity and the
+  // PEM files tls_ca, tls_cert, tls_key (the source's `tls` keys under the same names).
+  std::string tls = "preferred";
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   // The URL without its password, for logs and errors.
   std::string Redacted() const;
 };
 
-// mariadb://, mysql://, postgresql://, postgres:// URLs: USER[:PASSWORD]@HOST[:PORT]/DB.
+// mariadb://, mysql://, postgresql://, postgres:// URLs:
+// USER[:PASSWORD]@HOST[:PORT]/DB[?tls=MODE&tls_ca=FILE&tls_cert=FILE&tls_key=FILE].
 Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
 
 using TextRow = std::vector<std::optional<std::string>>;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "../support/mariadb_server.h"
+#include "../support/test_certificates.h"
 
 namespace vimur::mysql {
 namespace {
@@ -143,24 +144,10 @@ TEST_F(MySqlConnectionTest, InterruptMakesABlockedQueryFail) {
 class MySqlTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string templ = (std::filesystem::temp_directory_path() / "vimur-tls-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    certs_ = new std::string(templ);
+    auto certs = testing::MakeTestCertificates();
+    ASSERT_TRUE(certs.ok()) << certs.status().ToString();
+    certs_ = new std::string(*certs);
     const std::string d = *certs_;
-    // A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA.
-    const std::string script =
-        "set -e; cd '" + d +
-        "'; "
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=Vimur Test CA' "
-        "-keyout ca-key.pem -out ca.pem; "
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=Other CA' "
-        "-keyout other-key.pem -out other-ca.pem; "
-        "openssl req -newkey rsa:2048 -nodes -subj '/CN=127.0.0.1' -keyout server-key.pem "
-        "-out server.csr; "
-        "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf; "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial "
-        "-days 2 -extfile ext.cnf -out server.pem";
-    ASSERT_EQ(system(("bash -c \"" + script + "\" >/dev/null 2>&1").c_str()), 0);
     auto server =
         MariaDbServer::Start({"--ssl-ca=" + d + "/ca.pem", "--ssl-cert=" + d + "/server.pem",
                               "--ssl-key=" + d + "/server-key.pem"});

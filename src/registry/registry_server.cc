@@ -270,6 +270,14 @@ RegistryServer::RegistryServer(std::shared_ptr<RegistryStore> store, ListenerAcc
 RegistryServer::~RegistryServer() { Stop(); }
 
 Status RegistryServer::Start(const std::string& listen) {
+  VIMUR_ASSIGN_OR_RETURN(http::ListenAddress address,
+                         http::ParseListenAddress(listen, "registry.listen"));
+  const http::HttpListener& l = impl_->listener;
+  if (!http::IsLoopbackHost(address.host) && (!l.tls() || !l.authenticates())) {
+    LOG_WARN << "registry.listen " << listen << " serves other hosts without "
+             << (l.tls() ? "authentication" : "TLS")
+             << ": set registry.access (tls_cert, tls_key, username, password_file)";
+  }
   return impl_->listener.Start(listen, "registry.listen");
 }
 

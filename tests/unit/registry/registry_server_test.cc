@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -270,6 +271,40 @@ TEST(RegistryClientTest, VerifiesHttpsWithTheConfiguredCa) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("https://127.0.0.1"), std::string::npos)
       << refused.status().ToString();
+}
+
+// registry.access: HTTPS with basic auth; Vimur's client registers through it with the CA and
+// the user, and is refused without them.
+TEST(RegistryServerAccessTest, HttpsWithBasicAuth) {
+  const std::string dir = ::testing::TempDir();
+  const std::string cert = dir + "vimur-registry-cert.pem", key = dir + "vimur-registry-key.pem";
+  const std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+      "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  auto store = std::make_shared<RegistryStore>(std::make_shared<MemoryRegistryLog>(),
+                                               CompatibilityLevel::kBackward);
+  ASSERT_TRUE(store->Load().ok());
+  RegistryServer server(store, {cert, key, "schemas", "s3cret", ""});
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.port());
+
+  RegistryClientOptions o = Opts(url, "schemas", "s3cret", 2000);
+  o.ca_file = cert;
+  auto client = HttpSchemaRegistryClient::Create(o);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto id = (*client)->Register("t-value", kV1);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*id, 1);
+
+  RegistryClientOptions anonymous = Opts(url, "", "", 2000);
+  anonymous.ca_file = cert;
+  auto refused = (*HttpSchemaRegistryClient::Create(anonymous))->Lookup("t-value", kV1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("401"), std::string::npos)
+      << refused.status().ToString();
+  server.Stop();
 }
 
 }  // namespace

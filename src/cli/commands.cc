@@ -153,7 +153,8 @@ int RunCommand(const std::vector<std::string>& args) {
   std::optional<server::MetricsServer> metrics_server;
   if (!config->metrics_listen.empty()) {
     metrics::RegisterProcessMetrics();
-    metrics_server.emplace(metrics::Registry::Default(), config->metrics_access);
+    metrics_server.emplace(metrics::Registry::Default(), config->metrics_access,
+                           config->metrics_history_interval_s);
     Status listening = metrics_server->Start(config->metrics_listen, config->metrics_allow_remote);
     if (!listening.ok()) {
       LOG_ERROR << listening.message();

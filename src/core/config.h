@@ -161,6 +161,7 @@ struct PipelineConfig {
   std::string metrics_listen;            // host:port of /metrics and /health; empty: off
   bool metrics_allow_remote = false;     // allow a non-loopback metrics_listen
   ListenerAccessConfig metrics_access;   // TLS and basic auth of metrics_listen
+  int metrics_history_interval_s = 10;   // the status page's chart resolution (one hour kept)
   std::vector<SourceConfig> sources;
   TransportConfig transport;
   FormatConfig format;

@@ -556,8 +556,9 @@ const Section& PipelineTable() {
           Nested("registry", &PipelineConfig::registry, RegistryTable())
               .Doc("the schema registry that `vimur registry` serves (below)"),
           Text("metrics_listen", &PipelineConfig::metrics_listen)
-              .Doc("`host:port` where `vimur run` serves Prometheus metrics at `/metrics` and "
-                   "`/health` (200 when every source and sink runs, 503 naming what does not), "
+              .Doc("`host:port` where `vimur run` serves Prometheus metrics at `/metrics`, "
+                   "`/health` (200 when every source and sink runs, 503 naming what does not) "
+                   "and a status page at `/`, "
                    "e.g. `127.0.0.1:9400`; empty: not served. `vimur status` reads it. A "
                    "non-loopback address is refused unless `metrics_allow_remote: true`"),
           Flag("metrics_allow_remote", &PipelineConfig::metrics_allow_remote)
@@ -567,6 +568,10 @@ const Section& PipelineTable() {
           Nested("metrics_access", &PipelineConfig::metrics_access, MetricsAccessTable())
               .Doc("TLS and basic auth of `metrics_listen` (keys below; default: plain HTTP, no "
                    "authentication); `vimur status` uses them too"),
+          Int("metrics_history_interval_s", &PipelineConfig::metrics_history_interval_s, 1, 3600)
+              .Default("10")
+              .Doc("the status page at `/` of `metrics_listen` charts the last hour from "
+                   "samples taken this often"),
           Items("sinks", &PipelineConfig::sinks, SinkTable())
               .Doc("list of sinks that apply the topics to targets (below)"),
       });

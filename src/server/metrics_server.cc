@@ -2,11 +2,15 @@
 
 #include "core/logging.h"
 #include "server/health.h"
+#include "server/status_page.h"
 
 namespace vimur::server {
 
-MetricsServer::MetricsServer(metrics::Registry& registry, ListenerAccessConfig access)
-    : registry_(registry), listener_("metrics", std::move(access)) {
+MetricsServer::MetricsServer(metrics::Registry& registry, ListenerAccessConfig access,
+                             int history_interval_s)
+    : registry_(registry),
+      history_(registry, history_interval_s),
+      listener_("metrics", std::move(access)) {
   httplib::Server& s = listener_.server();
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry_.Render(), "text/plain; version=0.0.4; charset=utf-8");
@@ -15,6 +19,12 @@ MetricsServer::MetricsServer(metrics::Registry& registry, ListenerAccessConfig a
     Health health = CheckHealth(registry_);
     res.status = health.healthy ? 200 : 503;
     res.set_content(health.Text(), "text/plain; charset=utf-8");
+  });
+  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(StatusPageHtml()), "text/html; charset=utf-8");
+  });
+  s.Get("/history.json", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(history_.Json(), "application/json");
   });
 }
 
@@ -32,7 +42,9 @@ Status MetricsServer::Start(const std::string& listen, bool allow_remote) {
              << (listener_.tls() ? "authentication" : "TLS")
              << ": set metrics_access (tls_cert, tls_key, username, password_file)";
   }
-  return listener_.Start(listen, "metrics_listen");
+  VIMUR_RETURN_IF_ERROR(listener_.Start(listen, "metrics_listen"));
+  history_.Start();
+  return Status::Ok();
 }
 
 }  // namespace vimur::server

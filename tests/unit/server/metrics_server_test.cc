@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/metrics_probes.h"
 #include "http/httplib.h"
 #include "server/health.h"
+#include "server/metrics_history.h"
 #include "server/metrics_text.h"
 
 namespace vimur::server {
@@ -148,6 +150,44 @@ TEST(MetricsServerTest, ServesHttpsWithBasicAuth) {
   Status s = broken.Start("127.0.0.1:0", false);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("missing.pem"), std::string::npos) << s.message();
+}
+
+TEST(MetricsHistoryTest, KeepsTheChartedSeriesForAnHour) {
+  metrics::Registry r;
+  metrics::SourceProbe& source = metrics::SourceProbe::For("db", r);
+  metrics::SinkProbe& sink = metrics::SinkProbe::For("copy", r);
+  MetricsHistory history(r, 1200);  // 3 samples kept
+  for (int i = 1; i <= 4; ++i) {
+    source.events.Add(10);
+    sink.records.Add(i);
+    history.Sample(1000.0 * i);
+  }
+  auto json = nlohmann::json::parse(history.Json());
+  EXPECT_EQ(json["interval_s"], 1200);
+  ASSERT_EQ(json["samples"].size(), 3u);  // the oldest dropped
+  EXPECT_EQ(json["samples"][0]["t"], 2000.0);
+  EXPECT_EQ(json["samples"][2]["series"]["source/db/events"], 40);
+  EXPECT_EQ(json["samples"][2]["series"]["sink/copy/records"], 10);
+  EXPECT_TRUE(json["samples"][2]["series"].contains("source/db/lag_ms"));
+}
+
+TEST(MetricsServerTest, ServesTheStatusPageAndItsHistory) {
+  metrics::Registry r;
+  metrics::SourceProbe::For("db", r).events.Add(5);
+  MetricsServer server(r);
+  ASSERT_TRUE(server.Start("127.0.0.1:0", false).ok());
+  httplib::Client client("127.0.0.1", server.port());
+  auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("fetch(\"/metrics\")"), std::string::npos);
+  auto history = client.Get("/history.json");
+  ASSERT_TRUE(history);
+  auto json = nlohmann::json::parse(history->body);
+  ASSERT_GE(json["samples"].size(), 1u);  // one taken at start
+  EXPECT_EQ(json["samples"][0]["series"]["source/db/events"], 5);
+  server.Stop();
 }
 
 }  // namespace

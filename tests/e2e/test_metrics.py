@@ -1,6 +1,7 @@
 """End-to-end metrics: `vimur run` with metrics_listen serves /metrics (checked with
 prometheus_client's own text parser) and /health; `vimur status` prints the running pipeline's
 figures, and the stored positions once it has stopped."""
+import html.parser
 import os
 import socket
 import subprocess
@@ -178,6 +179,98 @@ def test_metrics_over_tls_with_basic_auth_and_secrets_in_files(mariadb, vimur_fa
         log = f.read()
     assert "serving https" in log and "(basic auth)" in log, log
     assert "0ps-S3cret-metrics" not in log + out
+
+
+def chromium(*args, user_data_dir):
+    """Headless Chromium from Debian's package with the flags this closed network needs."""
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={user_data_dir}", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout
+
+
+class PageCells(html.parser.HTMLParser):
+    """{(data-kind, data-name): {data-field: text}} and {data-chart: polyline point count}."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.charts = {}, {}
+        self.row = self.field = self.chart = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and "data-kind" in a:
+            self.row = self.rows.setdefault((a["data-kind"], a["data-name"]), {})
+        elif tag == "td" and "data-field" in a and self.row is not None:
+            self.field = a["data-field"]
+            self.row[self.field] = ""
+        elif tag == "figure" and "data-chart" in a:
+            self.chart = a["data-chart"]
+            self.charts[self.chart] = 0
+        elif tag == "polyline" and self.chart is not None:
+            self.charts[self.chart] = len(a.get("points", "").split())
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self.field = None
+        elif tag == "tr":
+            self.row = None
+        elif tag == "figure":
+            self.chart = None
+
+    def handle_data(self, data):
+        if self.field is not None:
+            self.row[self.field] += data
+
+
+def test_status_page_in_headless_chromium(mariadb, vimur_factory, tmp_path):
+    """The page at / shows the figures /metrics has, and charts the last samples; a screenshot
+    is taken (kept in the test's directory)."""
+    mariadb.execute("DROP DATABASE IF EXISTS mpage", "CREATE DATABASE mpage",
+                    "CREATE TABLE mpage.t (id INT PRIMARY KEY, v VARCHAR(20))",
+                    "INSERT INTO mpage.t SELECT seq, CONCAT('v', seq) FROM mpage.seq_1_to_500")
+    vimur = vimur_factory(mariadb, [r"mpage\.t"], extra_source="    snapshot: initial")
+    port = free_port()
+    with open(vimur.config, "a") as f:
+        f.write(f"metrics_listen: 127.0.0.1:{port}\nmetrics_history_interval_s: 1\n")
+    vimur.start()
+    conn = mariadb.connect()
+    with conn.cursor() as cur:
+        for i in range(501, 701):
+            cur.execute("INSERT INTO mpage.t VALUES (%s, %s)", (i, f"v{i}"))
+    conn.close()
+    src = frozenset({("source", "db")})
+    samples = wait_until(lambda: (lambda s: s if s.get(("vimur_source_events_total", src), 0)
+                                  >= 700 else None)(scrape(port)[0]), "700 events acknowledged")
+    time.sleep(3)  # a few history samples after the writes
+    samples, _ = scrape(port)
+
+    dom = chromium("--virtual-time-budget=8000", "--dump-dom", f"http://127.0.0.1:{port}/",
+                   user_data_dir=str(tmp_path / "chromium"))
+    page = PageCells()
+    page.feed(dom)
+    assert 'data-updated="yes"' in dom, dom[:3000]
+    source = page.rows[("source", "db")]
+    assert source["state"] == "running", source
+    assert int(source["events"]) == samples[("vimur_source_events_total", src)], source
+    position = [dict(k[1])["position"] for k in samples if k[0] == "vimur_source_position_info"]
+    assert source["position"] == position[0], (source, position)
+    snapshot = page.rows[("snapshot", "db/mpage.t")]
+    table = src | {("table", "mpage.t")}
+    assert int(snapshot["rows"]) == samples[("vimur_snapshot_rows_total", table)] == 500, snapshot
+    assert snapshot["state"] == "done", snapshot
+    assert page.charts.get("source/db/events", 0) >= 2, page.charts
+    assert page.charts.get("process/rss_bytes", 0) >= 2, page.charts
+
+    shot = tmp_path / "status-page.png"
+    chromium("--virtual-time-budget=8000", f"--screenshot={shot}", "--window-size=1280,1200",
+             f"http://127.0.0.1:{port}/", user_data_dir=str(tmp_path / "chromium"))
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, len(data)
+    print(f"\nstatus page screenshot: {shot} ({len(data)} bytes)")
+    vimur.stop()
 
 
 def test_metrics_health_and_status(mariadb, vimur_factory):

@@ -61,6 +61,8 @@ struct TopicConfig {
   int partitions = 3;
   int replication_factor = 1;
   int min_insync_replicas = 0;  // 0: broker default
+  // Further topic configs Vimur creates topics with (max.message.bytes, compression.type, ...).
+  std::map<std::string, std::string> config;
 };
 
 struct TransportConfig {

@@ -217,6 +217,11 @@ const Section& TopicTable() {
               .Default("0")
               .DefaultDoc("broker default")
               .Doc("`min.insync.replicas` of topics Vimur creates; 0 keeps the broker's"),
+          Map("config", &TopicConfig::config)
+              .Doc("further Kafka topic configs of topics Vimur creates, e.g. "
+                   "`max.message.bytes: 67108864`, `compression.type: zstd`, `retention.ms`; "
+                   "the producer's `message.max.bytes` is raised to the largest "
+                   "`max.message.bytes` unless `client_config` sets it"),
       });
   return s;
 }
@@ -243,8 +248,9 @@ const Section& TransportTable() {
               .Doc("settings of the topics Vimur creates (keys below)"),
           Entries("topic_overrides", &TransportConfig::topic_overrides, &TransportConfig::topic,
                   TopicTable())
-              .Doc("per topic name: `{partitions, replication_factor, min_insync_replicas}`; "
-                   "keys left out keep the values of `topic`"),
+              .Doc("per topic name: `{partitions, replication_factor, min_insync_replicas, "
+                   "config}`; keys left out keep the values of `topic` (`config` entries are "
+                   "added to those of `topic`)"),
           Text("offsets_topic", &TransportConfig::offsets_topic)
               .Default("vimur-offsets")
               .Doc("compacted topic holding positions (kafka)"),

@@ -1,5 +1,8 @@
 // BuildPipelineParts: the concrete sources and transport (with its offset store) a
 // configuration names.
+#include <algorithm>
+#include <cstdlib>
+
 #include "engine/pipeline.h"
 #include "source/mysql/mysql_source.h"
 #include "source/postgresql/postgresql_source.h"
@@ -22,15 +25,31 @@ kafka::KafkaTransportOptions KafkaOptions(const PipelineConfig& config) {
   o.partitions = t.topic.partitions;
   o.replication_factor = t.topic.replication_factor;
   if (t.topic.min_insync_replicas > 0) o.min_insync_replicas = t.topic.min_insync_replicas;
+  o.topic_config = t.topic.config;
+  // The producer refuses records above its message.max.bytes (librdkafka: 1,000,000): raise it
+  // to the largest topic limit configured, plus room for the record batch's framing.
+  int64_t largest = 0;
+  auto note_limit = [&largest](const std::map<std::string, std::string>& config) {
+    if (auto it = config.find("max.message.bytes"); it != config.end()) {
+      largest = std::max<int64_t>(largest, std::strtoll(it->second.c_str(), nullptr, 10));
+    }
+  };
+  note_limit(t.topic.config);
   for (const auto& [topic, c] : t.topic_overrides) {
     kafka::KafkaTopicOverride override_;
     override_.partitions = c.partitions;
     override_.replication_factor = c.replication_factor;
     if (c.min_insync_replicas > 0) override_.min_insync_replicas = c.min_insync_replicas;
+    override_.config = c.config;
+    note_limit(c.config);
     o.topic_overrides[topic] = override_;
   }
   o.max_in_flight_bytes = static_cast<size_t>(t.max_in_flight_bytes);
   o.client_config = t.client_config;
+  if (largest > 1000000 && !o.client_config.count("message.max.bytes")) {
+    o.client_config["message.max.bytes"] =
+        std::to_string(std::min<int64_t>(largest + 65536, 1000000000));
+  }
   return o;
 }
 

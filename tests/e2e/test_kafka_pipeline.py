@@ -230,6 +230,55 @@ def wait_for_compaction(kafka, conn, topic, want):
                 f"{sum(r.value is None for r in recs)} tombstones left")
 
 
+# --- 2b. a row larger than the broker's default record size ---
+
+def test_a_20_mib_row_needs_and_gets_a_topic_config(mariadb, kafka, kafka_vimur):
+    """A 20 MiB LONGBLOB: with the default topic it stops the pipeline naming the setting;
+    with `transport.topic.config: {max.message.bytes: ...}` the topic is created with it, the
+    producer's limit follows, and a consumer reads the row whole."""
+    import base64
+    import hashlib
+    size = 20 << 20
+    mariadb.execute("SET GLOBAL max_allowed_packet = 67108864", "DROP DATABASE IF EXISTS k2b",
+                    "CREATE DATABASE k2b",
+                    "CREATE TABLE k2b.t (id INT PRIMARY KEY, b LONGBLOB NOT NULL)")
+    # A new session sees the new max_allowed_packet; the value is made by the server.
+    mariadb.execute(f"INSERT INTO k2b.t SELECT 1, REPEAT(SHA2('x', 256), {size // 64})")
+    assert mariadb.query("SELECT LENGTH(b) FROM k2b.t")[0][0] == size
+
+    plain = kafka_vimur(mariadb, kafka, "k2b0", [r"k2b\.t"], extra_source="    snapshot: initial")
+    plain.start(wait=False)
+    assert plain.proc.wait(timeout=120) != 0, plain.log()
+    plain.proc = None
+    assert "max.message.bytes" in plain.log(), plain.log()
+
+    big = kafka_vimur(mariadb, kafka, "k2b", [r"k2b\.t"], extra_source="    snapshot: initial",
+                      extra_transport="  topic: {partitions: 1, config: "
+                                      "{max.message.bytes: '67108864'}}")
+    big.start()
+    topic = "k2b.k2b.t"
+    kafka.wait_for_topics([topic])
+    assert kafka.topic_config(topic)["max.message.bytes"] == "67108864"
+    # The snapshot read the first row; the second comes through the binlog (an event larger
+    # than one 16 MiB protocol packet).
+    mariadb.execute(f"INSERT INTO k2b.t SELECT 2, REPEAT(SHA2('y', 256), {size // 64})")
+    digests = {r[0]: r[1] for r in mariadb.query("SELECT id, SHA2(b, 256) FROM k2b.t")}
+    deadline = time.time() + 120
+    while True:
+        records = [r for r in read_topics(kafka, [topic]) if r.value is not None]
+        if len(records) >= 2 or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    big.stop()
+    assert len(records) == 2, big.log()
+    for record in records:
+        after = record.json_value()["after"]
+        data = base64.b64decode(after["b"])
+        assert len(data) == size and hashlib.sha256(data).hexdigest() == digests[after["id"]]
+    assert [r.json_value()["op"] for r in records] == ["r", "c"]
+    print(f"\n20 MiB rows: records of {len(records[0].value)} bytes read back whole")
+
+
 # --- 3. heartbeats and transaction metadata ---
 
 def test_heartbeats_on_a_filtered_database(mariadb, kafka, kafka_vimur):

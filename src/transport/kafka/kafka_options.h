@@ -34,6 +34,8 @@ struct KafkaTransportOptions {
   int partitions = 3;
   int replication_factor = 1;
   std::optional<int> min_insync_replicas;
+  // Topic configs of every topic created (an override's `config` entries win).
+  std::map<std::string, std::string> topic_config;
   // Per topic (exact name), also applies to the offsets topic.
   std::map<std::string, KafkaTopicOverride> topic_overrides;
   // Bytes of batches sent but not yet acknowledged; Send waits while the window is full.

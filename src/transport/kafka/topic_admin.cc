@@ -130,6 +130,7 @@ Status TopicAdmin::Create(const std::string& topic, bool first_key_null,
   // A compacted topic rejects records without a key, so a table without a primary key
   // gets a topic that keeps records by time instead.
   config["cleanup.policy"] = first_key_null ? "delete" : "compact";
+  for (const auto& [k, v] : options_.topic_config) config[k] = v;
   if (auto it = options_.topic_overrides.find(topic); it != options_.topic_overrides.end()) {
     const KafkaTopicOverride& o = it->second;
     if (o.partitions) partitions = *o.partitions;

@@ -25,6 +25,10 @@ const char* LogicalTypeName(LogicalType type) {
     case LogicalType::kSet: return "set";
     case LogicalType::kJson: return "json";
     case LogicalType::kGeometry: return "geometry";
+    case LogicalType::kUuid: return "uuid";
+    case LogicalType::kXml: return "xml";
+    case LogicalType::kZonedTime: return "zoned-time";
+    case LogicalType::kMicroDuration: return "micro-duration";
   }
   return "unknown";
 }

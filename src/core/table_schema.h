@@ -34,6 +34,11 @@ enum class LogicalType : uint8_t {
   kSet,              // SET: kText comma-joined, io.debezium.data.EnumSet
   kJson,             // JSON: kText, io.debezium.data.Json
   kGeometry,         // GEOMETRY family: kGeometry, io.debezium.data.geometry.Geometry
+  kUuid,             // PostgreSQL uuid: kText, io.debezium.data.Uuid
+  kXml,              // PostgreSQL xml: kText, io.debezium.data.Xml
+  kZonedTime,        // PostgreSQL timetz: kText ISO-8601 time in UTC, io.debezium.time.ZonedTime
+  kMicroDuration,    // PostgreSQL interval: kInt µs (a month = 30.4375 days),
+                     // io.debezium.time.MicroDuration
 };
 
 const char* LogicalTypeName(LogicalType type);

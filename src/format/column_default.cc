@@ -195,7 +195,12 @@ std::optional<Value> ColumnDefaultValue(const ColumnSchema& c, std::string* stor
     case LogicalType::kBoolean:
     case LogicalType::kBits:
     case LogicalType::kJson:
-    case LogicalType::kGeometry: return std::nullopt;
+    case LogicalType::kGeometry:
+    // PostgreSQL types: the pgoutput stream carries no defaults.
+    case LogicalType::kUuid:
+    case LogicalType::kXml:
+    case LogicalType::kZonedTime:
+    case LogicalType::kMicroDuration: return std::nullopt;
   }
   return std::nullopt;
 }

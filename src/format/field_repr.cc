@@ -112,6 +112,10 @@ FieldRepr ReprOf(const ColumnSchema& c, const ValueModes& m) {
     case LogicalType::kSet: return FieldRepr::kSet;
     case LogicalType::kJson: return FieldRepr::kJson;
     case LogicalType::kGeometry: return FieldRepr::kGeometry;
+    case LogicalType::kUuid: return FieldRepr::kUuid;
+    case LogicalType::kXml: return FieldRepr::kXml;
+    case LogicalType::kZonedTime: return FieldRepr::kZonedTime;
+    case LogicalType::kMicroDuration: return FieldRepr::kMicroDuration;
   }
   return FieldRepr::kString;
 }
@@ -162,6 +166,10 @@ ConnectType ConnectTypeOf(FieldRepr repr) {
     case FieldRepr::kSet: return {"string", "io.debezium.data.EnumSet", 1};
     case FieldRepr::kJson: return {"string", "io.debezium.data.Json", 1};
     case FieldRepr::kGeometry: return {"struct", "io.debezium.data.geometry.Geometry", 1};
+    case FieldRepr::kUuid: return {"string", "io.debezium.data.Uuid", 1};
+    case FieldRepr::kXml: return {"string", "io.debezium.data.Xml", 1};
+    case FieldRepr::kZonedTime: return {"string", "io.debezium.time.ZonedTime", 1};
+    case FieldRepr::kMicroDuration: return {"int64", "io.debezium.time.MicroDuration", 1};
   }
   return {"string", nullptr, 0};
 }

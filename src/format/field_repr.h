@@ -67,6 +67,10 @@ enum class FieldRepr : uint8_t {
   kSet,                     // io.debezium.data.EnumSet
   kJson,                    // io.debezium.data.Json
   kGeometry,                // io.debezium.data.geometry.Geometry
+  kUuid,                    // io.debezium.data.Uuid (text)
+  kXml,                     // io.debezium.data.Xml (text)
+  kZonedTime,               // io.debezium.time.ZonedTime (ISO-8601 text)
+  kMicroDuration,           // io.debezium.time.MicroDuration (µs, int64)
 };
 
 FieldRepr ReprOf(const ColumnSchema& column, const ValueModes& modes);

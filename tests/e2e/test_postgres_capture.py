@@ -214,7 +214,9 @@ def expected_value(column, value):
         return str(value)
     if column in ("t_json", "t_jsonb"):
         return ("json", value)
-    if column in ("t_interval", "t_inet"):
+    if column == "t_interval":  # io.debezium.time.MicroDuration (no months in these rows)
+        return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    if column == "t_inet":
         return ("text", value)
     if isinstance(value, float):
         return value
@@ -308,8 +310,44 @@ def test_02_type_matrix_equals_select(postgres_server, pg_vimur):
     # Exact text forms where SELECT's Python values cannot tell.
     by_id = final
     assert by_id[1]["t_double"] == "NaN" and by_id[1]["t_real"] == "-Infinity"
-    assert by_id[1]["t_interval"] == "1 day" and by_id[2]["t_inet"] == "::1"
+    assert by_id[1]["t_interval"] == 86_400_000_000 and by_id[2]["t_inet"] == "::1"
     assert by_id[2]["t_tstz"] == "2024-05-01T17:00:00.654321Z"
+
+
+def test_02b_debezium_names_for_uuid_xml_timetz_interval(postgres_server, pg_vimur):
+    """uuid, xml, timetz and interval as Debezium's PostgreSQL connector represents them, with
+    its schema names (JSON with schemas)."""
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS named",
+               "CREATE TABLE named.t (id int PRIMARY KEY, u uuid, x xml, tz timetz, "
+               "tz3 timetz(3), iv interval)")
+    vimur = pg_vimur(pg, "named", [r"named\.t"])
+    with open(vimur.config) as f:
+        text = f.read()
+    with open(vimur.config, "w") as f:
+        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    vimur.start()
+    pg.execute("INSERT INTO named.t VALUES "
+               "(1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '<a b=\"1\">t</a>', "
+               "'12:34:56.789+05:30', '23:30:00-02', '1 year 2 mons 3 days 04:05:06.789'), "
+               "(2, NULL, NULL, NULL, NULL, '-1 days +02:00:00'), "
+               "(3, NULL, NULL, '00:00:00+00', NULL, '-3 hours')")
+    recs = vimur.wait_for(lambda r: len(values(r, "pgnamed.named.t")) >= 3, timeout=60)
+    vimur.stop()
+    events = values(recs, "pgnamed.named.t")
+    fields = {f["field"]: f for f in next(
+        f for f in events[0]["schema"]["fields"] if f["field"] == "after")["fields"]}
+    assert {c: fields[c].get("name") for c in ("u", "x", "tz", "iv")} == {
+        "u": "io.debezium.data.Uuid", "x": "io.debezium.data.Xml",
+        "tz": "io.debezium.time.ZonedTime", "iv": "io.debezium.time.MicroDuration"}
+    assert fields["iv"]["type"] == "int64" and fields["tz"]["type"] == "string"
+    rows = {e["payload"]["after"]["id"]: e["payload"]["after"] for e in events}
+    month = 365.25 / 12
+    assert rows[1] == {"id": 1, "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                       "x": '<a b="1">t</a>', "tz": "07:04:56.789Z", "tz3": "01:30:00Z",
+                       "iv": int(((((14 * month + 3) * 24 + 4) * 60 + 5) * 60 + 6.789) * 1e6)}
+    assert rows[2]["iv"] == (-86400 + 7200) * 1_000_000 and rows[2]["tz"] is None
+    assert rows[3]["tz"] == "00:00:00Z" and rows[3]["iv"] == -3 * 3600 * 1_000_000
 
 
 def test_03_kill9_loses_nothing(postgres_server, pg_vimur):

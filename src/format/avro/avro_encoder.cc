@@ -93,7 +93,8 @@ AvroKind AvroKindOf(FieldRepr repr) {
     case FieldRepr::kMicroTimestamp:
     case FieldRepr::kMicroTime:
     case FieldRepr::kConnectTimestamp:
-    case FieldRepr::kConnectTimestampMicros: return AvroKind::kLong;
+    case FieldRepr::kConnectTimestampMicros:
+    case FieldRepr::kMicroDuration: return AvroKind::kLong;
     case FieldRepr::kUnsignedDecimal: return AvroKind::kUnsignedDecimal;
     case FieldRepr::kFloat: return AvroKind::kFloat;
     case FieldRepr::kDouble:
@@ -109,7 +110,10 @@ AvroKind AvroKindOf(FieldRepr repr) {
     case FieldRepr::kBytesHex:
     case FieldRepr::kEnum:
     case FieldRepr::kSet:
-    case FieldRepr::kJson: return AvroKind::kBytes;
+    case FieldRepr::kJson:
+    case FieldRepr::kUuid:
+    case FieldRepr::kXml:
+    case FieldRepr::kZonedTime: return AvroKind::kBytes;
   }
   return AvroKind::kBytes;
 }

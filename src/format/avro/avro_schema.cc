@@ -92,6 +92,10 @@ Json ColumnType(const ColumnSchema& c, FieldRepr repr, NamedTypes& names) {
     case FieldRepr::kSet:
       return Connect("string", "io.debezium.data.EnumSet", {{"allowed", JoinEnum(c)}});
     case FieldRepr::kJson: return Connect("string", "io.debezium.data.Json");
+    case FieldRepr::kUuid: return Connect("string", "io.debezium.data.Uuid");
+    case FieldRepr::kXml: return Connect("string", "io.debezium.data.Xml");
+    case FieldRepr::kZonedTime: return Connect("string", "io.debezium.time.ZonedTime");
+    case FieldRepr::kMicroDuration: return Connect("long", "io.debezium.time.MicroDuration");
     case FieldRepr::kGeometry: {
       const char* full = "io.debezium.data.geometry.Geometry";
       if (!names.defined.insert(full).second) return full;

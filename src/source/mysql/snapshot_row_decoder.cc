@@ -216,6 +216,10 @@ Status DecodeSnapshotCell(const ColumnSchema& column, const char* cell, size_t l
       *out = Value::Geometry(arena->Copy(text.substr(4)), srid);
       return Status::Ok();
     }
+    case LogicalType::kUuid:
+    case LogicalType::kXml:
+    case LogicalType::kZonedTime:
+    case LogicalType::kMicroDuration: break;  // PostgreSQL types: never a MySQL column
   }
   return Status::Internal("column `" + column.name + "` has no snapshot decoding");
 }

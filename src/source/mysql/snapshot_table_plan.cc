@@ -39,7 +39,11 @@ bool KeysetType(LogicalType type) {
     case LogicalType::kEnum:
     case LogicalType::kSet:
     case LogicalType::kJson:
-    case LogicalType::kGeometry: return false;
+    case LogicalType::kGeometry:
+    case LogicalType::kUuid:  // PostgreSQL types: never a MySQL column
+    case LogicalType::kXml:
+    case LogicalType::kZonedTime:
+    case LogicalType::kMicroDuration: return false;
   }
   return false;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/civil_date.h"
+#include "source/postgresql/pg_time_text.h"
 
 namespace vimur::postgresql {
 namespace {
@@ -276,8 +277,21 @@ ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod) {
       c.type_name = "JSONB";
       break;
     case oid::kUuid:
-      c.type = LogicalType::kString;
+      c.type = LogicalType::kUuid;
       c.type_name = "UUID";
+      break;
+    case oid::kXml:
+      c.type = LogicalType::kXml;
+      c.type_name = "XML";
+      break;
+    case oid::kTimetz:
+      c.fsp = typmod >= 0 ? typmod : 6;
+      c.type = LogicalType::kZonedTime;
+      c.type_name = "TIMETZ";
+      break;
+    case oid::kInterval:
+      c.type = LogicalType::kMicroDuration;
+      c.type_name = "INTERVAL";
       break;
     default:
       c.type = LogicalType::kString;
@@ -373,6 +387,18 @@ Status DecodeText(const ColumnSchema& column, uint32_t type_oid, std::string_vie
       int64_t micros = 0;
       if (!ParseTimestamp(text, &micros)) return Bad(column, "timestamptz", text);
       *out = Value::Text(FormatIsoUtc(micros, column.fsp, arena));
+      return Status::Ok();
+    }
+    case LogicalType::kZonedTime: {
+      std::string iso;
+      if (!ParseTimeTz(text, &iso)) return Bad(column, "timetz", text);
+      *out = Value::Text(arena->Copy(iso));
+      return Status::Ok();
+    }
+    case LogicalType::kMicroDuration: {
+      int64_t micros = 0;
+      if (!ParseIntervalMicros(text, &micros)) return Bad(column, "interval", text);
+      *out = Value::Int(micros);
       return Status::Ok();
     }
     default: *out = Value::Text(arena->Copy(text)); return Status::Ok();

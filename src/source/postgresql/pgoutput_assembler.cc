@@ -25,8 +25,11 @@ Value Fallback(const ColumnSchema& c) {
     case LogicalType::kDecimal: return Value::Text("0");
     case LogicalType::kZonedTimestamp: return Value::Text("1970-01-01T00:00:00Z");
     case LogicalType::kBytes: return Value::Bytes("");
+    case LogicalType::kZonedTime: return Value::Text("00:00:00Z");
     case LogicalType::kString:
     case LogicalType::kJson:
+    case LogicalType::kUuid:
+    case LogicalType::kXml:
     case LogicalType::kEnum:
     case LogicalType::kSet: return Value::Text("");
     default: return Value::Int(0);
@@ -211,7 +214,8 @@ Status PgOutputAssembler::Decode(const Relation& rel, const TupleData& tuple,
         }
         break;
       case TupleValue::Kind::kUnchangedToast:
-        if (c.type == LogicalType::kString || c.type == LogicalType::kJson) {
+        if (c.type == LogicalType::kString || c.type == LogicalType::kJson ||
+            c.type == LogicalType::kXml) {
           v = Value::Text(kUnavailableValue);
         } else if (c.type == LogicalType::kBytes) {
           v = Value::Bytes(kUnavailableValue);

@@ -314,13 +314,13 @@ def test_02_type_matrix_equals_select(postgres_server, pg_vimur):
     assert by_id[2]["t_tstz"] == "2024-05-01T17:00:00.654321Z"
 
 
-def test_02b_debezium_names_for_uuid_xml_timetz_interval(postgres_server, pg_vimur):
-    """uuid, xml, timetz and interval as Debezium's PostgreSQL connector represents them, with
-    its schema names (JSON with schemas)."""
+def test_02b_debezium_forms_of_uuid_xml_timetz_interval_bits(postgres_server, pg_vimur):
+    """uuid, xml, timetz, interval and bit strings as Debezium's PostgreSQL connector
+    represents them, with its schema names (JSON with schemas)."""
     pg = postgres_server
     pg.execute("CREATE SCHEMA IF NOT EXISTS named",
                "CREATE TABLE named.t (id int PRIMARY KEY, u uuid, x xml, tz timetz, "
-               "tz3 timetz(3), iv interval)")
+               "tz3 timetz(3), iv interval, b1 bit(1), b12 bit(12), vb varbit)")
     vimur = pg_vimur(pg, "named", [r"named\.t"])
     with open(vimur.config) as f:
         text = f.read()
@@ -329,9 +329,10 @@ def test_02b_debezium_names_for_uuid_xml_timetz_interval(postgres_server, pg_vim
     vimur.start()
     pg.execute("INSERT INTO named.t VALUES "
                "(1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '<a b=\"1\">t</a>', "
-               "'12:34:56.789+05:30', '23:30:00-02', '1 year 2 mons 3 days 04:05:06.789'), "
-               "(2, NULL, NULL, NULL, NULL, '-1 days +02:00:00'), "
-               "(3, NULL, NULL, '00:00:00+00', NULL, '-3 hours')")
+               "'12:34:56.789+05:30', '23:30:00-02', '1 year 2 mons 3 days 04:05:06.789', "
+               "B'1', B'100000000001', B'101'), "
+               "(2, NULL, NULL, NULL, NULL, '-1 days +02:00:00', B'0', B'000000000000', B'0'), "
+               "(3, NULL, NULL, '00:00:00+00', NULL, '-3 hours', NULL, NULL, NULL)")
     recs = vimur.wait_for(lambda r: len(values(r, "pgnamed.named.t")) >= 3, timeout=60)
     vimur.stop()
     events = values(recs, "pgnamed.named.t")
@@ -341,12 +342,17 @@ def test_02b_debezium_names_for_uuid_xml_timetz_interval(postgres_server, pg_vim
         "u": "io.debezium.data.Uuid", "x": "io.debezium.data.Xml",
         "tz": "io.debezium.time.ZonedTime", "iv": "io.debezium.time.MicroDuration"}
     assert fields["iv"]["type"] == "int64" and fields["tz"]["type"] == "string"
+    assert fields["b1"]["type"] == "boolean" and fields["b12"]["name"] == "io.debezium.data.Bits"
+    assert fields["b12"]["parameters"] == {"length": "12"}, fields["b12"]
     rows = {e["payload"]["after"]["id"]: e["payload"]["after"] for e in events}
     month = 365.25 / 12
     assert rows[1] == {"id": 1, "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
                        "x": '<a b="1">t</a>', "tz": "07:04:56.789Z", "tz3": "01:30:00Z",
-                       "iv": int(((((14 * month + 3) * 24 + 4) * 60 + 5) * 60 + 6.789) * 1e6)}
+                       "iv": int(((((14 * month + 3) * 24 + 4) * 60 + 5) * 60 + 6.789) * 1e6),
+                       "b1": True, "b12": base64.b64encode(b"\x01\x08").decode(),
+                       "vb": base64.b64encode(b"\x05").decode()}
     assert rows[2]["iv"] == (-86400 + 7200) * 1_000_000 and rows[2]["tz"] is None
+    assert rows[2]["b1"] is False and rows[2]["b12"] == "" and rows[2]["vb"] == ""
     assert rows[3]["tz"] == "00:00:00Z" and rows[3]["iv"] == -3 * 3600 * 1_000_000
 
 

@@ -128,6 +128,10 @@ bool ParseTimeTz(std::string_view text, std::string* iso_utc) {
   if (i != text.size() || h < 0 || h > 24 || m < 0 || m > 59 || s < 0 || s > 59) return false;
   constexpr int64_t kDay = 86400;
   int64_t utc = h * 3600 + m * 60 + s - sign * (oh * 3600 + om * 60 + os);
+  if (utc == kDay && fraction == 0) {  // the end of the day at UTC, as Debezium keeps it
+    *iso_utc = "24:00:00Z";
+    return true;
+  }
   utc = ((utc % kDay) + kDay) % kDay;
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%02d:%02d:%02d", static_cast<int>(utc / 3600),

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "core/civil_date.h"
@@ -186,6 +187,14 @@ ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod) {
       c.type = LogicalType::kBoolean;
       c.type_name = "BOOL";
       break;
+    case oid::kBit:
+    case oid::kVarbit:
+      // As Debezium: one bit is a boolean, more are io.debezium.data.Bits (a varbit without a
+      // length too, with the length parameter 2147483647).
+      c.precision = typmod > 0 ? typmod : std::numeric_limits<int32_t>::max();
+      c.type = c.precision == 1 ? LogicalType::kBoolean : LogicalType::kBits;
+      c.type_name = type_oid == oid::kBit ? "BIT" : "VARBIT";
+      break;
     case oid::kInt2:
       c.type = LogicalType::kInt16;
       c.type_name = "INT2";
@@ -305,9 +314,9 @@ Status DecodeText(const ColumnSchema& column, uint32_t type_oid, std::string_vie
                   ByteArena* arena, Value* out) {
   switch (column.type) {
     case LogicalType::kBoolean:
-      if (text == "t") {
+      if (text == "t" || (text == "1" && type_oid != oid::kBool)) {
         *out = Value::Bool(true);
-      } else if (text == "f") {
+      } else if (text == "f" || (text == "0" && type_oid != oid::kBool)) {
         *out = Value::Bool(false);
       } else {
         return Bad(column, "boolean", text);
@@ -387,6 +396,23 @@ Status DecodeText(const ColumnSchema& column, uint32_t type_oid, std::string_vie
       int64_t micros = 0;
       if (!ParseTimestamp(text, &micros)) return Bad(column, "timestamptz", text);
       *out = Value::Text(FormatIsoUtc(micros, column.fsp, arena));
+      return Status::Ok();
+    }
+    case LogicalType::kBits: {
+      // "1011": the last character is bit 0. Little-endian bytes, as few as the highest set bit
+      // needs (none for zero), as Debezium's BitSet.toByteArray().
+      size_t highest = 0;  // 1 + index of the highest set bit
+      for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '0' && text[i] != '1') return Bad(column, "bit string", text);
+        if (text[i] == '1' && highest == 0) highest = text.size() - i;
+      }
+      const size_t n = (highest + 7) / 8;
+      char* p = n == 0 ? nullptr : arena->Allocate(n);
+      for (size_t k = 0; k < n; ++k) p[k] = 0;
+      for (size_t bit = 0; bit < highest; ++bit) {
+        if (text[text.size() - 1 - bit] == '1') p[bit / 8] |= static_cast<char>(1 << (bit % 8));
+      }
+      *out = Value::Bytes(std::string_view(p, n));
       return Status::Ok();
     }
     case LogicalType::kZonedTime: {

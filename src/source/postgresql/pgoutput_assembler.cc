@@ -24,7 +24,8 @@ Value Fallback(const ColumnSchema& c) {
     case LogicalType::kDouble: return Value::Double(0);
     case LogicalType::kDecimal: return Value::Text("0");
     case LogicalType::kZonedTimestamp: return Value::Text("1970-01-01T00:00:00Z");
-    case LogicalType::kBytes: return Value::Bytes("");
+    case LogicalType::kBytes:
+    case LogicalType::kBits: return Value::Bytes("");
     case LogicalType::kZonedTime: return Value::Text("00:00:00Z");
     case LogicalType::kString:
     case LogicalType::kJson:

@@ -42,6 +42,8 @@ TEST(PgTimeTextTest, TimeTzInUtcAsIsoOffsetTime) {
   EXPECT_EQ(iso, "01:30:00.000001Z");  // the next day's time
   ASSERT_TRUE(ParseTimeTz("00:15:00+01", &iso));
   EXPECT_EQ(iso, "23:15:00Z");  // the day before
+  ASSERT_TRUE(ParseTimeTz("24:00:00+00", &iso));
+  EXPECT_EQ(iso, "24:00:00Z");
   ASSERT_TRUE(ParseTimeTz("10:00:00.5+00:00:30", &iso));
   EXPECT_EQ(iso, "09:59:30.5Z");
   for (const char* bad : {"", "12:34:56", "12:34+00", "25:00:00+00", "12:34:56+x"}) {

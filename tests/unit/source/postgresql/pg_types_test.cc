@@ -81,5 +81,26 @@ TEST(PgTypesTest, RejectsMalformedText) {
   }
 }
 
+TEST(PgTypesTest, BitsAsDebeziumDoes) {
+  EXPECT_EQ(ColumnForType(oid::kBit, 1).type, LogicalType::kBoolean);
+  EXPECT_EQ(ColumnForType(oid::kVarbit, 1).type, LogicalType::kBoolean);
+  EXPECT_EQ(ColumnForType(oid::kBit, 12).type, LogicalType::kBits);
+  EXPECT_EQ(ColumnForType(oid::kBit, 12).precision, 12);
+  EXPECT_EQ(ColumnForType(oid::kVarbit, -1).type, LogicalType::kBits);
+  EXPECT_EQ(ColumnForType(oid::kUuid, -1).type, LogicalType::kUuid);
+  EXPECT_EQ(ColumnForType(oid::kInterval, -1).type, LogicalType::kMicroDuration);
+  ByteArena a;
+  EXPECT_TRUE(Decode(oid::kBit, 1, "1", &a).b);
+  EXPECT_FALSE(Decode(oid::kVarbit, 1, "0", &a).b);
+  // The last character is bit 0; little-endian bytes, as few as the highest set bit needs.
+  EXPECT_EQ(Decode(oid::kBit, 12, "000000000101", &a).s, std::string_view("\x05", 1));
+  EXPECT_EQ(Decode(oid::kBit, 12, "100000000001", &a).s, std::string_view("\x01\x08", 2));
+  EXPECT_EQ(Decode(oid::kVarbit, -1, "0000", &a).s, std::string_view());
+  EXPECT_EQ(Decode(oid::kInterval, -1, "1 day", &a).i, 86400LL * 1000000);
+  ColumnSchema bits = ColumnForType(oid::kBit, 4);
+  Value v;
+  EXPECT_FALSE(DecodeText(bits, oid::kBit, "10x1", &a, &v).ok());
+}
+
 }  // namespace
 }  // namespace vimur::postgresql

@@ -319,8 +319,12 @@ def test_02b_debezium_forms_of_uuid_xml_timetz_interval_bits(postgres_server, pg
     represents them, with its schema names (JSON with schemas)."""
     pg = postgres_server
     pg.execute("CREATE SCHEMA IF NOT EXISTS named",
+               "CREATE TYPE named.mood AS ENUM ('sad', 'ok', 'happy')",
+               "CREATE DOMAIN named.posint AS integer CHECK (VALUE > 0)",
+               "CREATE DOMAIN named.code AS named.posint",
                "CREATE TABLE named.t (id int PRIMARY KEY, u uuid, x xml, tz timetz, "
-               "tz3 timetz(3), iv interval, b1 bit(1), b12 bit(12), vb varbit)")
+               "tz3 timetz(3), iv interval, b1 bit(1), b12 bit(12), vb varbit, m named.mood, "
+               "p named.posint, c named.code)")
     vimur = pg_vimur(pg, "named", [r"named\.t"])
     with open(vimur.config) as f:
         text = f.read()
@@ -330,9 +334,11 @@ def test_02b_debezium_forms_of_uuid_xml_timetz_interval_bits(postgres_server, pg
     pg.execute("INSERT INTO named.t VALUES "
                "(1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '<a b=\"1\">t</a>', "
                "'12:34:56.789+05:30', '23:30:00-02', '1 year 2 mons 3 days 04:05:06.789', "
-               "B'1', B'100000000001', B'101'), "
-               "(2, NULL, NULL, NULL, NULL, '-1 days +02:00:00', B'0', B'000000000000', B'0'), "
-               "(3, NULL, NULL, '00:00:00+00', NULL, '-3 hours', NULL, NULL, NULL)")
+               "B'1', B'100000000001', B'101', 'happy', 7, 9), "
+               "(2, NULL, NULL, NULL, NULL, '-1 days +02:00:00', B'0', B'000000000000', B'0', "
+               "'sad', NULL, NULL), "
+               "(3, NULL, NULL, '00:00:00+00', NULL, '-3 hours', NULL, NULL, NULL, NULL, NULL, "
+               "NULL)")
     recs = vimur.wait_for(lambda r: len(values(r, "pgnamed.named.t")) >= 3, timeout=60)
     vimur.stop()
     events = values(recs, "pgnamed.named.t")
@@ -344,13 +350,17 @@ def test_02b_debezium_forms_of_uuid_xml_timetz_interval_bits(postgres_server, pg
     assert fields["iv"]["type"] == "int64" and fields["tz"]["type"] == "string"
     assert fields["b1"]["type"] == "boolean" and fields["b12"]["name"] == "io.debezium.data.Bits"
     assert fields["b12"]["parameters"] == {"length": "12"}, fields["b12"]
+    assert fields["m"]["name"] == "io.debezium.data.Enum", fields["m"]
+    assert fields["m"]["parameters"] == {"allowed": "sad,ok,happy"}, fields["m"]
+    assert fields["p"]["type"] == "int32" and fields["c"]["type"] == "int32", (fields["p"],
+                                                                               fields["c"])
     rows = {e["payload"]["after"]["id"]: e["payload"]["after"] for e in events}
     month = 365.25 / 12
     assert rows[1] == {"id": 1, "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
                        "x": '<a b="1">t</a>', "tz": "07:04:56.789Z", "tz3": "01:30:00Z",
                        "iv": int(((((14 * month + 3) * 24 + 4) * 60 + 5) * 60 + 6.789) * 1e6),
                        "b1": True, "b12": base64.b64encode(b"\x01\x08").decode(),
-                       "vb": base64.b64encode(b"\x05").decode()}
+                       "vb": base64.b64encode(b"\x05").decode(), "m": "happy", "p": 7, "c": 9}
     assert rows[2]["iv"] == (-86400 + 7200) * 1_000_000 and rows[2]["tz"] is None
     assert rows[2]["b1"] is False and rows[2]["b12"] == "" and rows[2]["vb"] == ""
     assert rows[3]["tz"] == "00:00:00Z" and rows[3]["iv"] == -3 * 3600 * 1_000_000

@@ -1,5 +1,7 @@
 #include "source/postgresql/connection_catalog.h"
 
+#include <string>
+
 namespace vimur::postgresql {
 
 Result<RelationFacts> ConnectionCatalog::Describe(uint32_t relation_id) {
@@ -18,6 +20,39 @@ Result<RelationFacts> ConnectionCatalog::Describe(uint32_t relation_id) {
                              "k.ord",
                              {id}));
   for (const PgRow& r : key) facts.primary_key.push_back(r[0].value_or(""));
+  VIMUR_ASSIGN_OR_RETURN(
+      auto labels, conn_->Query("SELECT a.attname, e.enumlabel FROM pg_attribute a JOIN pg_enum e "
+                                "ON e.enumtypid = a.atttypid WHERE a.attrelid = $1::oid AND "
+                                "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum, "
+                                "e.enumsortorder",
+                                {id}));
+  for (const PgRow& r : labels) {
+    facts.enum_labels[r[0].value_or("")].push_back(r[1].value_or(""));
+  }
+  // A domain over a domain is followed to the first type that is not one.
+  VIMUR_ASSIGN_OR_RETURN(
+      auto domains,
+      conn_->Query("WITH RECURSIVE d(attname, oid, typmod, depth) AS ("
+                   "SELECT a.attname, t.typbasetype, t.typtypmod, 1 FROM pg_attribute a JOIN "
+                   "pg_type t ON t.oid = a.atttypid WHERE a.attrelid = $1::oid AND a.attnum > 0 "
+                   "AND NOT a.attisdropped AND t.typtype = 'd' UNION ALL SELECT d.attname, "
+                   "t.typbasetype, t.typtypmod, d.depth + 1 FROM d JOIN pg_type t ON t.oid = "
+                   "d.oid WHERE t.typtype = 'd' AND d.depth < 16) "
+                   "SELECT DISTINCT ON (attname) attname, oid, typmod FROM d "
+                   "ORDER BY attname, depth DESC",
+                   {id}));
+  for (const PgRow& r : domains) {
+    facts.domain_base[r[0].value_or("")] = {static_cast<uint32_t>(std::stoul(r[1].value_or("0"))),
+                                            static_cast<int32_t>(std::stol(r[2].value_or("-1")))};
+  }
+  // Enum labels of a domain over an enum.
+  for (const auto& [column, base] : facts.domain_base) {
+    VIMUR_ASSIGN_OR_RETURN(auto base_labels,
+                           conn_->Query("SELECT enumlabel FROM pg_enum WHERE enumtypid = $1::oid "
+                                        "ORDER BY enumsortorder",
+                                        {std::to_string(base.first)}));
+    for (const PgRow& r : base_labels) facts.enum_labels[column].push_back(r[0].value_or(""));
+  }
   return facts;
 }
 

@@ -25,9 +25,20 @@ std::shared_ptr<TableSchema> BuildRelationSchema(
       continue;
     }
     ColumnSchema col = ColumnForType(c.type_oid, c.type_modifier);
-    col.name = column_name;
     auto type_name = type_names.find(c.type_oid);
     if (type_name != type_names.end()) col.type_name = type_name->second;
+    if (facts != nullptr) {
+      if (auto base = facts->domain_base.find(column_name); base != facts->domain_base.end()) {
+        const std::string domain = col.type_name;
+        col = ColumnForType(base->second.first, base->second.second);  // as Debezium: the base
+        if (!domain.empty()) col.type_name = domain;
+      }
+      if (auto labels = facts->enum_labels.find(column_name); labels != facts->enum_labels.end()) {
+        col.type = LogicalType::kEnum;
+        col.enum_values = labels->second;
+      }
+    }
+    col.name = column_name;
     col.nullable = not_null.count(column_name) == 0;
     kept->push_back(static_cast<int>(schema->columns.size()));
     schema->columns.push_back(std::move(col));

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/arena.h"
@@ -25,6 +27,10 @@ namespace vimur::postgresql {
 struct RelationFacts {
   std::vector<std::string> not_null;
   std::vector<std::string> primary_key;  // in key order
+  // Columns of an enum type: its labels in their sort order (io.debezium.data.Enum).
+  std::map<std::string, std::vector<std::string>> enum_labels;
+  // Columns of a domain: the domain's base type OID and modifier (represented as the base).
+  std::map<std::string, std::pair<uint32_t, int32_t>> domain_base;
 };
 
 // The schema of relation `m` (version 0) with the columns `filter` keeps; `kept` gets, per

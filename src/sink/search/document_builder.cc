@@ -81,6 +81,14 @@ Status DocumentBuilder::Apply(const RowChange& change, int role, const void* cau
     nlohmann::ordered_json stored = {{"row", RowToJson(row)}, {"links", links}};
     VIMUR_RETURN_IF_ERROR(store_.PutRow(name, id, stored.dump()));
   }
+  // The root a child belonged to by its before-image too: after a kill between the store's
+  // commit and the `_bulk`, a replayed move or delete finds the store already changed.
+  if (role != kRootRole && change.has_before) {
+    const SearchRelation& r = plan_.relations()[static_cast<size_t>(role)];
+    if (r.many()) {
+      if (auto v = JoinText(change.before, r.key)) affected->roots.emplace(*v, cause);
+    }
+  }
   if (role == kRootRole) {
     affected->roots.emplace(id, cause);
   } else if (!plan_.relations()[static_cast<size_t>(role)].many()) {

@@ -120,6 +120,25 @@ TEST_F(DocumentBuilderTest, ItemsThatMoveOrGoUpdateBothOrders) {
   EXPECT_EQ((*gone[0].document)["order_items"], json::array());
 }
 
+// A kill -9 after the store committed a batch but before its `_bulk` replays the batch on a
+// store that already holds it: the order an item left is still re-indexed, by the
+// before-image.
+TEST_F(DocumentBuilderTest, AReplayedMoveStillReindexesTheOrderTheItemLeft) {
+  Batch({{kRootRole, Change("orders", 'c', Order(1, 5, "new"))},
+         {kRootRole, Change("orders", 'c', Order(2, 5, "new"))},
+         {kItems, Change("order_items", 'c', Item(10, 1, "ink"))}});
+  RowChange move = Change("order_items", 'u', Item(10, 2, "ink"));
+  move.has_before = true;
+  move.before = Item(10, 1, "ink");
+  Batch({{kItems, move}});
+  auto replayed = Batch({{kItems, move}});
+  ASSERT_EQ(Ids(replayed), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ((*replayed[0].document)["order_items"], json::array());
+  auto deleted = Change("order_items", 'd', Item(10, 2, "ink"));
+  Batch({{kItems, deleted}});
+  EXPECT_EQ(Ids(Batch({{kItems, deleted}})), (std::vector<std::string>{"2"}));
+}
+
 TEST_F(DocumentBuilderTest, ARootDeleteDeletesTheDocumentAndKeepsChildrenForAReturn) {
   Batch({{kRootRole, Change("orders", 'c', Order(1, 5, "new"))},
          {kItems, Change("order_items", 'c', Item(10, 1, "ink"))}});

@@ -36,7 +36,8 @@ Result<std::vector<BulkItemOutcome>> ParseBulkAnswer(const std::string& answer,
     if (!item.is_object() || item.empty()) {
       return Status::Corruption("item " + std::to_string(i) + " of the _bulk answer is empty");
     }
-    const auto& [action, result] = *item.items().begin();
+    const std::string action = item.begin().key();
+    const nlohmann::json& result = item.begin().value();
     const int status = result.value("status", 0);
     if ((status >= 200 && status < 300) || (action == "delete" && status == 404)) continue;
     BulkItemOutcome& o = out[i];

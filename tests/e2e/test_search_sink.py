@@ -22,6 +22,7 @@ import time
 import pytest
 
 from conftest import vimur_binary
+from kafka_fixtures import kafka  # noqa: F401
 from opensearch_fixtures import opensearch  # noqa: F401
 from sink_run import Run
 
@@ -33,7 +34,7 @@ KILLS = 3 if LONG else 1
 INDEX = "orders"
 
 
-def write_config(path, name, db, mariadb, opensearch_url):  # noqa: F811
+def write_config(path, name, db, mariadb, kafka, opensearch_url):  # noqa: F811
     with open(path, "w") as f:
         f.write(f"""name: {name}
 state_dir: {os.path.dirname(path)}/state
@@ -47,7 +48,8 @@ sources:
     heartbeat_interval_ms: 500
     include_tables: ['{db}\\..*']
 transport:
-  type: local
+  type: kafka
+  bootstrap_servers: {kafka.bootstrap}
   topic: {{partitions: 2}}
 format:
   type: json
@@ -169,7 +171,7 @@ def wait_equal(mariadb, db, opensearch, sinks, timeout=120):  # noqa: F811
 
 
 def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
-        mariadb, opensearch, tmp_path):  # noqa: F811
+        mariadb, kafka, opensearch, tmp_path):  # noqa: F811
     db = "ssearch"
     mariadb.execute(
         f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}",
@@ -181,7 +183,7 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
         " sku VARCHAR(20) NOT NULL, qty INT NOT NULL)")
     name = f"searche2e{random.randint(0, 10**6)}"
     config = str(tmp_path / "vimur.yaml")
-    write_config(config, name, db, mariadb, opensearch.url)
+    write_config(config, name, db, mariadb, kafka, opensearch.url)
     r = subprocess.run([vimur_binary(), "check", "--config", config],
                        capture_output=True, text=True, timeout=60)
     assert f"ok    sink docs: search ({opensearch.url})" in r.stdout, r.stdout
@@ -191,7 +193,7 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
         sources.start()
         sources.wait_log("streaming from")
         sinks.start()
-        sinks.wait_log("reading the local log")
+        sinks.wait_log("subscribed")
         stop = threading.Event()
         counts = {}
         writers = [threading.Thread(target=workload, args=(mariadb, db, stop, s + 1, counts))
@@ -240,6 +242,7 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
         shutil.rmtree(store)
         sinks.start()
         sinks.wait_log("rebuilding it from the start of the topics")
+        sinks.wait_log("the group's offsets are ignored")
         busy = max(want.values(), key=lambda d: len(d["order_items"]) if d["user"] else -1)
         mariadb.execute(f"UPDATE {db}.users SET name = 'renamed' WHERE id = {busy['user_id']}")
         want = wait_equal(mariadb, db, opensearch, sinks)

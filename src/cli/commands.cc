@@ -18,6 +18,7 @@
 #include "engine/sink_runner.h"
 #include "server/metrics_server.h"
 #include "sink/redis/redis_sink.h"
+#include "sink/search/search_sink.h"
 #include "sink/sql/sql_connection.h"
 
 namespace vimur::cli {
@@ -269,6 +270,13 @@ int CheckCommand(const std::vector<std::string>& args) {
       all_ok = all_ok && reached.ok();
       std::printf("%s  sink %s: redis (%s)\n", reached.ok() ? "ok  " : "FAIL", s.name.c_str(),
                   redis->Redacted().c_str());
+      if (!reached.ok()) std::printf("      fix: %s\n", reached.message().c_str());
+    }
+    if (auto* search = dynamic_cast<sink::SearchSink*>(sink->get())) {
+      Status reached = search->Reach();
+      all_ok = all_ok && reached.ok();
+      std::printf("%s  sink %s: search (%s)\n", reached.ok() ? "ok  " : "FAIL", s.name.c_str(),
+                  s.url.c_str());
       if (!reached.ok()) std::printf("      fix: %s\n", reached.message().c_str());
     }
     if (s.type == "http") {

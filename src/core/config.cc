@@ -152,8 +152,34 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
       }
       if (s.type != "sql" && s.url.empty()) {
         return r.Error(at + ".url", top["sinks"][i],
-                       s.type == "redis" ? "redis://HOST:PORT" : "the http(s):// URL to POST to",
+                       s.type == "redis"    ? "redis://HOST:PORT"
+                       : s.type == "search" ? "the OpenSearch URL, e.g. http://127.0.0.1:9200"
+                                            : "the http(s):// URL to POST to",
                        "missing key");
+      }
+      if (s.type == "search") {
+        if (s.index.empty()) {
+          return r.Error(at + ".index", top["sinks"][i], "the OpenSearch index name, e.g. orders",
+                         "missing key");
+        }
+        if (s.root.empty()) {
+          return r.Error(at + ".root", top["sinks"][i],
+                         "a regex of the root topic, e.g. 'shop\\.shop\\.orders'", "missing key");
+        }
+        for (size_t j = 0; j < s.relations.size(); ++j) {
+          const SinkRelationConfig& rel = s.relations[j];
+          if (rel.key.empty() == rel.on.empty()) {
+            return r.Error(at + ".relations[" + std::to_string(j) + "]",
+                           top["sinks"][i]["relations"][j],
+                           "either `key` (a child column equal to the root's key) or `on` (a "
+                           "root column equal to the related row's key)",
+                           rel.key.empty() ? "neither" : "both");
+          }
+        }
+      } else if (!s.index.empty() || !s.root.empty() || !s.relations.empty()) {
+        return r.Error(at + ".type", top["sinks"][i]["type"],
+                       "search (index, root and relations belong to the search sink)",
+                       "'" + s.type + "'");
       }
       if (s.type == "redis" && s.key.size() > 1) {
         return r.Error(at + ".key", top["sinks"][i]["key"],

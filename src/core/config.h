@@ -123,9 +123,19 @@ struct SinkColumnConfig {
 
 // One consumer of the stream (docs/configuration.md, `sinks[]`). Template keys (target,
 // table, add_columns) are kept as written; the sink compiles them (sink/sql/template.h).
+// search: rows of other topics joined into the root's documents.
+struct SinkRelationConfig {
+  std::string name;   // the member of the document that holds them
+  std::string topic;  // regex over topic names
+  std::string key;    // child column equal to the root's key -> an array of child rows
+  std::string on;     // root column equal to the related row's key -> one object
+  std::vector<std::string> fields;            // kept columns; empty: all
+  std::map<std::string, std::string> rename;  // column -> name in the document
+};
+
 struct SinkConfig {
   std::string name;
-  std::string type;                                // sql | redis | http
+  std::string type;                                // sql | redis | http | search
   std::vector<std::string> topics;                 // regexes over topic names
   std::map<std::string, std::string> targets;      // name -> mariadb:// or postgresql:// URL
   std::string target;                              // template -> target name ("" = the only one)
@@ -142,7 +152,15 @@ struct SinkConfig {
   std::string hmac_secret;     // http: signs each body (X-Vimur-Signature)
   int max_in_flight = 4;       // http: concurrent requests
   int max_attempts = 10;       // http: attempts of a batch before on_error
-  int timeout_ms = 10000;      // redis, http: per request
+  int timeout_ms = 10000;      // redis, http, search: per request
+  std::string index;           // search: the index name
+  std::string root;            // search: regex of the root topic (one document per row)
+  std::vector<SinkRelationConfig> relations;  // search
+  std::vector<std::string> fields;            // search: kept root columns; empty: all
+  std::map<std::string, std::string> rename;  // search: root column -> name in the document
+  std::string mappings;                       // search: JSON mappings used to create the index
+  std::string username;                       // search: basic auth
+  std::string password;                       // search: basic auth
   bool create_tables = false;
   std::string schema_evolution = "basic";  // basic (add new columns) | none
   std::string on_error = "stop";           // stop | dead_letter

@@ -364,6 +364,34 @@ const Section& SinkColumnTable() {
   return s;
 }
 
+const Section& SinkRelationTable() {
+  static const Section s = MakeSection<SinkRelationConfig>(
+      "sinks[].relations[]", "", "",
+      {
+          Text("name", &SinkRelationConfig::name)
+              .Required("the document member that holds the related rows, e.g. order_items")
+              .Pattern("[A-Za-z0-9_]+", "letters, digits or '_' only")
+              .Doc("the member of the document that holds the related rows"),
+          Text("topic", &SinkRelationConfig::topic)
+              .Verbatim()
+              .Required("a regex over topic names, e.g. 'shop\\.shop\\.order_items'")
+              .Doc("regex of the related rows' topic (also listed in `topics`)"),
+          Text("key", &SinkRelationConfig::key)
+              .DefaultDoc("set `key` or `on`")
+              .Doc("a column of the related rows equal to the root row's key: the member is the "
+                   "array of those rows (e.g. an order's items)"),
+          Text("on", &SinkRelationConfig::on)
+              .DefaultDoc("set `key` or `on`")
+              .Doc("a column of the root row equal to the related row's key: the member is that "
+                   "row as an object, or null (e.g. an order's user)"),
+          List("fields", &SinkRelationConfig::fields)
+              .DefaultDoc("every column")
+              .Doc("the related rows' columns kept in the document"),
+          Map("rename", &SinkRelationConfig::rename).Doc("column -> its name in the document"),
+      });
+  return s;
+}
+
 const Section& SinkTable() {
   static const Section s = MakeSection<SinkConfig>(
       "sinks[]", "`sinks[]`",
@@ -378,8 +406,9 @@ const Section& SinkTable() {
       "values), `hash(col, n)` (FNV-1a 64 of the value's text, modulo n; docs/sinks.md "
       "defines it) and `range(col, b1, b2, ...)` (0 below b1, i when b_i <= value < b_i+1, "
       "k at or above the last bound b_k), e.g. `orders_${mod(user_id, 4)}`. "
-      "Types: `sql` (tables), `redis` (cache refresh) and `http` (business events); keys "
-      "marked (sql), (redis) or (http) apply to that type only. docs/sinks.md describes each "
+      "Types: `sql` (tables), `redis` (cache refresh), `http` (business events) and `search` "
+      "(joined documents in OpenSearch); keys marked (sql), (redis), (http) or (search) apply "
+      "to that type only. docs/sinks.md describes each "
       "sink, the `sql` sink's type mapping and `vimur verify`.",
       {
           Text("name", &SinkConfig::name)
@@ -387,12 +416,12 @@ const Section& SinkTable() {
               .Pattern("[A-Za-z0-9._-]+", "letters, digits, '.', '_' or '-' only")
               .Doc("sink name, unique in the file; names its consumer group and `vimur verify "
                    "--sink`"),
-          Choice("type", &SinkConfig::type, {"sql", "redis", "http"})
-              .PlannedValue("search", "the search sink is not built yet")
-              .Required("sql, redis or http")
+          Choice("type", &SinkConfig::type, {"sql", "redis", "http", "search"})
+              .Required("sql, redis, http or search")
               .Doc("`sql`: upserts and deletes into MariaDB/MySQL or PostgreSQL tables; "
                    "`redis`: keys kept equal to rows (or deleted on change); `http`: batches of "
-                   "events POSTed to a URL"),
+                   "events POSTed to a URL; `search`: documents joined from a root table and "
+                   "related rows, kept in an OpenSearch index"),
           List("topics", &SinkConfig::topics)
               .Regexes()
               .Required("a list of regexes over topic names, e.g. ['shop\\.shop\\.orders']")
@@ -446,7 +475,8 @@ const Section& SinkTable() {
               .Doc("(redis) `redis://[:PASSWORD@]HOST:PORT[/DB]` (also `redis://USER:PASSWORD@`, "
                    "AUTH with an ACL user; percent-escapes decoded); `rediss://` (TLS) is refused: "
                    "Debian 12's hiredis 0.14 has no TLS, put a TLS tunnel in front. (http) the "
-                   "`http://` or `https://` URL the batches are POSTed to"),
+                   "`http://` or `https://` URL the batches are POSTed to. (search) the "
+                   "OpenSearch base URL, `http://HOST:9200` or `https://...`"),
           Choice("value", &SinkConfig::value, {"json", "hash"})
               .Default("json")
               .Doc("(redis) `json`: `SET` the row (after-image) as a JSON object; `hash`: the "
@@ -473,12 +503,43 @@ const Section& SinkTable() {
                    "requests, so the events of one key stay in one request, in order"),
           Int("max_attempts", &SinkConfig::max_attempts, 0, 1000000)
               .Default("10")
-              .Doc("(http) attempts of a request answered with 5xx, 408, 429 or not at all "
+              .Doc("(http, search) attempts of a request answered with 5xx, 408, 429 or not at all "
                    "(backoff as `retry_max_backoff_ms`) before its records go to `on_error`; 0: "
                    "retry forever. Other 4xx answers go to `on_error` at once"),
+          Text("index", &SinkConfig::index)
+              .DefaultDoc("required for `search`")
+              .Pattern("[a-z0-9][a-z0-9._-]*", "a lowercase OpenSearch index name")
+              .Doc("(search) the index holding the documents; created with `mappings` when "
+                   "missing"),
+          Text("root", &SinkConfig::root)
+              .Verbatim()
+              .DefaultDoc("required for `search`")
+              .Doc("(search) regex of the root topic: one document per root row, its id the "
+                   "row's key (a composite key's values joined by `|`)"),
+          Items("relations", &SinkConfig::relations, SinkRelationTable())
+              .DefaultDoc("none")
+              .Doc("(search) rows of other topics joined into each document: `name`, `topic` "
+                   "(regex), `key` (a child column equal to the root's key: an array of the "
+                   "child rows) or `on` (a root column equal to the related row's key: one "
+                   "object), optional `fields` and `rename`; a change of a related row "
+                   "re-indexes the documents that hold it"),
+          List("fields", &SinkConfig::fields)
+              .DefaultDoc("every column")
+              .Doc("(search) the root row's columns kept in the document"),
+          Map("rename", &SinkConfig::rename)
+              .Doc("(search) root column -> its name in the document"),
+          Text("mappings", &SinkConfig::mappings)
+              .Verbatim()
+              .DefaultDoc("dynamic mappings")
+              .Doc("(search) JSON object sent as `mappings` when the sink creates the index, "
+                   "e.g. `'{\"properties\": {\"status\": {\"type\": \"keyword\"}}}'`"),
+          Text("username", &SinkConfig::username).Doc("(search) HTTP basic authentication user"),
+          Text("password", &SinkConfig::password)
+              .Doc("(search) HTTP basic authentication password; never logged"),
           Int("timeout_ms", &SinkConfig::timeout_ms, 100, 600000)
               .Default("10000")
-              .Doc("(redis, http) how long one request (or pipeline) may take before it counts "
+              .Doc("(redis, http, search) how long one request (or pipeline) may take before it "
+                   "counts "
                    "as failed and is retried"),
           Flag("create_tables", &SinkConfig::create_tables)
               .Default("false")

@@ -9,6 +9,7 @@
 #include "sink/kafka_record_input.h"
 #include "sink/local_record_input.h"
 #include "sink/redis/redis_sink.h"
+#include "sink/search/search_sink.h"
 #include "sink/sql/sql_sink.h"
 #include "transport/local/local_log_options.h"
 
@@ -22,9 +23,13 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
     made = std::make_unique<sink::RedisSink>(s, config.format);
   } else if (s.type == "http") {
     made = std::make_unique<sink::HttpSink>(s, config.format);
+  } else if (s.type == "search") {
+    made = std::make_unique<sink::SearchSink>(
+        s, config.format, config.state_dir + "/" + config.name + "/sinks/" + s.name);
   } else {
     return Status::InvalidArgument("sink " + s.name + ": type '" + s.type +
-                                   "' is not available in this version; use sql, redis or http");
+                                   "' is not available in this version; use sql, redis, http or "
+                                   "search");
   }
   VIMUR_RETURN_IF_ERROR(made->Open());
   return made;

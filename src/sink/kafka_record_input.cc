@@ -45,6 +45,15 @@ Status KafkaRecordInput::Start() {
   props["heartbeat.interval.ms"] = "2000";
   for (const auto& [name, value] : props) VIMUR_RETURN_IF_ERROR(conf.Set(name, value));
   rd_kafka_conf_set_log_cb(conf.get(), kafka::KafkaLogCallback);
+  if (from_beginning_) {
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_rebalance_cb(
+        conf.get(),
+        [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+           void* opaque) { Rebalance(rk, static_cast<int>(err), parts, opaque); });
+    LOG_INFO << "sink " << options_.sink_name
+             << ": reading every topic from its start (the group's offsets are ignored)";
+  }
   char errstr[512];
   consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr));
   if (consumer_ == nullptr) {
@@ -57,6 +66,33 @@ Status KafkaRecordInput::Start() {
   LOG_INFO << "sink " << options_.sink_name << ": consumer group " << options_.group_id
            << " subscribed (read_committed)";
   return Status::Ok();
+}
+
+void KafkaRecordInput::Rebalance(rd_kafka_t* rk, int err, rd_kafka_topic_partition_list_t* parts,
+                                 void* opaque) {
+  auto* self = static_cast<KafkaRecordInput*>(opaque);
+  const bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < parts->cnt; ++i) {
+      rd_kafka_topic_partition_t& p = parts->elems[i];
+      if (self->rewound_.insert({p.topic, p.partition}).second) {
+        p.offset = RD_KAFKA_OFFSET_BEGINNING;
+      }
+    }
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
+      if (e != nullptr) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    return;
+  }
+  if (cooperative) {
+    rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
+    if (e != nullptr) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
 }
 
 Status KafkaRecordInput::RefreshSubscription(bool force) {

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/regex_pattern.h"
@@ -14,6 +16,7 @@
 #include "transport/kafka/topic_admin.h"
 
 struct rd_kafka_s;
+struct rd_kafka_topic_partition_list_s;
 
 namespace vimur::sink {
 
@@ -33,6 +36,7 @@ class KafkaRecordInput final : public RecordInput {
   explicit KafkaRecordInput(KafkaInputOptions options);
   ~KafkaRecordInput() override;
 
+  void ReadFromBeginning() override { from_beginning_ = true; }
   Status Start() override;
   Result<std::vector<InputRecord>> Poll(size_t max_records,
                                         std::chrono::milliseconds max_wait) override;
@@ -57,6 +61,13 @@ class KafkaRecordInput final : public RecordInput {
   std::chrono::steady_clock::time_point next_refresh_{};
   std::unique_ptr<kafka::KafkaTransportOptions> admin_options_;
   std::unique_ptr<kafka::TopicAdmin> admin_;  // creates the dead-letter topic
+  bool from_beginning_ = false;
+  // ReadFromBeginning: partitions already assigned once from their first record (a later
+  // assignment of the same partition resumes from what was acknowledged since).
+  std::set<std::pair<std::string, int32_t>> rewound_;
+
+  static void Rebalance(rd_kafka_s* rk, int err, struct rd_kafka_topic_partition_list_s* parts,
+                        void* opaque);
 };
 
 }  // namespace vimur::sink

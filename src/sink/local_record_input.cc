@@ -39,6 +39,11 @@ Status LocalRecordInput::Start() {
   } else if (text.status().code() != StatusCode::kNotFound) {
     return text.status();
   }
+  if (from_beginning_) {
+    LOG_INFO << "sink " << options_.sink_name << ": reading every topic from its start ("
+             << committed_.size() << " stored partition offset(s) ignored)";
+    committed_.clear();  // acknowledgements move the stored offsets back to what was applied
+  }
   fetch_ = committed_;
   VIMUR_RETURN_IF_ERROR(Refresh());
   LOG_INFO << "sink " << options_.sink_name << ": reading the local log " << options_.log.dir

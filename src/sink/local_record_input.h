@@ -32,6 +32,7 @@ class LocalRecordInput final : public RecordInput {
  public:
   explicit LocalRecordInput(LocalInputOptions options);
 
+  void ReadFromBeginning() override { from_beginning_ = true; }
   Status Start() override;
   Result<std::vector<InputRecord>> Poll(size_t max_records,
                                         std::chrono::milliseconds max_wait) override;
@@ -57,6 +58,7 @@ class LocalRecordInput final : public RecordInput {
   std::map<TopicPartition, int64_t> fetch_;      // next offset to deliver
   std::map<TopicPartition, std::unique_ptr<local::PartitionReader>> readers_;
   size_t round_robin_ = 0;
+  bool from_beginning_ = false;
   std::shared_ptr<local::LocalLog> dead_letters_;  // opened on first use
 };
 

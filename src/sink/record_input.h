@@ -32,6 +32,10 @@ struct InputRecord {
 class RecordInput {
  public:
   virtual ~RecordInput() = default;
+  // Before Start: ignore the group's committed offsets and deliver every partition from its
+  // first record (a sink rebuilding local state from compacted topics); acknowledgements then
+  // move the committed offsets back to what was applied.
+  virtual void ReadFromBeginning() = 0;
   // Joins the input (subscribes to the topics matching the sink's regexes).
   virtual Status Start() = 0;
   // Up to `max_records` records, waiting at most `max_wait` for the first and then only as

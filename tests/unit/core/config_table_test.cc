@@ -83,7 +83,7 @@ TEST(ConfigTableTest, DocumentMatchesTable) {
          "`build/dev/vimur config-reference --write docs/configuration.md`";
   for (const char* key :
        {"`shutdown_timeout_s`", "`restart_max_attempts`", "`decimal_handling_mode`", "`tls.mode`",
-        "`topic.partitions`", "`sinks[].type: search`", "`ttl_seconds`", "`retention_bytes`"}) {
+        "`topic.partitions`", "`relations`", "`ttl_seconds`", "`retention_bytes`"}) {
     EXPECT_NE(documented->find(key), std::string::npos) << key;
   }
 }

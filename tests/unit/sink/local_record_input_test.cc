@@ -99,5 +99,37 @@ TEST_F(LocalRecordInputTest, DeadLettersAreAppendedToTheLog) {
   EXPECT_EQ(state.topics.at("dlq"), std::vector<int64_t>{1});
 }
 
+// A rebuild (ReadFromBeginning) reads everything again despite stored offsets, and its
+// acknowledgements move the stored offsets back to what it applied.
+TEST_F(LocalRecordInputTest, ReadFromBeginningIgnoresAndThenReplacesStoredOffsets) {
+  auto log = local::LocalLog::Open(options_.log).value();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Send(*log, "shop.a", "k", "v" + std::to_string(i)).ok());
+  {
+    LocalRecordInput input(options_);
+    ASSERT_TRUE(input.Start().ok());
+    auto batch = input.Poll(100, std::chrono::milliseconds(200));
+    ASSERT_TRUE(batch.ok());
+    ASSERT_EQ(batch->size(), 4u);
+    ASSERT_TRUE(input.Acknowledge(*batch).ok());
+  }
+  {
+    LocalRecordInput rebuild(options_);
+    rebuild.ReadFromBeginning();
+    ASSERT_TRUE(rebuild.Start().ok());
+    auto batch = rebuild.Poll(1, std::chrono::milliseconds(200));
+    ASSERT_TRUE(batch.ok());
+    ASSERT_EQ(batch->size(), 1u);
+    EXPECT_EQ(*(*batch)[0].value, "v0");
+    ASSERT_TRUE(rebuild.Acknowledge(*batch).ok());
+  }
+  // A normal start now resumes after the rebuild's acknowledgement, not the old offsets.
+  LocalRecordInput again(options_);
+  ASSERT_TRUE(again.Start().ok());
+  auto batch = again.Poll(100, std::chrono::milliseconds(200));
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ(*(*batch)[0].value, "v1");
+}
+
 }  // namespace
 }  // namespace vimur::sink

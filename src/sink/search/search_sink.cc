@@ -1,0 +1,250 @@
+#include "sink/search/search_sink.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/logging.h"
+#include "core/metrics_probes.h"
+#include "sink/batch_loop.h"
+#include "sink/search/bulk_body.h"
+
+namespace vimur::sink {
+namespace {
+
+// Set when the store was created and cleared once a batch was acknowledged after it: while
+// set, every start reads the topics from their start again.
+constexpr const char* kRebuilding = "rebuilding";
+// Set in the first transaction of a store.
+constexpr const char* kInitialized = "initialized";
+
+const InputRecord& CauseOf(const DocumentAction& a) {
+  return *static_cast<const InputRecord*>(a.cause);
+}
+
+}  // namespace
+
+SearchSink::SearchSink(SinkConfig config, FormatConfig format, std::string store_dir)
+    : config_(std::move(config)), format_(std::move(format)), store_dir_(std::move(store_dir)) {}
+
+SearchSink::~SearchSink() = default;
+
+Status SearchSink::Open() {
+  const std::string where = "sink " + config_.name;
+  if (format_.type != "json") {
+    return Status::Unsupported(where + ": format.type is " + format_.type +
+                               ", but the search sink reads only JSON events yet; set "
+                               "format.type: json");
+  }
+  if (config_.url.rfind("http://", 0) != 0 && config_.url.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument(where + ": url '" + config_.url +
+                                   "' is not an http:// or https:// URL of OpenSearch");
+  }
+  if (!config_.mappings.empty()) {
+    auto m = nlohmann::json::parse(config_.mappings, nullptr, false);
+    if (m.is_discarded() || !m.is_object()) {
+      return Status::InvalidArgument(where +
+                                     ": mappings is not a JSON object; write it as "
+                                     "'{\"properties\": {...}}'");
+    }
+  }
+  auto plan = SearchPlan::Make(config_);
+  if (!plan.ok()) return plan.status();
+  plan_ = std::make_unique<SearchPlan>(std::move(plan).value());
+  client_ = std::make_unique<SearchClient>(config_.url, config_.username, config_.password,
+                                           config_.timeout_ms);
+  return Status::Ok();
+}
+
+Status SearchSink::OpenStore() {
+  const std::string where = "sink " + config_.name;
+  bool created = false;
+  auto store = JoinStore::Open(store_dir_, &created);
+  if (!store.ok()) return store.status().WithContext(where);
+  store_ = std::move(store).value();
+  // A store without kInitialized is new, even when a kill interrupted its creation: it is
+  // marked for a rebuild in the same transaction that initializes it.
+  auto marked = [&]() -> Result<bool> {
+    VIMUR_RETURN_IF_ERROR(store_->Begin());
+    VIMUR_ASSIGN_OR_RETURN(bool initialized, store_->HasMarker(kInitialized));
+    if (!initialized) {
+      VIMUR_RETURN_IF_ERROR(store_->SetMarker(kInitialized, true));
+      VIMUR_RETURN_IF_ERROR(store_->SetMarker(kRebuilding, true));
+    }
+    VIMUR_ASSIGN_OR_RETURN(bool rebuilding, store_->HasMarker(kRebuilding));
+    VIMUR_RETURN_IF_ERROR(store_->Commit());
+    return rebuilding;
+  }();
+  if (!marked.ok()) {
+    store_->Abort();
+    return marked.status().WithContext(where);
+  }
+  rebuilding_ = *marked;
+  return Status::Ok();
+}
+
+Status SearchSink::Reach() {
+  HttpAnswer a = client_->Call("GET", "/", "", "");
+  if (a.ok()) return Status::Ok();
+  return Status::Unavailable("sink " + config_.name + ": " + config_.url + ": " +
+                             a.Describe().substr(0, 300) + "; check the url and credentials");
+}
+
+Status SearchSink::EnsureIndex(const std::atomic<bool>& stop) {
+  const std::string path = "/" + config_.index;
+  auto backoff = std::chrono::milliseconds(100);
+  const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
+  for (int attempt = 1;; ++attempt) {
+    HttpAnswer a = client_->Call("HEAD", path, "", "");
+    if (a.status == 200) return Status::Ok();
+    if (a.status == 404) {
+      std::string body = "{}";
+      if (!config_.mappings.empty()) body = "{\"mappings\":" + config_.mappings + "}";
+      a = client_->Call("PUT", path, body, "application/json");
+      // Another writer may have created it meanwhile.
+      if (a.ok() || a.body.find("resource_already_exists_exception") != std::string::npos) {
+        LOG_INFO << "sink " << config_.name << ": created index " << config_.index;
+        return Status::Ok();
+      }
+    }
+    if (!a.retriable()) {
+      return Status::FailedPrecondition("sink " + config_.name + ": index " + config_.index +
+                                        " at " + config_.url + ": " + a.Describe().substr(0, 400) +
+                                        "; check the url, the credentials and mappings");
+    }
+    if (stop.load()) return Status::Aborted("stopped while waiting for OpenSearch");
+    LOG_WARN << "sink " << config_.name << ": " << config_.url << ": " << a.Describe() << "; retry "
+             << attempt << " in " << backoff.count() << " ms";
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+}
+
+Result<std::vector<DocumentAction>> SearchSink::Update(const std::vector<InputRecord>& batch,
+                                                       RecordInput& input, int64_t* newest_ts) {
+  VIMUR_RETURN_IF_ERROR(store_->Begin());
+  DocumentBuilder builder(*plan_, *store_);
+  AffectedRoots affected;
+  auto run = [&]() -> Result<std::vector<DocumentAction>> {
+    for (const InputRecord& r : batch) {
+      if (!r.value) continue;  // a tombstone: compaction's business, not a change
+      const std::vector<int>& roles = plan_->RolesOf(r.topic);
+      if (roles.empty()) continue;  // a topic of `topics` that no role reads
+      auto change = DecodeJsonEvent(r);
+      Status s = change.status();
+      if (change.ok()) {
+        *newest_ts = std::max(*newest_ts, change->source_ts_ms);
+        for (int role : roles) {
+          s = builder.Apply(*change, role, &r, &affected);
+          if (!s.ok()) break;
+        }
+      }
+      if (!s.ok()) {
+        if (s.code() == StatusCode::kIoError) return s;  // the store failed: stop
+        VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
+      }
+    }
+    // The first batch acknowledged after a rebuild began moved the offsets back: from the
+    // second on, a restart resumes from them.
+    if (rebuilding_ && batches_ > 0) {
+      VIMUR_RETURN_IF_ERROR(store_->SetMarker(kRebuilding, false));
+      rebuilding_ = false;
+      LOG_INFO << "sink " << config_.name << ": the join store caught up with the offsets";
+    }
+    return builder.Build(affected);
+  };
+  auto actions = run();
+  if (!actions.ok()) {
+    store_->Abort();
+    return actions.status();
+  }
+  Status committed = store_->Commit();
+  if (!committed.ok()) return committed.WithContext("sink " + config_.name);
+  return actions;
+}
+
+Status SearchSink::Send(const std::vector<DocumentAction>& actions, RecordInput& input,
+                        const std::atomic<bool>& stop) {
+  std::vector<const DocumentAction*> todo;
+  for (const DocumentAction& a : actions) todo.push_back(&a);
+  const std::string path = "/" + config_.index + "/_bulk";
+  auto backoff = std::chrono::milliseconds(100);
+  const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
+  for (int attempt = 1; !todo.empty(); ++attempt) {
+    std::vector<DocumentAction> sending;
+    sending.reserve(todo.size());
+    for (const DocumentAction* a : todo) sending.push_back(*a);
+    HttpAnswer answer = client_->Call("POST", path, BulkBody(sending), "application/x-ndjson");
+    const bool exhausted = config_.max_attempts > 0 && attempt >= config_.max_attempts;
+    std::vector<const DocumentAction*> again;
+    std::string last_error;
+    if (answer.ok()) {
+      auto outcomes = ParseBulkAnswer(answer.body, sending.size());
+      if (!outcomes.ok()) return outcomes.status().WithContext("sink " + config_.name);
+      for (size_t i = 0; i < todo.size(); ++i) {
+        const BulkItemOutcome& o = (*outcomes)[i];
+        if (o.kind == BulkItemOutcome::kDone) continue;
+        if (o.kind == BulkItemOutcome::kRetry && !exhausted) {
+          again.push_back(todo[i]);
+          last_error = "document " + todo[i]->id + ": " + o.error;
+          continue;
+        }
+        Status why = Status::FailedPrecondition("OpenSearch refused document " + todo[i]->id +
+                                                " of index " + config_.index + ": " + o.error);
+        VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, CauseOf(*todo[i]), why, input));
+      }
+    } else if (answer.retriable() && !exhausted) {
+      again = todo;
+      last_error = answer.Describe().substr(0, 300);
+    } else {
+      Status why = Status::FailedPrecondition(
+          "POST " + config_.url + path + " answered " + answer.Describe().substr(0, 300) +
+          (answer.retriable() ? " after " + std::to_string(attempt) + " attempts (max_attempts)"
+                              : ""));
+      for (const DocumentAction* a : todo) {
+        VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, CauseOf(*a), why, input));
+      }
+    }
+    todo = std::move(again);
+    if (todo.empty()) break;
+    if (stop.load()) return Status::Aborted("stopped while retrying: " + last_error);
+    metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
+    probe.retries.Add();
+    probe.up.Set(0);
+    LOG_WARN << "sink " << config_.name << ": _bulk: " << last_error << " (" << todo.size()
+             << " documents); retry " << attempt << " in " << backoff.count()
+             << " ms (nothing is acknowledged meanwhile)";
+    input.Wait(backoff);
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+  return Status::Ok();
+}
+
+Status SearchSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
+                           const std::atomic<bool>& stop, int64_t* newest_ts) {
+  VIMUR_ASSIGN_OR_RETURN(std::vector<DocumentAction> actions, Update(batch, input, newest_ts));
+  ++batches_;
+  if (actions.empty()) return Status::Ok();
+  return Send(actions, input, stop);
+}
+
+Status SearchSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
+  LOG_INFO << "sink " << config_.name << ": indexing into " << config_.url << "/" << config_.index
+           << " (join store " << store_dir_ << ")";
+  VIMUR_RETURN_IF_ERROR(OpenStore());
+  Status ready = EnsureIndex(stop);
+  if (ready.code() == StatusCode::kAborted) return Status::Ok();
+  VIMUR_RETURN_IF_ERROR(ready);
+  if (rebuilding_) {
+    LOG_INFO << "sink " << config_.name
+             << ": the join store is new: rebuilding it from the start of the topics";
+    input.ReadFromBeginning();
+  }
+  return RunBatchLoop(config_, input, stop,
+                      [&](const std::vector<InputRecord>& batch, int64_t* newest) {
+                        return Process(batch, input, stop, newest);
+                      });
+}
+
+}  // namespace vimur::sink

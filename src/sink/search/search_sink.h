@@ -1,0 +1,54 @@
+// SearchSink: the `search` sink. Keeps one OpenSearch document per root row, joined with its
+// related rows from a local LMDB store, re-indexing every document a change touches (`_bulk`).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "sink/search/document_builder.h"
+#include "sink/search/join_store.h"
+#include "sink/search/search_client.h"
+#include "sink/search/search_plan.h"
+#include "sink/sink.h"
+
+namespace vimur::sink {
+
+class SearchSink final : public Sink {
+ public:
+  // `store_dir`: where the join store lives (STATE_DIR/PIPELINE/sinks/NAME).
+  SearchSink(SinkConfig config, FormatConfig format, std::string store_dir);
+  ~SearchSink() override;
+
+  const std::string& name() const override { return config_.name; }
+  Status Open() override;
+  // Opens the join store (creating it marks it for a rebuild), then reads and indexes.
+  Status Run(RecordInput& input, const std::atomic<bool>& stop) override;
+  // GET / of the node once, for `vimur check`.
+  Status Reach();
+
+ private:
+  Status Process(const std::vector<InputRecord>& batch, RecordInput& input,
+                 const std::atomic<bool>& stop, int64_t* newest_ts);
+  // Stores the batch's rows and returns the documents it touches, in one store transaction.
+  Result<std::vector<DocumentAction>> Update(const std::vector<InputRecord>& batch,
+                                             RecordInput& input, int64_t* newest_ts);
+  // Sends `actions` until each is done or refused (refused ones go to on_error).
+  Status Send(const std::vector<DocumentAction>& actions, RecordInput& input,
+              const std::atomic<bool>& stop);
+  Status OpenStore();
+  // Creates the index (with `mappings`) when it does not exist, retrying a node that is down.
+  Status EnsureIndex(const std::atomic<bool>& stop);
+
+  SinkConfig config_;
+  FormatConfig format_;
+  std::string store_dir_;
+  std::unique_ptr<SearchPlan> plan_;
+  std::unique_ptr<JoinStore> store_;
+  std::unique_ptr<SearchClient> client_;
+  bool rebuilding_ = false;  // the store is being rebuilt from the topics' start
+  uint64_t batches_ = 0;     // batches applied by this run
+};
+
+}  // namespace vimur::sink

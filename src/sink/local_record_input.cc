@@ -41,6 +41,7 @@ Status LocalRecordInput::Start() {
   }
   fetch_ = committed_;
   VIMUR_RETURN_IF_ERROR(Refresh());
+  started_ = true;
   LOG_INFO << "sink " << options_.sink_name << ": reading the local log " << options_.log.dir
            << " as " << options_.group_id << " (" << committed_.size()
            << " partition offset(s) stored)";
@@ -68,7 +69,8 @@ Status LocalRecordInput::Refresh() {
             options_.log.dir + "/" + topic + "/" + std::to_string(p),
             topic + "[" + std::to_string(p) + "]");
         if (fetch_.count(tp) == 0) {
-          fetch_[tp] = options_.from_end ? offsets[p] : 0;
+          // from_end: topics known at Start begin at their end; later ones are new, read whole.
+          fetch_[tp] = options_.from_end && !started_ ? offsets[p] : 0;
         }
       }
     }

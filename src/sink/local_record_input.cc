@@ -68,6 +68,9 @@ Status LocalRecordInput::Refresh() {
         readers_[tp] = std::make_unique<local::PartitionReader>(
             options_.log.dir + "/" + topic + "/" + std::to_string(p),
             topic + "[" + std::to_string(p) + "]");
+        // A group that committed here holds retention (slow_consumer: wait), so records
+        // removed before it read them are an error (slow_consumer: drop).
+        readers_[tp]->set_skips_are_errors(committed_.count(tp) > 0);
         if (fetch_.count(tp) == 0) {
           // from_end: topics known at Start begin at their end; later ones are new, read whole.
           fetch_[tp] = options_.from_end && !started_ ? offsets[p] : 0;

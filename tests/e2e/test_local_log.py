@@ -22,6 +22,7 @@ import time
 import zlib
 
 from conftest import vimur_binary
+from kafka_fixtures import kafka, read_topics  # noqa: F401  (the Kafka fixture for export)
 
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
 TRANSACTIONS = 50_000 if LONG else 3_000
@@ -228,3 +229,149 @@ def test_kill9_during_writes_then_target_equals_source_and_log_exactly_once(mari
             seen.add(ident)
             total += 1
     assert total >= TRANSACTIONS // 2, f"{total} events for {TRANSACTIONS} transactions"
+
+
+# --- vimur tail and vimur export --to-kafka over the local log ---
+
+def write_small_config(path, mariadb, name, db, server_id):
+    with open(path, "w") as f:
+        f.write(f"""name: {name}
+state_dir: {os.path.dirname(path)}/state
+sources:
+  - name: db
+    type: mysql
+    port: {mariadb.port}
+    user: vimur
+    password: vimur
+    server_id: {server_id}
+    heartbeat_interval_ms: 500
+    include_tables: ['{db}\\..*']
+transport:
+  type: local
+  topic: {{partitions: 3}}
+format:
+  type: json
+""")
+
+
+def tail(config, topic, extra, timeout=30):
+    out = subprocess.run([vimur_binary(), "tail", "--config", config, "--topic", topic] + extra,
+                         capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def make_changes(mariadb, db):
+    mariadb.execute(
+        f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}",
+        f"CREATE TABLE {db}.items (id INT PRIMARY KEY, note VARCHAR(20))",
+        f"CREATE TABLE {db}.logs (line VARCHAR(20))")  # no primary key: null keys
+    conn = mariadb.connect(db=db)
+    conn.autocommit(True)
+    with conn.cursor() as cur:
+        for i in range(1, 31):
+            cur.execute("INSERT INTO items VALUES (%s, %s)", (i, f"n{i}"))
+        for i in range(1, 11):
+            cur.execute("UPDATE items SET note = %s WHERE id = %s", (f"u{i}", i))
+        for i in range(21, 26):
+            cur.execute("DELETE FROM items WHERE id = %s", (i,))  # delete + tombstone
+        for i in range(5):
+            cur.execute("INSERT INTO logs VALUES (%s)", (f"l{i}",))
+    conn.close()
+    # 30 inserts, 10 updates, 5 deletes with 5 tombstones, 5 keyless inserts.
+    return 55
+
+
+def test_tail_prints_the_local_log_events_and_follows_new_ones(mariadb, tmp_path):
+    config = str(tmp_path / "vimur.yaml")
+    write_small_config(config, mariadb, "tl", "tlshop", 5978)
+    mariadb.execute("DROP DATABASE IF EXISTS tlshop", "CREATE DATABASE tlshop",
+                    "CREATE TABLE tlshop.items (id INT PRIMARY KEY, note VARCHAR(20))")
+    run = Run(config, str(tmp_path))
+    follower = None
+    try:
+        run.start()
+        run.wait_log(["streaming from"])
+        # Started before the rows exist (and before their topic): follows new records.
+        follower = subprocess.Popen(
+            [vimur_binary(), "tail", "--config", config, "--topic", r"tl\.tlshop\..*",
+             "--max", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        mariadb.execute("INSERT INTO tlshop.items VALUES (1, 'a'), (2, 'b')",
+                        "UPDATE tlshop.items SET note = 'c' WHERE id = 1")
+        out, err = follower.communicate(timeout=30)
+        assert follower.returncode == 0, err[-3000:]
+        followed = [json.loads(line) for line in out.splitlines()]
+        assert sorted((e["value"]["op"], e["key"]["id"]) for e in followed) == \
+            [("c", 1), ("c", 2), ("u", 1)], followed
+        # From the beginning: the same events, with topic, partition and offset; the
+        # partitions are Kafka's partitioner's and per key in order.
+        events = tail(config, r"tl\.tlshop\.items", ["--from-beginning", "--max", "3"])
+        assert sorted((e["value"]["op"], e["key"]["id"]) for e in events) == \
+            [("c", 1), ("c", 2), ("u", 1)]
+        for e in events:
+            assert e["topic"] == "tl.tlshop.items"
+            assert isinstance(e["offset"], int) and isinstance(e["timestamp"], int)
+        ones = [e for e in events if e["key"]["id"] == 1]
+        assert [e["value"]["op"] for e in ones] == ["c", "u"]  # one key: one partition, in order
+        assert ones[0]["partition"] == ones[1]["partition"]
+        assert ones[0]["offset"] < ones[1]["offset"]
+        assert ones[1]["value"]["after"] == {"id": 1, "note": "c"}
+        run.stop()
+    finally:
+        if follower is not None and follower.poll() is None:
+            follower.kill()
+        run.close()
+
+
+def test_export_to_kafka_keeps_keys_partitions_order_and_tombstones(mariadb, kafka, tmp_path):
+    config = str(tmp_path / "vimur.yaml")
+    write_small_config(config, mariadb, "ex", "exshop", 5979)
+    run = Run(config, str(tmp_path))
+    try:
+        run.start()
+        run.wait_log(["streaming from"])
+        changes = make_changes(mariadb, "exshop")
+        # Wait until the log holds every change (tail reads what is committed).
+        deadline = time.time() + 30
+        while True:
+            events = tail(config, r"ex\.exshop\..*", ["--from-beginning", "--max", str(changes)])
+            if len(events) >= changes or time.time() > deadline:
+                break
+        assert len(events) == changes
+        run.stop()
+    finally:
+        run.close()
+
+    out = subprocess.run([vimur_binary(), "export", "--config", config, "--to-kafka",
+                          kafka.bootstrap], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr[-3000:]
+    copied = {}
+    for line in out.stdout.splitlines():
+        topic, rest = line.split(": ", 1)
+        copied[topic] = int(rest.split(" ", 1)[0])
+    assert copied.get("ex.exshop.items") == 50 and copied.get("ex.exshop.logs") == 5, out.stdout
+    total = sum(copied.values())
+
+    # The local log, read with vimur tail; Kafka, read with confluent-kafka.
+    local = {}
+    for e in tail(config, ".*", ["--from-beginning", "--max", str(total)]):
+        local.setdefault((e["topic"], e["partition"]), []).append((e["key"], e["value"]))
+    remote = {}
+    for r in read_topics(kafka, list(copied)):
+        remote.setdefault((r.topic, r.partition), []).append((r.json_key(), r.json_value()))
+    assert remote == local
+    assert kafka.partitions("ex.exshop.items") == 3
+    assert kafka.partitions("ex.exshop.logs") == 3
+    assert kafka.topic_config("ex.exshop.items")["cleanup.policy"] == "compact"
+    assert kafka.topic_config("ex.exshop.logs")["cleanup.policy"] == "delete"
+    tombstones = [v for p, rows in remote.items() if p[0] == "ex.exshop.items"
+                  for k, v in rows if v is None]
+    assert len(tombstones) == 5
+
+    # A second run would copy everything twice: refused, naming the topic.
+    again = subprocess.run([vimur_binary(), "export", "--config", config, "--to-kafka",
+                            kafka.bootstrap, "--topic", r"ex\.exshop\.items"],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1
+    assert "ex.exshop.items" in again.stderr and "already holds records" in again.stderr

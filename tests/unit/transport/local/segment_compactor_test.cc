@@ -39,6 +39,7 @@ class SegmentCompactorTest : public ::testing::Test {
     options_.retention_ms = 0;
     options_.compaction = false;  // passes run by the test, not the background thread
     options_.compaction_tombstone_retention_ms = kDay;
+    options_.fsync = FsyncPolicy::kNever;  // fast; durability is not what is tested here
   }
   void TearDown() override { fs::remove_all(dir_); }
 

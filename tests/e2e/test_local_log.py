@@ -9,7 +9,13 @@ once: the records of a batch whose commit record was not written when vimur died
 on restart (recovery), and the source reads that transaction again.
 
 Sizes: CI runs 3,000 transactions and 3 kill -9; VIMUR_TEST_LONG=1 runs the issue-sized
-variant, 50,000 transactions and 20 kill -9."""
+variant, 50,000 transactions and 20 kill -9.
+
+Also: `vimur tail` prints the local log's events (from the beginning, and following new ones
+from another process); `vimur export --to-kafka` copies every topic to the Kafka fixture and
+a confluent-kafka consumer reads the same keys, values, tombstones, partitions and order as
+`vimur tail --from-beginning` reads from the log; compaction of a running pipeline's log
+keeps the latest value per key and drops deleted keys, at the offsets they had."""
 import glob
 import json
 import os
@@ -233,7 +239,7 @@ def test_kill9_during_writes_then_target_equals_source_and_log_exactly_once(mari
 
 # --- vimur tail and vimur export --to-kafka over the local log ---
 
-def write_small_config(path, mariadb, name, db, server_id):
+def write_small_config(path, mariadb, name, db, server_id, transport=""):
     with open(path, "w") as f:
         f.write(f"""name: {name}
 state_dir: {os.path.dirname(path)}/state
@@ -249,7 +255,7 @@ sources:
 transport:
   type: local
   topic: {{partitions: 3}}
-format:
+{transport}format:
   type: json
 """)
 
@@ -375,3 +381,80 @@ def test_export_to_kafka_keeps_keys_partitions_order_and_tombstones(mariadb, kaf
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 1
     assert "ex.exshop.items" in again.stderr and "already holds records" in again.stderr
+
+
+def tail_for(config, topic, seconds):
+    """Everything `vimur tail --from-beginning` prints in `seconds` (then SIGINT)."""
+    proc = subprocess.Popen([vimur_binary(), "tail", "--config", config, "--topic", topic,
+                             "--from-beginning"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(seconds)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-3000:]
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_compaction_keeps_the_latest_value_per_key_and_drops_deleted_keys(mariadb, tmp_path):
+    """Small segments and a fast compaction pass: once the changes are in closed segments,
+    the log holds one record per key (its latest value) and nothing of deleted keys (tombstone
+    retention 0), at the offsets they had, while `vimur run` keeps writing."""
+    config = str(tmp_path / "vimur.yaml")
+    write_small_config(config, mariadb, "cp", "cpshop", 5980, transport="""  topic_overrides: {cp.cpshop.items: {partitions: 1}}
+  segment_bytes: 4096
+  compaction_interval_ms: 200
+  compaction_tombstone_retention_ms: 0
+""")
+    mariadb.execute("DROP DATABASE IF EXISTS cpshop", "CREATE DATABASE cpshop",
+                    "CREATE TABLE cpshop.items (id INT PRIMARY KEY, note VARCHAR(40))")
+    run = Run(config, str(tmp_path))
+    try:
+        run.start()
+        run.wait_log(["streaming from"])
+        conn = mariadb.connect(db="cpshop")
+        conn.autocommit(True)
+        with conn.cursor() as cur:
+            for i in range(1, 21):
+                cur.execute("INSERT INTO items VALUES (%s, %s)", (i, f"v0-{i}"))
+            for v in range(1, 4):
+                for i in range(1, 21):
+                    cur.execute("UPDATE items SET note = %s WHERE id = %s", (f"v{v}-{i}", i))
+            for i in range(16, 21):
+                cur.execute("DELETE FROM items WHERE id = %s", (i,))
+            # Filler on another key, so that the changes above end up in closed segments.
+            cur.execute("INSERT INTO items VALUES (1000, 'f')")
+            for v in range(80):
+                cur.execute("UPDATE items SET note = %s WHERE id = 1000", (f"filler-{v}",))
+        conn.close()
+        want = {row[0]: row[1] for row in
+                mariadb.query("SELECT id, note FROM cpshop.items WHERE id < 1000")}
+        assert sorted(want) == list(range(1, 16))
+        deadline = time.time() + 25
+        while True:
+            events = tail_for(config, r"cp\.cpshop\.items", 1.5)
+            by_key = {}
+            for e in events:
+                by_key.setdefault(e["key"]["id"], []).append(e)
+            others = {k: v for k, v in by_key.items() if k != 1000}
+            done = (sorted(others) == list(range(1, 16)) and
+                    all(len(v) == 1 for v in others.values()))
+            if done or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert done, (f"not compacted: {[(k, len(v)) for k, v in sorted(by_key.items())]}\n"
+                      f"{run.log()[-3000:]}")
+        assert "compacted" in run.log()
+        for key, (e,) in others.items():
+            assert e["value"]["after"] == {"id": key, "note": want[key]}, e
+        # Offsets stay: increasing, with gaps where records were removed; the latest filler
+        # record is the last one.
+        offsets = [e["offset"] for e in events]
+        assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
+        # Every change had its own offset: 20 inserts, 60 updates, 5 deletes and their 5
+        # tombstones, 1 + 80 filler changes; the last is at 170 still.
+        assert offsets[-1] == 20 + 60 + 10 + 81 - 1
+        assert len(events) < 100
+        assert by_key[1000][-1]["value"]["after"]["note"] == "filler-79"
+        run.stop()
+    finally:
+        run.close()

@@ -15,7 +15,9 @@ Also: `vimur tail` prints the local log's events (from the beginning, and follow
 from another process); `vimur export --to-kafka` copies every topic to the Kafka fixture and
 a confluent-kafka consumer reads the same keys, values, tombstones, partitions and order as
 `vimur tail --from-beginning` reads from the log; compaction of a running pipeline's log
-keeps the latest value per key and drops deleted keys, at the offsets they had."""
+keeps the latest value per key and drops deleted keys, at the offsets they had; a consumer
+group that is behind holds retention and then the source (slow_consumer: wait) until its
+offsets file is removed."""
 import glob
 import json
 import os
@@ -455,6 +457,55 @@ def test_compaction_keeps_the_latest_value_per_key_and_drops_deleted_keys(mariad
         assert offsets[-1] == 20 + 60 + 10 + 81 - 1
         assert len(events) < 100
         assert by_key[1000][-1]["value"]["after"]["note"] == "filler-79"
+        run.stop()
+    finally:
+        run.close()
+
+
+def test_a_slow_consumer_group_holds_the_source_until_released(mariadb, tmp_path):
+    """slow_consumer: wait. A consumer group that committed offset 0 (its sink is not running)
+    keeps retention from deleting what it has not read; once more than
+    slow_consumer_max_bytes are unread the source waits (the log says which group holds it),
+    and removing the group's offsets file releases it."""
+    config = str(tmp_path / "vimur.yaml")
+    write_small_config(config, mariadb, "sl", "slshop", 5981, transport="""  topic_overrides: {sl.slshop.items: {partitions: 1}}
+  segment_bytes: 4096
+  retention_bytes: 4096
+  slow_consumer_max_bytes: 8192
+""")
+    mariadb.execute("DROP DATABASE IF EXISTS slshop", "CREATE DATABASE slshop",
+                    "CREATE TABLE slshop.items (id INT PRIMARY KEY, note VARCHAR(40))")
+    group = tmp_path / "state" / "sl" / "consumers" / "late-sink.json"
+    group.parent.mkdir(parents=True)
+    group.write_text('{"sl.slshop.items": {"0": 0}}\n')
+    run = Run(config, str(tmp_path))
+    try:
+        run.start()
+        run.wait_log(["streaming from"])
+        conn = mariadb.connect(db="slshop")
+        conn.autocommit(True)
+        with conn.cursor() as cur:
+            for i in range(1, 101):
+                cur.execute("INSERT INTO items VALUES (%s, %s)", (i, "x" * 30))
+        # Retention runs every 5 s: it finds the group behind and holds the topic.
+        run.wait_log(["wait for consumer group late-sink at sl.slshop.items[0]@0"], timeout=30)
+        with conn.cursor() as cur:
+            for i in range(101, 201):
+                cur.execute("INSERT INTO items VALUES (%s, %s)", (i, "x" * 30))
+        conn.close()
+        held = tail_for(config, r"sl\.slshop\.items", 2)
+        assert held and held[0]["offset"] == 0  # retention deleted nothing the group needs
+        assert max(e["key"]["id"] for e in held) <= 100  # the source waits
+        group.unlink()  # releases it
+        deadline = time.time() + 20
+        while True:
+            after = tail_for(config, r"sl\.slshop\.items", 1.5)
+            # Everything captured, and retention went on (the oldest segments are gone).
+            if (after and max(e["key"]["id"] for e in after) == 200 and after[0]["offset"] > 0
+                    or time.time() > deadline):
+                break
+        assert after and max(e["key"]["id"] for e in after) == 200, run.log()[-3000:]
+        assert after[0]["offset"] > 0, run.log()[-3000:]
         run.stop()
     finally:
         run.close()

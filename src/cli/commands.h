@@ -13,6 +13,7 @@ int VerifyCommand(const std::vector<std::string>& args);           // verify_com
 int RegistryCommand(const std::vector<std::string>& args);         // registry_command.cc
 int ConfigReferenceCommand(const std::vector<std::string>& args);  // config_reference_command.cc
 int TailCommand(const std::vector<std::string>& args);             // tail_command.cc
+int ExportCommand(const std::vector<std::string>& args);           // export_command.cc
 int StatusCommand(const std::vector<std::string>& args);           // status_command.cc
 int SnapshotCommand(const std::vector<std::string>& args);         // snapshot_command.cc
 

@@ -1,5 +1,5 @@
-// vimur: the command line. Subcommands: run, check, verify, tail, status, snapshot, registry;
-// --help and --version everywhere.
+// vimur: the command line. Subcommands: run, check, verify, tail, export, status, snapshot,
+// registry; --help and --version everywhere.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +21,8 @@ Usage:
                               compare a sql sink's targets with its sources (0 same, 1 differ)
   vimur tail --config FILE --topic REGEX [--from-beginning] [--max N]
                               print a topic's events as JSON lines as they arrive
+  vimur export --config FILE --to-kafka BOOTSTRAP [--topic REGEX]
+                              copy the local log's topics to Kafka (keys, partitions, order)
   vimur status --config FILE  the running pipeline's sources and sinks (or stored positions)
   vimur snapshot --config FILE --table DB.TABLE [--where SQL] [--wait] [--cancel]
                               read tables again while the running pipeline streams
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   if (command == "verify") return vimur::cli::VerifyCommand(rest);
   if (command == "registry") return vimur::cli::RegistryCommand(rest);
   if (command == "tail") return vimur::cli::TailCommand(rest);
+  if (command == "export") return vimur::cli::ExportCommand(rest);
   if (command == "status") return vimur::cli::StatusCommand(rest);
   if (command == "snapshot") return vimur::cli::SnapshotCommand(rest);
   if (command == "config-reference") return vimur::cli::ConfigReferenceCommand(rest);

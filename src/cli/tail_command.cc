@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "core/logging.h"
 #include "core/regex_pattern.h"
 #include "sink/kafka_record_input.h"
+#include "sink/local_record_input.h"
+#include "transport/local/local_log_options.h"
 
 namespace vimur::cli {
 namespace {
@@ -21,11 +24,12 @@ namespace {
 constexpr const char* kTailUsage =
     R"(Usage: vimur tail --config FILE --topic REGEX [--from-beginning] [--max N]
 
-Prints the events of the Kafka topics whose whole name matches REGEX (a topic name is a
-regex that matches itself, dots included) as JSON lines on stdout, as they arrive:
+Prints the events of the topics whose whole name matches REGEX (a topic name is a regex
+that matches itself, dots included) as JSON lines on stdout, as they arrive:
   {"topic":..,"partition":..,"offset":..,"timestamp":..,"key":{..},"value":{..}}
-(value null for a tombstone). Reads through FILE's transport as a consumer group of its own
-that commits nothing, so it never moves a sink's resume point.
+(value null for a tombstone). Reads through FILE's transport (Kafka, or the embedded local
+log under state_dir, also while `vimur run` writes it) as a consumer group of its own that
+commits nothing, so it never moves a sink's resume point nor holds the local log's retention.
 
   --from-beginning  start at the oldest event kept (default: only new events)
   --max N           exit 0 after N events (default: until SIGINT or SIGTERM)
@@ -104,10 +108,10 @@ int TailCommand(const std::vector<std::string>& args) {
   }
   LogLevel level;
   if (ParseLogLevel(config->log_level, &level)) SetLogLevel(level);
-  if (config->transport.type != "kafka") {
+  if (config->transport.type != "kafka" && config->transport.type != "local") {
     std::fprintf(stderr,
-                 "vimur tail: %s has transport.type %s; tail reads Kafka topics (set "
-                 "transport.type: kafka and bootstrap_servers)\n",
+                 "vimur tail: %s has transport.type %s; tail reads Kafka topics or the local "
+                 "log (set transport.type: kafka or local)\n",
                  config_path.c_str(), config->transport.type.c_str());
     return 2;
   }
@@ -118,16 +122,31 @@ int TailCommand(const std::vector<std::string>& args) {
                  config_path.c_str(), config->format.type.c_str());
     return 2;
   }
-  sink::KafkaInputOptions o;
-  o.bootstrap_servers = config->transport.bootstrap_servers;
-  o.group_id = "vimur-tail." + config->name + "." + std::to_string(::getpid()) + "." +
-               std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
-  o.topic_regexes = {topic};
-  o.client_config = config->transport.client_config;
-  o.sink_name = "tail";
-  o.from_end = !from_beginning;
-  sink::KafkaRecordInput input(o);
-  Status started = input.Start();
+  const std::string group =
+      "vimur-tail." + config->name + "." + std::to_string(::getpid()) + "." +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  std::unique_ptr<sink::RecordInput> input;
+  if (config->transport.type == "local") {
+    // Reads only: no .lock, no offsets file (tail never acknowledges).
+    sink::LocalInputOptions o;
+    o.log = local::LocalLogOptionsFor(*config);
+    o.consumers_dir = local::LocalConsumersDir(*config);
+    o.group_id = group;
+    o.topic_regexes = {topic};
+    o.sink_name = "tail";
+    o.from_end = !from_beginning;
+    input = std::make_unique<sink::LocalRecordInput>(o);
+  } else {
+    sink::KafkaInputOptions o;
+    o.bootstrap_servers = config->transport.bootstrap_servers;
+    o.group_id = group;
+    o.topic_regexes = {topic};
+    o.client_config = config->transport.client_config;
+    o.sink_name = "tail";
+    o.from_end = !from_beginning;
+    input = std::make_unique<sink::KafkaRecordInput>(o);
+  }
+  Status started = input->Start();
   if (!started.ok()) {
     std::fprintf(stderr, "vimur tail: %s\n", started.message().c_str());
     return 1;
@@ -137,7 +156,7 @@ int TailCommand(const std::vector<std::string>& args) {
   long long printed = 0;
   int rc = 0;
   while (!g_tail_stop.load() && (max < 0 || printed < max)) {
-    auto batch = input.Poll(500, std::chrono::milliseconds(200));
+    auto batch = input->Poll(500, std::chrono::milliseconds(200));
     if (!batch.ok()) {
       if (!batch.status().retriable()) {
         std::fprintf(stderr, "vimur tail: %s\n", batch.status().message().c_str());
@@ -163,7 +182,7 @@ int TailCommand(const std::vector<std::string>& args) {
     }
     std::fflush(stdout);
   }
-  input.Close();
+  input->Close();
   return rc;
 }
 

@@ -81,6 +81,11 @@ struct TransportConfig {
   int64_t segment_bytes = 64ll << 20;
   int64_t retention_ms = 7ll * 24 * 3600 * 1000;  // 0: keep forever
   int64_t retention_bytes = 0;                    // per partition; 0: no limit
+  bool compaction = true;                         // of the data topics (by key)
+  int64_t compaction_interval_ms = 60000;
+  int64_t compaction_tombstone_retention_ms = 24ll * 3600 * 1000;
+  std::string slow_consumer = "wait";   // wait | drop
+  int64_t slow_consumer_max_bytes = 0;  // 0: 4 x segment_bytes, or retention_bytes if larger
 };
 
 struct FormatConfig {

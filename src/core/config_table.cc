@@ -282,6 +282,33 @@ const Section& TransportTable() {
               .Default("0")
               .Doc("local: oldest segments of a partition are deleted while it is larger than "
                    "this (0: no limit)"),
+          Flag("compaction", &TransportConfig::compaction)
+              .Default("true")
+              .Doc("local: compact the data topics by key, as Kafka does with "
+                   "cleanup.policy=compact: closed segments keep only the newest record per "
+                   "key, a tombstone removes its key (schema-change and dead-letter topics and "
+                   "records without a key are kept whole)"),
+          Int("compaction_interval_ms", &TransportConfig::compaction_interval_ms, 100,
+              int64_t{1} << 40)
+              .Default("60000")
+              .Doc("local: how often the compaction pass runs over the closed segments"),
+          Int("compaction_tombstone_retention_ms",
+              &TransportConfig::compaction_tombstone_retention_ms, 0, int64_t{1} << 50)
+              .Default("86400000")
+              .Doc("local: a tombstone stays this long after its segment was closed, so "
+                   "consumers see the delete (Kafka's delete.retention.ms)"),
+          Choice("slow_consumer", &TransportConfig::slow_consumer, {"wait", "drop"})
+              .Default("wait")
+              .Doc("local: when retention would delete records a sink's consumer group has "
+                   "not read: `wait` holds the source (back-pressure) until the group catches "
+                   "up; `drop` deletes them and the group logs an error naming the skipped "
+                   "offsets"),
+          Int("slow_consumer_max_bytes", &TransportConfig::slow_consumer_max_bytes, 0,
+              int64_t{1} << 50)
+              .Default("0")
+              .DefaultDoc("4 x `segment_bytes`, or `retention_bytes` if larger")
+              .Doc("local, `slow_consumer: wait`: the unread bytes of a partition above which "
+                   "the writer waits, while retention wants to delete unread segments"),
       });
   return s;
 }

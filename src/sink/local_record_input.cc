@@ -46,6 +46,7 @@ Status LocalRecordInput::Start() {
   }
   fetch_ = committed_;
   VIMUR_RETURN_IF_ERROR(Refresh());
+  started_ = true;
   LOG_INFO << "sink " << options_.sink_name << ": reading the local log " << options_.log.dir
            << " as " << options_.group_id << " (" << committed_.size()
            << " partition offset(s) stored)";
@@ -72,8 +73,12 @@ Status LocalRecordInput::Refresh() {
         readers_[tp] = std::make_unique<local::PartitionReader>(
             options_.log.dir + "/" + topic + "/" + std::to_string(p),
             topic + "[" + std::to_string(p) + "]");
+        // A group that committed here holds retention (slow_consumer: wait), so records
+        // removed before it read them are an error (slow_consumer: drop).
+        readers_[tp]->set_skips_are_errors(committed_.count(tp) > 0);
         if (fetch_.count(tp) == 0) {
-          fetch_[tp] = options_.from_end ? offsets[p] : 0;
+          // from_end: topics known at Start begin at their end; later ones are new, read whole.
+          fetch_[tp] = options_.from_end && !started_ ? offsets[p] : 0;
         }
       }
     }

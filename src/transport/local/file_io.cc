@@ -1,6 +1,7 @@
 #include "transport/local/file_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,11 +54,20 @@ Status WriteFileAtomically(const std::string& path, std::string_view data) {
   return SyncDirectory(std::filesystem::path(path).parent_path().string());
 }
 
-Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t size) {
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t size,
+                                  uint64_t* inode) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound(path + " does not exist");
     return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
+  }
+  if (inode != nullptr) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return Status::IoError("cannot stat " + path + ": " + std::strerror(errno));
+    }
+    *inode = static_cast<uint64_t>(st.st_ino);
   }
   std::string out(size, '\0');
   size_t done = 0;

@@ -19,7 +19,9 @@ Status SyncDirectory(const std::string& dir);
 Status WriteFileAtomically(const std::string& path, std::string_view data);
 // The whole content of `path`; kNotFound when it does not exist.
 Result<std::string> ReadWholeFile(const std::string& path);
-// Reads up to `size` bytes at `offset` of `path` (fewer at its end).
-Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t size);
+// Reads up to `size` bytes at `offset` of `path` (fewer at its end). With `inode`, sets it to
+// the inode of the file read (a segment compaction replaced has a new one).
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t size,
+                                  uint64_t* inode = nullptr);
 
 }  // namespace vimur::local

@@ -13,8 +13,10 @@
 #include "core/logging.h"
 #include "core/thread_name.h"
 #include "transport/kafka/murmur2.h"
+#include "transport/local/consumer_offsets.h"
 #include "transport/local/file_io.h"
 #include "transport/local/log_record.h"
+#include "transport/local/segment_compactor.h"
 
 namespace vimur::local {
 namespace {
@@ -67,6 +69,9 @@ Result<std::shared_ptr<LocalLog>> LocalLog::Open(const LocalLogOptions& options)
   std::shared_ptr<LocalLog> log(new LocalLog(std::move(o)));
   VIMUR_RETURN_IF_ERROR(log->Recover());
   log->writer_ = std::thread([p = log.get()] { p->WriterLoop(); });
+  if (log->options_.compaction) {
+    log->compactor_ = std::thread([p = log.get()] { p->CompactorLoop(); });
+  }
   registry[dir] = log;
   return log;
 }
@@ -94,6 +99,7 @@ LocalLog::~LocalLog() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (compactor_.joinable()) compactor_.join();
   // Entries still pending belong to senders that stopped waiting (Shutdown): their
   // callbacks may point at state that is gone, so they are dropped, not called.
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -184,8 +190,17 @@ Status LocalLog::Append(const std::vector<OutgoingRecord>& records, int64_t time
                         std::optional<std::pair<std::string, std::string>> end, bool commit,
                         std::function<void(const Status&)> done) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(
-      l, [&] { return shutdown_ || !failed_.ok() || pending_bytes_ < options_.max_pending_bytes; });
+  // Waits for room, and while a slow consumer group holds a topic of these records.
+  auto held = [&] {
+    if (held_.empty()) return false;
+    for (const OutgoingRecord& r : records) {
+      if (held_.count(std::string(r.topic)) > 0) return true;
+    }
+    return false;
+  };
+  cv_.wait(l, [&] {
+    return shutdown_ || !failed_.ok() || (pending_bytes_ < options_.max_pending_bytes && !held());
+  });
   if (!failed_.ok()) return failed_;
   if (shutdown_) return Status::Aborted("the local log is shutting down");
   struct Touched {
@@ -260,8 +275,10 @@ void LocalLog::WriterLoop() {
     std::vector<Entry> batch;
     CommitState next;
     bool failed = false;
+    bool holding = false;
     {
       std::unique_lock<std::mutex> l(mu_);
+      holding = !held_.empty();
       cv_.wait_for(l, std::chrono::milliseconds(200),
                    [&] { return stop_ || pending_commits_ > 0 || !failed_.ok(); });
       if (!failed_.ok()) {
@@ -372,10 +389,19 @@ void LocalLog::WriterLoop() {
         failed_ = s;
       }
     }
-    if (now - last_retention >= 5000 &&
+    // While a slow consumer holds appends, every 0.5 s: they go on soon after it commits.
+    const int64_t every =
+        holding ? std::min<int64_t>(500, options_.retention_check_ms) : options_.retention_check_ms;
+    if (now - last_retention >= every &&
         (options_.retention_ms > 0 || options_.retention_bytes > 0)) {
-      last_retention = now;
-      Status r = ApplyRetention(now);
+      // Skipped while compaction rewrites a partition (tried again next time), so the
+      // writer never waits for a compaction pass.
+      std::unique_lock<std::mutex> m(maintenance_mu_, std::try_to_lock);
+      Status r;
+      if (m.owns_lock()) {
+        last_retention = now;
+        r = RetentionLocked(now);
+      }
       if (!r.ok()) {
         LOG_WARN << "local log: retention: " << r.message();
       }
@@ -384,18 +410,116 @@ void LocalLog::WriterLoop() {
 }
 
 Status LocalLog::ApplyRetention(int64_t now_ms) {
-  std::lock_guard<std::mutex> l(mu_);
-  Status first;
-  for (auto& [name, topic] : topics_) {
-    auto c = committed_.topics.find(name);
-    if (c == committed_.topics.end()) continue;
-    for (size_t i = 0; i < topic.partitions.size() && i < c->second.size(); ++i) {
-      Status r = topic.partitions[i]->ApplyRetention(now_ms, options_.retention_ms,
-                                                     options_.retention_bytes, c->second[i]);
-      if (first.ok()) first = r;
+  std::lock_guard<std::mutex> m(maintenance_mu_);
+  return RetentionLocked(now_ms);
+}
+
+Status LocalLog::RetentionLocked(int64_t now_ms) {
+  std::map<std::pair<std::string, int>, SlowestReader> slowest;
+  if (options_.slow_consumer_wait && !options_.consumers_dir.empty()) {
+    auto read = SlowestReaders(options_.consumers_dir);
+    if (read.ok()) {
+      slowest = std::move(read).value();
+    } else {
+      LOG_WARN << "local log: retention: " << read.status().message()
+               << " (consumer groups do not hold retention until it can be read)";
     }
   }
+  std::map<std::string, std::string> held;
+  Status first;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [name, topic] : topics_) {
+      auto c = committed_.topics.find(name);
+      if (c == committed_.topics.end()) continue;
+      for (size_t i = 0; i < topic.partitions.size() && i < c->second.size(); ++i) {
+        int64_t read_next = INT64_MAX;
+        auto reader = slowest.find({name, static_cast<int>(i)});
+        if (reader != slowest.end()) read_next = reader->second.next;
+        auto r = topic.partitions[i]->ApplyRetention(now_ms, options_.retention_ms,
+                                                     options_.retention_bytes, c->second[i],
+                                                     read_next, options_.slow_consumer_max_bytes);
+        if (!r.ok()) {
+          if (first.ok()) first = r.status();
+        } else if (*r) {
+          held[name] = "consumer group " + reader->second.group + " at " + name + "[" +
+                       std::to_string(i) + "]@" + std::to_string(read_next);
+        }
+      }
+    }
+    held_ = held;
+    if (!held.empty() && now_ms - last_hold_log_ms_ >= 60000) {
+      last_hold_log_ms_ = now_ms;
+      for (const auto& [topic, who] : held) {
+        LOG_WARN << "local log: appends to " << topic << " wait for " << who
+                 << ": retention would delete records it has not read and more than "
+                    "slow_consumer_max_bytes are unread (slow_consumer: wait; let it catch up, "
+                    "set slow_consumer: drop, or remove its offsets file to release it)";
+      }
+    }
+    if (held.empty()) last_hold_log_ms_ = 0;
+  }
+  cv_.notify_all();
   return first;
+}
+
+std::set<std::string> LocalLog::HeldTopics() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::set<std::string> out;
+  for (const auto& [topic, who] : held_) out.insert(topic);
+  return out;
+}
+
+Result<int64_t> LocalLog::Compact(int64_t now_ms) {
+  struct Part {
+    std::string dir, label;
+    int64_t committed_next;
+  };
+  std::vector<Part> parts;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [name, offsets] : committed_.topics) {
+      if (options_.uncompacted_topics.count(name) > 0) continue;
+      for (size_t i = 0; i < offsets.size(); ++i) {
+        parts.push_back({options_.dir + "/" + name + "/" + std::to_string(i),
+                         name + "[" + std::to_string(i) + "]", offsets[i]});
+      }
+    }
+  }
+  int64_t removed = 0;
+  Status first;
+  for (const Part& p : parts) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stop_) break;
+    }
+    std::lock_guard<std::mutex> m(maintenance_mu_);
+    auto r = CompactPartition(p.dir, p.label, p.committed_next, now_ms,
+                              options_.compaction_tombstone_retention_ms);
+    if (r.ok()) {
+      removed += r->records_removed;
+    } else if (first.ok()) {
+      first = r.status();
+    }
+  }
+  if (!first.ok()) return first;
+  return removed;
+}
+
+void LocalLog::CompactorLoop() {
+  SetThreadName("local-compact");
+  while (true) {
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, std::chrono::milliseconds(options_.compaction_interval_ms),
+                   [&] { return stop_; });
+      if (stop_) return;
+    }
+    auto r = Compact(NowMs());
+    if (!r.ok()) {
+      LOG_WARN << "local log: compaction: " << r.status().message();
+    }
+  }
 }
 
 Status LocalLog::Flush(std::chrono::milliseconds timeout) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -37,6 +38,19 @@ struct LocalLogOptions {
   int64_t retention_ms = 7ll * 24 * 3600 * 1000;  // 0: no limit
   int64_t retention_bytes = 0;                    // per partition; 0: no limit
   uint64_t max_pending_bytes = 64ull << 20;       // appended, not yet committed
+  int64_t retention_check_ms = 5000;              // how often the writer applies retention
+  // Compaction by key (segment_compactor.h) of every topic but `uncompacted_topics`.
+  bool compaction = true;
+  int64_t compaction_interval_ms = 60000;
+  int64_t compaction_tombstone_retention_ms = 24ll * 3600 * 1000;
+  std::set<std::string> uncompacted_topics;  // schema-change and dead-letter topics
+  // Consumer groups' offsets (<group>.json, consumer_offsets.h); empty: none hold retention.
+  std::string consumers_dir;
+  // slow_consumer: wait: retention keeps segments a group has not read, and appends to a
+  // topic wait while a partition's unread bytes held that way exceed slow_consumer_max_bytes.
+  // false (drop): retention deletes them; the group logs an error naming the skipped offsets.
+  bool slow_consumer_wait = true;
+  uint64_t slow_consumer_max_bytes = 256ull << 20;
 };
 
 // The name of the commit log file in the log directory.
@@ -73,8 +87,15 @@ class LocalLog {
   // Later appends fail, waiting ones return kAborted.
   void Shutdown();
 
-  // Deletes the old segments retention lets go (the writer thread does it every 5 s).
+  // Deletes the old segments retention lets go (the writer thread does it every 5 s, every
+  // 0.5 s while a slow consumer holds appends). With slow_consumer_wait, segments a consumer
+  // group has not read stay, and appends to their topic wait while too much is unread.
   Status ApplyRetention(int64_t now_ms);
+  // One compaction pass over every compacted topic (the compactor thread runs it every
+  // compaction_interval_ms); returns the records removed.
+  Result<int64_t> Compact(int64_t now_ms);
+  // Topics whose appends wait for a slow consumer group (slow_consumer: wait).
+  std::set<std::string> HeldTopics() const;
 
   // The committed state: positions by source and next offsets by topic.
   CommitState Committed() const;
@@ -99,6 +120,9 @@ class LocalLog {
   Status Recover();
   Result<Topic*> TopicFor(const std::string& name);
   void WriterLoop();
+  void CompactorLoop();
+  // ApplyRetention with maintenance_mu_ held.
+  Status RetentionLocked(int64_t now_ms);
   void Fail(const Status& s);
 
   LocalLogOptions options_;
@@ -116,7 +140,13 @@ class LocalLog {
   Status failed_;
   bool stop_ = false;
   bool shutdown_ = false;
+  // Topics appends wait for (slow consumers), with the group holding each.
+  std::map<std::string, std::string> held_;
+  int64_t last_hold_log_ms_ = 0;
+  // Serializes retention and compaction, which both replace or delete closed segments.
+  std::mutex maintenance_mu_;
   std::thread writer_;
+  std::thread compactor_;
 };
 
 }  // namespace vimur::local

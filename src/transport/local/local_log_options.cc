@@ -1,5 +1,7 @@
 #include "transport/local/local_log_options.h"
 
+#include <algorithm>
+
 namespace vimur::local {
 
 std::string LocalLogDir(const PipelineConfig& config) {
@@ -26,6 +28,20 @@ LocalLogOptions LocalLogOptionsFor(const PipelineConfig& config) {
   o.retention_ms = t.retention_ms;
   o.retention_bytes = t.retention_bytes;
   o.max_pending_bytes = static_cast<uint64_t>(t.max_in_flight_bytes);
+  o.compaction = t.compaction;
+  o.compaction_interval_ms = t.compaction_interval_ms;
+  o.compaction_tombstone_retention_ms = t.compaction_tombstone_retention_ms;
+  // Not compacted: dead letters, and the schema-change topics (each DDL is history).
+  for (const SinkConfig& s : config.sinks) o.uncompacted_topics.insert(s.dead_letter_topic);
+  for (const SourceConfig& s : config.sources) {
+    o.uncompacted_topics.insert(s.topic_prefix.empty() ? config.name : s.topic_prefix);
+  }
+  o.consumers_dir = LocalConsumersDir(config);
+  o.slow_consumer_wait = t.slow_consumer != "drop";
+  o.slow_consumer_max_bytes =
+      t.slow_consumer_max_bytes > 0
+          ? static_cast<uint64_t>(t.slow_consumer_max_bytes)
+          : static_cast<uint64_t>(std::max(4 * t.segment_bytes, t.retention_bytes));
   return o;
 }
 

@@ -13,6 +13,7 @@
 #include "core/logging.h"
 #include "transport/local/file_io.h"
 #include "transport/local/log_record.h"
+#include "transport/local/segment_compactor.h"
 #include "transport/local/segment_reader.h"
 
 namespace vimur::local {
@@ -56,14 +57,17 @@ Status PartitionLog::Recover(int64_t committed_next) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return Status::IoError("cannot create " + dir_ + ": " + ec.message());
+  VIMUR_RETURN_IF_ERROR(RemoveCompactionLeftovers(dir_));
   VIMUR_ASSIGN_OR_RETURN(auto segments, ListSegments(dir_));
   bool removed = false;
+  int64_t removed_base = -1;  // the first offset of the oldest segment removed
   while (!segments.empty() && segments.back().first >= committed_next &&
          !(segments.size() == 1 && segments.back().first == committed_next)) {
     LOG_INFO << "local log: " << label_ << ": removing " << segments.back().second
              << " (records of batches that were never committed)";
     std::filesystem::remove(segments.back().second, ec);
     if (ec) return Status::IoError("cannot remove " + segments.back().second + ": " + ec.message());
+    removed_base = segments.back().first;
     segments.pop_back();
     removed = true;
   }
@@ -109,6 +113,12 @@ Status PartitionLog::Recover(int64_t committed_next) {
     }
   }
   next_ = last + 1;
+  if (next_ < committed_next && removed_base == committed_next && damage.ok() &&
+      !reader.partial()) {
+    // A closed segment, whole up to where the next one started: compaction removed its
+    // last records, nothing is missing.
+    next_ = committed_next;
+  }
   if (next_ < committed_next) {
     LOG_ERROR << "local log: " << label_ << ": records " << next_ << " to " << committed_next - 1
               << " were committed but are damaged or missing in " << path
@@ -153,9 +163,10 @@ Status PartitionLog::WriteStaged(uint64_t segment_bytes, bool sync_on_roll) {
   return Status::Ok();
 }
 
-Status PartitionLog::ApplyRetention(int64_t now_ms, int64_t retention_ms, int64_t retention_bytes,
-                                    int64_t committed_next) {
-  if (retention_ms <= 0 && retention_bytes <= 0) return Status::Ok();
+Result<bool> PartitionLog::ApplyRetention(int64_t now_ms, int64_t retention_ms,
+                                          int64_t retention_bytes, int64_t committed_next,
+                                          int64_t read_next, uint64_t max_unread) {
+  if (retention_ms <= 0 && retention_bytes <= 0) return false;
   VIMUR_ASSIGN_OR_RETURN(auto segments, ListSegments(dir_));
   uint64_t total = 0;
   std::vector<uint64_t> sizes;
@@ -172,12 +183,20 @@ Status PartitionLog::ApplyRetention(int64_t now_ms, int64_t retention_ms, int64_
     total += static_cast<uint64_t>(st.st_size);
   }
   bool removed = false;
+  bool held = false;
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
     if (segments[i].first == active_->base) break;
     if (segments[i + 1].first > committed_next) break;  // holds records not yet committed
     const bool too_old = retention_ms > 0 && now_ms - mtimes[i] > retention_ms;
     const bool too_big = retention_bytes > 0 && total > static_cast<uint64_t>(retention_bytes);
     if (!too_old && !too_big) break;
+    if (segments[i + 1].first > read_next) {
+      // A consumer group has not read all of it: kept; too much unread holds the writer.
+      uint64_t unread = 0;
+      for (size_t j = i; j < sizes.size(); ++j) unread += sizes[j];
+      held = unread > max_unread;
+      break;
+    }
     std::error_code ec;
     std::filesystem::remove(segments[i].second, ec);
     if (ec) return Status::IoError("cannot remove " + segments[i].second + ": " + ec.message());
@@ -187,7 +206,7 @@ Status PartitionLog::ApplyRetention(int64_t now_ms, int64_t retention_ms, int64_
     removed = true;
   }
   if (removed) VIMUR_RETURN_IF_ERROR(SyncDirectory(dir_));
-  return Status::Ok();
+  return held;
 }
 
 }  // namespace vimur::local

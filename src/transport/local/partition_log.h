@@ -60,10 +60,12 @@ class PartitionLog {
   const std::shared_ptr<SegmentFile>& active() const { return active_; }
 
   // Deletes whole segments, oldest first, that retention lets go: all of their records are
-  // below `committed_next`, and the segment is older than `retention_ms` or the partition
-  // is larger than `retention_bytes` (0: no limit). The active segment stays.
-  Status ApplyRetention(int64_t now_ms, int64_t retention_ms, int64_t retention_bytes,
-                        int64_t committed_next);
+  // below `committed_next` and `read_next` (what every consumer group has read; INT64_MAX:
+  // no group holds it), and the segment is older than `retention_ms` or the partition is
+  // larger than `retention_bytes` (0: no limit). The active segment stays. True when a
+  // group stopped it and the bytes from its position to the end exceed `max_unread`.
+  Result<bool> ApplyRetention(int64_t now_ms, int64_t retention_ms, int64_t retention_bytes,
+                              int64_t committed_next, int64_t read_next, uint64_t max_unread);
 
   const std::string& dir() const { return dir_; }
   const std::string& label() const { return label_; }

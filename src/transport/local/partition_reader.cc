@@ -13,6 +13,16 @@ constexpr size_t kChunkBytes = 1 << 20;
 }  // namespace
 
 Status PartitionReader::Seek(int64_t* offset) {
+  // A segment compaction replaces while it is walked is walked again (at most a few times:
+  // a pass rewrites a segment once).
+  for (int attempt = 0;; ++attempt) {
+    bool replaced = false;
+    VIMUR_RETURN_IF_ERROR(SeekOnce(offset, &replaced));
+    if (!replaced || attempt >= 8) return Status::Ok();
+  }
+}
+
+Status PartitionReader::SeekOnce(int64_t* offset, bool* replaced) {
   VIMUR_ASSIGN_OR_RETURN(auto segments, ListSegments(dir_));
   if (segments.empty()) {
     return Status::NotFound("local log " + label_ + ": no segment files in " + dir_);
@@ -20,19 +30,39 @@ Status PartitionReader::Seek(int64_t* offset) {
   size_t i = 0;
   while (i + 1 < segments.size() && segments[i + 1].first <= *offset) ++i;
   if (*offset < segments[i].first) {
-    LOG_WARN << "local log " << label_ << ": records " << *offset << " to " << segments[i].first - 1
-             << " were removed by retention before they were read; continuing at "
-             << segments[i].first;
+    if (skips_are_errors_) {
+      LOG_ERROR << "local log " << label_ << ": records " << *offset << " to "
+                << segments[i].first - 1
+                << " were removed by retention before this consumer read them (slow_consumer: "
+                   "drop); continuing at "
+                << segments[i].first;
+    } else {
+      LOG_WARN << "local log " << label_ << ": records " << *offset << " to "
+               << segments[i].first - 1 << " were removed by retention; starting at "
+               << segments[i].first;
+    }
     *offset = segments[i].first;
   }
   cursor_path_ = segments[i].second;
   cursor_base_ = segments[i].first;
   cursor_pos_ = 0;
   cursor_next_ = cursor_base_;
+  cursor_inode_ = 0;
   // Walk the segment up to `offset` (segments have no index; done once per seek).
   while (cursor_next_ < *offset) {
-    VIMUR_ASSIGN_OR_RETURN(std::string bytes,
-                           ReadFileRange(cursor_path_, cursor_pos_, kChunkBytes));
+    uint64_t inode = 0;
+    auto read = ReadFileRange(cursor_path_, cursor_pos_, kChunkBytes, &inode);
+    if (!read.ok() && read.status().code() == StatusCode::kNotFound) {
+      *replaced = true;  // retention removed it meanwhile
+      return Status::Ok();
+    }
+    VIMUR_RETURN_IF_ERROR(read.status());
+    const std::string bytes = std::move(read).value();
+    if (cursor_inode_ != 0 && inode != cursor_inode_) {
+      *replaced = true;
+      return Status::Ok();
+    }
+    cursor_inode_ = inode;
     LogSegmentReader reader(bytes, cursor_path_, cursor_pos_);
     LogRecordView r;
     bool moved = false;
@@ -63,6 +93,7 @@ Status PartitionReader::Seek(int64_t* offset) {
       cursor_base_ = segments[i].first;
       cursor_pos_ = 0;
       cursor_next_ = cursor_base_;
+      cursor_inode_ = 0;
     }
   }
   *offset = std::max(*offset, cursor_next_);
@@ -76,7 +107,8 @@ Status PartitionReader::Read(int64_t* next, int64_t until, size_t max_records, s
   size_t got_records = 0, got_bytes = 0;
   size_t chunk = kChunkBytes;
   while (*next < until && got_records < max_records && got_bytes < max_bytes) {
-    auto read = ReadFileRange(cursor_path_, cursor_pos_, chunk);
+    uint64_t inode = 0;
+    auto read = ReadFileRange(cursor_path_, cursor_pos_, chunk, &inode);
     if (!read.ok() && read.status().code() == StatusCode::kNotFound) {
       // Retention removed the segment under us: start over from the oldest one left.
       cursor_path_.clear();
@@ -84,6 +116,12 @@ Status PartitionReader::Read(int64_t* next, int64_t until, size_t max_records, s
       continue;
     }
     VIMUR_RETURN_IF_ERROR(read.status());
+    if (cursor_inode_ != 0 && inode != cursor_inode_) {
+      // Compaction replaced the segment: byte positions changed, offsets did not.
+      VIMUR_RETURN_IF_ERROR(Seek(next));
+      continue;
+    }
+    cursor_inode_ = inode;
     const std::string bytes = std::move(read).value();
     LogSegmentReader reader(bytes, cursor_path_, cursor_pos_);
     LogRecordView r;
@@ -130,6 +168,7 @@ Status PartitionReader::Read(int64_t* next, int64_t until, size_t max_records, s
         cursor_base_ = base;
         cursor_path_ = path;
         cursor_pos_ = 0;
+        cursor_inode_ = 0;
         if (base > *next) *next = base;  // offsets a recovery skipped
         cursor_next_ = *next;
         moved = true;

@@ -59,7 +59,7 @@ class LocalRecordInput final : public RecordInput {
   std::map<TopicPartition, std::unique_ptr<local::PartitionReader>> readers_;
   size_t round_robin_ = 0;
   bool from_beginning_ = false;
-  bool started_ = false;  // Start's first Refresh is done
+  bool started_ = false;                           // Start's first Refresh is done
   std::shared_ptr<local::LocalLog> dead_letters_;  // opened on first use
 };
 

@@ -21,10 +21,7 @@ class SqlConnectionTlsTest : public ::testing::Test {
     auto certs = testing::MakeTestCertificates();
     ASSERT_TRUE(certs.ok()) << certs.status().ToString();
     certs_ = new std::string(*certs);
-    const std::string d = *certs_;
-    auto server =
-        MariaDbServer::Start({"--ssl-ca=" + d + "/ca.pem", "--ssl-cert=" + d + "/server.pem",
-                              "--ssl-key=" + d + "/server-key.pem"});
+    auto server = MariaDbServer::Start(testing::MariaDbTlsOptions(*certs_));
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value().release();
   }

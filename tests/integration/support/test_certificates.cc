@@ -31,4 +31,9 @@ Result<std::string> MakeTestCertificates() {
   return dir;
 }
 
+std::vector<std::string> MariaDbTlsOptions(const std::string& dir) {
+  return {"--ssl-ca=" + dir + "/ca.pem", "--ssl-cert=" + dir + "/server.pem",
+          "--ssl-key=" + dir + "/server-key.pem"};
+}
+
 }  // namespace vimur::testing

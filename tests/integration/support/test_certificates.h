@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -11,5 +12,8 @@ namespace vimur::testing {
 // Returns the directory holding ca.pem, server.pem, server-key.pem and other-ca.pem; the
 // caller removes it.
 Result<std::string> MakeTestCertificates();
+
+// mariadbd options serving TLS with the certificates in `dir` (from MakeTestCertificates).
+std::vector<std::string> MariaDbTlsOptions(const std::string& dir);
 
 }  // namespace vimur::testing

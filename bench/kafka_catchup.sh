@@ -17,6 +17,10 @@
 # sampled. After the first run the records of its topics are dumped, and each run also times
 # kafka_produce_bench producing that dump. Runs alternate (vimur, limit); medians of N (3).
 #
+# --local           also times each run with `transport: {type: local}` (the embedded log,
+#                    `fsync: batch`, same partitions and queue) from the same start to the same
+#                    end (read from the log's commit records), and prints its rate next to the
+#                    Kafka catch-up's: issue 15 aims at twice the Kafka catch-up's rate.
 # Environment: VIMUR_BIN (default: scripts/build), VIMUR_PRODUCE_BENCH (default: built in
 # build/release), VIMUR_BENCH_PARTITIONS (3).
 set -euo pipefail
@@ -30,12 +34,14 @@ runs=3
 sets=()
 queue_bytes=67108864
 window_bytes=67108864
+local=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --set) sets+=("$2"); shift 2 ;;
     --queue-bytes) queue_bytes="$2"; shift 2 ;;
     --window-bytes) window_bytes="$2"; shift 2 ;;
+    --local) local=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -62,10 +68,10 @@ bootstrap="$(VIMUR_KAFKA_WATCH_PID=$$ "$here/scripts/kafka" start "$work/kafka" 
 export VIMUR_BENCH_PORT="$(cat "$server_dir/port")" VIMUR_BENCH_WORK="$work" \
   VIMUR_BENCH_BIN="$vimur" VIMUR_BENCH_PRODUCE="$produce" VIMUR_BENCH_RUNS="$runs" \
   VIMUR_BENCH_BINLOGS="$binlog_dir" VIMUR_BENCH_BOOTSTRAP="$bootstrap" \
-  VIMUR_BENCH_QUEUE="$queue_bytes" VIMUR_BENCH_WINDOW="$window_bytes" \
+  VIMUR_BENCH_QUEUE="$queue_bytes" VIMUR_BENCH_WINDOW="$window_bytes" VIMUR_BENCH_LOCAL="$local" \
   VIMUR_BENCH_SETS="$(printf '%s\n' "${sets[@]+"${sets[@]}"}")"
 "$python" - <<'EOF'
-import json, os, signal, statistics, struct, subprocess, sys, time
+import json, os, shutil, signal, statistics, struct, subprocess, sys, time, zlib
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -175,6 +181,85 @@ transport:
     return reached, streaming, peak
 
 
+def last_local_position(commits):
+    """The newest whole commit record's position of source `db` in a local log's __commits
+    (frames: u32 body length, u32 CRC-32 of the body, JSON body)."""
+    try:
+        data = open(commits, "rb").read()
+    except FileNotFoundError:
+        return None
+    at, found = 0, None
+    while at + 8 <= len(data):
+        size, crc = struct.unpack_from("<II", data, at)
+        body = data[at + 8:at + 8 + size]
+        if len(body) < size or zlib.crc32(body) != crc:
+            break
+        found = json.loads(body).get("positions", {}).get("db", found)
+        at += 8 + size
+    if found is None:
+        return None
+    pos = json.loads(found)
+    return (pos.get("file", ""), pos.get("pos", 0))
+
+
+def run_local(name):
+    """Runs vimur with the local log from the first binlog's start until its commit records
+    hold `end`; returns (seconds, peak RSS in KiB, bytes the log holds)."""
+    state = os.path.join(work, "state-local")
+    shutil.rmtree(state, ignore_errors=True)
+    log_dir = os.path.join(state, name, "log")
+    os.makedirs(log_dir)
+    body = json.dumps({"seq": 1, "positions": {"db": json.dumps({"file": first, "pos": 4})},
+                       "topics": {}}).encode()
+    with open(os.path.join(log_dir, "__commits"), "wb") as f:
+        f.write(struct.pack("<II", len(body), zlib.crc32(body)) + body)
+    config = os.path.join(work, "vimur-local.yaml")
+    with open(config, "w") as f:
+        f.write(f"""name: {name}
+state_dir: {state}
+queue_max_bytes: {env["VIMUR_BENCH_QUEUE"]}
+sources:
+  - name: db
+    type: mysql
+    host: 127.0.0.1
+    port: {port}
+    user: vimur
+    password: vimur
+    server_id: 5404
+transport:
+  type: local
+  fsync: batch
+  topic: {{partitions: {partitions}}}
+  max_in_flight_bytes: {env["VIMUR_BENCH_WINDOW"]}
+format:
+  type: json
+""")
+    log_path = os.path.join(work, f"{name}-local.log")
+    log = open(log_path, "wb")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([vimur, "run", "--config", config], stdout=subprocess.DEVNULL,
+                            stderr=log)
+    log.close()
+    commits = os.path.join(log_dir, "__commits")
+    reached, peak = None, 0
+    while time.perf_counter() - t0 < 900 and proc.poll() is None:
+        peak = max(peak, vm_hwm_kb(proc.pid))
+        position = last_local_position(commits)
+        if position is not None and position >= end:
+            reached = time.perf_counter() - t0
+            break
+        time.sleep(0.02)
+    peak = max(peak, vm_hwm_kb(proc.pid))
+    proc.send_signal(signal.SIGINT)
+    rc = proc.wait(timeout=120)
+    if reached is None or rc != 0:
+        sys.stderr.write(open(log_path).read()[-3000:])
+        sys.exit(f"vimur (local log) did not reach {end} (exit {rc})")
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(log_dir) for f in fs)
+    shutil.rmtree(state)
+    return reached, peak, size
+
+
 def dump(name, path):
     """Writes every record of the pipeline's topics, as kafka_produce_bench reads them."""
     topics = [t for t in admin.list_topics(timeout=10).topics
@@ -219,6 +304,8 @@ def run_limit(path):
 
 dump_path = os.path.join(work, "records.bin")
 vimur_times, limit_times, peaks = [], [], []
+with_local = env["VIMUR_BENCH_LOCAL"] == "1"
+local_times, local_peaks = [], []
 messages = 0
 for i in range(runs):
     name = f"cu{i + 1}"
@@ -236,6 +323,12 @@ for i in range(runs):
     print(f"run {i + 1}: vimur {t:.2f} s (streaming after {streaming:.2f} s), "
           f"peak RSS {peak / 1024:.0f} MiB; librdkafka alone {lt:.2f} s; "
           f"ratio {lt / t:.2f}", flush=True)
+    if with_local:
+        lo, lpeak, lsize = run_local(name)
+        local_times.append(lo)
+        local_peaks.append(lpeak)
+        print(f"run {i + 1}: vimur with the local log {lo:.2f} s, peak RSS {lpeak / 1024:.0f} MiB, "
+              f"{lsize / 1e6:.0f} MB on disk; {t / lo:.2f}x the Kafka catch-up's rate", flush=True)
 
 mv, ml = statistics.median(vimur_times), statistics.median(limit_times)
 print(f"settings: {' '.join(f'{k}={v}' for k, v in sets) or 'defaults'}; "
@@ -246,4 +339,9 @@ print(f"limit  librdkafka alone        {ml:7.2f} s  {messages / ml / 1e3:7.0f} k
 print(f"vimur run (MariaDB -> Kafka)   {mv:7.2f} s  {messages / mv / 1e3:7.0f} k msgs/s  "
       f"{rows / mv / 1e3:7.0f} k row events/s  {100 * ml / mv:5.1f}% of the limit; "
       f"peak RSS {max(peaks) / 1024:.0f} MiB")
+if with_local:
+    mo = statistics.median(local_times)
+    print(f"vimur run (MariaDB -> local)   {mo:7.2f} s  {messages / mo / 1e3:7.0f} k msgs/s  "
+          f"{rows / mo / 1e3:7.0f} k row events/s  {mv / mo:5.2f}x the Kafka catch-up "
+          f"(aim 2x); peak RSS {max(local_peaks) / 1024:.0f} MiB")
 EOF

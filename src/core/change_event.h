@@ -69,13 +69,28 @@ struct SchemaChange {
   std::vector<std::string> tables;  // tables the statement names, when known
 };
 
+// A message the source's log carries besides row changes (PostgreSQL's
+// pg_logical_emit_message), published on the `<prefix>.message` topic as Debezium does.
+struct SourceMessage {
+  std::string prefix;
+  std::string content;  // bytes, as the application wrote them
+  std::shared_ptr<const SourceInfo> source;
+};
+
+// The topic of a source's messages: `{prefix}.message`, as Debezium names it. Records keep
+// by time there (not compacted: the key, the prefix, is shared by many messages).
+inline std::string MessageTopicName(const std::string& topic_prefix) {
+  return topic_prefix + ".message";
+}
+
 // One committed source transaction: its changes, and the position right after it.
 struct Transaction {
   std::string id;  // GTID, or file:pos of its BEGIN when GTIDs are off
   std::shared_ptr<const SourceInfo> source;
   std::vector<ChangeEvent> events;
   std::vector<SchemaChange> schema_changes;
-  Position end;  // resume from here to continue after this transaction
+  std::vector<SourceMessage> messages;  // in the order the log carried them
+  Position end;                         // resume from here to continue after this transaction
   // False for the leading chunks of a transaction too large to hold in memory at once: the
   // chunks travel in order and only the last one (complete) carries a resume point.
   bool complete = true;

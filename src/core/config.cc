@@ -199,6 +199,7 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
       if (s.topic_prefix.empty()) s.topic_prefix = config.name;
       s.snapshot_requests_dir =
           config.state_dir + "/" + config.name + "/snapshot-requests/" + s.name;
+      s.spool_dir = config.state_dir + "/" + config.name + "/spool/" + s.name;
       if (s.type == "postgresql") {
         if (!top["sources"][i]["port"]) s.port = 5432;
         // Slot names allow only lower-case letters, digits and underscores.

@@ -42,6 +42,10 @@ struct SourceConfig {
   // Not a key: where `vimur snapshot` leaves requests for this source
   // (STATE_DIR/NAME/snapshot-requests/SOURCE), set when the file is read.
   std::string snapshot_requests_dir;
+  // Not a key: where a PostgreSQL source spools transactions received in progress
+  // (STATE_DIR/NAME/spool/SOURCE), set when the file is read.
+  std::string spool_dir;
+  bool stream_in_progress = true;  // PostgreSQL: pgoutput streaming of large transactions
   TlsConfig tls;
   int heartbeat_interval_ms = 5000;
   int connect_timeout_s = 10;

@@ -99,6 +99,12 @@ const Section& SourceTable() {
                    "confirms it only up to transactions the transport acknowledged; drop it "
                    "(`SELECT pg_drop_replication_slot('...')`) when the source is retired, or "
                    "the server keeps WAL for it"),
+          Flag("stream_in_progress", &SourceConfig::stream_in_progress)
+              .Default("true")
+              .Doc("postgresql 14+: receive large transactions while they are still in progress "
+                   "(pgoutput streaming, past the server's logical_decoding_work_mem), spooled "
+                   "to files under state_dir and handed on only once committed (dropped on "
+                   "abort): memory stays bounded and the server spills nothing for Vimur"),
           Int("server_id", &SourceConfig::server_id, 1, 4294967295ll)
               .Default("5400")
               .Doc("mysql: replica id, unique among the server's replicas"),

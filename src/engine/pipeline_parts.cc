@@ -44,6 +44,11 @@ kafka::KafkaTransportOptions KafkaOptions(const PipelineConfig& config) {
     note_limit(c.config);
     o.topic_overrides[topic] = override_;
   }
+  // Messages share their key (the prefix): their topics keep records by time, not by key.
+  for (const SourceConfig& s : config.sources) {
+    if (s.type != "postgresql") continue;
+    o.topic_overrides[MessageTopicName(s.topic_prefix)].config.emplace("cleanup.policy", "delete");
+  }
   o.max_in_flight_bytes = static_cast<size_t>(t.max_in_flight_bytes);
   o.client_config = t.client_config;
   if (largest > 1000000 && !o.client_config.count("message.max.bytes")) {

@@ -76,7 +76,7 @@ const RecordBuilder::TopicText& RecordBuilder::TopicTextFor(const TableSchemaPtr
 Status RecordBuilder::OpenRecords(const Transaction& txn, int64_t ts_ms, OutgoingBatch* out,
                                   bool* only) {
   *only = false;
-  if (txn.events.empty() && txn.schema_changes.empty()) {
+  if (txn.events.empty() && txn.schema_changes.empty() && txn.messages.empty()) {
     *only = true;
     if (!options_.heartbeat_topic.empty() && txn.complete) {
       std::string key = "{\"serverName\":";
@@ -97,6 +97,13 @@ Status RecordBuilder::OpenRecords(const Transaction& txn, int64_t ts_ms, Outgoin
     VIMUR_RETURN_IF_ERROR(serializer_->SchemaChangeKey(change, &key));
     VIMUR_RETURN_IF_ERROR(serializer_->SchemaChangeValue(change, ts_ms, &value));
     out->Add(options_.topic_prefix, key, value);
+  }
+  for (const SourceMessage& message : txn.messages) {
+    std::string key;
+    std::string value;
+    VIMUR_RETURN_IF_ERROR(serializer_->MessageKey(message, &key));
+    VIMUR_RETURN_IF_ERROR(serializer_->MessageValue(message, ts_ms, &value));
+    out->Add(MessageTopicName(options_.topic_prefix), key, value);
   }
   return Status::Ok();
 }

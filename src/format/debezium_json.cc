@@ -293,6 +293,47 @@ std::string TransactionId(const SourceInfo& s) {
   return s.gtid.empty() ? s.file + ":" + std::to_string(s.pos) : s.gtid;
 }
 
+// `{"version":...` up to `"ts_ns":N` of a `source` block: the members every connector has.
+void AppendSourceHead(const SourceInfo& s, std::string_view db, JsonBuffer* b) {
+  b->Raw(R"({"version":)");
+  b->String(VIMUR_VERSION);
+  b->Raw(R"(,"connector":)");
+  b->String(s.connector);
+  b->Raw(R"(,"name":)");
+  b->String(s.name);
+  b->Raw(R"(,"ts_ms":)");
+  b->Number(s.ts_ms);
+  b->Raw(R"(,"snapshot":)");
+  b->String(SnapshotMarkerText(s.snapshot));
+  b->Raw(R"(,"db":)");
+  b->String(db);
+  b->Raw(R"(,"sequence":null,"ts_us":)");
+  b->Number(s.ts_ms * 1000);
+  b->Raw(R"(,"ts_ns":)");
+  b->Number(s.ts_ms * 1000000);
+}
+
+// The rest of a PostgreSQL `source` block, from `,"schema":` to its closing brace.
+void AppendPostgresSourceTail(const SourceInfo& s, std::string_view table, JsonBuffer* b) {
+  b->Raw(R"(,"schema":)");
+  b->String(s.schema);
+  b->Raw(R"(,"table":)");
+  b->String(table);
+  b->Raw(R"(,"txId":)");
+  if (s.tx_id >= 0) {
+    b->Number(s.tx_id);
+  } else {
+    b->Null();
+  }
+  b->Raw(R"(,"lsn":)");
+  b->Number(s.lsn);
+  b->Raw(R"(,"xmin":null,"origin":null,"origin_lsn":null})");
+}
+
+constexpr const char* kMessageKeySchema =
+    R"({"type":"struct","fields":[{"type":"string","optional":true,"field":"prefix"}],)"
+    R"("optional":false,"name":"io.debezium.connector.postgresql.MessageKey","version":1})";
+
 }  // namespace
 
 // The text of one table's events that does not change from row to row.
@@ -370,37 +411,12 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
     const TableSchema& t = *event.table;
     text.source = event.source;
     JsonBuffer b;
-    b.Raw(R"(,"source":{"version":)");
-    b.String(VIMUR_VERSION);
-    b.Raw(R"(,"connector":)");
-    b.String(s.connector);
-    b.Raw(R"(,"name":)");
-    b.String(s.name);
-    b.Raw(R"(,"ts_ms":)");
-    b.Number(s.ts_ms);
-    b.Raw(R"(,"snapshot":)");
-    b.String(SnapshotMarkerText(s.snapshot));
+    b.Raw(R"(,"source":)");
     const bool pg = s.connector == "postgresql";
-    b.Raw(R"(,"db":)");
-    b.String(pg && !s.database.empty() ? s.database : t.database);
-    b.Raw(R"(,"sequence":null,"ts_us":)");
-    b.Number(s.ts_ms * 1000);
-    b.Raw(R"(,"ts_ns":)");
-    b.Number(s.ts_ms * 1000000);
+    AppendSourceHead(s, pg && !s.database.empty() ? s.database : t.database, &b);
     if (pg) {
-      b.Raw(R"(,"schema":)");
-      b.String(s.schema);
-      b.Raw(R"(,"table":)");
-      b.String(t.table);
-      b.Raw(R"(,"txId":)");
-      if (s.tx_id >= 0) {
-        b.Number(s.tx_id);
-      } else {
-        b.Null();
-      }
-      b.Raw(R"(,"lsn":)");
-      b.Number(s.lsn);
-      b.Raw(R"(,"xmin":null,"origin":null,"origin_lsn":null},"transaction":)");
+      AppendPostgresSourceTail(s, t.table, &b);
+      b.Raw(R"(,"transaction":)");
     } else {
       b.Raw(R"(,"table":)");
       b.String(t.table);
@@ -642,6 +658,76 @@ void DebeziumJsonSerializer::SerializeSchemaChange(const SchemaChange& change, i
   }
   w.EndArray();
   w.EndObject();
+}
+
+void DebeziumJsonSerializer::SerializeMessageKey(const SourceMessage& message,
+                                                 std::string* out) const {
+  JsonWriter w(out);
+  if (options_.schemas) {
+    w.BeginObject();
+    w.Key("schema");
+    w.Raw(kMessageKeySchema);
+    w.Key("payload");
+  }
+  w.BeginObject();
+  w.Key("prefix");
+  w.String(message.prefix);
+  w.EndObject();
+  if (options_.schemas) w.EndObject();
+}
+
+void DebeziumJsonSerializer::SerializeMessage(const SourceMessage& message, int64_t ts_ms,
+                                              std::string* out) const {
+  const bool hex = options_.modes.binary == BinaryHandlingMode::kHex;
+  const bool as_string = options_.modes.binary != BinaryHandlingMode::kBytes;
+  JsonWriter w(out);
+  if (options_.schemas) {
+    w.BeginObject();
+    w.Key("schema");
+    w.BeginObject();
+    w.Key("type");
+    w.String("struct");
+    w.Key("fields");
+    w.BeginArray();
+    w.Raw(R"({"type":"string","optional":false,"field":"op"})");
+    w.Raw(R"({"type":"int64","optional":true,"field":"ts_ms"})");
+    WriteSourceSchema(w, *message.source);
+    w.Raw(kTransactionSchema);
+    w.Raw(std::string(R"({"type":"struct","fields":[{"type":"string","optional":true,)"
+                      R"("field":"prefix"},{"type":")") +
+          (as_string ? "string" : "bytes") +
+          R"(","optional":true,"field":"content"}],"optional":false,)"
+          R"("name":"io.debezium.connector.postgresql.Message","version":1,"field":"message"})");
+    w.EndArray();
+    w.Key("optional");
+    w.Bool(false);
+    w.Key("name");
+    w.String("io.debezium.connector.postgresql.MessageValue");
+    w.Key("version");
+    w.Int(1);
+    w.EndObject();
+    w.Key("payload");
+  }
+  const SourceInfo& s = *message.source;
+  JsonBuffer b;
+  b.Raw(R"({"op":"m","ts_ms":)");
+  b.Number(ts_ms);
+  b.Raw(R"(,"source":)");
+  AppendSourceHead(s, s.database, &b);
+  AppendPostgresSourceTail(s, "", &b);
+  b.Raw(R"(,"transaction":null,"message":{"prefix":)");
+  b.String(message.prefix);
+  b.Raw(R"(,"content":)");
+  if (hex) {
+    std::string text(2 * message.content.size(), '\0');
+    WriteHex(message.content, text.data());
+    b.String(text);
+  } else {
+    b.Base64(message.content);
+  }
+  b.Raw("}}");
+  w.Raw(b.view());
+  if (options_.schemas) w.EndObject();
 }
 
 }  // namespace vimur

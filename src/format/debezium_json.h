@@ -46,6 +46,10 @@ class DebeziumJsonSerializer {
   void SerializeSchemaChange(const SchemaChange& change, int64_t ts_ms, std::string* out) const;
   // Appends the key of a schema-change event: {"databaseName": db}.
   void SerializeSchemaChangeKey(const SchemaChange& change, std::string* out) const;
+  // A logical decoding message (Debezium's PostgreSQL MessageValue, op `m`) and its key
+  // {"prefix": ...}, for the `<prefix>.message` topic.
+  void SerializeMessage(const SourceMessage& message, int64_t ts_ms, std::string* out) const;
+  void SerializeMessageKey(const SourceMessage& message, std::string* out) const;
 
  private:
   struct TableText;

@@ -24,6 +24,9 @@ class EventSerializer {
   virtual Status SchemaChangeKey(const SchemaChange& change, std::string* key) = 0;
   virtual Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms,
                                    std::string* value) = 0;
+  // A logical decoding message's key and value, for the `<prefix>.message` topic.
+  virtual Status MessageKey(const SourceMessage& message, std::string* key) = 0;
+  virtual Status MessageValue(const SourceMessage& message, int64_t ts_ms, std::string* value) = 0;
 
   // The same key and value as strings (tests and tools; the hot path appends to buffers).
   Status Key(const ChangeEvent& event, std::optional<std::string>* key) {
@@ -65,6 +68,14 @@ class JsonEventSerializer : public EventSerializer {
   }
   Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* value) override {
     json_.SerializeSchemaChange(change, ts_ms, value);
+    return Status::Ok();
+  }
+  Status MessageKey(const SourceMessage& message, std::string* key) override {
+    json_.SerializeMessageKey(message, key);
+    return Status::Ok();
+  }
+  Status MessageValue(const SourceMessage& message, int64_t ts_ms, std::string* value) override {
+    json_.SerializeMessage(message, ts_ms, value);
     return Status::Ok();
   }
 

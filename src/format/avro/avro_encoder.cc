@@ -243,6 +243,23 @@ void OptionalString(const std::string& s, AvroWriter& w) {
   }
 }
 
+// A PostgreSQL `source` block from `schema` to `origin_lsn`.
+void AppendPostgresSourceTail(const SourceInfo& s, std::string_view table, AvroWriter& w) {
+  w.String(s.schema);
+  w.String(table);
+  if (s.tx_id >= 0) {
+    w.UnionIndex(1);
+    w.Long(s.tx_id);
+  } else {
+    w.UnionIndex(0);
+  }
+  w.UnionIndex(1);
+  w.Long(static_cast<int64_t>(s.lsn));
+  w.UnionIndex(0);  // xmin
+  w.UnionIndex(0);  // origin
+  w.UnionIndex(0);  // origin_lsn
+}
+
 }  // namespace
 
 Status AppendDecimal(std::string_view text, int scale, AvroWriter& w) {
@@ -460,19 +477,7 @@ void AvroTableEncoder::SetSource(const std::shared_ptr<const SourceInfo>& source
   w.Long(s.ts_ms * 1000000);  // ts_ns
   source_has_row_ = s.connector != "postgresql";
   if (!source_has_row_) {
-    w.String(s.schema);
-    w.String(t.table);
-    if (s.tx_id >= 0) {
-      w.UnionIndex(1);
-      w.Long(s.tx_id);
-    } else {
-      w.UnionIndex(0);
-    }
-    w.UnionIndex(1);
-    w.Long(static_cast<int64_t>(s.lsn));
-    w.UnionIndex(0);  // xmin
-    w.UnionIndex(0);  // origin
-    w.UnionIndex(0);  // origin_lsn
+    AppendPostgresSourceTail(s, t.table, w);
   } else {
     w.UnionIndex(1);
     w.String(t.table);
@@ -583,6 +588,39 @@ void EncodeSchemaChangeValue(const SchemaChange& change, int64_t ts_ms, ByteBuff
     for (const auto& table : change.tables) w.String(table);
   }
   w.Long(0);
+}
+
+void EncodeMessageKey(const SourceMessage& message, ByteBuffer* out) {
+  AvroWriter w(out);
+  w.UnionIndex(1);
+  w.String(message.prefix);
+}
+
+void EncodeMessageValue(const SourceMessage& message, int64_t ts_ms, std::string_view content,
+                        ByteBuffer* out) {
+  const SourceInfo& s = *message.source;
+  AvroWriter w(out);
+  w.String("m");
+  w.UnionIndex(1);
+  w.Long(ts_ms);
+  w.String(VIMUR_VERSION);
+  w.String(s.connector);
+  w.String(s.name);
+  w.Long(s.ts_ms);
+  w.UnionIndex(0);  // snapshot: [Enum string, null]
+  w.String(SnapshotMarkerText(s.snapshot));
+  w.String(s.database);
+  w.UnionIndex(0);  // sequence
+  w.UnionIndex(1);
+  w.Long(s.ts_ms * 1000);
+  w.UnionIndex(1);
+  w.Long(s.ts_ms * 1000000);
+  AppendPostgresSourceTail(s, "", w);
+  w.UnionIndex(0);  // transaction
+  w.UnionIndex(1);
+  w.String(message.prefix);
+  w.UnionIndex(1);
+  w.String(content);  // bytes and strings share their encoding: a length, the bytes
 }
 
 }  // namespace vimur::avro

@@ -159,5 +159,10 @@ Status EncodeEnvelope(const ChangeEvent& event, int64_t ts_ms, const EnvelopeOpt
 // The schema-change topic's key ({databaseName}) and value records.
 void EncodeSchemaChangeKey(const SchemaChange& change, ByteBuffer* out);
 void EncodeSchemaChangeValue(const SchemaChange& change, int64_t ts_ms, ByteBuffer* out);
+// The `<prefix>.message` topic's key ({prefix}) and value (MessageValueSchemaJson) records;
+// `content` is the message's bytes, or their base64/hex text under those binary modes.
+void EncodeMessageKey(const SourceMessage& message, ByteBuffer* out);
+void EncodeMessageValue(const SourceMessage& message, int64_t ts_ms, std::string_view content,
+                        ByteBuffer* out);
 
 }  // namespace vimur::avro

@@ -2,6 +2,8 @@
 
 #include "core/logging.h"
 #include "format/avro/avro_schema.h"
+#include "format/field_repr.h"
+#include "format/json_writer.h"
 
 namespace vimur::avro {
 
@@ -130,6 +132,40 @@ Status AvroEventSerializer::SchemaChangeValue(const SchemaChange& change, int64_
   scratch_.Clear();
   AppendConfluentHeader(schema_change_value_id_, &scratch_);
   EncodeSchemaChangeValue(change, ts_ms, &scratch_);
+  value->assign(scratch_.view());
+  return Status::Ok();
+}
+
+Status AvroEventSerializer::MessageKey(const SourceMessage& message, std::string* key) {
+  VIMUR_ASSIGN_OR_RETURN(int32_t id, RegisterCached(nullptr, options_.topic_prefix + ".message-key",
+                                                    MessageKeySchemaJson()));
+  scratch_.Clear();
+  AppendConfluentHeader(id, &scratch_);
+  EncodeMessageKey(message, &scratch_);
+  key->assign(scratch_.view());
+  return Status::Ok();
+}
+
+Status AvroEventSerializer::MessageValue(const SourceMessage& message, int64_t ts_ms,
+                                         std::string* value) {
+  const BinaryHandlingMode binary = options_.modes.binary;
+  VIMUR_ASSIGN_OR_RETURN(
+      int32_t id, RegisterCached(nullptr, options_.topic_prefix + ".message-value",
+                                 MessageValueSchemaJson(binary != BinaryHandlingMode::kBytes)));
+  std::string text;
+  std::string_view content = message.content;
+  if (binary == BinaryHandlingMode::kHex) {
+    text.assign(2 * content.size(), '\0');
+    WriteHex(content, text.data());
+    content = text;
+  } else if (binary == BinaryHandlingMode::kBase64) {
+    text.assign((content.size() + 2) / 3 * 4, '\0');
+    json_internal::WriteBase64(content, text.data());
+    content = text;
+  }
+  scratch_.Clear();
+  AppendConfluentHeader(id, &scratch_);
+  EncodeMessageValue(message, ts_ms, content, &scratch_);
   value->assign(scratch_.view());
   return Status::Ok();
 }

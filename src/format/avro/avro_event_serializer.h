@@ -53,6 +53,8 @@ class AvroEventSerializer : public EventSerializer {
   Status AppendValue(const ChangeEvent& event, int64_t ts_ms, ByteBuffer* out) override;
   Status SchemaChangeKey(const SchemaChange& change, std::string* key) override;
   Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* value) override;
+  Status MessageKey(const SourceMessage& message, std::string* key) override;
+  Status MessageValue(const SourceMessage& message, int64_t ts_ms, std::string* value) override;
 
   // Number of Register calls made (for tests and metrics).
   uint64_t registrations() const { return registrations_; }

@@ -376,4 +376,25 @@ std::string SchemaChangeValueSchemaJson() {
   return Record("SchemaChangeValue", "io.debezium.connector.mysql", std::move(fields)).dump();
 }
 
+std::string MessageKeySchemaJson() {
+  Json j = Record("MessageKey", "io.debezium.connector.postgresql",
+                  Json::array({Optional("prefix", "string")}));
+  j["connect.version"] = 1;
+  return j.dump();
+}
+
+std::string MessageValueSchemaJson(bool content_as_string) {
+  Json message = Record("Message", "io.debezium.connector.postgresql",
+                        Json::array({Optional("prefix", "string"),
+                                     Optional("content", content_as_string ? "string" : "bytes")}));
+  message["connect.version"] = 1;
+  Json fields = Json::array({Required("op", "string"), Optional("ts_ms", "long"),
+                             Required("source", SourceRecord("postgresql")),
+                             Optional("transaction", TransactionRecord()),
+                             Required("message", std::move(message))});
+  Json j = Record("MessageValue", "io.debezium.connector.postgresql", std::move(fields));
+  j["connect.version"] = 1;
+  return j.dump();
+}
+
 }  // namespace vimur::avro

@@ -38,5 +38,10 @@ bool AvroUnionNullSecond(const ColumnSchema& column, FieldRepr repr);
 // `io.debezium.connector.mysql.SchemaChangeValue`.
 std::string SchemaChangeKeySchemaJson();
 std::string SchemaChangeValueSchemaJson();
+// Schemas of the `<prefix>.message` topic (PostgreSQL logical decoding messages), as Debezium's
+// PostgreSQL connector names them: `io.debezium.connector.postgresql.MessageKey` and
+// `...MessageValue`; `content` is bytes, or a string under binary_handling_mode base64/hex.
+std::string MessageKeySchemaJson();
+std::string MessageValueSchemaJson(bool content_as_string);
 
 }  // namespace vimur::avro

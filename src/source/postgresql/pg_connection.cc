@@ -232,10 +232,13 @@ Status PgConnection::StreamQuery(const std::string& sql, const std::vector<std::
 }
 
 Status PgConnection::StartReplication(const std::string& slot, uint64_t lsn,
-                                      const std::string& publication, int proto_version) {
-  const std::string sql = "START_REPLICATION SLOT " + QuoteIdent(slot) + " LOGICAL " +
-                          LsnText(lsn) + " (proto_version '" + std::to_string(proto_version) +
-                          "', publication_names " + QuoteLiteral(QuoteIdent(publication)) + ")";
+                                      const std::string& publication,
+                                      const PgOutputOptions& options) {
+  const std::string sql =
+      "START_REPLICATION SLOT " + QuoteIdent(slot) + " LOGICAL " + LsnText(lsn) +
+      " (proto_version '" + std::to_string(options.proto_version) + "', publication_names " +
+      QuoteLiteral(QuoteIdent(publication)) + (options.messages ? ", messages 'true'" : "") +
+      (options.streaming ? ", streaming 'true'" : "") + ")";
   PGresult* res = PQexec(conn_, sql.c_str());
   const ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_COPY_BOTH) {

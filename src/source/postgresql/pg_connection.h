@@ -58,10 +58,16 @@ class PgConnection {
                      const std::function<bool(const PgCells&)>& row);
   int server_version() const;  // e.g. 150004
 
+  // pgoutput's options (PostgreSQL documentation, "Logical Streaming Replication Parameters").
+  struct PgOutputOptions {
+    int proto_version = 1;
+    bool messages = false;   // logical decoding messages (14+)
+    bool streaming = false;  // in-progress transactions in Stream Start..Stop blocks (2+)
+  };
   // START_REPLICATION of `slot` from `lsn` with pgoutput's options; the connection is then in
   // COPY BOTH mode.
   Status StartReplication(const std::string& slot, uint64_t lsn, const std::string& publication,
-                          int proto_version);
+                          const PgOutputOptions& options);
   // Waits up to `timeout_ms` for one CopyData message; true with `*out` set (valid until the
   // next call), false on timeout. Fails with kUnavailable when the connection is lost.
   Result<bool> ReadCopyData(int timeout_ms, std::string_view* out);

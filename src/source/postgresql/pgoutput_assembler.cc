@@ -45,7 +45,7 @@ struct PgOutputAssembler::TxnStorage {
 };
 
 PgOutputAssembler::PgOutputAssembler(const SourceConfig& config, std::string database)
-    : config_(config), database_(std::move(database)), filter_(config) {
+    : config_(config), database_(std::move(database)), filter_(config), spool_(config.spool_dir) {
   precise_decimals_ =
       config.decimal_handling_mode == "precise" || config.decimal_handling_mode.empty();
 }
@@ -57,6 +57,8 @@ void PgOutputAssembler::Reset(uint64_t lsn) {
   delivered_lsn_ = lsn;
   in_txn_ = false;
   skip_txn_ = false;
+  in_stream_block_ = false;
+  (void)spool_.Clear();  // a new stream sends transactions in progress again
   txn_ = Transaction();
   storage_.reset();
   txn_sources_.clear();
@@ -82,7 +84,77 @@ std::shared_ptr<const SourceInfo> PgOutputAssembler::SourceFor(const std::string
 Status PgOutputAssembler::Process(std::string_view message, const TransactionConsumer& emit,
                                   bool* stopped) {
   ++stats_.messages;
+  if (in_stream_block_) {
+    if (!message.empty() && message[0] == 'E') {  // Stream Stop
+      in_stream_block_ = false;
+      return Status::Ok();
+    }
+    uint32_t subxid = 0;
+    if (!StreamedMessageXid(message, &subxid)) {
+      return Status::Corruption(
+          "pgoutput message type " + std::string(1, message.empty() ? '?' : message[0]) +
+          " inside the stream block of transaction " + std::to_string(stream_xid_));
+    }
+    return spool_.Append(stream_xid_, subxid, message);
+  }
   VIMUR_ASSIGN_OR_RETURN(PgOutputMessage parsed, ParsePgOutputMessage(message));
+  if (auto* m = std::get_if<StreamStartMessage>(&parsed)) {
+    if (in_txn_) {
+      return Status::Corruption("Stream Start of transaction " + std::to_string(m->xid) +
+                                " inside transaction " + std::to_string(begin_.xid));
+    }
+    in_stream_block_ = true;
+    stream_xid_ = m->xid;
+    return Status::Ok();
+  }
+  if (auto* m = std::get_if<StreamAbortMessage>(&parsed)) return spool_.Abort(m->xid, m->subxid);
+  if (auto* m = std::get_if<StreamCommitMessage>(&parsed)) return CommitStreamed(*m, emit, stopped);
+  return Apply(parsed, emit, stopped);
+}
+
+Status PgOutputAssembler::CommitStreamed(const StreamCommitMessage& m,
+                                         const TransactionConsumer& emit, bool* stopped) {
+  if (in_txn_) {
+    return Status::Corruption("Stream Commit of transaction " + std::to_string(m.xid) +
+                              " inside transaction " + std::to_string(begin_.xid));
+  }
+  if (m.end_lsn <= start_lsn_) {  // delivered before the stored position
+    ++stats_.skipped;
+    return spool_.Abort(m.xid, m.xid);
+  }
+  const uint64_t messages = spool_.messages(m.xid);
+  const uint64_t bytes = spool_.bytes(m.xid);
+  BeginMessage begin;
+  begin.final_lsn = m.commit_lsn;
+  begin.commit_time_us = m.commit_time_us;
+  begin.xid = m.xid;
+  VIMUR_RETURN_IF_ERROR(Apply(PgOutputMessage(begin), emit, stopped));
+  // Relation and type descriptions stay even from an aborted subtransaction: the server
+  // does not send them again for the rest of the transaction.
+  auto keep_aborted = [](std::string_view message) {
+    return message[0] == 'R' || message[0] == 'Y';
+  };
+  VIMUR_RETURN_IF_ERROR(spool_.Replay(m.xid, keep_aborted, [&](std::string_view message) -> Status {
+    if (*stopped) return Status::Ok();  // the pipeline stops: the slot sends it again
+    VIMUR_ASSIGN_OR_RETURN(PgOutputMessage parsed, ParsePgOutputMessage(message, true));
+    return Apply(parsed, emit, stopped);
+  }));
+  if (*stopped) return Status::Ok();
+  CommitMessage commit;
+  commit.flags = m.flags;
+  commit.commit_lsn = m.commit_lsn;
+  commit.end_lsn = m.end_lsn;
+  commit.commit_time_us = m.commit_time_us;
+  VIMUR_RETURN_IF_ERROR(Apply(PgOutputMessage(commit), emit, stopped));
+  ++stats_.streamed_transactions;
+  LOG_INFO << "source " << config_.name << ": transaction " << m.xid
+           << " arrived while in progress; its " << messages << " messages (" << (bytes >> 10)
+           << " KiB) were spooled and handed on at its commit, lsn " << LsnText(m.commit_lsn);
+  return Status::Ok();
+}
+
+Status PgOutputAssembler::Apply(const PgOutputMessage& parsed, const TransactionConsumer& emit,
+                                bool* stopped) {
   if (auto* m = std::get_if<BeginMessage>(&parsed)) {
     if (in_txn_) {
       return Status::Corruption("BEGIN of transaction " + std::to_string(m->xid) +
@@ -146,8 +218,46 @@ Status PgOutputAssembler::Process(std::string_view message, const TransactionCon
     MaybeChunk(emit, stopped);
     return Status::Ok();
   }
-  ++stats_.skipped;  // Origin, Type, logical decoding messages, streaming control
+  if (auto* m = std::get_if<LogicalMessage>(&parsed)) {
+    Message(*m, emit, stopped);
+    return Status::Ok();
+  }
+  ++stats_.skipped;  // Origin, streaming control
   return Status::Ok();
+}
+
+void PgOutputAssembler::Message(const LogicalMessage& m, const TransactionConsumer& emit,
+                                bool* stopped) {
+  if (message_observer_ && message_observer_(m)) return;
+  const bool in_txn = m.transactional && in_txn_;
+  if (!in_txn && m.lsn < start_lsn_) {  // delivered before the stored position
+    ++stats_.skipped;
+    return;
+  }
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "postgresql";
+  source->name = config_.topic_prefix;
+  source->database = database_;
+  source->lsn = m.lsn;
+  if (in_txn) {
+    source->ts_ms = (begin_.commit_time_us + kPostgresEpochOffsetUs) / 1000;
+    source->tx_id = begin_.xid;
+  } else {
+    source->ts_ms = NowMs();
+  }
+  SourceMessage message{std::string(m.prefix), std::string(m.content), std::move(source)};
+  if (in_txn) {
+    txn_.approx_bytes += message.prefix.size() + message.content.size() + 64;
+    txn_.messages.push_back(std::move(message));
+    MaybeChunk(emit, stopped);
+    return;
+  }
+  Transaction own;  // no id: not a source transaction (no BEGIN/END metadata records)
+  own.source = message.source;
+  own.end.lsn = delivered_lsn_;
+  own.approx_bytes = message.prefix.size() + message.content.size() + 64;
+  own.messages.push_back(std::move(message));
+  if (!emit(std::move(own))) *stopped = true;
 }
 
 Status PgOutputAssembler::HandleRelation(const RelationMessage& m) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "source/capture_filter.h"
 #include "source/postgresql/pgoutput_message.h"
 #include "source/postgresql/relation_schema.h"
+#include "source/postgresql/transaction_spool.h"
 #include "source/source.h"
 
 namespace vimur::postgresql {
@@ -35,7 +37,8 @@ class PgOutputAssembler {
     uint64_t messages = 0;
     uint64_t transactions = 0;
     uint64_t rows = 0;
-    uint64_t skipped = 0;  // messages of tables not captured, origins, types, ...
+    uint64_t skipped = 0;                // messages of tables not captured, origins, types, ...
+    uint64_t streamed_transactions = 0;  // received in progress, spooled, then committed
   };
 
   // `database`: the PostgreSQL database (source.db).
@@ -43,20 +46,25 @@ class PgOutputAssembler {
   ~PgOutputAssembler();
 
   void set_catalog(RelationCatalog* catalog) { catalog_ = catalog; }
+  // Sees every logical decoding message first; returning true keeps it from consumers (e.g.
+  // Vimur's own watermarks). Optional.
+  using MessageObserver = std::function<bool(const LogicalMessage&)>;
+  void set_message_observer(MessageObserver observer) { message_observer_ = std::move(observer); }
   // Transactions larger than this are handed over in chunks (only the last carries a position).
   void set_chunk_bytes(size_t bytes) { chunk_bytes_ = bytes; }
   // Where the stream starts: transactions ending at or before `lsn` were delivered already.
   void Reset(uint64_t lsn);
 
   // Processes one pgoutput message. Completed transactions (and chunks of large ones) go to
-  // `emit`; a false return from it sets *stopped.
+  // `emit`; a false return from it sets *stopped. Transactions streamed in progress (Stream
+  // Start..Stop blocks) are spooled to config.spool_dir and processed at their Stream Commit.
   Status Process(std::string_view message, const TransactionConsumer& emit, bool* stopped);
   // The server's WAL end while nothing is in progress (a keepalive): when it moved past the
   // last delivered position and no position was handed over for heartbeat_interval_ms, hands
   // over a transaction with no events carrying it, so the slot advances on quiet databases.
   void Idle(uint64_t wal_end, const TransactionConsumer& emit, bool* stopped);
 
-  bool in_transaction() const { return in_txn_; }
+  bool in_transaction() const { return in_txn_ || in_stream_block_; }
   // End LSN of the last complete transaction (or heartbeat) handed over.
   uint64_t delivered_lsn() const { return delivered_lsn_; }
   const Stats& stats() const { return stats_; }
@@ -71,12 +79,20 @@ class PgOutputAssembler {
   };
   struct TxnStorage;
 
+  // One parsed message, outside a stream block or replayed from the spool.
+  Status Apply(const PgOutputMessage& parsed, const TransactionConsumer& emit, bool* stopped);
+  // Stream Commit: the spooled transaction, replayed between a BEGIN and a COMMIT.
+  Status CommitStreamed(const StreamCommitMessage& m, const TransactionConsumer& emit,
+                        bool* stopped);
   Status HandleRelation(const RelationMessage& m);
   Status Row(Op op, uint32_t relation_id, const TupleData* before, char before_kind,
              const TupleData* after, const TransactionConsumer& emit, bool* stopped);
   Status Decode(const Relation& rel, const TupleData& tuple, const TupleData* old_tuple,
                 bool key_only, std::vector<Value>* out);
   Status Truncate(const TruncateMessage& m);
+  // A logical decoding message: into the transaction when transactional, else handed over
+  // at once in a transaction of its own that carries the position already delivered.
+  void Message(const LogicalMessage& m, const TransactionConsumer& emit, bool* stopped);
   std::shared_ptr<const SourceInfo> SourceFor(const std::string& schema);
   void MaybeChunk(const TransactionConsumer& emit, bool* stopped);
   void StartStorage();
@@ -85,6 +101,7 @@ class PgOutputAssembler {
   const std::string database_;
   CaptureFilter filter_;
   RelationCatalog* catalog_ = nullptr;
+  MessageObserver message_observer_;
   std::unordered_map<uint32_t, Relation> relations_;
   std::unordered_map<std::string, TableSchemaPtr> last_shape_;  // by schema.table
   // Names of the types that Type messages described, by OID (bounded).
@@ -93,6 +110,10 @@ class PgOutputAssembler {
   bool precise_decimals_ = true;
   size_t chunk_bytes_ = 4 << 20;
   Stats stats_;
+
+  TransactionSpool spool_;
+  bool in_stream_block_ = false;
+  uint32_t stream_xid_ = 0;  // of the Stream Start..Stop block being received
 
   bool in_txn_ = false;
   bool skip_txn_ = false;  // ends at or before the start position: delivered already

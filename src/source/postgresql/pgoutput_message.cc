@@ -205,10 +205,30 @@ Result<PgOutputMessage> Parse(char type, Reader& r, bool in_stream) {
       VIMUR_RETURN_IF_ERROR(r.Bytes(len, &m.content));
       return PgOutputMessage(m);
     }
-    case 'S':  // Stream Start
-    case 'E':  // Stream Stop
-    case 'c':  // Stream Commit
-    case 'A':  // Stream Abort
+    case 'S': {
+      StreamStartMessage m;
+      uint8_t first = 0;
+      VIMUR_RETURN_IF_ERROR(r.U32(&m.xid));
+      VIMUR_RETURN_IF_ERROR(r.U8(&first));
+      m.first_segment = first == 1;
+      return PgOutputMessage(m);
+    }
+    case 'E': return PgOutputMessage(StreamStopMessage{});
+    case 'c': {
+      StreamCommitMessage m;
+      VIMUR_RETURN_IF_ERROR(r.U32(&m.xid));
+      VIMUR_RETURN_IF_ERROR(r.U8(&m.flags));
+      VIMUR_RETURN_IF_ERROR(r.U64(&m.commit_lsn));
+      VIMUR_RETURN_IF_ERROR(r.U64(&m.end_lsn));
+      VIMUR_RETURN_IF_ERROR(r.I64(&m.commit_time_us));
+      return PgOutputMessage(m);
+    }
+    case 'A': {
+      StreamAbortMessage m;
+      VIMUR_RETURN_IF_ERROR(r.U32(&m.xid));
+      VIMUR_RETURN_IF_ERROR(r.U32(&m.subxid));
+      return PgOutputMessage(m);
+    }
     case 'P':  // Begin Prepare and the other two-phase messages (protocol 3)
     case 'K':
     case 'r':
@@ -225,6 +245,23 @@ Result<PgOutputMessage> ParsePgOutputMessage(std::string_view bytes, bool in_str
   if (bytes.empty()) return Status::Underflow("empty pgoutput message");
   Reader r(bytes.substr(1));
   return Parse(bytes[0], r, in_stream);
+}
+
+bool StreamedMessageXid(std::string_view bytes, uint32_t* xid) {
+  if (bytes.size() < 5) return false;
+  switch (bytes[0]) {
+    case 'I':
+    case 'U':
+    case 'D':
+    case 'T':
+    case 'R':
+    case 'Y':
+    case 'M': break;
+    default: return false;
+  }
+  *xid = 0;
+  for (size_t i = 1; i < 5; ++i) *xid = (*xid << 8) | static_cast<unsigned char>(bytes[i]);
+  return true;
 }
 
 std::string LsnText(uint64_t lsn) {

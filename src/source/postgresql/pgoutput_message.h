@@ -100,20 +100,47 @@ struct LogicalMessage {  // 'M' (pg_logical_emit_message)
   std::string_view content;
 };
 
-// Stream Start/Stop/Commit/Abort (protocol 2 with streaming) and messages of later versions:
-// recognised and skipped by the source (it does not ask for streaming).
+// Protocol 2 with `streaming`: a transaction still in progress arrives in blocks between
+// Stream Start and Stream Stop, then ends with Stream Commit or Stream Abort.
+struct StreamStartMessage {  // 'S'
+  uint32_t xid = 0;
+  bool first_segment = false;
+};
+
+struct StreamStopMessage {};  // 'E'
+
+struct StreamCommitMessage {  // 'c'
+  uint32_t xid = 0;
+  uint8_t flags = 0;
+  uint64_t commit_lsn = 0;
+  uint64_t end_lsn = 0;
+  int64_t commit_time_us = 0;
+};
+
+struct StreamAbortMessage {  // 'A': the transaction (subxid == xid) or one subtransaction
+  uint32_t xid = 0;
+  uint32_t subxid = 0;
+};
+
+// Two-phase commit messages (protocol 3): recognised and skipped (Vimur does not ask for them).
 struct OtherMessage {
   char type = 0;
 };
 
-using PgOutputMessage = std::variant<BeginMessage, CommitMessage, OriginMessage, RelationMessage,
-                                     TypeMessage, InsertMessage, UpdateMessage, DeleteMessage,
-                                     TruncateMessage, LogicalMessage, OtherMessage>;
+using PgOutputMessage =
+    std::variant<BeginMessage, CommitMessage, OriginMessage, RelationMessage, TypeMessage,
+                 InsertMessage, UpdateMessage, DeleteMessage, TruncateMessage, LogicalMessage,
+                 StreamStartMessage, StreamStopMessage, StreamCommitMessage, StreamAbortMessage,
+                 OtherMessage>;
 
 // Parses one message. `in_stream`: inside Stream Start..Stop, where change messages carry the
 // transaction id first (protocol 2). Every read is bounds-checked: truncated or malformed
 // input fails with kUnderflow or kCorruption, never reads past `bytes`.
 Result<PgOutputMessage> ParsePgOutputMessage(std::string_view bytes, bool in_stream = false);
+
+// The (sub)transaction id a message inside a Stream Start..Stop block starts with (changes,
+// relations, types, transactional messages); false for other messages or when too short.
+bool StreamedMessageXid(std::string_view bytes, uint32_t* xid);
 
 // PostgreSQL's text form of an LSN, "16/B374D848".
 std::string LsnText(uint64_t lsn);

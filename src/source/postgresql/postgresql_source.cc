@@ -135,10 +135,16 @@ Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
   } unset{assembler};
 
   VIMUR_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(options, true));
-  const int proto = conn->server_version() >= 140000 ? 2 : 1;
-  VIMUR_RETURN_IF_ERROR(conn->StartReplication(config_.slot, from, config_.publication, proto));
+  PgConnection::PgOutputOptions pgoutput;
+  const bool v14 = conn->server_version() >= 140000;
+  pgoutput.proto_version = v14 ? 2 : 1;
+  pgoutput.messages = v14;
+  pgoutput.streaming = v14 && config_.stream_in_progress && !config_.spool_dir.empty();
+  VIMUR_RETURN_IF_ERROR(conn->StartReplication(config_.slot, from, config_.publication, pgoutput));
+  const int proto = pgoutput.proto_version;
   LOG_INFO << "source " << config_.name << ": streaming slot " << config_.slot << " (publication "
-           << config_.publication << ", pgoutput protocol " << proto << ") from lsn "
+           << config_.publication << ", pgoutput protocol " << proto
+           << (pgoutput.streaming ? ", transactions in progress streamed" : "") << ") from lsn "
            << LsnText(from);
   metrics::SourceProbe::For(config_.name).up.Set(1);
 

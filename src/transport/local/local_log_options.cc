@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/change_event.h"
+
 namespace vimur::local {
 
 std::string LocalLogDir(const PipelineConfig& config) {
@@ -31,10 +33,12 @@ LocalLogOptions LocalLogOptionsFor(const PipelineConfig& config) {
   o.compaction = t.compaction;
   o.compaction_interval_ms = t.compaction_interval_ms;
   o.compaction_tombstone_retention_ms = t.compaction_tombstone_retention_ms;
-  // Not compacted: dead letters, and the schema-change topics (each DDL is history).
+  // Not compacted: dead letters, the schema-change topics (each DDL is history), messages.
   for (const SinkConfig& s : config.sinks) o.uncompacted_topics.insert(s.dead_letter_topic);
   for (const SourceConfig& s : config.sources) {
-    o.uncompacted_topics.insert(s.topic_prefix.empty() ? config.name : s.topic_prefix);
+    const std::string& prefix = s.topic_prefix.empty() ? config.name : s.topic_prefix;
+    o.uncompacted_topics.insert(prefix);
+    o.uncompacted_topics.insert(MessageTopicName(prefix));
   }
   o.consumers_dir = LocalConsumersDir(config);
   o.slow_consumer_wait = t.slow_consumer != "drop";

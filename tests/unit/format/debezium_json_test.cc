@@ -513,5 +513,44 @@ TEST(DebeziumJsonTest, Base64AllPaddings) {
   }
 }
 
+TEST(DebeziumJsonTest, LogicalDecodingMessagesAsDebeziumsPostgresConnectorWritesThem) {
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "postgresql";
+  source->name = "shop";
+  source->database = "shopdb";
+  source->ts_ms = 1700000000000;
+  source->lsn = 12345;
+  source->tx_id = -1;  // not transactional
+  const SourceMessage message{"audit", std::string("\x00hi", 3), source};
+  for (bool schemas : {false, true}) {
+    DebeziumJsonSerializer ser(JsonFormatOptions{schemas, false, "shop"});
+    std::string key, value;
+    ser.SerializeMessageKey(message, &key);
+    ser.SerializeMessage(message, 5, &value);
+    auto k = nlohmann::json::parse(key);
+    auto v = nlohmann::json::parse(value);
+    if (schemas) {
+      EXPECT_EQ(k["schema"]["name"], "io.debezium.connector.postgresql.MessageKey");
+      EXPECT_EQ(v["schema"]["name"], "io.debezium.connector.postgresql.MessageValue");
+      const auto& fields = v["schema"]["fields"];
+      ASSERT_EQ(fields.size(), 5u);
+      EXPECT_EQ(fields[2]["name"], "io.debezium.connector.postgresql.Source");
+      EXPECT_EQ(fields[4]["name"], "io.debezium.connector.postgresql.Message");
+      EXPECT_EQ(fields[4]["fields"][1]["type"], "bytes");
+      k = k["payload"];
+      v = v["payload"];
+    }
+    EXPECT_EQ(k, nlohmann::json::parse(R"({"prefix":"audit"})"));
+    EXPECT_EQ(v["op"], "m");
+    EXPECT_EQ(v["ts_ms"], 5);
+    EXPECT_EQ(v["source"]["db"], "shopdb");
+    EXPECT_EQ(v["source"]["table"], "");
+    EXPECT_TRUE(v["source"]["txId"].is_null());
+    EXPECT_EQ(v["source"]["lsn"], 12345);
+    EXPECT_TRUE(v["transaction"].is_null());
+    EXPECT_EQ(v["message"], nlohmann::json::parse(R"({"prefix":"audit","content":"AGhp"})"));
+  }
+}
+
 }  // namespace
 }  // namespace vimur

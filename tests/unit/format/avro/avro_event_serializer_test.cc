@@ -759,6 +759,56 @@ TEST(AvroEventSerializerTest, SchemaChangeEventsRoundTrip) {
   EXPECT_EQ(v["ts_ms"], 9);
 }
 
+SourceMessage OutboxMessage() {
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "postgresql";
+  source->name = "shop";
+  source->database = "shopdb";
+  source->ts_ms = 1700000000000;
+  source->lsn = 12345;
+  source->tx_id = 77;
+  return SourceMessage{"outbox", std::string("\x00\xffhi", 4), source};
+}
+
+TEST(AvroEventSerializerTest, LogicalDecodingMessagesRoundTripAsDebeziumNamesThem) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroEventSerializer s({"shop", false}, registry);
+  const SourceMessage message = OutboxMessage();
+  std::string key, value;
+  ASSERT_TRUE(s.MessageKey(message, &key).ok());
+  ASSERT_TRUE(s.MessageValue(message, 9, &value).ok());
+  EXPECT_EQ(registry->subjects.count("shop.message-key"), 1u);
+  EXPECT_EQ(registry->subjects.count("shop.message-value"), 1u);
+  EXPECT_EQ(AvroTestDecoder(registry->by_id[HeaderId(key)]).Decode(std::string_view(key).substr(5)),
+            json::parse(R"({"prefix":"outbox"})"));
+  json v =
+      AvroTestDecoder(registry->by_id[HeaderId(value)]).Decode(std::string_view(value).substr(5));
+  EXPECT_EQ(v["op"], "m");
+  EXPECT_EQ(v["ts_ms"], 9);
+  EXPECT_EQ(v["source"]["connector"], "postgresql");
+  EXPECT_EQ(v["source"]["db"], "shopdb");
+  EXPECT_EQ(v["source"]["table"], "");
+  EXPECT_EQ(v["source"]["txId"], 77);
+  EXPECT_EQ(v["source"]["lsn"], 12345);
+  EXPECT_TRUE(v["transaction"].is_null());
+  EXPECT_EQ(v["message"]["prefix"], "outbox");
+  const std::string content = v["message"]["content"].get<std::string>();
+  EXPECT_EQ(content, message.content);
+  EXPECT_EQ(json::parse(registry->by_id[HeaderId(value)])["name"], "MessageValue");
+}
+
+TEST(AvroEventSerializerTest, MessageContentFollowsTheBinaryHandlingMode) {
+  auto registry = std::make_shared<FakeRegistry>();
+  AvroFormatOptions options{"shop", false};
+  options.modes.binary = BinaryHandlingMode::kHex;
+  AvroEventSerializer s(options, registry);
+  std::string value;
+  ASSERT_TRUE(s.MessageValue(OutboxMessage(), 9, &value).ok());
+  json v =
+      AvroTestDecoder(registry->by_id[HeaderId(value)]).Decode(std::string_view(value).substr(5));
+  EXPECT_EQ(v["message"]["content"], "00ff6869");
+}
+
 }  // namespace
 }  // namespace vimur::avro
 

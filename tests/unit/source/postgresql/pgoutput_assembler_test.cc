@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "pgoutput_builder.h"
 #include "source/postgresql/pg_types.h"
 
@@ -307,6 +310,135 @@ TEST(PgOutputAssemblerTest, RowOfUnknownRelationIsAnError) {
   Status s = h.Feed(Insert(99, {"1"}));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("relation 99"), std::string::npos);
+}
+
+// A message as it arrives inside a Stream Start..Stop block: the (sub)transaction id first.
+std::string Streamed(const std::string& m, uint32_t xid) {
+  return m.substr(0, 1) + Msg('x').U32(xid).bytes().substr(1) + m.substr(1);
+}
+
+std::string FreshSpoolDir(const std::string& name) {
+  const std::string dir = testing::TempDir() + "/vimur-spool-" + name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+size_t SpoolFiles(const std::string& dir) {
+  if (!std::filesystem::exists(dir)) return 0;
+  size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) n += entry.is_regular_file();
+  return n;
+}
+
+// A transaction streamed while in progress (protocol 2): nothing is handed on before its
+// Stream Commit, other transactions committed meanwhile go first, an aborted subtransaction's
+// rows are dropped, and an aborted transaction leaves nothing, not even its spool file.
+TEST(PgOutputAssemblerTest, TransactionsStreamedInProgressAreHandedOnAtCommit) {
+  Harness h;
+  h.catalog.facts.primary_key = {"id"};
+  h.config.spool_dir = FreshSpoolDir("commit");
+  h.Make();
+  ASSERT_TRUE(h.Feed(Msg('S').U32(50).U8(1).bytes()).ok());
+  ASSERT_TRUE(
+      h.Feed(Streamed(Relation(3, "public", "t", 'd', {{"id", oid::kInt4, -1, true}}), 50)).ok());
+  ASSERT_TRUE(h.Feed(Streamed(Insert(3, {"1"}), 50)).ok());
+  ASSERT_TRUE(h.Feed(Streamed(Insert(3, {"2"}), 51)).ok());  // in subtransaction 51
+  ASSERT_TRUE(
+      h.Feed(Streamed(Msg('M').U8(1).U64(0x90).Str("outbox").U32(2).bytes() + "hi", 50)).ok());
+  ASSERT_TRUE(h.Feed(Msg('E').bytes()).ok());
+  EXPECT_TRUE(h.out.empty());
+  EXPECT_EQ(SpoolFiles(h.config.spool_dir), 1u);
+  // A small transaction commits while 50 is still open (the server describes the relation
+  // again outside the stream: what it sent inside is the streamed transaction's).
+  ASSERT_TRUE(h.Feed(Relation(3, "public", "t", 'd', {{"id", oid::kInt4, -1, true}})).ok());
+  ASSERT_TRUE(h.Feed(Begin(0x200, kCommitUs, 60)).ok());
+  ASSERT_TRUE(h.Feed(Insert(3, {"9"})).ok());
+  ASSERT_TRUE(h.Feed(Commit(0x200, 0x220, kCommitUs)).ok());
+  ASSERT_EQ(h.out.size(), 1u);
+  ASSERT_TRUE(h.Feed(Msg('S').U32(50).U8(0).bytes()).ok());
+  ASSERT_TRUE(h.Feed(Streamed(Insert(3, {"3"}), 50)).ok());
+  ASSERT_TRUE(h.Feed(Msg('E').bytes()).ok());
+  ASSERT_TRUE(h.Feed(Msg('A').U32(50).U32(51).bytes()).ok());  // ROLLBACK TO SAVEPOINT
+  // Another streamed transaction that aborts as a whole.
+  ASSERT_TRUE(h.Feed(Msg('S').U32(70).U8(1).bytes()).ok());
+  ASSERT_TRUE(h.Feed(Streamed(Insert(3, {"7"}), 70)).ok());
+  ASSERT_TRUE(h.Feed(Msg('E').bytes()).ok());
+  EXPECT_EQ(SpoolFiles(h.config.spool_dir), 2u);
+  ASSERT_TRUE(h.Feed(Msg('A').U32(70).U32(70).bytes()).ok());
+  EXPECT_EQ(SpoolFiles(h.config.spool_dir), 1u);
+  EXPECT_EQ(h.out.size(), 1u);
+  ASSERT_TRUE(h.Feed(Msg('c').U32(50).U8(0).U64(0x300).U64(0x340).U64(kCommitUs).bytes()).ok());
+  ASSERT_EQ(h.out.size(), 2u);
+  const Transaction& t = h.out[1];
+  EXPECT_TRUE(t.complete);
+  EXPECT_EQ(t.end.lsn, 0x340u);
+  ASSERT_EQ(t.events.size(), 2u);
+  EXPECT_EQ(t.events[0].after[0].i, 1);
+  EXPECT_EQ(t.events[1].after[0].i, 3);
+  EXPECT_EQ(t.events[0].source->tx_id, 50);
+  EXPECT_EQ(t.events[0].source->lsn, 0x300u);
+  ASSERT_EQ(t.messages.size(), 1u);
+  EXPECT_EQ(t.messages[0].prefix, "outbox");
+  EXPECT_EQ(t.messages[0].content, "hi");
+  EXPECT_EQ(h.assembler->stats().streamed_transactions, 1u);
+  EXPECT_EQ(SpoolFiles(h.config.spool_dir), 0u);
+  EXPECT_FALSE(h.assembler->in_transaction());
+}
+
+// A new stream (reconnect, restart) sends transactions in progress again from their start:
+// whatever was spooled before is dropped, files a killed process left included.
+TEST(PgOutputAssemblerTest, ResetDropsSpooledTransactions) {
+  Harness h;
+  h.config.spool_dir = FreshSpoolDir("reset");
+  std::filesystem::create_directories(h.config.spool_dir);
+  { std::ofstream(h.config.spool_dir + "/99.spool") << "left by a killed process"; }
+  h.Make();
+  ASSERT_TRUE(h.Feed(Relation(3, "public", "t", 'd', {{"id", oid::kInt4, -1, true}})).ok());
+  ASSERT_TRUE(h.Feed(Msg('S').U32(50).U8(1).bytes()).ok());
+  ASSERT_TRUE(h.Feed(Streamed(Insert(3, {"1"}), 50)).ok());
+  h.assembler->Reset(0x10);
+  EXPECT_EQ(SpoolFiles(h.config.spool_dir), 0u);
+  EXPECT_FALSE(h.assembler->in_transaction());
+  // Its Stream Commit after the reset finds nothing spooled: an empty transaction.
+  ASSERT_TRUE(h.Feed(Msg('S').U32(50).U8(1).bytes()).ok());
+  ASSERT_TRUE(h.Feed(Streamed(Insert(3, {"2"}), 50)).ok());
+  ASSERT_TRUE(h.Feed(Msg('E').bytes()).ok());
+  ASSERT_TRUE(h.Feed(Msg('c').U32(50).U8(0).U64(0x300).U64(0x340).U64(kCommitUs).bytes()).ok());
+  ASSERT_EQ(h.out.size(), 1u);
+  ASSERT_EQ(h.out[0].events.size(), 1u);
+  EXPECT_EQ(h.out[0].events[0].after[0].i, 2);
+}
+
+// Logical decoding messages: a transactional one travels with its transaction, one that is
+// not goes on at once; an observer can keep its own (watermarks) from consumers.
+TEST(PgOutputAssemblerTest, LogicalDecodingMessages) {
+  Harness h;
+  h.Make();
+  h.assembler->Reset(0x10);
+  std::vector<std::string> observed;
+  h.assembler->set_message_observer([&](const LogicalMessage& m) {
+    observed.emplace_back(m.prefix);
+    return m.prefix == "vimur-watermark";
+  });
+  ASSERT_TRUE(h.Feed(Msg('M').U8(0).U64(0x20).Str("audit").U32(1).bytes() + "x").ok());
+  ASSERT_TRUE(h.Feed(Msg('M').U8(0).U64(0x21).Str("vimur-watermark").U32(1).bytes() + "w").ok());
+  ASSERT_EQ(h.out.size(), 1u);
+  EXPECT_TRUE(h.out[0].events.empty());
+  ASSERT_EQ(h.out[0].messages.size(), 1u);
+  EXPECT_EQ(h.out[0].messages[0].source->tx_id, -1);
+  EXPECT_EQ(h.out[0].messages[0].source->lsn, 0x20u);
+  EXPECT_EQ(h.out[0].end.lsn, 0x10u);  // the position stays where it was
+  EXPECT_TRUE(h.out[0].id.empty());
+  ASSERT_TRUE(h.Feed(Begin(0x30, kCommitUs, 5)).ok());
+  ASSERT_TRUE(h.Feed(Msg('M').U8(1).U64(0x28).Str("outbox").U32(1).bytes() + "y").ok());
+  ASSERT_TRUE(h.Feed(Commit(0x30, 0x40, kCommitUs)).ok());
+  ASSERT_EQ(h.out.size(), 2u);
+  ASSERT_EQ(h.out[1].messages.size(), 1u);
+  EXPECT_EQ(h.out[1].messages[0].source->tx_id, 5);
+  EXPECT_EQ(observed, (std::vector<std::string>{"audit", "vimur-watermark", "outbox"}));
+  // Before the start position: delivered already.
+  ASSERT_TRUE(h.Feed(Msg('M').U8(0).U64(0x5).Str("old").U32(1).bytes() + "z").ok());
+  EXPECT_EQ(h.out.size(), 2u);
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ TEST(PgOutputMessageTest, ParsesRelationAndRows) {
   EXPECT_EQ(t.relation_ids, (std::vector<uint32_t>{1, 2, 3}));
 }
 
-TEST(PgOutputMessageTest, ParsesLogicalMessageAndSkipsStreamControl) {
+TEST(PgOutputMessageTest, ParsesLogicalMessageAndStreamControl) {
   std::string m = Msg('M').U8(1).U64(0x42).Str("outbox").U32(5).bytes() + "hello";
   auto parsed = Parse(m);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -90,7 +90,22 @@ TEST(PgOutputMessageTest, ParsesLogicalMessageAndSkipsStreamControl) {
   EXPECT_EQ(lm.content, "hello");
   auto stream = Parse(Msg('S').U32(7).U8(1).bytes());
   ASSERT_TRUE(stream.ok());
-  EXPECT_EQ(std::get<OtherMessage>(*stream).type, 'S');
+  EXPECT_EQ(std::get<StreamStartMessage>(*stream).xid, 7u);
+  EXPECT_TRUE(std::get<StreamStartMessage>(*stream).first_segment);
+  auto commit = Parse(Msg('c').U32(7).U8(0).U64(0x100).U64(0x180).U64(99).bytes());
+  ASSERT_TRUE(commit.ok());
+  EXPECT_EQ(std::get<StreamCommitMessage>(*commit).xid, 7u);
+  EXPECT_EQ(std::get<StreamCommitMessage>(*commit).commit_lsn, 0x100u);
+  EXPECT_EQ(std::get<StreamCommitMessage>(*commit).end_lsn, 0x180u);
+  EXPECT_EQ(std::get<StreamCommitMessage>(*commit).commit_time_us, 99);
+  auto abort = Parse(Msg('A').U32(7).U32(8).bytes());
+  ASSERT_TRUE(abort.ok());
+  EXPECT_EQ(std::get<StreamAbortMessage>(*abort).subxid, 8u);
+  EXPECT_TRUE(std::holds_alternative<StreamStopMessage>(*Parse(Msg('E').bytes())));
+  uint32_t xid = 0;
+  EXPECT_TRUE(StreamedMessageXid(Msg('I').U32(900).U32(1).bytes(), &xid));
+  EXPECT_EQ(xid, 900u);
+  EXPECT_FALSE(StreamedMessageXid(Msg('B').U64(1).bytes(), &xid));
 }
 
 // In a streamed transaction (protocol 2), change messages start with the transaction id.
@@ -114,6 +129,9 @@ TEST(PgOutputMessageTest, EveryTruncatedPrefixIsRejected) {
       Delete(1, 'K', {"1"}),
       Truncate({1, 2}, 0),
       Msg('M').U8(0).U64(1).Str("p").U32(3).bytes() + "abc",
+      Msg('S').U32(7).U8(1).bytes(),
+      Msg('c').U32(7).U8(0).U64(1).U64(2).U64(3).bytes(),
+      Msg('A').U32(7).U32(8).bytes(),
   };
   for (const std::string& m : messages) {
     ASSERT_TRUE(Parse(m).ok()) << m[0];

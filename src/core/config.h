@@ -38,6 +38,7 @@ struct SourceConfig {
   std::string snapshot = "never";            // never | initial | when_needed | initial_only
   int snapshot_chunk_rows = 10000;           // rows per primary-key range query of a snapshot
   int snapshot_workers = 1;                  // MariaDB: parallel snapshot connections
+  std::string binlog_archive;                // MySQL/MariaDB: copies of purged binlogs
   std::string topic_prefix;                  // default: pipeline name
   // Not a key: where `vimur snapshot` leaves requests for this source
   // (STATE_DIR/NAME/snapshot-requests/SOURCE), set when the file is read.

@@ -99,6 +99,13 @@ const Section& SourceTable() {
                    "confirms it only up to transactions the transport acknowledged; drop it "
                    "(`SELECT pg_drop_replication_slot('...')`) when the source is retired, or "
                    "the server keeps WAL for it"),
+          Text("binlog_archive", &SourceConfig::binlog_archive)
+              .DefaultDoc("none")
+              .Doc("mysql: a directory of binlog file copies (e.g. kept by `mariadb-binlog "
+                   "--read-from-remote-server --raw --stop-never`, or a backup tool). When the "
+                   "stored position was purged from the server, the missing transactions are "
+                   "read from there, file after file as the rotations name them, until a file "
+                   "the server still has; a gap (a file in neither place) stops with its name"),
           Flag("stream_in_progress", &SourceConfig::stream_in_progress)
               .Default("true")
               .Doc("postgresql 14+: receive large transactions while they are still in progress "

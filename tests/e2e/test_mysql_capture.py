@@ -7,6 +7,7 @@ import json
 import os
 import random
 import re
+import shutil
 import time
 
 from debezium_values import expected, same
@@ -497,6 +498,62 @@ def test_purged_position_stops_with_clear_error(mariadb, vimur_factory):
     assert rc == 1, log
     assert "stored position" in log and stored["file"] in log, log
     assert "Remove the stored offset" in log, log
+
+
+def marker_tags(records):
+    return [r["value"]["after"]["tag"] for r in records
+            if r["topic"] == "shop.e2e.marker" and r["value"] and r["value"]["after"]]
+
+
+def rotate_copy_and_purge(mariadb, tags, archive):
+    """Writes one marker per tag, each in a binlog of its own, copies every binlog but the
+    current one to `archive` (when given), then purges them from the server."""
+    for tag in tags:
+        mariadb.execute(f"INSERT INTO e2e.marker (tag) VALUES ('{tag}')", "FLUSH BINARY LOGS")
+    binlog_dir = os.path.dirname(mariadb.query("SELECT @@log_bin_basename")[0][0])
+    current = mariadb.query("SHOW MASTER STATUS")[0][0]
+    if archive:
+        for (name, _size, *_rest) in mariadb.query("SHOW BINARY LOGS"):
+            if name != current:
+                shutil.copy(os.path.join(binlog_dir, name), archive)
+    # The server keeps a file a lingering dump thread still reads; that thread ends within
+    # moments of the pipeline's stop.
+    deadline = time.time() + 30
+    while True:
+        mariadb.execute(f"PURGE BINARY LOGS TO '{current}'")
+        if [r[0] for r in mariadb.query("SHOW BINARY LOGS")] == [current]:
+            return
+        assert time.time() < deadline, mariadb.query("SHOW BINARY LOGS")
+        time.sleep(0.2)
+
+
+def test_purged_position_is_read_from_the_binlog_archive(mariadb, vimur_factory, tmp_path):
+    setup_schema(mariadb)
+    archive = str(tmp_path / "archive")
+    os.makedirs(archive)
+    vimur = vimur_factory(mariadb, [r"e2e\..*"], extra_source=f"    binlog_archive: {archive}")
+    vimur.start()
+    vimur.stop()
+    # While the pipeline is down, three binlogs of changes are archived and purged.
+    rotate_copy_and_purge(mariadb, ["archived-1", "archived-2", "archived-3"], archive)
+    mariadb.execute("INSERT INTO e2e.marker (tag) VALUES ('on-server')")
+    vimur.start()
+    records = wait_for_marker(vimur, mariadb, "after-restart")
+    vimur.stop()
+    assert marker_tags(records) == ["archived-1", "archived-2", "archived-3", "on-server",
+                                    "after-restart"], marker_tags(records)
+    log = vimur.log()
+    assert "reading binlog_archive" in log and "continuing on the server" in log, log
+
+    # A gap: a purged binlog that is not archived stops the pipeline, naming the file.
+    rotate_copy_and_purge(mariadb, ["lost"], None)
+    stored = json.load(open(vimur.offset_path()))
+    vimur.start(wait_for_offsets=False)
+    rc = vimur.proc.wait(timeout=60)
+    vimur.proc = None
+    log = vimur.log()
+    assert rc == 1, log
+    assert stored["file"] in log and "neither on the server" in log, log
 
 
 def test_primary_key_change_is_delete_tombstone_create(mariadb, vimur_factory):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "core/metrics_probes.h"
 #include "core/row_vector_pool.h"
 #include "source/key_change.h"
+#include "source/mysql/binlog_archive.h"
 #include "source/mysql/binlog_retention.h"
 #include "source/mysql/ddl_targets.h"
 #include "source/mysql/mysql_checks.h"
@@ -802,7 +804,10 @@ Result<bool> MySqlSource::PositionAvailable(const Position& position) {
   for (const SqlRow& row : logs) {
     if (!row.empty() && row[0] && *row[0] == position.file) return true;
   }
-  return false;
+  // Purged from the server but archived: read from there (the archive's gaps show when read).
+  std::error_code ec;
+  return !config_.binlog_archive.empty() &&
+         std::filesystem::exists(config_.binlog_archive + "/" + position.file, ec);
 }
 
 std::vector<vimur::CheckResult> MySqlSource::Check() {
@@ -833,6 +838,29 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
   BinlogClient client(std::move(conn), options);
   VIMUR_ASSIGN_OR_RETURN(std::string checksum, client.BinlogChecksum());
   const Position& from = assembler.delivered();
+  // Every transaction passes the incremental snapshot on its way (progress, changed keys);
+  // between event groups it may hand on a chunk of a table being read.
+  const TransactionConsumer observed = [&](Transaction&& txn) {
+    incremental.Observe(txn);
+    return consumer(std::move(txn));
+  };
+  if (!config_.binlog_archive.empty() && !from.file.empty()) {
+    VIMUR_ASSIGN_OR_RETURN(auto binlogs, client.AvailableBinlogs());
+    if (std::find(binlogs.begin(), binlogs.end(), from.file) == binlogs.end()) {
+      LOG_INFO << "source " << config_.name << ": the stored position " << from.Describe()
+               << " was purged from the server; reading binlog_archive " << config_.binlog_archive;
+      bool stopped = false;
+      VIMUR_ASSIGN_OR_RETURN(
+          ArchiveCatchUp read,
+          CatchUpFromArchive(config_.binlog_archive, binlogs, assembler, observed, stop, &stopped));
+      if (stop.load() || stopped) return Status::Ok();
+      std::string files;
+      for (const std::string& f : read.files) files += (files.empty() ? "" : ", ") + f;
+      LOG_INFO << "source " << config_.name << ": read " << read.events << " events from "
+               << read.files.size() << " archived binlogs (" << files
+               << "); continuing on the server from " << from.Describe();
+    }
+  }
 
   StartPosition start;
   if (!from.gtid_set.empty()) {
@@ -891,12 +919,6 @@ Status MySqlSource::StreamOnce(BinlogTransactionAssembler& assembler,
     }
     if (!done) client.Interrupt();
   });
-  // Every transaction passes the incremental snapshot on its way (progress, changed keys);
-  // between event groups it may hand on a chunk of a table being read.
-  const TransactionConsumer observed = [&](Transaction&& txn) {
-    incremental.Observe(txn);
-    return consumer(std::move(txn));
-  };
   Status result;
   bool stopped = false;
   while (!stop.load() && !stopped) {

@@ -80,6 +80,9 @@ struct TransportConfig {
   std::string offsets_topic = "vimur-offsets";
   std::map<std::string, std::string> client_config;  // extra client properties (TLS, SASL)
   int64_t max_in_flight_bytes = 64ll << 20;
+  // kafka: an event larger than its topic takes: stop | dead_letter | truncate.
+  std::string on_oversized_event = "stop";
+  int64_t oversized_max_message_bytes = 64ll << 20;  // the dead-letter topic's limit
   // local: the embedded log under state_dir (docs/local-log.md).
   std::string fsync = "batch";  // batch | interval | never
   int fsync_interval_ms = 1000;

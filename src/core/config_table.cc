@@ -310,6 +310,22 @@ const Section& TransportTable() {
               .Default("86400000")
               .Doc("local: a tombstone stays this long after its segment was closed, so "
                    "consumers see the delete (Kafka's delete.retention.ms)"),
+          Choice("on_oversized_event", &TransportConfig::on_oversized_event,
+                 {"stop", "dead_letter", "truncate"})
+              .Default("stop")
+              .Doc("kafka: an event whose record (key and value, before compression) is larger "
+                   "than its topic's `max.message.bytes` (1048588 unless set in `topic.config` "
+                   "or `topic_overrides`) or the producer's `message.max.bytes`: `stop` stops "
+                   "the pipeline naming table, position, size and limit; `dead_letter` sends the "
+                   "whole record to `{topic_prefix}.oversized` (created with "
+                   "`oversized_max_message_bytes`); `truncate` replaces its largest text and "
+                   "binary values (never key columns) by `__vimur_truncated__` until it fits, "
+                   "naming them in the record header `vimur.truncated`"),
+          Int("oversized_max_message_bytes", &TransportConfig::oversized_max_message_bytes, 1024,
+              int64_t{1} << 30)
+              .Default("67108864")
+              .Doc("kafka: `max.message.bytes` of the `{topic_prefix}.oversized` topic "
+                   "(on_oversized_event: dead_letter); the producer's limit is raised to it"),
           Choice("slow_consumer", &TransportConfig::slow_consumer, {"wait", "drop"})
               .Default("wait")
               .Doc("local: when retention would delete records a sink's consumer group has "

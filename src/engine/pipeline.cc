@@ -12,6 +12,7 @@
 #include "core/row_vector_pool.h"
 #include "core/thread_name.h"
 #include "engine/bounded_queue.h"
+#include "engine/kafka_record_limits.h"
 #include "engine/record_builder.h"
 #include "engine/serializer_factory.h"
 
@@ -298,6 +299,14 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
     options.topic_prefix = s.topic_prefix;
     if (config_.transport.type == "kafka") {
       options.heartbeat_topic = "__vimur-heartbeat." + s.topic_prefix;
+      KafkaRecordLimits limits = RecordLimits(config_);
+      options.max_record_bytes = limits.default_bytes;
+      options.topic_max_record_bytes = std::move(limits.topics);
+      const std::string& policy = config_.transport.on_oversized_event;
+      options.oversized = policy == "dead_letter" ? OversizedPolicy::kDeadLetter
+                          : policy == "truncate"  ? OversizedPolicy::kTruncate
+                                                  : OversizedPolicy::kStop;
+      options.oversized_topic = OversizedTopicName(s.topic_prefix);
     }
     if (s.transaction_metadata) options.transaction_topic = s.topic_prefix + ".transaction";
     VIMUR_ASSIGN_OR_RETURN(auto serializer, MakeEventSerializer(config_, s, &registry));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "engine/kafka_record_limits.h"
 #include "engine/pipeline.h"
 #include "source/mysql/mysql_source.h"
 #include "source/postgresql/postgresql_source.h"
@@ -26,22 +27,12 @@ kafka::KafkaTransportOptions KafkaOptions(const PipelineConfig& config) {
   o.replication_factor = t.topic.replication_factor;
   if (t.topic.min_insync_replicas > 0) o.min_insync_replicas = t.topic.min_insync_replicas;
   o.topic_config = t.topic.config;
-  // The producer refuses records above its message.max.bytes (librdkafka: 1,000,000): raise it
-  // to the largest topic limit configured, plus room for the record batch's framing.
-  int64_t largest = 0;
-  auto note_limit = [&largest](const std::map<std::string, std::string>& config) {
-    if (auto it = config.find("max.message.bytes"); it != config.end()) {
-      largest = std::max<int64_t>(largest, std::strtoll(it->second.c_str(), nullptr, 10));
-    }
-  };
-  note_limit(t.topic.config);
   for (const auto& [topic, c] : t.topic_overrides) {
     kafka::KafkaTopicOverride override_;
     override_.partitions = c.partitions;
     override_.replication_factor = c.replication_factor;
     if (c.min_insync_replicas > 0) override_.min_insync_replicas = c.min_insync_replicas;
     override_.config = c.config;
-    note_limit(c.config);
     o.topic_overrides[topic] = override_;
   }
   // Messages share their key (the prefix): their topics keep records by time, not by key.
@@ -50,10 +41,20 @@ kafka::KafkaTransportOptions KafkaOptions(const PipelineConfig& config) {
     o.topic_overrides[MessageTopicName(s.topic_prefix)].config.emplace("cleanup.policy", "delete");
   }
   o.max_in_flight_bytes = static_cast<size_t>(t.max_in_flight_bytes);
+  if (t.on_oversized_event == "dead_letter") {
+    // Oversized events, whole: a larger limit, kept by time.
+    for (const SourceConfig& s : config.sources) {
+      auto& topic = o.topic_overrides[OversizedTopicName(s.topic_prefix)].config;
+      topic.emplace("max.message.bytes", std::to_string(t.oversized_max_message_bytes));
+      topic.emplace("cleanup.policy", "delete");
+    }
+  }
   o.client_config = t.client_config;
-  if (largest > 1000000 && !o.client_config.count("message.max.bytes")) {
-    o.client_config["message.max.bytes"] =
-        std::to_string(std::min<int64_t>(largest + 65536, 1000000000));
+  // The producer refuses records above its message.max.bytes (librdkafka: 1,000,000): raised
+  // to the largest topic limit configured.
+  const int64_t producer_limit = ProducerMessageMaxBytes(config);
+  if (producer_limit > 1000000) {
+    o.client_config.emplace("message.max.bytes", std::to_string(producer_limit));
   }
   return o;
 }

@@ -139,12 +139,20 @@ Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms, OutgoingBatch
                            (at.file.empty() ? "lsn " + std::to_string(at.lsn)
                                             : at.file + ":" + std::to_string(at.pos)));
     }
-    out->Add(TopicTextFor(event.table).topic,
-             *has_key ? std::optional<std::string_view>(key_.view()) : std::nullopt, value_.view());
+    std::string_view topic = TopicTextFor(event.table).topic;
+    std::string truncated;
+    if (const size_t limit = LimitFor(std::string(topic));
+        limit > 0 && key_.size() + value_.size() > limit) {
+      VIMUR_RETURN_IF_ERROR(HandleOversized(event, ts_ms, limit, &topic, &truncated));
+    }
+    out->Add(topic, *has_key ? std::optional<std::string_view>(key_.view()) : std::nullopt,
+             value_.view());
+    if (!truncated.empty()) out->SetHeader(kTruncatedHeader, truncated);
     bytes += key_.size() + value_.size();
     if (event.op == Op::kDelete && *has_key) {  // the tombstone shares the record's bytes
       OutgoingRecord tombstone = out->records.back();
       tombstone.value.reset();
+      tombstone.header_name = {};
       out->records.push_back(tombstone);
     }
     if (metadata) ++open_txn_counts_[event.table->qualified_name()];

@@ -14,8 +14,23 @@
 
 namespace vimur {
 
+// What to do with an event whose record is larger than its topic takes (`on_oversized_event`).
+enum class OversizedPolicy : uint8_t {
+  kStop,        // stop with an error naming the table, position, size and limit
+  kDeadLetter,  // the whole record goes to `oversized_topic` instead (a larger limit)
+  kTruncate,    // the largest text/binary values become kTruncatedMarker until it fits
+};
+// Replaces a truncated value (as text, or its bytes for binary columns).
+inline constexpr std::string_view kTruncatedMarker = "__vimur_truncated__";
+
 struct RecordBuilderOptions {
   std::string topic_prefix;
+  // Kafka's limits on a record (key + value bytes, before compression): per topic, else the
+  // default; 0: no limit (stdout, the local log).
+  size_t max_record_bytes = 0;
+  std::map<std::string, size_t> topic_max_record_bytes;
+  OversizedPolicy oversized = OversizedPolicy::kStop;
+  std::string oversized_topic;  // kDeadLetter's target
   // `__vimur-heartbeat.{prefix}` receives a record for each transaction that carries only a
   // position (quiet or filtered databases), so consumers see the stream is alive. Empty: none.
   std::string heartbeat_topic;
@@ -61,6 +76,11 @@ class RecordBuilder {
     return !options_.transaction_topic.empty() && !txn.events.empty() && !txn.id.empty();
   }
   void TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms, OutgoingBatch* out);
+  size_t LimitFor(const std::string& topic) const;
+  // An event whose key_ and value_ exceed `limit`: applies options_.oversized. Sets *topic to
+  // where the record goes and *truncated to the columns replaced (kTruncate).
+  Status HandleOversized(const ChangeEvent& event, int64_t ts_ms, size_t limit,
+                         std::string_view* topic, std::string* truncated);
 
   RecordBuilderOptions options_;
   std::unique_ptr<EventSerializer> serializer_;

@@ -22,7 +22,14 @@ struct OutgoingRecord {
   std::string_view topic;
   std::optional<std::string_view> key;    // nullopt: null key (table without primary key)
   std::optional<std::string_view> value;  // nullopt: tombstone
+  // One optional record header (Kafka; other transports keep none), e.g. kTruncatedHeader.
+  std::string_view header_name;
+  std::string_view header_value;
 };
+
+// The header of a record whose largest values were replaced to fit its topic
+// (`on_oversized_event: truncate`): the replaced columns, comma-separated.
+inline constexpr std::string_view kTruncatedHeader = "vimur.truncated";
 
 // Everything one source transaction publishes, plus the resume point after it. The bytes of
 // its records live in one arena: a few allocations per batch, none per record.
@@ -45,6 +52,11 @@ struct OutgoingBatch {
     if (key) r.key = bytes.Copy(*key);
     if (value) r.value = bytes.Copy(*value);
     records.push_back(r);
+  }
+  // Gives the last record added a header.
+  void SetHeader(std::string_view name, std::string_view value) {
+    records.back().header_name = bytes.Copy(name);
+    records.back().header_value = bytes.Copy(value);
   }
 };
 

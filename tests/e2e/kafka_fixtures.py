@@ -137,7 +137,7 @@ def kafka():
 # --- reading topics back ---
 
 class Record:
-    __slots__ = ("topic", "partition", "offset", "key", "value", "timestamp")
+    __slots__ = ("topic", "partition", "offset", "key", "value", "timestamp", "headers")
 
     def __init__(self, msg):
         self.topic = msg.topic()
@@ -146,6 +146,7 @@ class Record:
         self.key = msg.key()
         self.value = msg.value()
         self.timestamp = msg.timestamp()[1]
+        self.headers = dict(msg.headers() or [])
 
     def json_key(self):
         return None if self.key is None else json.loads(self.key)

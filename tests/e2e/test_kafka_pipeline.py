@@ -279,6 +279,50 @@ def test_a_20_mib_row_needs_and_gets_a_topic_config(mariadb, kafka, kafka_vimur)
     print(f"\n20 MiB rows: records of {len(records[0].value)} bytes read back whole")
 
 
+def test_oversized_events_are_truncated_or_dead_lettered(mariadb, kafka, kafka_vimur):
+    """A 3 MiB MEDIUMBLOB on a default topic (1 MiB): `on_oversized_event: truncate` replaces
+    it by the marker and names the column in a header; `dead_letter` sends the whole record to
+    `{prefix}.oversized`; small rows around it go through untouched either way."""
+    import base64
+    size = 3 << 20
+    mariadb.execute("SET GLOBAL max_allowed_packet = 67108864", "DROP DATABASE IF EXISTS k2c",
+                    "CREATE DATABASE k2c",
+                    "CREATE TABLE k2c.t (id INT PRIMARY KEY, note TEXT, b MEDIUMBLOB)",
+                    "INSERT INTO k2c.t VALUES (1, 'small', 'x')",
+                    f"INSERT INTO k2c.t SELECT 2, 'big', REPEAT('z', {size})",
+                    "INSERT INTO k2c.t VALUES (3, 'small too', 'y')")
+    for policy in ("truncate", "dead_letter"):
+        name = "k2c" + policy[0]
+        v = kafka_vimur(mariadb, kafka, name, [r"k2c\.t"], extra_source="    snapshot: initial",
+                        extra_transport=f"  on_oversized_event: {policy}\n"
+                                        "  topic: {partitions: 1}")
+        v.start()
+        topic = f"{name}.k2c.t"
+        deadline = time.time() + 120
+        while True:
+            records = [r for r in read_topics(kafka, [topic]) if r.value is not None]
+            if len(records) >= (3 if policy == "truncate" else 2) or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert [r.json_value()["after"]["id"] for r in records] == (
+            [1, 2, 3] if policy == "truncate" else [1, 3]), v.log()
+        if policy == "truncate":
+            big = records[1]
+            after = big.json_value()["after"]
+            assert base64.b64decode(after["b"]) == b"__vimur_truncated__"
+            assert after["note"] == "big"  # small values stay
+            assert big.headers.get("vimur.truncated") == b"b", big.headers
+            assert "on_oversized_event: truncate" in v.log()
+        else:
+            dead = [r for r in read_topics(kafka, [f"{name}.oversized"]) if r.value is not None]
+            assert len(dead) == 1
+            after = dead[0].json_value()["after"]
+            assert after["id"] == 2 and len(base64.b64decode(after["b"])) == size
+            assert dead[0].json_key() == {"id": 2}
+            assert kafka.topic_config(f"{name}.oversized")["max.message.bytes"] == "67108864"
+        v.stop()
+
+
 # --- 3. heartbeats and transaction metadata ---
 
 def test_heartbeats_on_a_filtered_database(mariadb, kafka, kafka_vimur):

@@ -54,10 +54,18 @@ Status DeliveryState::ProduceRecord(const OutgoingRecord& record, rd_kafka_topic
   void* value = bytes(record.value);
   size_t value_len = record.value ? record.value->size() : 0;
   const int flags = copy ? RD_KAFKA_MSG_F_COPY : 0;
+  const std::string header(record.header_name);  // librdkafka copies headers
   while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(flags), RD_KAFKA_V_KEY(key, key_len),
-        RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        header.empty()
+            ? rd_kafka_producev(producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(flags),
+                                RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END)
+            : rd_kafka_producev(producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(flags),
+                                RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
+                                RD_KAFKA_V_HEADER(header.c_str(), record.header_value.data(),
+                                                  static_cast<ssize_t>(record.header_value.size())),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       // librdkafka's queue bounds what exactly-once hands over of a large transaction, and

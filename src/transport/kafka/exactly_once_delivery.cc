@@ -230,7 +230,7 @@ Status ExactlyOnceDelivery::CommitTransaction(const std::vector<Batch*>& batches
       offset.key = OffsetKey(state_.options.pipeline_name, source);
       offset.value = position->ToJson();
       produced = state_.ProduceRecord(
-          OutgoingRecord{state_.options.offsets_topic, offset.key, offset.value},
+          OutgoingRecord{state_.options.offsets_topic, offset.key, offset.value, {}, {}},
           state_.offsets_topic, nullptr, /*copy=*/true);
       if (!produced.ok()) break;
     }

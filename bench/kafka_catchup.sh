@@ -118,9 +118,58 @@ def vm_hwm_kb(pid):
     return 0
 
 
+def pipeline_config(name, state_dir, server_id, transport):
+    """The benchmark's pipeline: the MariaDB source, JSON, and `transport` (YAML lines)."""
+    return f"""name: {name}
+state_dir: {state_dir}
+queue_max_bytes: {env["VIMUR_BENCH_QUEUE"]}
+sources:
+  - name: db
+    type: mysql
+    host: 127.0.0.1
+    port: {port}
+    user: vimur
+    password: vimur
+    server_id: {server_id}
+transport:
+{transport}format:
+  type: json
+"""
+
+
+def run_until(name, config_text, reached):
+    """Runs vimur with `config_text` until `reached()` (which may wait up to ~20 ms) says the
+    end is stored; returns (seconds until then, seconds until it streamed, peak RSS in KiB)."""
+    config = os.path.join(work, f"{name}.yaml")
+    with open(config, "w") as f:
+        f.write(config_text)
+    log_path = os.path.join(work, f"{name}.log")
+    log = open(log_path, "wb")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([vimur, "run", "--config", config], stdout=subprocess.DEVNULL,
+                            stderr=log)
+    log.close()
+    done = streaming = None
+    peak = 0
+    while time.perf_counter() - t0 < 900 and proc.poll() is None:
+        peak = max(peak, vm_hwm_kb(proc.pid))
+        if streaming is None and b"streaming from" in open(log_path, "rb").read():
+            streaming = time.perf_counter() - t0
+        if reached():
+            done = time.perf_counter() - t0
+            break
+    peak = max(peak, vm_hwm_kb(proc.pid))
+    proc.send_signal(signal.SIGINT)
+    rc = proc.wait(timeout=120)
+    if done is None or rc != 0:
+        sys.stderr.write(open(log_path).read()[-3000:])
+        sys.exit(f"vimur ({name}) did not reach {end} (exit {rc})")
+    return done, streaming, peak
+
+
 def run_vimur(name):
-    """Seeds the start position, runs vimur until it commits `end`; returns (seconds until
-    the end was committed, seconds until it streamed, peak RSS in KiB)."""
+    """Seeds the start position in the offsets topic, runs vimur with the Kafka transport until
+    it commits `end`; returns (seconds, seconds until it streamed, peak RSS in KiB)."""
     create_topic(OFFSETS, 1, {"cleanup.policy": "compact"})
     key = json.dumps([name, "db"], separators=(",", ":"))
     p = Producer(quiet)
@@ -130,55 +179,23 @@ def run_vimur(name):
                                    "isolation.level": "read_committed"}))
     high = tail.get_watermark_offsets(TopicPartition(OFFSETS, 0), timeout=10)[1]
     tail.assign([TopicPartition(OFFSETS, 0, high)])
-    config = os.path.join(work, "vimur.yaml")
-    client = "".join(f"\n    {k}: '{v}'" for k, v in sets)
-    with open(config, "w") as f:
-        f.write(f"""name: {name}
-state_dir: {work}/state
-queue_max_bytes: {env["VIMUR_BENCH_QUEUE"]}
-sources:
-  - name: db
-    type: mysql
-    host: 127.0.0.1
-    port: {port}
-    user: vimur
-    password: vimur
-    server_id: 5403
-transport:
-  type: kafka
-  bootstrap_servers: {bootstrap}
-  topic: {{partitions: {partitions}}}
-  max_in_flight_bytes: {env["VIMUR_BENCH_WINDOW"]}
-""" + (f"  client_config:{client}\n" if sets else "") + """format:
-  type: json
-""")
-    log_path = os.path.join(work, f"{name}.log")
-    log = open(log_path, "wb")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([vimur, "run", "--config", config], stdout=subprocess.DEVNULL,
-                            stderr=log)
-    log.close()
-    reached = streaming = None
-    peak = 0
-    while time.perf_counter() - t0 < 900 and proc.poll() is None:
-        peak = max(peak, vm_hwm_kb(proc.pid))
-        if streaming is None and b"streaming from" in open(log_path, "rb").read():
-            streaming = time.perf_counter() - t0
+
+    def reached():
         msg = tail.poll(0.02)
         if msg is None or msg.error() or msg.key() != key.encode() or msg.value() is None:
-            continue
+            return False
         pos = json.loads(msg.value())
-        if (pos.get("file", ""), pos.get("pos", 0)) >= end:
-            reached = time.perf_counter() - t0
-            break
-    peak = max(peak, vm_hwm_kb(proc.pid))
-    tail.close()
-    proc.send_signal(signal.SIGINT)
-    rc = proc.wait(timeout=120)
-    if reached is None or rc != 0:
-        sys.stderr.write(open(log_path).read()[-3000:])
-        sys.exit(f"vimur did not reach {end} (exit {rc})")
-    return reached, streaming, peak
+        return (pos.get("file", ""), pos.get("pos", 0)) >= end
+
+    client = "".join(f"\n    {k}: '{v}'" for k, v in sets)
+    transport = (f"  type: kafka\n  bootstrap_servers: {bootstrap}\n"
+                 f"  topic: {{partitions: {partitions}}}\n"
+                 f"  max_in_flight_bytes: {env['VIMUR_BENCH_WINDOW']}\n" +
+                 (f"  client_config:{client}\n" if sets else ""))
+    try:
+        return run_until(name, pipeline_config(name, f"{work}/state", 5403, transport), reached)
+    finally:
+        tail.close()
 
 
 def last_local_position(commits):
@@ -203,61 +220,32 @@ def last_local_position(commits):
 
 
 def run_local(name):
-    """Runs vimur with the local log from the first binlog's start until its commit records
-    hold `end`; returns (seconds, peak RSS in KiB, bytes the log holds)."""
+    """Seeds the start position in a new local log's commit records, runs vimur with the local
+    log until they hold `end`; returns (seconds, peak RSS in KiB, bytes the log holds)."""
     state = os.path.join(work, "state-local")
     shutil.rmtree(state, ignore_errors=True)
     log_dir = os.path.join(state, name, "log")
     os.makedirs(log_dir)
     body = json.dumps({"seq": 1, "positions": {"db": json.dumps({"file": first, "pos": 4})},
                        "topics": {}}).encode()
-    with open(os.path.join(log_dir, "__commits"), "wb") as f:
-        f.write(struct.pack("<II", len(body), zlib.crc32(body)) + body)
-    config = os.path.join(work, "vimur-local.yaml")
-    with open(config, "w") as f:
-        f.write(f"""name: {name}
-state_dir: {state}
-queue_max_bytes: {env["VIMUR_BENCH_QUEUE"]}
-sources:
-  - name: db
-    type: mysql
-    host: 127.0.0.1
-    port: {port}
-    user: vimur
-    password: vimur
-    server_id: 5404
-transport:
-  type: local
-  fsync: batch
-  topic: {{partitions: {partitions}}}
-  max_in_flight_bytes: {env["VIMUR_BENCH_WINDOW"]}
-format:
-  type: json
-""")
-    log_path = os.path.join(work, f"{name}-local.log")
-    log = open(log_path, "wb")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([vimur, "run", "--config", config], stdout=subprocess.DEVNULL,
-                            stderr=log)
-    log.close()
     commits = os.path.join(log_dir, "__commits")
-    reached, peak = None, 0
-    while time.perf_counter() - t0 < 900 and proc.poll() is None:
-        peak = max(peak, vm_hwm_kb(proc.pid))
+    with open(commits, "wb") as f:
+        f.write(struct.pack("<II", len(body), zlib.crc32(body)) + body)
+
+    def reached():
         position = last_local_position(commits)
         if position is not None and position >= end:
-            reached = time.perf_counter() - t0
-            break
+            return True
         time.sleep(0.02)
-    peak = max(peak, vm_hwm_kb(proc.pid))
-    proc.send_signal(signal.SIGINT)
-    rc = proc.wait(timeout=120)
-    if reached is None or rc != 0:
-        sys.stderr.write(open(log_path).read()[-3000:])
-        sys.exit(f"vimur (local log) did not reach {end} (exit {rc})")
+        return False
+
+    transport = (f"  type: local\n  fsync: batch\n  topic: {{partitions: {partitions}}}\n"
+                 f"  max_in_flight_bytes: {env['VIMUR_BENCH_WINDOW']}\n")
+    seconds, _, peak = run_until(name + "-local", pipeline_config(name, state, 5404, transport),
+                                 reached)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(log_dir) for f in fs)
     shutil.rmtree(state)
-    return reached, peak, size
+    return seconds, peak, size
 
 
 def dump(name, path):

@@ -1,6 +1,7 @@
 // libFuzzer target for the pgoutput message parser and the transaction assembler: the input
 // is split at 0xFF bytes into messages, parsed on their own and fed in order to an assembler
-// (with and without the streamed-transaction framing), which must fail cleanly on anything.
+// (with and without the streamed-transaction framing, streamed transactions spooled to files
+// and replayed at their Stream Commit), which must fail cleanly on anything.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -16,6 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.name = "fuzz";
   config.topic_prefix = "fuzz";
   config.decimal_handling_mode = size % 2 == 0 ? "precise" : "string";
+  // Streamed transactions are spooled (and their files removed with the assembler).
+  config.spool_dir = "/tmp/vimur-pgoutput-fuzz-spool";
   postgresql::PgOutputAssembler assembler(config, "db");
   assembler.set_chunk_bytes(1024);
   size_t emitted = 0;

@@ -235,7 +235,10 @@ Status PgConnection::StartReplication(const std::string& slot, uint64_t lsn,
                                       const std::string& publication, int proto_version) {
   const std::string sql = "START_REPLICATION SLOT " + QuoteIdent(slot) + " LOGICAL " +
                           LsnText(lsn) + " (proto_version '" + std::to_string(proto_version) +
-                          "', publication_names " + QuoteLiteral(QuoteIdent(publication)) + ")";
+                          "', publication_names " + QuoteLiteral(QuoteIdent(publication)) +
+                          // Logical decoding messages (PostgreSQL 14 on): the watermarks of
+                          // incremental snapshots.
+                          (proto_version >= 2 ? ", messages 'true'" : "") + ")";
   PGresult* res = PQexec(conn_, sql.c_str());
   const ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_COPY_BOTH) {

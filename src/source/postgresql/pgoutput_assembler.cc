@@ -83,6 +83,9 @@ Status PgOutputAssembler::Process(std::string_view message, const TransactionCon
                                   bool* stopped) {
   ++stats_.messages;
   VIMUR_ASSIGN_OR_RETURN(PgOutputMessage parsed, ParsePgOutputMessage(message));
+  if (auto* m = std::get_if<LogicalMessage>(&parsed)) {
+    if (message_observer_ && message_observer_(*m, m->lsn)) return Status::Ok();
+  }
   if (auto* m = std::get_if<BeginMessage>(&parsed)) {
     if (in_txn_) {
       return Status::Corruption("BEGIN of transaction " + std::to_string(m->xid) +

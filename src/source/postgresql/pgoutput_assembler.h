@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,10 @@ class PgOutputAssembler {
   ~PgOutputAssembler();
 
   void set_catalog(RelationCatalog* catalog) { catalog_ = catalog; }
+  // Called first for every logical decoding message ('M') with its LSN; returning true means
+  // the message is the observer's (an incremental snapshot's watermark): it is not passed on.
+  using MessageObserver = std::function<bool(const LogicalMessage&, uint64_t lsn)>;
+  void set_message_observer(MessageObserver observer) { message_observer_ = std::move(observer); }
   // Transactions larger than this are handed over in chunks (only the last carries a position).
   void set_chunk_bytes(size_t bytes) { chunk_bytes_ = bytes; }
   // Where the stream starts: transactions ending at or before `lsn` were delivered already.
@@ -85,6 +90,7 @@ class PgOutputAssembler {
   const std::string database_;
   CaptureFilter filter_;
   RelationCatalog* catalog_ = nullptr;
+  MessageObserver message_observer_;
   std::unordered_map<uint32_t, Relation> relations_;
   std::unordered_map<std::string, TableSchemaPtr> last_shape_;  // by schema.table
   // Names of the types that Type messages described, by OID (bounded).

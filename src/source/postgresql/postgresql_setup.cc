@@ -146,7 +146,9 @@ std::vector<CheckResult> CheckPostgresql(const SourceConfig& config) {
     const bool replication = attrs->at(0)[0].value_or("f") == "t";
     const bool super = attrs->at(0)[1].value_or("f") == "t";
     role.ok = replication || super;
-    role.detail = config.user + (replication ? " has REPLICATION" : " lacks REPLICATION");
+    // (also what pg_logical_emit_message, the watermarks of incremental snapshots, needs)
+    role.detail = config.user + (replication ? " has REPLICATION" : " lacks REPLICATION") +
+                  " (for the slot and the watermarks of incremental snapshots)";
     if (!role.ok) role.fix = "ALTER ROLE " + Q::QuoteIdent(config.user) + " REPLICATION;";
   }
   out.push_back(role);

@@ -471,7 +471,7 @@ Status PgIncrementalSnapshot::EmitWatermark(const std::string& text) {
   if (!emitted.ok()) {
     return emitted.status().WithContext(
         "writing the watermark " + text +
-        " (pg_logical_emit_message needs the REPLICATION attribute or superuser)");
+        " (EXECUTE on pg_logical_emit_message, granted to every user by default, is needed)");
   }
   return Status::Ok();
 }
@@ -589,7 +589,12 @@ Status PgIncrementalSnapshot::StartChunk() {
     return read.WithContext("reading " + qualified);
   }
   c.table_done = !full_of_bytes && rows < static_cast<uint64_t>(config_.snapshot_chunk_rows);
-  return EmitWatermark(c.id + ":high");
+  VIMUR_RETURN_IF_ERROR(EmitWatermark(c.id + ":high"));
+  // A non-transactional message is not flushed by itself (the WAL writer does within
+  // wal_writer_delay); the commit of a transactional one flushes the WAL, so the stream sees
+  // the high watermark at once also on an idle server. It is dropped like the watermarks.
+  (void)conn_->Query("SELECT pg_logical_emit_message(true, $1, 'flush')::text", {kWatermarkPrefix});
+  return Status::Ok();
 }
 
 bool PgIncrementalSnapshot::HandOn(const Position& delivered, const TransactionConsumer& consumer) {

@@ -180,10 +180,10 @@ int SnapshotCommand(const std::vector<std::string>& args) {
                  config_path.c_str(), names.c_str());
     return 2;
   }
-  if (source->type != "mysql") {
+  if (source->type != "mysql" && source->type != "postgresql") {
     std::fprintf(stderr,
                  "vimur snapshot: source %s is of type %s; incremental snapshots are built for "
-                 "MariaDB sources only yet\n",
+                 "MariaDB and PostgreSQL sources\n",
                  source->name.c_str(), source->type.c_str());
     return 2;
   }

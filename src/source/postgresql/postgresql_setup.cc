@@ -243,6 +243,24 @@ std::vector<CheckResult> CheckPostgresql(const SourceConfig& config) {
     }
   }
   out.push_back(slot_check);
+
+  // `vimur snapshot` writes its watermarks with pg_logical_emit_message (PostgreSQL 14 on,
+  // executable by every user unless revoked); without them only incremental snapshots fail.
+  CheckResult marks{"incremental snapshot watermarks", true, "", ""};
+  auto may = conn.Query(
+      "SELECT has_function_privilege('pg_logical_emit_message(boolean, text, text)', "
+      "'EXECUTE')");
+  if (conn.server_version() < 140000) {
+    marks.detail = "unavailable: vimur snapshot needs PostgreSQL 14 or later (not required)";
+  } else if (!may.ok() || may->empty() || may->at(0)[0].value_or("f") != "t") {
+    marks.ok = false;
+    marks.detail = config.user + " may not execute pg_logical_emit_message";
+    marks.fix = "GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO " +
+                Q::QuoteIdent(config.user) + ";";
+  } else {
+    marks.detail = "pg_logical_emit_message allowed (no table is written)";
+  }
+  out.push_back(marks);
   return out;
 }
 

@@ -260,7 +260,6 @@ Result<Position> PostgresqlSnapshot::Run(const Position& resume,
       return described.status().WithContext("source " + name + ": snapshot of " + qualified);
     }
     const SnapshotTable& plan = *described;
-    const TableSchema& schema = *plan.schema;
     if (!plan.keyset()) {
       LOG_WARN << "source " << name << ": table " << qualified
                << " has no primary key: it is read in one scan, and a restart reads it again "
@@ -305,12 +304,6 @@ Result<Position> PostgresqlSnapshot::Run(const Position& resume,
       Status row_error;
       Status read = conn->StreamQuery(sql, params, [&](const PgCells& cells) {
         if (stop.load()) return false;
-        if (cells.size() != plan.kept.size()) {
-          row_error = Status::Corruption("snapshot of " + qualified + " read " +
-                                         std::to_string(cells.size()) + " columns, expected " +
-                                         std::to_string(plan.kept.size()));
-          return false;
-        }
         if (!storage) storage = std::make_shared<SnapshotStorage>();
         const size_t arena_before = storage->bytes.capacity();
         ChangeEvent& ev = batch.events.emplace_back();
@@ -319,27 +312,10 @@ Result<Position> PostgresqlSnapshot::Run(const Position& resume,
         ev.storage = storage;
         ev.source = first_pending ? info_first : info_true;
         first_pending = false;
-        ev.after.assign(schema.columns.size(), Value::Null());
         size_t text_bytes = 0;
-        for (size_t i = 0; i < cells.size(); ++i) {
-          if (plan.kept[i] < 0) continue;
-          const size_t c = static_cast<size_t>(plan.kept[i]);
-          if (!cells[i]) {
-            if (!schema.columns[c].nullable) {
-              row_error = Status::Corruption("column " + qualified + "." + schema.columns[c].name +
-                                             " is NOT NULL in the catalog but read as null");
-              return false;
-            }
-            continue;
-          }
-          Status s = DecodeCell(schema, schema.columns[c], plan.type_oids[i], *cells[i],
-                                precise_decimals, name, &storage->bytes, &ev.after[c]);
-          if (!s.ok()) {
-            row_error = s;
-            return false;
-          }
-          text_bytes += cells[i]->size();
-        }
+        row_error = DecodeSnapshotRow(plan, cells, precise_decimals, name, &storage->bytes,
+                                      &ev.after, &text_bytes);
+        if (!row_error.ok()) return false;
         if (plan.keyset()) {
           at.after.clear();
           for (size_t k : plan.key_cells) at.after.emplace_back(cells[k].value_or(""));

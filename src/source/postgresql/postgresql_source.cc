@@ -8,6 +8,7 @@
 #include "core/logging.h"
 #include "core/metrics_probes.h"
 #include "source/postgresql/connection_catalog.h"
+#include "source/postgresql/incremental_snapshot.h"
 #include "source/postgresql/pg_connection.h"
 #include "source/postgresql/postgresql_setup.h"
 #include "source/postgresql/postgresql_snapshot.h"
@@ -84,11 +85,15 @@ Status PostgresqlSource::Run(const Position& start, const TransactionConsumer& c
   PgOutputAssembler assembler(config_, config_.database.empty() ? config_.user : config_.database);
   assembler.Reset(start.lsn);
   Acknowledged(start);
+  PgIncrementalSnapshot incremental(config_);
+  VIMUR_RETURN_IF_ERROR(incremental.Restore(start.incremental_snapshot));
+  assembler.set_message_observer(
+      [&incremental](const LogicalMessage& m) { return incremental.OnMessage(m, m.lsn); });
   auto backoff = std::chrono::milliseconds(100);
   int failures = 0;
   while (!stop.load()) {
     const uint64_t before = assembler.delivered_lsn();
-    Status s = StreamOnce(assembler, consumer, stop);
+    Status s = StreamOnce(assembler, incremental, consumer, stop);
     if (s.ok() || stop.load()) return s;
     if (s.code() != StatusCode::kUnavailable) return s;
     if (assembler.delivered_lsn() != before) {
@@ -113,8 +118,15 @@ Status PostgresqlSource::Run(const Position& start, const TransactionConsumer& c
 }
 
 Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
+                                    PgIncrementalSnapshot& incremental,
                                     const TransactionConsumer& consumer,
                                     const std::atomic<bool>& stop) {
+  // Every transaction passes the incremental snapshot on its way (progress, changed keys);
+  // between transactions it may hand on a chunk of a table being read.
+  const TransactionConsumer observed = [&](Transaction&& txn) {
+    incremental.Observe(txn);
+    return consumer(std::move(txn));
+  };
   const PgConnectOptions options = PgConnectOptions::FromConfig(config_);
   VIMUR_ASSIGN_OR_RETURN(auto catalog_conn, PgConnection::Connect(options, false));
   VIMUR_RETURN_IF_ERROR(EnsurePublication(*catalog_conn, config_));
@@ -176,7 +188,7 @@ Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
         VIMUR_RETURN_IF_ERROR(ReadU64(r, &wal_start));
         VIMUR_RETURN_IF_ERROR(ReadU64(r, &wal_end));
         VIMUR_RETURN_IF_ERROR(ReadU64(r, &send_time));
-        Status s = assembler.Process(r.rest(), consumer, &stopped);
+        Status s = assembler.Process(r.rest(), observed, &stopped);
         if (!s.ok()) {
           return s.WithContext("source " + config_.name + ", slot " + config_.slot +
                                ", message at lsn " + LsnText(wal_start));
@@ -196,7 +208,12 @@ Status PostgresqlSource::StreamOnce(PgOutputAssembler& assembler,
       }
     }
     if (!assembler.in_transaction() && idle_wal_end != 0 && !stopped) {
-      assembler.Idle(idle_wal_end, consumer, &stopped);
+      assembler.Idle(idle_wal_end, observed, &stopped);
+    }
+    if (!assembler.in_transaction() && !stopped) {
+      Position delivered;
+      delivered.lsn = assembler.delivered_lsn();
+      VIMUR_RETURN_IF_ERROR(incremental.AtBoundary(delivered, consumer, stop, &stopped));
     }
     VIMUR_RETURN_IF_ERROR(send_status(false));
     if (NowMs() - retention_logged_at >= kRetentionLogIntervalMs) {

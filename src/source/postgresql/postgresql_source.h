@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "source/postgresql/incremental_snapshot.h"
 #include "source/postgresql/pg_connection.h"
 #include "source/postgresql/pgoutput_assembler.h"
 #include "source/source.h"
@@ -37,8 +38,8 @@ class PostgresqlSource : public Source {
 
  private:
   // One connection's worth of streaming; returns when stopped, or with the error that ended it.
-  Status StreamOnce(PgOutputAssembler& assembler, const TransactionConsumer& consumer,
-                    const std::atomic<bool>& stop);
+  Status StreamOnce(PgOutputAssembler& assembler, PgIncrementalSnapshot& incremental,
+                    const TransactionConsumer& consumer, const std::atomic<bool>& stop);
 
   void LogRetainedWal(PgConnection& conn);
 

@@ -134,4 +134,32 @@ Result<SnapshotTable> DescribeSnapshotTable(PgConnection& conn, const CaptureFil
   return out;
 }
 
+Status DecodeSnapshotRow(const SnapshotTable& table, const PgCells& cells, bool precise_decimals,
+                         const std::string& source_name, ByteArena* arena,
+                         std::vector<Value>* after, size_t* text_bytes) {
+  const TableSchema& schema = *table.schema;
+  const std::string qualified = table.qualified();
+  if (cells.size() != table.kept.size()) {
+    return Status::Corruption("snapshot of " + qualified + " read " + std::to_string(cells.size()) +
+                              " columns, expected " + std::to_string(table.kept.size()));
+  }
+  after->assign(schema.columns.size(), Value::Null());
+  *text_bytes = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (table.kept[i] < 0) continue;
+    const size_t c = static_cast<size_t>(table.kept[i]);
+    if (!cells[i]) {
+      if (!schema.columns[c].nullable) {
+        return Status::Corruption("column " + qualified + "." + schema.columns[c].name +
+                                  " is NOT NULL in the catalog but read as null");
+      }
+      continue;
+    }
+    VIMUR_RETURN_IF_ERROR(DecodeCell(schema, schema.columns[c], table.type_oids[i], *cells[i],
+                                     precise_decimals, source_name, arena, &(*after)[c]));
+    *text_bytes += cells[i]->size();
+  }
+  return Status::Ok();
+}
+
 }  // namespace vimur::postgresql

@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "core/table_schema.h"
+#include "core/value.h"
 #include "source/capture_filter.h"
 #include "source/postgresql/pg_connection.h"
 
@@ -46,5 +48,13 @@ Result<std::vector<PublishedTable>> PublishedTables(PgConnection& conn, const So
 // Reads `table`'s relation from the catalog (kNotFound when it is gone).
 Result<SnapshotTable> DescribeSnapshotTable(PgConnection& conn, const CaptureFilter& filter,
                                             const PublishedTable& table);
+
+// Decodes one row read with `table.select` (text cells, in the stream's column order) into
+// `*after` (one Value per column of `table.schema`) as the stream's decoder does; the values'
+// bytes go to `arena`, and *text_bytes gets the size of the text read. Used by the initial
+// and the incremental snapshot alike, so a row reads the same whichever way it came.
+Status DecodeSnapshotRow(const SnapshotTable& table, const PgCells& cells, bool precise_decimals,
+                         const std::string& source_name, ByteArena* arena,
+                         std::vector<Value>* after, size_t* text_bytes);
 
 }  // namespace vimur::postgresql

@@ -55,7 +55,10 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool
     case FieldRepr::kSet: parameters.emplace_back("allowed", JoinMembers(c)); break;
     case FieldRepr::kDecimal:
       parameters.emplace_back("scale", std::to_string(c.scale));
-      parameters.emplace_back("connect.decimal.precision", std::to_string(c.precision));
+      // No precision (PostgreSQL money): none declared, as Debezium.
+      if (c.precision > 0) {
+        parameters.emplace_back("connect.decimal.precision", std::to_string(c.precision));
+      }
       break;
     case FieldRepr::kUnsignedDecimal:
       parameters.emplace_back("scale", "0");

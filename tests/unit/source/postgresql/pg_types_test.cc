@@ -33,6 +33,24 @@ TEST(PgTypesTest, ColumnTypes) {
   EXPECT_EQ(ColumnForType(600, -1).type, LogicalType::kString);  // point: text
 }
 
+TEST(PgTypesTest, MoneyIsADecimalWithTheFractionDigits) {
+  const ColumnSchema m = ColumnForType(oid::kMoney, -1);
+  EXPECT_EQ(m.type, LogicalType::kDecimal);
+  EXPECT_EQ(m.scale, 2);
+  EXPECT_EQ(m.precision, 0);
+  EXPECT_EQ(ColumnForType(oid::kMoney, -1, 4).scale, 4);
+  ByteArena a;
+  EXPECT_EQ(Decode(oid::kMoney, -1, "-$1,234.56", &a).s, "-1234.56");
+  ColumnSchema four = ColumnForType(oid::kMoney, -1, 4);
+  four.name = "m";
+  Value v;
+  ASSERT_TRUE(DecodeText(four, oid::kMoney, "$0.10", &a, &v).ok());
+  EXPECT_EQ(v.s, "0.1000");
+  Status s = DecodeText(four, oid::kMoney, "free", &a, &v);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("column m"), std::string::npos) << s.message();
+}
+
 TEST(PgTypesTest, DecodesValues) {
   ByteArena a;
   EXPECT_TRUE(Decode(oid::kBool, -1, "t", &a).b);

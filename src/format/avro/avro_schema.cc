@@ -115,6 +115,20 @@ Json ColumnType(const ColumnSchema& c, FieldRepr repr, NamedTypes& names) {
       j["connect.name"] = full;
       return j;
     }
+    case FieldRepr::kVariableScaleDecimal: {
+      const char* full = "io.debezium.data.VariableScaleDecimal";
+      if (!names.defined.insert(full).second) return full;
+      Json j;
+      j["type"] = "record";
+      j["name"] = "VariableScaleDecimal";
+      j["namespace"] = "io.debezium.data";
+      j["fields"] = Json::array(
+          {Json{{"name", "scale"}, {"type", "int"}}, Json{{"name", "value"}, {"type", "bytes"}}});
+      j["connect.doc"] = "Variable scaled decimal";
+      j["connect.version"] = 1;
+      j["connect.name"] = full;
+      return j;
+    }
   }
   return "string";
 }
@@ -177,7 +191,8 @@ Json AvroDefault(const ColumnSchema& c, FieldRepr repr) {
       }
       return std::string(v.s);
     case AvroKind::kBoolean:
-    case AvroKind::kGeometry: return nullptr;
+    case AvroKind::kGeometry:
+    case AvroKind::kVariableScaleDecimal: return nullptr;
   }
   return nullptr;
 }

@@ -228,9 +228,10 @@ ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod, int money_fraction
         c.precision = ((typmod - 4) >> 16) & 0xffff;
         c.scale = (typmod - 4) & 0x7ff;
       } else {
-        // No declared precision and scale (or a negative scale): each value has its own scale
-        // (Debezium's VariableScaleDecimal); Vimur gives its exact text.
-        c.type = LogicalType::kString;
+        // No declared precision and scale (or a negative scale): each value has its own scale,
+        // Debezium's VariableScaleDecimal (scale -1 here; the value is its exact text).
+        c.type = LogicalType::kDecimal;
+        c.scale = -1;  // format/field_repr.h's kVariableScale
       }
       break;
     case oid::kMoney:

@@ -23,9 +23,12 @@ TEST(PgTypesTest, ColumnTypes) {
   EXPECT_EQ(n.type, LogicalType::kDecimal);
   EXPECT_EQ(n.precision, 12);
   EXPECT_EQ(n.scale, 3);
-  EXPECT_EQ(ColumnForType(oid::kNumeric, -1).type, LogicalType::kString);
-  // numeric(5,-2): a negative scale (PostgreSQL 15) is kept as text.
-  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).type, LogicalType::kString);
+  // numeric without precision, and numeric(5,-2) (a negative scale, PostgreSQL 15): each value
+  // has its own scale (VariableScaleDecimal), the value its exact text.
+  EXPECT_EQ(ColumnForType(oid::kNumeric, -1).type, LogicalType::kDecimal);
+  EXPECT_EQ(ColumnForType(oid::kNumeric, -1).scale, -1);
+  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).type, LogicalType::kDecimal);
+  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).scale, -1);
   EXPECT_EQ(ColumnForType(oid::kTimestamp, 3).type, LogicalType::kTimestampMillis);
   EXPECT_EQ(ColumnForType(oid::kTimestamp, -1).type, LogicalType::kTimestampMicros);
   EXPECT_EQ(ColumnForType(oid::kTimestamptz, -1).fsp, 6);
@@ -60,6 +63,7 @@ TEST(PgTypesTest, DecodesValues) {
   EXPECT_EQ(Decode(oid::kFloat8, -1, "-Infinity", &a).d, -INFINITY);
   EXPECT_EQ(Decode(oid::kFloat4, -1, "1.5", &a).f, 1.5f);
   EXPECT_EQ(Decode(oid::kNumeric, (10 << 16) + 6, "-12.50", &a).s, "-12.50");
+  EXPECT_EQ(Decode(oid::kNumeric, -1, "-0.000100", &a).s, "-0.000100");
   EXPECT_EQ(Decode(oid::kBytea, -1, "\\x00ff41", &a).s, std::string("\0\xff"
                                                                     "A",
                                                                     3));

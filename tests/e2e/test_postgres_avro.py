@@ -1,0 +1,67 @@
+"""PostgreSQL in Avro: `vimur run` (postgresql source, kafka transport, avro format) with
+`vimur registry`, read back with confluent-kafka's AvroDeserializer and fastavro; the types
+Vimur represents as Debezium's PostgreSQL connector does (money as a Decimal without a declared
+precision) compared with SELECT, for rows of the snapshot and of the stream."""
+import decimal
+import os
+import tempfile
+import time
+
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from kafka_fixtures import TopicReader, kafka  # noqa: F401 (fixture)
+from test_avro_pipeline import fastavro_decode
+from test_postgres_capture import PgVimur
+from test_registry import Registry
+
+
+def test_money_in_avro_snapshot_and_stream(postgres_server, kafka, tmp_path):  # noqa: F811
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS avrocash",
+               "CREATE TABLE avrocash.t (id int PRIMARY KEY, m money)",
+               "INSERT INTO avrocash.t VALUES (1, '$1,234.50'), (2, '-$0.07'), (3, NULL)")
+    registry = Registry(kafka.bootstrap, tempfile.mkdtemp(prefix="vimur-e2e-pgavro-registry."))
+    registry.start()
+    workdir = str(tmp_path / "pgavro")
+    os.makedirs(workdir)
+    vimur = PgVimur(pg, workdir, "avrocash", [r"avrocash\.t"], "    snapshot: initial\n")
+    try:
+        with open(vimur.config) as f:
+            text = f.read()
+        with open(vimur.config, "w") as f:
+            f.write(text.replace("transport:\n  type: stdout\n",
+                                 f"transport:\n  type: kafka\n  bootstrap_servers: "
+                                 f"{kafka.bootstrap}\n")
+                    .replace("format:\n  type: json\n",
+                             f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
+        vimur.start()
+        pg.execute("INSERT INTO avrocash.t VALUES (101, '-$92,233,720,368,547,758.08'), "
+                   "(102, '$0.00'), (103, '$12.30')")
+        topic = "pgavrocash.avrocash.t"
+        reader = TopicReader(kafka, [topic])
+        client = SchemaRegistryClient({"url": registry.url})
+        deserialize = AvroDeserializer(client)
+        deadline = time.time() + 60
+        while len(reader.records) < 6:
+            assert time.time() < deadline, vimur.log()
+            reader.read()
+            time.sleep(0.3)
+        vimur.stop()
+        reader.close()
+        got = {}
+        for rec in reader.records:
+            value = deserialize(rec.value, SerializationContext(topic, MessageField.VALUE))
+            assert value == fastavro_decode(client, rec.value)
+            got[value["after"]["id"]] = (value["op"], value["after"]["m"])
+        selected = dict(pg.query("SELECT id, m::numeric FROM avrocash.t"))
+        assert got == {i: ("r" if i < 100 else "c",
+                           None if m is None else m.quantize(decimal.Decimal("0.01")))
+                       for i, m in selected.items()}
+        schema = client.get_latest_version(topic + "-value").schema.schema_str
+        assert '"connect.parameters":{"scale":"2"}' in schema.replace(" ", ""), schema
+        assert '"precision":64' in schema.replace(" ", ""), schema
+    finally:
+        vimur.close()
+        registry.close()

@@ -1,7 +1,8 @@
 """PostgreSQL in Avro: `vimur run` (postgresql source, kafka transport, avro format) with
 `vimur registry`, read back with confluent-kafka's AvroDeserializer and fastavro; the types
 Vimur represents as Debezium's PostgreSQL connector does (money as a Decimal without a declared
-precision) compared with SELECT, for rows of the snapshot and of the stream."""
+precision, numeric without precision as VariableScaleDecimal) compared with SELECT, for rows of
+the snapshot and of the stream."""
 import decimal
 import os
 import tempfile
@@ -17,11 +18,22 @@ from test_postgres_capture import PgVimur
 from test_registry import Registry
 
 
-def test_money_in_avro_snapshot_and_stream(postgres_server, kafka, tmp_path):  # noqa: F811
+def variable_scale(value):
+    """A decimal.Decimal as the VariableScaleDecimal record AvroDeserializer gives."""
+    sign, digits, exponent = value.as_tuple()
+    unscaled = int("".join(map(str, digits)) or "0") * (10 ** max(exponent, 0))
+    unscaled = -unscaled if sign else unscaled
+    return {"scale": max(-exponent, 0),
+            "value": unscaled.to_bytes((unscaled.bit_length() + 8) // 8, "big", signed=True)}
+
+
+def test_money_and_numeric_in_avro_snapshot_and_stream(postgres_server, kafka,  # noqa: F811
+                                                       tmp_path):
     pg = postgres_server
     pg.execute("CREATE SCHEMA IF NOT EXISTS avrocash",
-               "CREATE TABLE avrocash.t (id int PRIMARY KEY, m money)",
-               "INSERT INTO avrocash.t VALUES (1, '$1,234.50'), (2, '-$0.07'), (3, NULL)")
+               "CREATE TABLE avrocash.t (id int PRIMARY KEY, m money, n numeric)",
+               "INSERT INTO avrocash.t VALUES (1, '$1,234.50', 12.500), (2, '-$0.07', -0.0001), "
+               "(3, NULL, NULL)")
     registry = Registry(kafka.bootstrap, tempfile.mkdtemp(prefix="vimur-e2e-pgavro-registry."))
     registry.start()
     workdir = str(tmp_path / "pgavro")
@@ -37,8 +49,9 @@ def test_money_in_avro_snapshot_and_stream(postgres_server, kafka, tmp_path):  #
                     .replace("format:\n  type: json\n",
                              f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
         vimur.start()
-        pg.execute("INSERT INTO avrocash.t VALUES (101, '-$92,233,720,368,547,758.08'), "
-                   "(102, '$0.00'), (103, '$12.30')")
+        pg.execute("INSERT INTO avrocash.t VALUES (101, '-$92,233,720,368,547,758.08', "
+                   "123456789012345678901234567890.123456789), (102, '$0.00', 0), "
+                   "(103, '$12.30', -7)")
         topic = "pgavrocash.avrocash.t"
         reader = TopicReader(kafka, [topic])
         client = SchemaRegistryClient({"url": registry.url})
@@ -54,14 +67,18 @@ def test_money_in_avro_snapshot_and_stream(postgres_server, kafka, tmp_path):  #
         for rec in reader.records:
             value = deserialize(rec.value, SerializationContext(topic, MessageField.VALUE))
             assert value == fastavro_decode(client, rec.value)
-            got[value["after"]["id"]] = (value["op"], value["after"]["m"])
-        selected = dict(pg.query("SELECT id, m::numeric FROM avrocash.t"))
+            after = value["after"]
+            got[after["id"]] = (value["op"], after["m"], after["n"])
+        selected = pg.query("SELECT id, m::numeric, n FROM avrocash.t")
         assert got == {i: ("r" if i < 100 else "c",
-                           None if m is None else m.quantize(decimal.Decimal("0.01")))
-                       for i, m in selected.items()}
+                           None if m is None else m.quantize(decimal.Decimal("0.01")),
+                           None if n is None else variable_scale(n))
+                       for i, m, n in selected}
         schema = client.get_latest_version(topic + "-value").schema.schema_str
         assert '"connect.parameters":{"scale":"2"}' in schema.replace(" ", ""), schema
         assert '"precision":64' in schema.replace(" ", ""), schema
+        assert '"connect.name":"io.debezium.data.VariableScaleDecimal"' in \
+            schema.replace(" ", ""), schema
     finally:
         vimur.close()
         registry.close()

@@ -85,6 +85,19 @@ Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid
         "decimal_handling_mode: string or double on source " +
         source_name);
   }
+  // A numeric without precision holds up to 147455 digits; a Decimal's bytes hold 80.
+  if (c.type == LogicalType::kDecimal && c.scale < 0 && precise_decimals && text.size() > 82) {
+    size_t digits = 0;
+    for (char ch : text) digits += ch >= '0' && ch <= '9';
+    if (digits > 80) {
+      return Status::InvalidArgument(
+          "column " + t.qualified_name() + "." + c.name + " holds a numeric of " +
+          std::to_string(digits) +
+          " digits; decimal_handling_mode: precise represents at most 80 (set "
+          "decimal_handling_mode: string on source " +
+          source_name + " for the exact text)");
+    }
+  }
   return Status::Ok();
 }
 

@@ -44,7 +44,8 @@ std::shared_ptr<TableSchema> BuildRelationSchema(
 
 // Decodes `text`, a cell of column `c` of table `t` in its type's text output form, as the
 // stream does. A numeric NaN or Infinity is refused under precise decimals (as in Debezium),
-// the message naming source `source_name` and the setting that allows it.
+// and so is a numeric without precision of more than 80 digits, the message naming source
+// `source_name` and the setting that allows it.
 Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid,
                   std::string_view text, bool precise_decimals, const std::string& source_name,
                   ByteArena* arena, Value* out);

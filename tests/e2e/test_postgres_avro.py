@@ -24,7 +24,9 @@ def variable_scale(value):
     unscaled = int("".join(map(str, digits)) or "0") * (10 ** max(exponent, 0))
     unscaled = -unscaled if sign else unscaled
     return {"scale": max(-exponent, 0),
-            "value": unscaled.to_bytes((unscaled.bit_length() + 8) // 8, "big", signed=True)}
+            "value": unscaled.to_bytes(
+                (unscaled.bit_length() if unscaled >= 0 else (~unscaled).bit_length()) // 8 + 1,
+                "big", signed=True)}
 
 
 def test_money_and_numeric_in_avro_snapshot_and_stream(postgres_server, kafka,  # noqa: F811

@@ -107,7 +107,8 @@ TEST(PgDecimalsTest, StringAndDoubleModesAsForNumeric) {
 TEST(PgDecimalsTest, AvroSchemaAndRoundTrip) {
   const ChangeEvent e = Event("-1234.50", "-12.500");
   const std::string schema = avro::ValueSchemaJson("shop", *e.table, "postgresql");
-  json value_record = json::parse(schema)["fields"][1]["type"][1];
+  // `before` defines the row record, `after` names it.
+  json value_record = json::parse(schema)["fields"][0]["type"][1];
   ASSERT_EQ(value_record["name"], "Value");
   const json& m = value_record["fields"][1]["type"][1];
   EXPECT_EQ(m["logicalType"], "decimal");

@@ -58,6 +58,7 @@ struct SourceConfig {
   std::string bigint_unsigned_handling_mode = "precise";           // precise | long
   std::string time_precision_mode = "adaptive_time_microseconds";  // ... | connect
   std::string binary_handling_mode = "bytes";                      // bytes | base64 | hex
+  int money_fraction_digits = 2;                    // PostgreSQL money: the Decimal's scale
   std::vector<std::string> propagate_source_types;  // column_propagate_source_type: regexes
   bool include_query = false;                       // source.query from the logged statement
 };

@@ -202,6 +202,11 @@ const Section& SourceTable() {
               .Default("bytes")
               .Doc("BINARY, VARBINARY and BLOB values, as Debezium's `binary.handling.mode`: "
                    "`bytes` (base64 in JSON, Avro `bytes`), `base64` or `hex` (a string)"),
+          Int("money_fraction_digits", &SourceConfig::money_fraction_digits, 0, 60)
+              .Default("2")
+              .Doc("postgresql: `money` values, as Debezium's `money.fraction.digits`: the scale "
+                   "of their Decimal (`decimal_handling_mode` applies); more digits than the "
+                   "server's 2 are zeros, fewer round half up"),
           List("column_propagate_source_type", &SourceConfig::propagate_source_types)
               .Regexes()
               .Doc("regexes on `db.table.column`; the schemas of matching columns carry the "

@@ -35,6 +35,10 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool
     w.Key("fields");
     w.Raw(
         R"([{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}])");
+  } else if (repr == FieldRepr::kVariableScaleDecimal) {
+    w.Key("fields");
+    w.Raw(
+        R"([{"type":"int32","optional":false,"field":"scale"},{"type":"bytes","optional":false,"field":"value"}])");
   }
   w.Key("optional");
   w.Bool(c.nullable);
@@ -47,6 +51,9 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool
   if (repr == FieldRepr::kGeometry) {
     w.Key("doc");
     w.String("Geometry");
+  } else if (repr == FieldRepr::kVariableScaleDecimal) {
+    w.Key("doc");
+    w.String("Variable scaled decimal");
   }
   std::vector<std::pair<std::string, std::string>> parameters;
   switch (repr) {
@@ -55,7 +62,10 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool
     case FieldRepr::kSet: parameters.emplace_back("allowed", JoinMembers(c)); break;
     case FieldRepr::kDecimal:
       parameters.emplace_back("scale", std::to_string(c.scale));
-      parameters.emplace_back("connect.decimal.precision", std::to_string(c.precision));
+      // No precision (PostgreSQL money): none declared, as Debezium.
+      if (c.precision > 0) {
+        parameters.emplace_back("connect.decimal.precision", std::to_string(c.precision));
+      }
       break;
     case FieldRepr::kUnsignedDecimal:
       parameters.emplace_back("scale", "0");
@@ -215,6 +225,20 @@ void AppendConverted(FieldRepr repr, const ColumnSchema& c, const Value& v, Json
         auto r = std::to_chars(text, text + sizeof text, v.i);
         auto unscaled = DecimalUnscaledBytes(std::string_view(text, r.ptr - text), c.scale, bytes);
         if (unscaled.ok()) return out->Base64(*unscaled);
+      }
+      break;
+    case FieldRepr::kVariableScaleDecimal:
+      if (v.kind == ValueKind::kText) {
+        const int scale = TextScale(v.s);
+        auto unscaled = DecimalUnscaledBytes(v.s, scale, bytes);
+        if (unscaled.ok()) {
+          out->Raw(R"({"scale":)");
+          out->Number(int64_t{scale});
+          out->Raw(R"(,"value":)");
+          out->Base64(*unscaled);
+          out->Char('}');
+          return;
+        }
       }
       break;
     case FieldRepr::kDecimalDouble:

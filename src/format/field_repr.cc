@@ -86,7 +86,8 @@ FieldRepr ReprOf(const ColumnSchema& c, const ValueModes& m) {
     case LogicalType::kDouble: return FieldRepr::kDouble;
     case LogicalType::kDecimal:
       switch (m.decimal) {
-        case DecimalHandlingMode::kPrecise: return FieldRepr::kDecimal;
+        case DecimalHandlingMode::kPrecise:
+          return c.scale == kVariableScale ? FieldRepr::kVariableScaleDecimal : FieldRepr::kDecimal;
         case DecimalHandlingMode::kString: return FieldRepr::kDecimalString;
         case DecimalHandlingMode::kDouble: return FieldRepr::kDecimalDouble;
       }
@@ -125,6 +126,7 @@ bool IsPlainJson(FieldRepr repr) {
     case FieldRepr::kUnsignedDecimal:
     case FieldRepr::kUnsignedLong:
     case FieldRepr::kDecimal:
+    case FieldRepr::kVariableScaleDecimal:
     case FieldRepr::kDecimalDouble:
     case FieldRepr::kConnectTime:
     case FieldRepr::kConnectTimestampMicros:
@@ -170,8 +172,15 @@ ConnectType ConnectTypeOf(FieldRepr repr) {
     case FieldRepr::kXml: return {"string", "io.debezium.data.Xml", 1};
     case FieldRepr::kZonedTime: return {"string", "io.debezium.time.ZonedTime", 1};
     case FieldRepr::kMicroDuration: return {"int64", "io.debezium.time.MicroDuration", 1};
+    case FieldRepr::kVariableScaleDecimal:
+      return {"struct", "io.debezium.data.VariableScaleDecimal", 1};
   }
   return {"string", nullptr, 0};
+}
+
+int TextScale(std::string_view text) {
+  const size_t point = text.find('.');
+  return point == std::string_view::npos ? 0 : static_cast<int>(text.size() - point - 1);
 }
 
 bool SmallUnscaled(std::string_view text, int scale, int64_t* out) {

@@ -71,7 +71,17 @@ enum class FieldRepr : uint8_t {
   kXml,                     // io.debezium.data.Xml (text)
   kZonedTime,               // io.debezium.time.ZonedTime (ISO-8601 text)
   kMicroDuration,           // io.debezium.time.MicroDuration (µs, int64)
+  // A decimal of scale kVariableScale, precise: io.debezium.data.VariableScaleDecimal, a
+  // struct {scale: int32, value: bytes (unscaled two's complement)}, the scale per value.
+  kVariableScaleDecimal,
 };
+
+// The ColumnSchema::scale of a decimal whose values each have their own scale (PostgreSQL
+// numeric without precision); its values are their exact text ("12.500").
+constexpr int kVariableScale = -1;
+
+// The scale of a decimal's text: its digits after the point ("12.500": 3).
+int TextScale(std::string_view text);
 
 FieldRepr ReprOf(const ColumnSchema& column, const ValueModes& modes);
 

@@ -17,7 +17,9 @@ def b64(data):
 def b64_unscaled(unscaled):
     """Kafka Connect's Decimal in JSON: base64 of the unscaled value's minimal big-endian
     two's-complement bytes (Java's BigInteger.toByteArray)."""
-    return b64(unscaled.to_bytes((unscaled.bit_length() + 8) // 8, "big", signed=True))
+    # Java's bitLength: of the value, or of its complement when negative (-2^63 takes 8 bytes).
+    bits = unscaled.bit_length() if unscaled >= 0 else (~unscaled).bit_length()
+    return b64(unscaled.to_bytes(bits // 8 + 1, "big", signed=True))
 
 
 def b64_decimal(value):

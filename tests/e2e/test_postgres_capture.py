@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from conftest import Vimur, vimur_binary
-from debezium_values import b64, b64_decimal
+from debezium_values import b64, b64_decimal, b64_unscaled
 
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -364,6 +364,118 @@ def test_02b_debezium_forms_of_uuid_xml_timetz_interval_bits(postgres_server, pg
     assert rows[2]["iv"] == (-86400 + 7200) * 1_000_000 and rows[2]["tz"] is None
     assert rows[2]["b1"] is False and rows[2]["b12"] == "" and rows[2]["vb"] == ""
     assert rows[3]["tz"] == "00:00:00Z" and rows[3]["iv"] == -3 * 3600 * 1_000_000
+
+
+def money_rows(events):
+    return {e["payload"]["after"]["id"]: e["payload"] for e in events}
+
+
+def test_02c_money_as_debezium_decimal_in_snapshot_and_stream(postgres_server, pg_vimur):
+    """money as Debezium's Decimal with money.fraction.digits (2), no precision parameter: the
+    same schema and values for the rows the snapshot reads as for those the stream carries."""
+    pg = postgres_server
+    amounts = ["1234.50", "-1.00", "0", "92233720368547758.07", "-92233720368547758.08",
+               "0.07", None]
+    pg.execute("CREATE SCHEMA IF NOT EXISTS cash",
+               "CREATE TABLE cash.t (id int PRIMARY KEY, m money)",
+               # The server's own locale may group and sign otherwise; Vimur sets lc_monetary.
+               "INSERT INTO cash.t SELECT i, a::numeric::money FROM unnest(%s::text[]) "
+               "WITH ORDINALITY AS u(a, i)" % ("'{" + ",".join(
+                   "NULL" if a is None else a for a in amounts) + "}'"))
+    vimur = pg_vimur(pg, "cash", [r"cash\.t"], "    snapshot: initial\n")
+    with open(vimur.config) as f:
+        text = f.read()
+    with open(vimur.config, "w") as f:
+        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    vimur.start()
+    n = len(amounts)
+    recs = vimur.wait_for(lambda r: len(values(r, "pgcash.cash.t")) >= n, timeout=60)
+    pg.execute("INSERT INTO cash.t SELECT id + 100, m FROM cash.t")
+    recs = vimur.wait_for(lambda r: len(values(r, "pgcash.cash.t")) >= 2 * n, timeout=60)
+    vimur.stop()
+    events = values(recs, "pgcash.cash.t")
+    assert len(events) == 2 * n
+    for e in events:
+        fields = {f["field"]: f for f in next(
+            f for f in e["schema"]["fields"] if f["field"] == "after")["fields"]}
+        assert fields["m"] == {"type": "bytes", "optional": True, "field": "m",
+                               "name": "org.apache.kafka.connect.data.Decimal", "version": 1,
+                               "parameters": {"scale": "2"}}, fields["m"]
+    rows = money_rows(events)
+    assert sorted(p["op"] for p in rows.values()) == ["c"] * n + ["r"] * n
+    selected = dict(pg.query("SELECT id, m::numeric FROM cash.t"))
+    assert len(selected) == 2 * n
+    for i, value in selected.items():
+        want = None if value is None else b64_decimal(value.quantize(decimal.Decimal("0.01")))
+        assert rows[i]["after"]["m"] == want, (i, value, rows[i]["after"]["m"])
+
+
+def test_02d_money_fraction_digits_and_string_mode(postgres_server, pg_vimur):
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS cash4",
+               "CREATE TABLE cash4.t (id int PRIMARY KEY, m money)")
+    vimur = pg_vimur(pg, "cash4", [r"cash4\.t"],
+                     "    money_fraction_digits: 1\n    decimal_handling_mode: string\n")
+    vimur.start()
+    pg.execute("INSERT INTO cash4.t VALUES (1, '$1,234.56'), (2, '-$0.05'), (3, '$9.95'), "
+               "(4, '-$0.04')")
+    recs = vimur.wait_for(lambda r: len(values(r, "pgcash4.cash4.t")) >= 4, timeout=60)
+    vimur.stop()
+    got = {e["after"]["id"]: e["after"]["m"] for e in values(recs, "pgcash4.cash4.t")}
+    # Debezium: BigDecimal.setScale(1, HALF_UP).toPlainString().
+    assert got == {1: "1234.6", 2: "-0.1", 3: "10.0", 4: "0.0"}
+
+
+def variable_scale(value):
+    """A decimal.Decimal as Debezium's VariableScaleDecimal struct (JSON converter)."""
+    sign, digits, exponent = value.as_tuple()
+    unscaled = int("".join(map(str, digits)) or "0") * (10 ** max(exponent, 0))
+    return {"scale": max(-exponent, 0), "value": b64_unscaled(-unscaled if sign else unscaled)}
+
+
+def test_02e_numeric_without_precision_as_variable_scale_decimal(postgres_server, pg_vimur):
+    """numeric without precision (and with a negative scale) as Debezium's
+    VariableScaleDecimal: the same schema and values in the snapshot as in the stream."""
+    pg = postgres_server
+    values_sql = ["12.500", "-0.000100", "0", "123456789012345678901234567890.123456789",
+                  "-7", "1e20", "NULL"]
+    pg.execute("CREATE SCHEMA IF NOT EXISTS vsd",
+               "CREATE TABLE vsd.t (id int PRIMARY KEY, n numeric, h numeric(5,-2))",
+               "INSERT INTO vsd.t VALUES " + ", ".join(
+                   f"({i}, {v}, {'NULL' if v == 'NULL' else 12345 + i})"
+                   for i, v in enumerate(values_sql, 1)))
+    vimur = pg_vimur(pg, "vsd", [r"vsd\.t"], "    snapshot: initial\n")
+    with open(vimur.config) as f:
+        text = f.read()
+    with open(vimur.config, "w") as f:
+        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    vimur.start()
+    n = len(values_sql)
+    vimur.wait_for(lambda r: len(values(r, "pgvsd.vsd.t")) >= n, timeout=60)
+    pg.execute("INSERT INTO vsd.t SELECT id + 100, n, h FROM vsd.t")
+    recs = vimur.wait_for(lambda r: len(values(r, "pgvsd.vsd.t")) >= 2 * n, timeout=60)
+    vimur.stop()
+    events = values(recs, "pgvsd.vsd.t")
+    assert len(events) == 2 * n
+    want_schema = {"type": "struct", "fields": [
+        {"type": "int32", "optional": False, "field": "scale"},
+        {"type": "bytes", "optional": False, "field": "value"}], "optional": True,
+        "name": "io.debezium.data.VariableScaleDecimal", "version": 1,
+        "doc": "Variable scaled decimal"}
+    for e in events:
+        fields = {f["field"]: f for f in next(
+            f for f in e["schema"]["fields"] if f["field"] == "after")["fields"]}
+        assert fields["n"] == dict(want_schema, field="n"), fields["n"]
+        assert fields["h"] == dict(want_schema, field="h"), fields["h"]
+    rows = money_rows(events)
+    assert sorted(p["op"] for p in rows.values()) == ["c"] * n + ["r"] * n
+    selected = pg.query("SELECT id, n, h FROM vsd.t")
+    assert len(selected) == 2 * n
+    for i, num, h in selected:
+        assert rows[i]["after"]["n"] == (None if num is None else variable_scale(num)), (i, num)
+        assert rows[i]["after"]["h"] == (None if h is None else variable_scale(h)), (i, h)
+    assert rows[1]["after"]["n"]["scale"] == 3 and rows[2]["after"]["n"]["scale"] == 6
+    assert rows[1]["after"]["h"]["scale"] == 0  # 12346 stored as 12300
 
 
 def test_03_kill9_loses_nothing(postgres_server, pg_vimur):

@@ -101,6 +101,7 @@ AvroKind AvroKindOf(FieldRepr repr) {
     case FieldRepr::kDecimalDouble: return AvroKind::kDouble;
     case FieldRepr::kDecimal: return AvroKind::kDecimal;
     case FieldRepr::kGeometry: return AvroKind::kGeometry;
+    case FieldRepr::kVariableScaleDecimal: return AvroKind::kVariableScaleDecimal;
     case FieldRepr::kBits:
     case FieldRepr::kBytes:
     case FieldRepr::kDecimalString:
@@ -230,6 +231,14 @@ Status EncodeNonNull(const ColumnSchema& c, FieldRepr repr, const Value& v, Avro
       w.UnionIndex(1);
       w.Int(static_cast<int32_t>(v.srid));
       return Status::Ok();
+    case AvroKind::kVariableScaleDecimal: {
+      if (v.kind != ValueKind::kText) return Mismatch(c, v, "decimal digits as text");
+      const int scale = TextScale(v.s);
+      w.Int(scale);
+      Status s = AppendDecimal(v.s, scale, w);
+      if (!s.ok()) return s.WithContext("column '" + c.name + "'");
+      return Status::Ok();
+    }
   }
   return Mismatch(c, v, "a known logical type");
 }

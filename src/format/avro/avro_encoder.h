@@ -88,9 +88,10 @@ enum class AvroKind : uint8_t {
   kUnsignedDecimal,  // BIGINT UNSIGNED: bytes, decimal(20,0)
   kFloat,
   kDouble,
-  kDecimal,   // bytes, decimal(p,s)
-  kBytes,     // bytes and strings
-  kGeometry,  // Debezium's Geometry record
+  kDecimal,               // bytes, decimal(p,s)
+  kBytes,                 // bytes and strings
+  kGeometry,              // Debezium's Geometry record
+  kVariableScaleDecimal,  // Debezium's VariableScaleDecimal record {scale int, value bytes}
 };
 AvroKind AvroKindOf(FieldRepr repr);
 

@@ -24,14 +24,18 @@ Json Connect(const char* avro_type, const char* connect_name, Json parameters = 
   return j;
 }
 
+// `precision` 0: none declared (PostgreSQL money); Avro needs one, and gets Confluent's
+// AvroData default, 64, with only the scale among the Connect parameters.
 Json DecimalType(int precision, int scale) {
   Json j;
   j["type"] = "bytes";
   j["scale"] = scale;
-  j["precision"] = precision;
+  j["precision"] = precision > 0 ? precision : 64;
   j["connect.version"] = 1;
-  j["connect.parameters"] = {{"scale", std::to_string(scale)},
-                             {"connect.decimal.precision", std::to_string(precision)}};
+  j["connect.parameters"] = {{"scale", std::to_string(scale)}};
+  if (precision > 0) {
+    j["connect.parameters"]["connect.decimal.precision"] = std::to_string(precision);
+  }
   j["connect.name"] = "org.apache.kafka.connect.data.Decimal";
   j["logicalType"] = "decimal";
   return j;
@@ -111,6 +115,20 @@ Json ColumnType(const ColumnSchema& c, FieldRepr repr, NamedTypes& names) {
       j["connect.name"] = full;
       return j;
     }
+    case FieldRepr::kVariableScaleDecimal: {
+      const char* full = "io.debezium.data.VariableScaleDecimal";
+      if (!names.defined.insert(full).second) return full;
+      Json j;
+      j["type"] = "record";
+      j["name"] = "VariableScaleDecimal";
+      j["namespace"] = "io.debezium.data";
+      j["fields"] = Json::array(
+          {Json{{"name", "scale"}, {"type", "int"}}, Json{{"name", "value"}, {"type", "bytes"}}});
+      j["connect.doc"] = "Variable scaled decimal";
+      j["connect.version"] = 1;
+      j["connect.name"] = full;
+      return j;
+    }
   }
   return "string";
 }
@@ -173,7 +191,8 @@ Json AvroDefault(const ColumnSchema& c, FieldRepr repr) {
       }
       return std::string(v.s);
     case AvroKind::kBoolean:
-    case AvroKind::kGeometry: return nullptr;
+    case AvroKind::kGeometry:
+    case AvroKind::kVariableScaleDecimal: return nullptr;
   }
   return nullptr;
 }

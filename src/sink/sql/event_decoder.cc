@@ -92,6 +92,16 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
     std::replace(s.begin(), s.end(), 'T', ' ');
     return SqlValue::Text(s);
   }
+  if (l == "io.debezium.data.VariableScaleDecimal") {
+    auto scale = v.find("scale");
+    auto value = v.find("value");
+    if (!v.is_object() || scale == v.end() || !scale->is_number_integer() || value == v.end() ||
+        !value->is_string() || scale->get<int64_t>() < 0 || scale->get<int64_t>() > 16383) {
+      return wrong();
+    }
+    VIMUR_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(value->get<std::string>()));
+    return SqlValue::Number(DecimalText(bytes, static_cast<int>(scale->get<int64_t>())));
+  }
   if (t.connect_type == "struct") {
     return Status::Unsupported("column '" + column +
                                "': " + (l.empty() ? std::string("struct") : l) +

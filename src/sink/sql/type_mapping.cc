@@ -16,6 +16,8 @@ std::string TargetType(Dialect dialect, const ColumnType& t, bool key) {
   const bool pg = dialect == Dialect::kPostgres;
   const std::string& l = t.logical;
   if (l == "org.apache.kafka.connect.data.Decimal") return Decimal(pg ? "numeric" : "DECIMAL", t);
+  // Each value has its own scale: PostgreSQL's unconstrained numeric; MariaDB's widest.
+  if (l == "io.debezium.data.VariableScaleDecimal") return pg ? "numeric" : "DECIMAL(65,30)";
   if (l == "io.debezium.time.Date" || l == "org.apache.kafka.connect.data.Date") {
     return pg ? "date" : "DATE";
   }

@@ -84,7 +84,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptio
       o.password.c_str(),
       timeout.c_str(),
       "-c DateStyle=ISO -c TimeZone=UTC -c bytea_output=hex -c extra_float_digits=3 "
-      "-c IntervalStyle=postgres",
+      "-c IntervalStyle=postgres -c lc_monetary=C",
       "UTF8",
       o.sslmode.c_str(),
       "vimur",

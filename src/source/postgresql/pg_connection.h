@@ -39,9 +39,9 @@ using PgCells = std::vector<std::optional<std::string_view>>;
 class PgConnection {
  public:
   // Connects; `replication`: a logical replication (walsender) connection. Sessions use
-  // DateStyle ISO, TimeZone UTC, bytea_output hex and extra_float_digits 3, the text forms
-  // the value decoder reads. Authentication and missing databases fail with
-  // kFailedPrecondition, unreachable servers with kUnavailable.
+  // DateStyle ISO, TimeZone UTC, bytea_output hex, extra_float_digits 3 and lc_monetary C
+  // (money as "$1,234.50"), the text forms the value decoder reads. Authentication and missing
+  // databases fail with kFailedPrecondition, unreachable servers with kUnavailable.
   static Result<std::unique_ptr<PgConnection>> Connect(const PgConnectOptions& options,
                                                        bool replication);
   ~PgConnection();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/civil_date.h"
+#include "source/postgresql/pg_money.h"
 #include "source/postgresql/pg_time_text.h"
 
 namespace vimur::postgresql {
@@ -180,7 +181,7 @@ bool ParseTimestamp(std::string_view text, int64_t* micros) {
   return true;
 }
 
-ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod) {
+ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod, int money_fraction_digits) {
   ColumnSchema c;
   switch (type_oid) {
     case oid::kBool:
@@ -227,10 +228,17 @@ ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod) {
         c.precision = ((typmod - 4) >> 16) & 0xffff;
         c.scale = (typmod - 4) & 0x7ff;
       } else {
-        // No declared precision and scale (or a negative scale): each value has its own scale
-        // (Debezium's VariableScaleDecimal); Vimur gives its exact text.
-        c.type = LogicalType::kString;
+        // No declared precision and scale (or a negative scale): each value has its own scale,
+        // Debezium's VariableScaleDecimal (scale -1 here; the value is its exact text).
+        c.type = LogicalType::kDecimal;
+        c.scale = -1;  // format/field_repr.h's kVariableScale
       }
+      break;
+    case oid::kMoney:
+      // As Debezium: a Decimal with money.fraction.digits, no precision parameter.
+      c.type = LogicalType::kDecimal;
+      c.type_name = "MONEY";
+      c.scale = money_fraction_digits;
       break;
     case oid::kText:
       c.type = LogicalType::kString;
@@ -351,7 +359,16 @@ Status DecodeText(const ColumnSchema& column, uint32_t type_oid, std::string_vie
       }
       return Status::Ok();
     }
-    case LogicalType::kDecimal: *out = Value::Text(arena->Copy(text)); return Status::Ok();
+    case LogicalType::kDecimal: {
+      if (type_oid != oid::kMoney) {
+        *out = Value::Text(arena->Copy(text));
+        return Status::Ok();
+      }
+      std::string digits;
+      if (!ParseMoney(text, column.scale, &digits)) return Bad(column, "money", text);
+      *out = Value::Text(arena->Copy(digits));
+      return Status::Ok();
+    }
     case LogicalType::kBytes: {
       if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0) {
         return Bad(column, "bytea (hex output)", text);

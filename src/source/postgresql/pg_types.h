@@ -1,6 +1,6 @@
 // PostgreSQL column types as Vimur represents them: the logical type of a column from its type
 // OID and modifier (as a Relation message gives them), and the decoding of a value's text
-// output form (DateStyle ISO, TimeZone UTC, bytea_output hex) into a Value.
+// output form (DateStyle ISO, TimeZone UTC, bytea_output hex, lc_monetary C) into a Value.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +25,11 @@ constexpr uint32_t kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20, 
 
 // The column's logical type, precision, scale and fractional seconds from its type OID and
 // modifier (atttypmod). Types without a mapping of their own (arrays, enums, domains,
-// interval, ...) are kString: their text output form.
-ColumnSchema ColumnForType(uint32_t type_oid, int32_t type_modifier);
+// geometric types, ...) are kString: their text output form. A numeric without precision
+// (or with a negative scale) is a kDecimal of scale -1 (variable, see format/field_repr.h). `money`
+// is a decimal with `money_fraction_digits` digits and no precision (Debezium's
+// money.fraction.digits).
+ColumnSchema ColumnForType(uint32_t type_oid, int32_t type_modifier, int money_fraction_digits = 2);
 
 // Decodes `text`, the type's text output, into `out`; text and bytes are copied into `arena`.
 // A numeric NaN or Infinity is kept as the text "NaN", "Infinity", "-Infinity" (a precise

@@ -276,8 +276,8 @@ Status PgOutputAssembler::HandleRelation(const RelationMessage& m) {
     facts = std::move(*described);
     have_facts = true;
   }
-  auto schema =
-      BuildRelationSchema(filter_, m, have_facts ? &facts : nullptr, type_names_, &rel.kept);
+  auto schema = BuildRelationSchema(filter_, m, have_facts ? &facts : nullptr, type_names_,
+                                    &rel.kept, config_.money_fraction_digits);
   for (const RelationColumn& c : m.columns) rel.type_oids.push_back(c.type_oid);
   const std::string qualified = schema->qualified_name();
   auto last = last_shape_.find(qualified);

@@ -254,7 +254,8 @@ Result<Position> PostgresqlSnapshot::Run(const Position& resume,
   for (const PublishedTable& published : tables) {
     const std::string qualified = published.qualified();
     if (progress && qualified < progress->table) continue;
-    Result<SnapshotTable> described = DescribeSnapshotTable(*conn, filter, published);
+    Result<SnapshotTable> described =
+        DescribeSnapshotTable(*conn, filter, published, config_.money_fraction_digits);
     if (described.status().code() == StatusCode::kNotFound) continue;  // dropped meanwhile
     if (!described.ok()) {
       return described.status().WithContext("source " + name + ": snapshot of " + qualified);

@@ -8,7 +8,8 @@ namespace vimur::postgresql {
 
 std::shared_ptr<TableSchema> BuildRelationSchema(
     const CaptureFilter& filter, const RelationMessage& m, const RelationFacts* facts,
-    const std::unordered_map<uint32_t, std::string>& type_names, std::vector<int>* kept) {
+    const std::unordered_map<uint32_t, std::string>& type_names, std::vector<int>* kept,
+    int money_fraction_digits) {
   const std::string nsp(m.nspname);
   const std::string name(m.relname);
   auto schema = std::make_shared<TableSchema>();
@@ -24,13 +25,14 @@ std::shared_ptr<TableSchema> BuildRelationSchema(
       kept->push_back(-1);
       continue;
     }
-    ColumnSchema col = ColumnForType(c.type_oid, c.type_modifier);
+    ColumnSchema col = ColumnForType(c.type_oid, c.type_modifier, money_fraction_digits);
     auto type_name = type_names.find(c.type_oid);
     if (type_name != type_names.end()) col.type_name = type_name->second;
     if (facts != nullptr) {
       if (auto base = facts->domain_base.find(column_name); base != facts->domain_base.end()) {
         const std::string domain = col.type_name;
-        col = ColumnForType(base->second.first, base->second.second);  // as Debezium: the base
+        // As Debezium: the base type.
+        col = ColumnForType(base->second.first, base->second.second, money_fraction_digits);
         if (!domain.empty()) col.type_name = domain;
       }
       if (auto labels = facts->enum_labels.find(column_name); labels != facts->enum_labels.end()) {
@@ -82,6 +84,19 @@ Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid
         ", which decimal_handling_mode: precise cannot represent (as in Debezium); set "
         "decimal_handling_mode: string or double on source " +
         source_name);
+  }
+  // A numeric without precision holds up to 147455 digits; a Decimal's bytes hold 80.
+  if (c.type == LogicalType::kDecimal && c.scale < 0 && precise_decimals && text.size() > 82) {
+    size_t digits = 0;
+    for (char ch : text) digits += ch >= '0' && ch <= '9';
+    if (digits > 80) {
+      return Status::InvalidArgument(
+          "column " + t.qualified_name() + "." + c.name + " holds a numeric of " +
+          std::to_string(digits) +
+          " digits; decimal_handling_mode: precise represents at most 80 (set "
+          "decimal_handling_mode: string on source " +
+          source_name + " for the exact text)");
+    }
   }
   return Status::Ok();
 }

@@ -36,14 +36,16 @@ struct RelationFacts {
 // The schema of relation `m` (version 0) with the columns `filter` keeps; `kept` gets, per
 // column of `m`, its index in the schema or -1. `facts`: from the catalog, or nullptr when
 // unknown (the key is then the replica identity pgoutput marks). `type_names`: "nsp.name" of
-// the types that are not built in, by OID.
+// the types that are not built in, by OID. `money_fraction_digits`: the scale of `money`.
 std::shared_ptr<TableSchema> BuildRelationSchema(
     const CaptureFilter& filter, const RelationMessage& m, const RelationFacts* facts,
-    const std::unordered_map<uint32_t, std::string>& type_names, std::vector<int>* kept);
+    const std::unordered_map<uint32_t, std::string>& type_names, std::vector<int>* kept,
+    int money_fraction_digits = 2);
 
 // Decodes `text`, a cell of column `c` of table `t` in its type's text output form, as the
 // stream does. A numeric NaN or Infinity is refused under precise decimals (as in Debezium),
-// the message naming source `source_name` and the setting that allows it.
+// and so is a numeric without precision of more than 80 digits, the message naming source
+// `source_name` and the setting that allows it.
 Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid,
                   std::string_view text, bool precise_decimals, const std::string& source_name,
                   ByteArena* arena, Value* out);

@@ -57,7 +57,8 @@ Result<std::vector<PublishedTable>> PublishedTables(PgConnection& conn,
 }
 
 Result<SnapshotTable> DescribeSnapshotTable(PgConnection& conn, const CaptureFilter& filter,
-                                            const PublishedTable& table) {
+                                            const PublishedTable& table,
+                                            int money_fraction_digits) {
   const std::string id = std::to_string(table.relation_id);
   // The columns pgoutput sends (not dropped, not generated), with its replica identity flag:
   // the primary key (DEFAULT), the identity index (USING INDEX), all (FULL) or none.
@@ -105,7 +106,8 @@ Result<SnapshotTable> DescribeSnapshotTable(PgConnection& conn, const CaptureFil
     type_casts.push_back(c[4].value_or("text"));
     select_list += (select_list.empty() ? "" : ", ") + Q::QuoteIdent(*c[0]);
   }
-  auto built = BuildRelationSchema(filter, relation, &facts, type_names, &out.kept);
+  auto built =
+      BuildRelationSchema(filter, relation, &facts, type_names, &out.kept, money_fraction_digits);
   out.schema = std::move(built);
   out.select = "SELECT " + select_list + " FROM " + Q::QuoteIdent(table.schema_name) + "." +
                Q::QuoteIdent(table.table_name);

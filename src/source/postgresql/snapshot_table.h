@@ -45,9 +45,11 @@ struct PublishedTable {
 };
 Result<std::vector<PublishedTable>> PublishedTables(PgConnection& conn, const SourceConfig& config);
 
-// Reads `table`'s relation from the catalog (kNotFound when it is gone).
+// Reads `table`'s relation from the catalog (kNotFound when it is gone); `money` gets
+// `money_fraction_digits` digits, as in the stream.
 Result<SnapshotTable> DescribeSnapshotTable(PgConnection& conn, const CaptureFilter& filter,
-                                            const PublishedTable& table);
+                                            const PublishedTable& table,
+                                            int money_fraction_digits = 2);
 
 // Decodes one row read with `table.select` (text cells, in the stream's column order) into
 // `*after` (one Value per column of `table.schema`) as the stream's decoder does; the values'

@@ -23,14 +23,35 @@ TEST(PgTypesTest, ColumnTypes) {
   EXPECT_EQ(n.type, LogicalType::kDecimal);
   EXPECT_EQ(n.precision, 12);
   EXPECT_EQ(n.scale, 3);
-  EXPECT_EQ(ColumnForType(oid::kNumeric, -1).type, LogicalType::kString);
-  // numeric(5,-2): a negative scale (PostgreSQL 15) is kept as text.
-  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).type, LogicalType::kString);
+  // numeric without precision, and numeric(5,-2) (a negative scale, PostgreSQL 15): each value
+  // has its own scale (VariableScaleDecimal), the value its exact text.
+  EXPECT_EQ(ColumnForType(oid::kNumeric, -1).type, LogicalType::kDecimal);
+  EXPECT_EQ(ColumnForType(oid::kNumeric, -1).scale, -1);
+  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).type, LogicalType::kDecimal);
+  EXPECT_EQ(ColumnForType(oid::kNumeric, (5 << 16) + (0x7fe) + 4).scale, -1);
   EXPECT_EQ(ColumnForType(oid::kTimestamp, 3).type, LogicalType::kTimestampMillis);
   EXPECT_EQ(ColumnForType(oid::kTimestamp, -1).type, LogicalType::kTimestampMicros);
   EXPECT_EQ(ColumnForType(oid::kTimestamptz, -1).fsp, 6);
   EXPECT_EQ(ColumnForType(oid::kJsonb, -1).type, LogicalType::kJson);
   EXPECT_EQ(ColumnForType(600, -1).type, LogicalType::kString);  // point: text
+}
+
+TEST(PgTypesTest, MoneyIsADecimalWithTheFractionDigits) {
+  const ColumnSchema m = ColumnForType(oid::kMoney, -1);
+  EXPECT_EQ(m.type, LogicalType::kDecimal);
+  EXPECT_EQ(m.scale, 2);
+  EXPECT_EQ(m.precision, 0);
+  EXPECT_EQ(ColumnForType(oid::kMoney, -1, 4).scale, 4);
+  ByteArena a;
+  EXPECT_EQ(Decode(oid::kMoney, -1, "-$1,234.56", &a).s, "-1234.56");
+  ColumnSchema four = ColumnForType(oid::kMoney, -1, 4);
+  four.name = "m";
+  Value v;
+  ASSERT_TRUE(DecodeText(four, oid::kMoney, "$0.10", &a, &v).ok());
+  EXPECT_EQ(v.s, "0.1000");
+  Status s = DecodeText(four, oid::kMoney, "free", &a, &v);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("column m"), std::string::npos) << s.message();
 }
 
 TEST(PgTypesTest, DecodesValues) {
@@ -42,6 +63,7 @@ TEST(PgTypesTest, DecodesValues) {
   EXPECT_EQ(Decode(oid::kFloat8, -1, "-Infinity", &a).d, -INFINITY);
   EXPECT_EQ(Decode(oid::kFloat4, -1, "1.5", &a).f, 1.5f);
   EXPECT_EQ(Decode(oid::kNumeric, (10 << 16) + 6, "-12.50", &a).s, "-12.50");
+  EXPECT_EQ(Decode(oid::kNumeric, -1, "-0.000100", &a).s, "-0.000100");
   EXPECT_EQ(Decode(oid::kBytea, -1, "\\x00ff41", &a).s, std::string("\0\xff"
                                                                     "A",
                                                                     3));

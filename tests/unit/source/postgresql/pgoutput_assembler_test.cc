@@ -228,6 +228,39 @@ TEST(PgOutputAssemblerTest, NumericNaNNeedsStringOrDoubleMode) {
   EXPECT_EQ(str.out.at(0).events[0].after[1].s, "NaN");
 }
 
+// numeric without precision: the exact text (a VariableScaleDecimal), refused past 80 digits
+// under precise decimals; money at the source's money_fraction_digits.
+TEST(PgOutputAssemblerTest, VariableNumericAndMoney) {
+  const std::string wide = "-" + std::string(81, '9') + ".5";
+  for (const char* mode : {"precise", "string"}) {
+    Harness h;
+    h.config.decimal_handling_mode = mode;
+    h.config.money_fraction_digits = 4;
+    h.Make();
+    ASSERT_TRUE(h.Feed(Begin(0x10, kCommitUs, 1)).ok());
+    ASSERT_TRUE(h.Feed(Relation(3, "public", "t", 'd',
+                                {{"id", oid::kInt4, -1, true},
+                                 {"n", oid::kNumeric, -1},
+                                 {"m", oid::kMoney, -1}}))
+                    .ok());
+    ASSERT_TRUE(h.Feed(Insert(3, {"1", "-0.000100", "-$1,234.56"})).ok());
+    Status s = h.Feed(Insert(3, {"2", wide, "$0.00"}));
+    EXPECT_EQ(s.ok(), std::string(mode) == "string") << s.ToString();
+    if (!s.ok()) {
+      EXPECT_NE(s.message().find("public.t.n"), std::string::npos) << s.message();
+      EXPECT_NE(s.message().find("decimal_handling_mode: string"), std::string::npos);
+      continue;
+    }
+    ASSERT_TRUE(h.Feed(Commit(0x10, 0x20, kCommitUs)).ok());
+    const auto& ev = h.out.at(0).events;
+    EXPECT_EQ(ev[0].table->columns[1].scale, -1);
+    EXPECT_EQ(ev[0].table->columns[2].scale, 4);
+    EXPECT_EQ(ev[0].after[1].s, "-0.000100");
+    EXPECT_EQ(ev[0].after[2].s, "-1234.5600");
+    EXPECT_EQ(ev[1].after[1].s, wide);
+  }
+}
+
 // Transactions at or before the start position were delivered: a reconnect skips them.
 TEST(PgOutputAssemblerTest, SkipsTransactionsBeforeTheStart) {
   Harness h;

@@ -1,0 +1,99 @@
+"""End to end: PostgreSQL -> `vimur run` (kafka, JSON with schemas) -> the `sql` sink into
+PostgreSQL, for the types Vimur represents as Debezium's PostgreSQL connector does: money (a
+Decimal without a declared precision) and numeric without precision (VariableScaleDecimal).
+The target table is created from the event schemas and ends equal to the source, snapshot rows
+and streamed inserts, updates and deletes alike."""
+import os
+import signal
+import subprocess
+import time
+
+from conftest import vimur_binary
+from kafka_fixtures import kafka  # noqa: F401 (fixture)
+
+
+def test_money_and_numeric_into_postgres(postgres_server, kafka, tmp_path):  # noqa: F811
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS pgsink",
+               "CREATE TABLE pgsink.prices (id int PRIMARY KEY, m money, n numeric)",
+               "INSERT INTO pgsink.prices VALUES (1, '$1,234.50', 12.500), "
+               "(2, '-$0.07', -0.000100), (3, NULL, NULL), "
+               "(4, '$92,233,720,368,547,758.07', 123456789012345678901234567890.123456789)")
+    pg.execute("DROP TABLE IF EXISTS prices_copy")
+    workdir = str(tmp_path)
+    config = os.path.join(workdir, "vimur.yaml")
+    with open(config, "w") as f:
+        f.write(f"""name: pgsql
+state_dir: {workdir}/state
+sources:
+  - name: db
+    type: postgresql
+    host: 127.0.0.1
+    port: {pg.port}
+    user: vimur
+    password: vimur
+    database: vimur
+    slot: vimur_pgsink
+    publication: vimur_pgsink
+    snapshot: initial
+    heartbeat_interval_ms: 500
+    include_tables: ['pgsink\\.prices']
+transport:
+  type: kafka
+  bootstrap_servers: {kafka.bootstrap}
+format:
+  type: json
+  schemas: true
+sinks:
+  - name: prices-pg
+    type: sql
+    topics: ['pgsql\\.pgsink\\.prices']
+    targets: {{pg: 'postgresql://vimur:vimur@127.0.0.1:{pg.port}/vimur'}}
+    table: prices_copy
+    create_tables: true
+    batch_max_ms: 100
+""")
+    log_path = os.path.join(workdir, "vimur.log")
+    with open(log_path, "wb") as err:
+        proc = subprocess.Popen([vimur_binary(), "run", "--config", config],
+                                stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        def log():
+            return open(log_path, errors="replace").read()[-5000:]
+
+        def target_equals_source():
+            try:
+                target = pg.query("SELECT id, m::numeric::text, n::text FROM prices_copy "
+                                  "ORDER BY id")
+            except Exception:  # noqa: BLE001 (the table is not created yet)
+                return False
+            # The target's money column is numeric(65,2): the same digits.
+            source = pg.query("SELECT id, m::numeric::text, n::text FROM pgsink.prices "
+                              "ORDER BY id")
+            return target == source
+
+        def wait(what, timeout=60):
+            deadline = time.time() + timeout
+            while not target_equals_source():
+                assert proc.poll() is None, f"vimur exited {proc.returncode}:\n{log()}"
+                assert time.time() < deadline, f"{what}: target never equal:\n{log()}"
+                time.sleep(0.3)
+
+        wait("snapshot")
+        pg.execute("INSERT INTO pgsink.prices VALUES (5, '-$3.10', -7), (6, '$0.00', 0)",
+                   "UPDATE pgsink.prices SET m = m + '$1.01', n = n * 10 WHERE id = 1",
+                   "UPDATE pgsink.prices SET m = '$5.00', n = 0.5 WHERE id = 3",
+                   "DELETE FROM pgsink.prices WHERE id = 2")
+        wait("stream")
+        assert pg.query("SELECT n::text FROM prices_copy WHERE id = 1") == [("125.000",)]
+        types = dict(pg.query("SELECT attname, format_type(atttypid, atttypmod) FROM "
+                              "pg_attribute WHERE attrelid = 'prices_copy'::regclass AND "
+                              "attnum > 0"))
+        assert types["m"] == "numeric(65,2)" and types["n"] == "numeric", types
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, log()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        pg.execute("DROP TABLE IF EXISTS prices_copy")

@@ -1,4 +1,5 @@
-// RecordBuilder's handling of records over their topic's limit (`on_oversized_event`).
+// RecordBuilder: records over their topic's limit (`on_oversized_event`), and where an
+// event came from for errors about it.
 #include <algorithm>
 
 #include "core/logging.h"
@@ -6,13 +7,6 @@
 
 namespace vimur {
 namespace {
-
-std::string Where(const ChangeEvent& event) {
-  const SourceInfo& at = *event.source;
-  return event.table->qualified_name() + " at " +
-         (at.file.empty() ? "lsn " + std::to_string(at.lsn)
-                          : at.file + ":" + std::to_string(at.pos));
-}
 
 // Whether a value may be replaced by the marker: text and binary payloads, never numbers,
 // decimals, times or keys.
@@ -24,6 +18,13 @@ bool Truncatable(const ColumnSchema& c, const Value& v) {
 
 }  // namespace
 
+std::string RecordBuilder::Place(const ChangeEvent& event) {
+  const SourceInfo& at = *event.source;
+  return event.table->qualified_name() + " at " +
+         (at.file.empty() ? "lsn " + std::to_string(at.lsn)
+                          : at.file + ":" + std::to_string(at.pos));
+}
+
 size_t RecordBuilder::LimitFor(const std::string& topic) const {
   auto it = options_.topic_max_record_bytes.find(topic);
   return it != options_.topic_max_record_bytes.end() ? it->second : options_.max_record_bytes;
@@ -32,7 +33,7 @@ size_t RecordBuilder::LimitFor(const std::string& topic) const {
 Status RecordBuilder::HandleOversized(const ChangeEvent& event, int64_t ts_ms, size_t limit,
                                       std::string_view* topic, std::string* truncated) {
   const size_t size = key_.size() + value_.size();
-  const std::string what = "a change of " + Where(event) + " serializes to " +
+  const std::string what = "a change of " + Place(event) + " serializes to " +
                            std::to_string(size) + " bytes, over the " + std::to_string(limit) +
                            " that topic " + std::string(*topic) + " takes";
   switch (options_.oversized) {

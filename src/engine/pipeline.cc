@@ -292,16 +292,16 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
   const bool lines_transport = parts_.transport->TakesJsonLines();
   JsonBuffer lines;
   std::vector<RecordBuilder> builders;
-  std::shared_ptr<avro::SchemaRegistryClient> registry;  // shared by the sources' serializers
+  std::shared_ptr<avro::SchemaRegistryClient> registry;    // shared by the sources' serializers
+  const KafkaRecordLimits limits = RecordLimits(config_);  // (used by the kafka transport)
   for (const SourceConfig& s : config_.sources) {
     VIMUR_ASSIGN_OR_RETURN(JsonFormatOptions json, JsonOptionsFor(config_, s));
     RecordBuilderOptions options;
     options.topic_prefix = s.topic_prefix;
     if (config_.transport.type == "kafka") {
       options.heartbeat_topic = "__vimur-heartbeat." + s.topic_prefix;
-      KafkaRecordLimits limits = RecordLimits(config_);
       options.max_record_bytes = limits.default_bytes;
-      options.topic_max_record_bytes = std::move(limits.topics);
+      options.topic_max_record_bytes = limits.topics;
       const std::string& policy = config_.transport.on_oversized_event;
       options.oversized = policy == "dead_letter" ? OversizedPolicy::kDeadLetter
                           : policy == "truncate"  ? OversizedPolicy::kTruncate

@@ -133,12 +133,7 @@ Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms, OutgoingBatch
     value_.Clear();
     Result<bool> has_key = serializer_->AppendKey(event, &key_);
     Status s = has_key.ok() ? serializer_->AppendValue(event, ts_ms, &value_) : has_key.status();
-    if (!s.ok()) {
-      const SourceInfo& at = *event.source;
-      return s.WithContext("serializing a change of " + event.table->qualified_name() + " at " +
-                           (at.file.empty() ? "lsn " + std::to_string(at.lsn)
-                                            : at.file + ":" + std::to_string(at.pos)));
-    }
+    if (!s.ok()) return s.WithContext("serializing a change of " + Place(event));
     std::string_view topic = TopicTextFor(event.table).topic;
     std::string truncated;
     if (const size_t limit = LimitFor(std::string(topic));

@@ -77,6 +77,8 @@ class RecordBuilder {
   }
   void TransactionRecord(const Transaction& txn, bool begin, int64_t ts_ms, OutgoingBatch* out);
   size_t LimitFor(const std::string& topic) const;
+  // "db.table at FILE:POS" (or "at lsn N"), for errors about one event.
+  static std::string Place(const ChangeEvent& event);
   // An event whose key_ and value_ exceed `limit`: applies options_.oversized. Sets *topic to
   // where the record goes and *truncated to the columns replaced (kTruncate).
   Status HandleOversized(const ChangeEvent& event, int64_t ts_ms, size_t limit,

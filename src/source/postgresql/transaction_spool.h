@@ -41,7 +41,6 @@ class TransactionSpool {
   Status Replay(uint32_t xid, const std::function<bool(std::string_view)>& keep_aborted,
                 const std::function<Status(std::string_view)>& each);
 
-  size_t open_transactions() const { return txns_.size(); }
   uint64_t bytes(uint32_t xid) const;
   uint64_t messages(uint32_t xid) const;
 

@@ -3,9 +3,11 @@
 // until the arena is destroyed, also when the arena is moved.
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -48,6 +50,21 @@ class ByteArena {
       next_ -= n - used;
       left_ += n - used;
     }
+  }
+  // Reserves room for `n` objects of type T, aligned for it (not constructed); for trivially
+  // destructible types only, as the arena never destroys them.
+  template <typename T>
+  T* AllocateArray(size_t n) {
+    static_assert(std::is_trivially_destructible_v<T>);
+    const size_t bytes = n * sizeof(T);
+    size_t pad = (alignof(T) - reinterpret_cast<uintptr_t>(next_) % alignof(T)) % alignof(T);
+    if (pad + bytes > left_) {
+      NewChunk(bytes);  // chunks start aligned for any fundamental type
+      pad = 0;
+    }
+    next_ += pad;
+    left_ -= pad;
+    return reinterpret_cast<T*>(Allocate(bytes));
   }
   std::string_view Copy(std::string_view bytes) {
     if (bytes.empty()) return {};

@@ -42,7 +42,7 @@ bool TableSchema::SameShape(const TableSchema& other) const {
     if (a.name != b.name || a.type != b.type || a.nullable != b.nullable ||
         a.source_type != b.source_type || a.source_meta != b.source_meta ||
         a.is_unsigned != b.is_unsigned || a.enum_values != b.enum_values ||
-        a.collation != b.collation) {
+        a.collation != b.collation || a.array_element_oid != b.array_element_oid) {
       return false;
     }
   }

@@ -65,6 +65,11 @@ struct ColumnSchema {
   // 00:00:00`, `b'101'` bits as their number). False for no default or a NULL default.
   bool has_default = false;
   std::string default_value;
+  // PostgreSQL array column: the element type's OID, and `type` with its parameters describes
+  // the elements; values are Value kArray (elements may be null), a Connect ARRAY of optional
+  // elements. 0: not an array.
+  uint32_t array_element_oid = 0;
+  bool is_array() const { return array_element_oid != 0; }
 };
 
 struct TableSchema {

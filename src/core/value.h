@@ -17,17 +17,19 @@ enum class ValueKind : uint8_t {
   kText,      // s: UTF-8 text: strings, DECIMAL digits, TIMESTAMP ISO-8601, ENUM/SET, JSON
   kBytes,     // s: raw bytes: BINARY/BLOB, BIT(n>1) little-endian
   kGeometry,  // s: WKB, srid
+  kArray,     // items[0..count): a PostgreSQL array's elements (never arrays themselves)
 };
 
 struct Value {
   ValueKind kind = ValueKind::kNull;
-  uint32_t srid = 0;
+  uint32_t srid = 0;  // kGeometry: the SRID; kArray: the element count
   union {
     bool b;
     int64_t i;
     uint64_t u;
     float f;
     double d;
+    const Value* items;  // kArray: the elements, in storage the event keeps alive
   };
   std::string_view s;
 
@@ -84,7 +86,15 @@ struct Value {
     x.srid = srid;
     return x;
   }
+  static Value Array(const Value* items, uint32_t count) {
+    Value x;
+    x.kind = ValueKind::kArray;
+    x.items = items;
+    x.srid = count;
+    return x;
+  }
   bool is_null() const { return kind == ValueKind::kNull; }
+  uint32_t size() const { return srid; }  // kArray: the element count
 };
 
 }  // namespace vimur

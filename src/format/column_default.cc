@@ -128,6 +128,7 @@ std::optional<std::string> AtScale(std::string_view text, int scale) {
 }  // namespace
 
 std::optional<Value> ColumnDefaultValue(const ColumnSchema& c, std::string* storage) {
+  if (c.is_array()) return std::nullopt;  // PostgreSQL defaults are not read
   if (!c.has_default) return std::nullopt;
   const std::string& text = c.default_value;
   switch (c.type) {

@@ -23,10 +23,42 @@ std::string JoinMembers(const ColumnSchema& c) {
 // The column's default as JSON text in its representation; empty when it has none.
 std::string DefaultJson(const ColumnSchema& c, FieldRepr repr);
 
+void WriteParameters(JsonWriter& w, const std::vector<std::pair<std::string, std::string>>& p) {
+  if (p.empty()) return;
+  w.Key("parameters");
+  w.BeginObject();
+  for (const auto& [key, value] : p) {
+    w.Key(key);
+    w.String(value);
+  }
+  w.EndObject();
+}
+
+void WriteTypeSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool propagate,
+                     bool element);
+
 // Kafka Connect schema of one column, as Debezium's MySQL/MariaDB connector declares it
-// (JsonConverter's key order: type, optional, name, version, parameters, default, field).
+// (JsonConverter's key order: type, optional, name, version, parameters, default, field). An
+// array column is an `array` of optional elements of the column's type.
 // `propagate`: add the source column type parameters (column.propagate.source.type).
 void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool propagate) {
+  if (!c.is_array()) return WriteTypeSchema(w, c, repr, propagate, false);
+  w.BeginObject();
+  w.Key("type");
+  w.String("array");
+  w.Key("items");
+  WriteTypeSchema(w, c, repr, false, true);
+  w.Key("optional");
+  w.Bool(c.nullable);
+  if (propagate) WriteParameters(w, SourceTypeParameters(c));
+  w.Key("field");
+  w.String(c.name);
+  w.EndObject();
+}
+
+// The schema of a column's type; `element`: as an array's items (optional, no default, no field).
+void WriteTypeSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool propagate,
+                     bool element) {
   const ConnectType t = ConnectTypeOf(repr);
   w.BeginObject();
   w.Key("type");
@@ -41,7 +73,7 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool
         R"([{"type":"int32","optional":false,"field":"scale"},{"type":"bytes","optional":false,"field":"value"}])");
   }
   w.Key("optional");
-  w.Bool(c.nullable);
+  w.Bool(element || c.nullable);
   if (t.name != nullptr) {
     w.Key("name");
     w.String(t.name);
@@ -76,15 +108,8 @@ void WriteFieldSchema(JsonWriter& w, const ColumnSchema& c, FieldRepr repr, bool
   if (propagate) {
     for (auto& p : SourceTypeParameters(c)) parameters.push_back(std::move(p));
   }
-  if (!parameters.empty()) {
-    w.Key("parameters");
-    w.BeginObject();
-    for (const auto& [key, value] : parameters) {
-      w.Key(key);
-      w.String(value);
-    }
-    w.EndObject();
-  }
+  WriteParameters(w, parameters);
+  if (element) return w.EndObject();
   if (std::string d = DefaultJson(c, repr); !d.empty()) {
     w.Key("default");
     w.Raw(d);
@@ -190,6 +215,14 @@ void AppendJsonValue(const Value& v, JsonBuffer* out) {
     case ValueKind::kDouble: out->Double(v.d); return;
     case ValueKind::kText: out->String(v.s); return;
     case ValueKind::kBytes: out->Base64(v.s); return;
+    case ValueKind::kArray:
+      out->Char('[');
+      for (uint32_t i = 0; i < v.size(); ++i) {
+        if (i > 0) out->Char(',');
+        AppendJsonValue(v.items[i], out);
+      }
+      out->Char(']');
+      return;
     case ValueKind::kGeometry:
       out->Raw(R"({"wkb":)");
       out->Base64(v.s);
@@ -205,6 +238,15 @@ void AppendJsonValue(const Value& v, JsonBuffer* out) {
 // kind the representation does not expect is written as its kind is.
 void AppendConverted(FieldRepr repr, const ColumnSchema& c, const Value& v, JsonBuffer* out) {
   char bytes[kMaxDecimalBytes];
+  if (v.kind == ValueKind::kArray) {
+    out->Char('[');
+    for (uint32_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out->Char(',');
+      AppendConverted(repr, c, v.items[i], out);
+    }
+    out->Char(']');
+    return;
+  }
   switch (repr) {
     case FieldRepr::kUnsignedDecimal:
       if (v.kind == ValueKind::kUInt) return out->Base64(UnsignedUnscaledBytes(v.u, bytes));
@@ -408,7 +450,7 @@ DebeziumJsonSerializer::TableText& DebeziumJsonSerializer::TextFor(const ChangeE
         names.push_back(&c.name);
         text->reprs.push_back(ReprOf(c, options_.modes));
         text->propagate.push_back(PropagatesSourceType(options_.propagate_source_types, t, c));
-        text->converts.push_back(IsPlainJson(text->reprs.back()) ? 0 : 1);
+        text->converts.push_back(IsPlainJson(text->reprs.back()) && !c.is_array() ? 0 : 1);
         text->plain = text->plain && text->converts.back() == 0;
       }
       BuildKeyPrefixes(names, &text->column_text, &text->column_keys);

@@ -64,19 +64,29 @@ std::string Base64Encode(const std::string& bytes) {
   return out;
 }
 
+nlohmann::ordered_json ValueToJson(const SqlValue& v, const ColumnType* type) {
+  switch (v.kind) {
+    case SqlKind::kNull: return nullptr;
+    case SqlKind::kNumber: return NumberJson(v.text, type);
+    case SqlKind::kBool: return v.text == "1";
+    case SqlKind::kText: return v.text;
+    case SqlKind::kBytes: return Base64Encode(v.text);
+    case SqlKind::kArray: {
+      const ColumnType* element =
+          type != nullptr && !type->items.empty() ? &type->items[0] : nullptr;
+      nlohmann::ordered_json out = nlohmann::ordered_json::array();
+      for (const SqlValue& item : v.items) out.push_back(ValueToJson(item, element));
+      return out;
+    }
+  }
+  return nullptr;
+}
+
 nlohmann::ordered_json RowToJson(const Row& row) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (size_t i = 0; i < row.names.size(); ++i) {
-    const SqlValue& v = row.values[i];
     const ColumnType* type = i < row.types.size() ? &row.types[i] : nullptr;
-    nlohmann::ordered_json& slot = out[row.names[i]];
-    switch (v.kind) {
-      case SqlKind::kNull: slot = nullptr; break;
-      case SqlKind::kNumber: slot = NumberJson(v.text, type); break;
-      case SqlKind::kBool: slot = v.text == "1"; break;
-      case SqlKind::kText: slot = v.text; break;
-      case SqlKind::kBytes: slot = Base64Encode(v.text); break;
-    }
+    out[row.names[i]] = ValueToJson(row.values[i], type);
   }
   return out;
 }

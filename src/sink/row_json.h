@@ -10,6 +10,9 @@
 namespace vimur::sink {
 
 nlohmann::ordered_json RowToJson(const Row& row);
+// One value as RowToJson writes it (an array as a JSON array of its elements); `type` may be
+// null.
+nlohmann::ordered_json ValueToJson(const SqlValue& value, const ColumnType* type);
 std::string Base64Encode(const std::string& bytes);
 
 }  // namespace vimur::sink

@@ -478,6 +478,137 @@ def test_02e_numeric_without_precision_as_variable_scale_decimal(postgres_server
     assert rows[1]["after"]["h"]["scale"] == 0  # 12346 stored as 12300
 
 
+ARRAY_DDL = ("CREATE TABLE arr.t (id int PRIMARY KEY, i2 smallint[], i4 int[], i8 bigint[], "
+             "t text[], v varchar(5)[], n numeric(6,2)[], nv numeric[], f4 real[], "
+             "f8 float8[], b bool[], d date[], tm time[], ts timestamp[], tstz timestamptz[], "
+             "u uuid[], j jsonb[], by bytea[], m money[], iv interval[], e arr.mood[], "
+             "ip inet[])")
+ARRAY_ROWS = [
+    "(1, '{1,NULL,-32768}', '{2147483647,0}', '{-9223372036854775808}', "
+    "ARRAY['a b', '', NULL, 'q\"u\\o', 'NULL', '{x,y}'], '{abcde}', '{1.50,NULL,-9999.99}', "
+    "'{12.500,-0.0001,7}', '{1.5,NaN}', '{0.1,-Infinity}', '{t,f,NULL}', "
+    "'{1970-01-02,1969-12-31}', '{00:00:01.5,23:59:59.999999}', "
+    "'{\"2024-05-01 10:00:00.123456\",\"1960-01-01 00:00:00\"}', "
+    "'{\"2024-05-01 12:30:00+02:30\"}', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', "
+    "ARRAY['{\"k\": [1, 2]}'::jsonb, '\"s\"'::jsonb], ARRAY['\\x00ff'::bytea, NULL], "
+    "'{1234.50,-0.07}', '{\"1 day 02:00:00\",\"-00:00:01\"}', '{happy,sad}', "
+    "'{10.0.0.1,::1/128}')",
+    "(2, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', "
+    "'{}', '{}', '{}', '{}', '{}', '{}', '{}')",
+    "(3" + ", NULL" * 21 + ")",
+]
+
+
+def expected_array(column, items):
+    """A SELECTed array (psycopg's list) as Debezium's JSON converter writes it."""
+    if items is None:
+        return None
+
+    def one(x):
+        if x is None:
+            return None
+        if column in ("i2", "i4", "i8", "t", "v", "b", "e"):
+            return x
+        if column == "n":
+            return b64_decimal(x.quantize(decimal.Decimal("0.01")))
+        if column == "nv":
+            return variable_scale(x)
+        if column == "d":
+            return (x - datetime.date(1970, 1, 1)).days
+        if column == "tm":
+            return x.hour * 3600_000_000 + x.minute * 60_000_000 + x.second * 1_000_000 + \
+                x.microsecond
+        if column == "ts":
+            delta = x - datetime.datetime(1970, 1, 1)
+            return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+        if column == "tstz":
+            return x.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if column == "u":
+            return str(x)
+        if column == "j":
+            return json.dumps(x, separators=(", ", ": "))
+        if column == "by":
+            return b64(x)
+        if column == "m":  # selected as numeric[]
+            return b64_decimal(x.quantize(decimal.Decimal("0.01")))
+        if column == "iv":
+            return int(x.total_seconds() * 1_000_000)
+        if column == "ip":
+            return str(x)
+        return x
+    return [one(x) for x in items]
+
+
+def test_02f_arrays_as_connect_arrays(postgres_server, pg_vimur):
+    """One-dimensional arrays of every common type as Debezium's Connect arrays of optional
+    elements: NULL elements, empty arrays, quoting, and each element as its type is; the same
+    in the snapshot as in the stream, equal to what SELECT returns. An unchanged TOASTed text[]
+    is Debezium's placeholder."""
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS arr",
+               "CREATE TYPE arr.mood AS ENUM ('sad', 'ok', 'happy')", ARRAY_DDL,
+               "INSERT INTO arr.t VALUES " + ", ".join(ARRAY_ROWS))
+    vimur = pg_vimur(pg, "arr", [r"arr\.t"], "    snapshot: initial\n")
+    with open(vimur.config) as f:
+        text = f.read()
+    with open(vimur.config, "w") as f:
+        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    vimur.start()
+    n = len(ARRAY_ROWS)
+    vimur.wait_for(lambda r: len(values(r, "pgarr.arr.t")) >= n, timeout=60)
+    big = ["%064x" % random.getrandbits(256) for _ in range(400)]  # ~26 KB, TOASTed
+    pg.execute("INSERT INTO arr.t SELECT id + 100, i2, i4, i8, t, v, n, nv, f4, f8, b, d, tm, "
+               "ts, tstz, u, j, by, m, iv, e, ip FROM arr.t",
+               "INSERT INTO arr.t (id, t) VALUES (200, ARRAY[%s])" % ",".join(
+                   "'" + x + "'" for x in big),
+               "UPDATE arr.t SET i4 = '{9}' WHERE id = 200")
+    recs = vimur.wait_for(lambda r: len(values(r, "pgarr.arr.t")) >= 2 * n + 2, timeout=60)
+    vimur.stop()
+    events = values(recs, "pgarr.arr.t")
+    fields = {f["field"]: f for f in next(
+        f for f in events[0]["schema"]["fields"] if f["field"] == "after")["fields"]}
+    assert fields["i4"] == {"type": "array", "items": {"type": "int32", "optional": True},
+                            "optional": True, "field": "i4"}, fields["i4"]
+    assert fields["i2"]["items"]["type"] == "int16" and fields["f4"]["items"]["type"] == "float"
+    assert fields["n"]["items"] == {"type": "bytes", "optional": True,
+                                    "name": "org.apache.kafka.connect.data.Decimal",
+                                    "version": 1, "parameters": {
+                                        "scale": "2", "connect.decimal.precision": "6"}}
+    assert fields["nv"]["items"]["name"] == "io.debezium.data.VariableScaleDecimal"
+    assert fields["e"]["items"]["name"] == "io.debezium.data.Enum"
+    assert fields["e"]["items"]["parameters"] == {"allowed": "sad,ok,happy"}
+    assert fields["tstz"]["items"]["name"] == "io.debezium.time.ZonedTimestamp"
+    assert fields["ts"]["items"]["name"] == "io.debezium.time.MicroTimestamp"
+    assert fields["by"]["items"]["type"] == "bytes" and fields["ip"]["items"]["type"] == "string"
+    payloads = [e["payload"] for e in events]
+    rows = {p["after"]["id"]: p for p in payloads if p["op"] in ("r", "c")}
+    assert sorted(p["op"] for i, p in rows.items() if i < 200) == ["c"] * n + ["r"] * n
+    columns = ["i2", "i4", "i8", "t", "v", "n", "nv", "f4", "f8", "b", "d", "tm", "ts", "tstz",
+               "u", "j", "by", "m", "iv", "e", "ip"]
+    selected = pg.query("SELECT id, " + ", ".join(
+        c + "::numeric[]" if c == "m" else c + "::text[]" if c == "e" else c
+        for c in columns) + " FROM arr.t WHERE id < 200")
+    assert len(selected) == 2 * n
+    for row in selected:
+        got = rows[row[0]]["after"]
+        for column, items in zip(columns, row[1:]):
+            want = expected_array(column, items)
+            if column in ("f4", "f8") and want is not None:
+                assert len(got[column]) == len(want)
+                for g, w in zip(got[column], want):
+                    assert (g == "NaN" and math.isnan(w)) or (g == "-Infinity" and w < 0 and
+                                                              math.isinf(w)) or \
+                        math.isclose(g, w, rel_tol=1e-6), (column, got[column], want)
+                continue
+            assert got[column] == want, (row[0], column, got[column], want)
+    assert rows[1]["after"]["t"] == ["a b", "", None, 'q"u\\o', "NULL", "{x,y}"]
+    assert rows[2]["after"]["i4"] == [] and rows[3]["after"]["i4"] is None
+    assert rows[200]["after"]["t"] == big
+    update = next(p for p in payloads if p["op"] == "u" and p["after"]["id"] == 200)
+    assert update["after"]["i4"] == [9]
+    assert update["after"]["t"] == ["__debezium_unavailable_value"]
+
+
 def test_03_kill9_loses_nothing(postgres_server, pg_vimur):
     pg = postgres_server
     pg.execute("CREATE SCHEMA IF NOT EXISTS k9",

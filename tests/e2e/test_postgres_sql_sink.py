@@ -1,6 +1,7 @@
 """End to end: PostgreSQL -> `vimur run` (kafka, JSON with schemas) -> the `sql` sink into
 PostgreSQL, for the types Vimur represents as Debezium's PostgreSQL connector does: money (a
-Decimal without a declared precision) and numeric without precision (VariableScaleDecimal).
+Decimal without a declared precision), numeric without precision (VariableScaleDecimal) and
+arrays (created as the element type's array).
 The target table is created from the event schemas and ends equal to the source, snapshot rows
 and streamed inserts, updates and deletes alike."""
 import os
@@ -15,10 +16,16 @@ from kafka_fixtures import kafka  # noqa: F401 (fixture)
 def test_money_and_numeric_into_postgres(postgres_server, kafka, tmp_path):  # noqa: F811
     pg = postgres_server
     pg.execute("CREATE SCHEMA IF NOT EXISTS pgsink",
-               "CREATE TABLE pgsink.prices (id int PRIMARY KEY, m money, n numeric)",
-               "INSERT INTO pgsink.prices VALUES (1, '$1,234.50', 12.500), "
-               "(2, '-$0.07', -0.000100), (3, NULL, NULL), "
-               "(4, '$92,233,720,368,547,758.07', 123456789012345678901234567890.123456789)")
+               "CREATE TABLE pgsink.prices (id int PRIMARY KEY, m money, n numeric, "
+               "tiers int[], tags text[], steps numeric(6,2)[], seen timestamptz[], "
+               "blobs bytea[])",
+               "INSERT INTO pgsink.prices VALUES (1, '$1,234.50', 12.500, '{1,NULL,3}', "
+               "ARRAY['a b', NULL, '', 'q\"u\\o', 'NULL'], '{1.5,-0.07}', "
+               "'{\"2024-05-01 12:30:00.5+02\"}', ARRAY['\\x00ff'::bytea, NULL]), "
+               "(2, '-$0.07', -0.000100, '{}', '{}', '{}', '{}', '{}'), "
+               "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+               "(4, '$92,233,720,368,547,758.07', 123456789012345678901234567890.123456789, "
+               "'{-2147483648}', '{x}', '{9999.99}', NULL, NULL)")
     pg.execute("DROP TABLE IF EXISTS prices_copy")
     workdir = str(tmp_path)
     config = os.path.join(workdir, "vimur.yaml")
@@ -61,15 +68,16 @@ sinks:
         def log():
             return open(log_path, errors="replace").read()[-5000:]
 
+        columns = ("id, m::numeric::text, n::text, tiers::text, tags::text, steps::text, "
+                   "seen::text, blobs::text")
+
         def target_equals_source():
             try:
-                target = pg.query("SELECT id, m::numeric::text, n::text FROM prices_copy "
-                                  "ORDER BY id")
+                target = pg.query(f"SELECT {columns} FROM prices_copy ORDER BY id")
             except Exception:  # noqa: BLE001 (the table is not created yet)
                 return False
             # The target's money column is numeric(65,2): the same digits.
-            source = pg.query("SELECT id, m::numeric::text, n::text FROM pgsink.prices "
-                              "ORDER BY id")
+            source = pg.query(f"SELECT {columns} FROM pgsink.prices ORDER BY id")
             return target == source
 
         def wait(what, timeout=60):
@@ -82,7 +90,9 @@ sinks:
         wait("snapshot")
         pg.execute("INSERT INTO pgsink.prices VALUES (5, '-$3.10', -7), (6, '$0.00', 0)",
                    "UPDATE pgsink.prices SET m = m + '$1.01', n = n * 10 WHERE id = 1",
-                   "UPDATE pgsink.prices SET m = '$5.00', n = 0.5 WHERE id = 3",
+                   "UPDATE pgsink.prices SET m = '$5.00', n = 0.5, tiers = '{5}', "
+                   "tags = '{\"\"}' WHERE id = 3",
+                   "UPDATE pgsink.prices SET tiers = tiers || 4, steps = '{}' WHERE id = 1",
                    "DELETE FROM pgsink.prices WHERE id = 2")
         wait("stream")
         assert pg.query("SELECT n::text FROM prices_copy WHERE id = 1") == [("125.000",)]
@@ -90,6 +100,11 @@ sinks:
                               "pg_attribute WHERE attrelid = 'prices_copy'::regclass AND "
                               "attnum > 0"))
         assert types["m"] == "numeric(65,2)" and types["n"] == "numeric", types
+        assert types["tiers"] == "integer[]" and types["tags"] == "text[]", types
+        assert types["steps"] == "numeric(6,2)[]" and types["seen"] == "timestamp(6) with " \
+            "time zone[]" and types["blobs"] == "bytea[]", types
+        assert pg.query("SELECT tiers, tags FROM prices_copy WHERE id = 1") == [
+            ([1, None, 3, 4], ["a b", None, "", 'q"u\\o', "NULL"])]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, log()
     finally:

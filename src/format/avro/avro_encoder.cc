@@ -21,6 +21,7 @@ const char* KindName(ValueKind k) {
     case ValueKind::kText: return "text";
     case ValueKind::kBytes: return "bytes";
     case ValueKind::kGeometry: return "geometry";
+    case ValueKind::kArray: return "array";
   }
   return "unknown";
 }
@@ -243,6 +244,25 @@ Status EncodeNonNull(const ColumnSchema& c, FieldRepr repr, const Value& v, Avro
   return Mismatch(c, v, "a known logical type");
 }
 
+// An array column's value: one block of [null, element] unions, then the end (count 0).
+Status EncodeArray(const ColumnSchema& c, FieldRepr repr, const Value& v, AvroWriter& w) {
+  if (v.kind != ValueKind::kArray) return Mismatch(c, v, "an array");
+  if (v.size() > 0) {
+    w.Long(v.size());
+    for (uint32_t i = 0; i < v.size(); ++i) {
+      const Value item = Converted(repr, v.items[i]);
+      if (item.is_null()) {
+        w.UnionIndex(0);
+        continue;
+      }
+      w.UnionIndex(1);
+      VIMUR_RETURN_IF_ERROR(EncodeNonNull(c, repr, item, w));
+    }
+  }
+  w.Long(0);
+  return Status::Ok();
+}
+
 void OptionalString(const std::string& s, AvroWriter& w) {
   if (s.empty()) {
     w.UnionIndex(0);
@@ -297,6 +317,7 @@ Status EncodeColumn(const ColumnSchema& column, FieldRepr repr, const Value& sou
     return EncodeNullInRequired(column, w);
   }
   if (column.nullable) w.UnionIndex(null_second ? 0 : 1);
+  if (column.is_array()) return EncodeArray(column, repr, value, w);
   return EncodeNonNull(column, repr, value, w);
 }
 
@@ -325,7 +346,7 @@ AvroTableEncoder::AvroTableEncoder(TableSchemaPtr table, EnvelopeOptions options
     // Unions with the null branch second (a nullable column with a default) take the general
     // path, which writes its own branch index.
     const bool null_second = c.nullable && c.has_default && AvroUnionNullSecond(c, repr);
-    if (null_second) code = Code::kGeneral;
+    if (null_second || c.is_array()) code = Code::kGeneral;
     columns_.push_back({code, c.nullable && !null_second,
                         static_cast<uint8_t>(code == Code::kDecimal ? c.scale : 0), repr});
   }

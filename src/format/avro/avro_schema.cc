@@ -202,6 +202,10 @@ Json Field(const ColumnSchema& c, const ValueModes& modes, bool propagate, Named
   f["name"] = AvroName(c.name);
   const FieldRepr repr = ReprOf(c, modes);
   Json type = ColumnType(c, repr, names);
+  if (c.is_array()) {
+    // Confluent's AvroData: a Connect array of optional elements.
+    type = Json{{"type", "array"}, {"items", Json::array({"null", std::move(type)})}};
+  }
   Json default_value = AvroDefault(c, repr);
   if (propagate || !default_value.is_null()) {
     if (!type.is_object()) type = Json{{"type", std::move(type)}};

@@ -27,6 +27,10 @@ std::string Fraction(int64_t micros) {
 ColumnType TypeOf(const json& field) {
   ColumnType t;
   t.connect_type = field.value("type", "");
+  if (auto items = field.find("items");
+      t.connect_type == "array" && items != field.end() && items->is_object()) {
+    t.items.push_back(TypeOf(*items));
+  }
   t.logical = field.value("name", "");
   t.optional = field.value("optional", true);
   if (auto p = field.find("parameters"); p != field.end() && p->is_object()) {
@@ -101,6 +105,17 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
     }
     VIMUR_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(value->get<std::string>()));
     return SqlValue::Number(DecimalText(bytes, static_cast<int>(scale->get<int64_t>())));
+  }
+  if (t.connect_type == "array") {
+    if (!v.is_array() || t.items.empty()) return wrong();
+    std::vector<SqlValue> items;
+    items.reserve(v.size());
+    for (const json& item : v) {
+      VIMUR_ASSIGN_OR_RETURN(SqlValue value, Typed(item, t.items[0], column));
+      if (value.kind == SqlKind::kArray) return wrong();
+      items.push_back(std::move(value));
+    }
+    return SqlValue::Array(std::move(items));
   }
   if (t.connect_type == "struct") {
     return Status::Unsupported("column '" + column +

@@ -2,6 +2,7 @@
 #include <mysql.h>
 
 #include "core/logging.h"
+#include "sink/row_json.h"
 #include "sink/sql/sql_connection.h"
 #include "sink/sql/sql_connections.h"
 
@@ -111,6 +112,7 @@ class MariaDbConnection final : public SqlConnection {
         }
         return out + "'";
       }
+      case SqlKind::kArray: return Literal(SqlValue::Text(ValueToJson(v, nullptr).dump()));
       case SqlKind::kText: {
         std::string out = "'";
         for (char c : v.text) {

@@ -132,17 +132,51 @@ class PostgresConnection final : public SqlConnection {
         }
         return out + "'::bytea";
       }
-      case SqlKind::kText: {
-        // standard_conforming_strings (on since 9.1): only quotes are doubled.
-        std::string out = "'";
-        for (char c : v.text) {
-          if (c == '\'') out += '\'';
-          out += c;
-        }
-        return out + "'";
-      }
+      case SqlKind::kText: return Quoted(v.text);
+      case SqlKind::kArray: return Quoted(ArrayText(v));
     }
     return "NULL";
+  }
+
+  // standard_conforming_strings (on since 9.1): only quotes are doubled.
+  static std::string Quoted(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) {
+      if (c == '\'') out += '\'';
+      out += c;
+    }
+    return out + "'";
+  }
+
+  // An array's input form, `{1,NULL,"a \"b\""}`: every element quoted (backslash-escaped),
+  // bytes as `\x` hex, which the column's element type reads.
+  static std::string ArrayText(const SqlValue& v) {
+    static const char* kHex = "0123456789abcdef";
+    std::string out = "{";
+    for (size_t i = 0; i < v.items.size(); ++i) {
+      const SqlValue& item = v.items[i];
+      if (i > 0) out += ',';
+      if (item.is_null()) {
+        out += "NULL";
+        continue;
+      }
+      std::string text = item.text;
+      if (item.kind == SqlKind::kBool) text = item.text == "1" ? "t" : "f";
+      if (item.kind == SqlKind::kBytes) {
+        text = "\\x";
+        for (unsigned char c : item.text) {
+          text += kHex[c >> 4];
+          text += kHex[c & 15];
+        }
+      }
+      out += '"';
+      for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    return out + "}";
   }
 
   std::string Name(const std::string& id) const override {

@@ -107,7 +107,7 @@ Result<Place> Router::Locate(const RowContext& context, const std::vector<std::s
     written->names.push_back(column);
     written->values.push_back(SqlValue::Text(std::move(v)));
     if (!written->types.empty())
-      written->types.push_back(ColumnType{"string", "", -1, -1, false, ""});
+      written->types.push_back(ColumnType{"string", "", -1, -1, false, "", {}});
   }
   if (key_.empty()) {
     VIMUR_ASSIGN_OR_RETURN(p.key_columns, mapping_.TargetKey(source_key));

@@ -14,6 +14,10 @@ std::string Decimal(const char* name, const ColumnType& t) {
 std::string TargetType(Dialect dialect, const ColumnType& t, bool key) {
   if (!t.sql_type.empty()) return t.sql_type;
   const bool pg = dialect == Dialect::kPostgres;
+  // Arrays: PostgreSQL's array of the element type; MariaDB/MySQL have none, a JSON array.
+  if (t.connect_type == "array" && !t.items.empty()) {
+    return pg ? TargetType(dialect, t.items[0], false) + "[]" : "JSON";
+  }
   const std::string& l = t.logical;
   if (l == "org.apache.kafka.connect.data.Decimal") return Decimal(pg ? "numeric" : "DECIMAL", t);
   // Each value has its own scale: PostgreSQL's unconstrained numeric; MariaDB's widest.

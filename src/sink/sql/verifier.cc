@@ -37,6 +37,7 @@ SqlValue AsValue(ValueClass c, const std::optional<std::string>& text) {
     case ValueClass::kTime:
     case ValueClass::kDate:
     case ValueClass::kJson:
+    case ValueClass::kArray:  // PostgreSQL's text form, which a PostgreSQL target reads
     case ValueClass::kText: return SqlValue::Text(*text);
   }
   return SqlValue::Text(*text);
@@ -49,6 +50,54 @@ std::string StripFraction(std::string s) {
   while (end > dot + 1 && s[end - 1] == '0') --end;
   if (end == dot + 1) end = dot;
   return s.substr(0, end);
+}
+
+// An array's elements as a JSON array of their texts (numbers without trailing fraction zeros,
+// booleans as t/f), from PostgreSQL's text form or from JSON; the text itself when it is neither.
+std::string CanonicalArray(const std::string& s) {
+  nlohmann::json out = nlohmann::json::array();
+  auto element = [](std::string text) -> nlohmann::json {
+    const bool number =
+        !text.empty() && text.find_first_not_of("-+0123456789.") == std::string::npos;
+    return number ? StripFraction(std::move(text)) : text;
+  };
+  // `[0:2]={...}` (an array with other bounds) is not JSON; `[...]` is.
+  if (auto j = nlohmann::json::parse(s, nullptr, false); !j.is_discarded() && j.is_array()) {
+    for (const auto& e : j) {
+      if (e.is_null()) {
+        out.push_back(nullptr);
+      } else if (e.is_boolean()) {
+        out.push_back(e.get<bool>() ? "t" : "f");
+      } else {
+        out.push_back(element(e.is_string() ? e.get<std::string>() : e.dump()));
+      }
+    }
+    return out.dump();
+  }
+  size_t p = s.find('{');
+  if (p == std::string::npos || s.back() != '}') return s;
+  ++p;
+  const size_t end = s.size() - 1;
+  while (p < end) {
+    std::string text;
+    bool quoted = s[p] == '"';
+    if (quoted) {
+      for (++p; p < end && s[p] != '"'; ++p) {
+        if (s[p] == '\\' && p + 1 < end) ++p;
+        text += s[p];
+      }
+      ++p;
+    } else {
+      while (p < end && s[p] != ',') text += s[p++];
+    }
+    if (!quoted && text == "NULL") {
+      out.push_back(nullptr);
+    } else {
+      out.push_back(element(std::move(text)));
+    }
+    if (p < end && s[p] == ',') ++p;
+  }
+  return out.dump();
 }
 
 std::string Hex(const std::string& bytes) {
@@ -551,6 +600,7 @@ ValueClass ClassOfSourceType(const std::string& t, const std::string& column_typ
     return ValueClass::kBinary;
   }
   if (t == "json") return ValueClass::kJson;
+  if (t == "ARRAY") return ValueClass::kArray;
   (void)column_type;
   return ValueClass::kText;
 }
@@ -594,6 +644,7 @@ std::string Canonical(ValueClass c, const std::optional<std::string>& text) {
       auto j = nlohmann::json::parse(s, nullptr, false);
       return j.is_discarded() ? s : j.dump();
     }
+    case ValueClass::kArray: return CanonicalArray(s);
     case ValueClass::kText: return s;
   }
   return s;

@@ -52,6 +52,7 @@ enum class ValueClass {
   kDate,
   kBinary,
   kJson,
+  kArray,  // a PostgreSQL array (`{1,"a b",NULL}`), or the JSON array a MariaDB target holds
   kText
 };
 ValueClass ClassOfSourceType(const std::string& data_type, const std::string& column_type);

@@ -21,13 +21,26 @@ Result<RelationFacts> ConnectionCatalog::Describe(uint32_t relation_id) {
                              {id}));
   for (const PgRow& r : key) facts.primary_key.push_back(r[0].value_or(""));
   VIMUR_ASSIGN_OR_RETURN(
-      auto labels, conn_->Query("SELECT a.attname, e.enumlabel FROM pg_attribute a JOIN pg_enum e "
-                                "ON e.enumtypid = a.atttypid WHERE a.attrelid = $1::oid AND "
-                                "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum, "
-                                "e.enumsortorder",
-                                {id}));
+      auto labels,
+      conn_->Query("SELECT a.attname, e.enumlabel FROM pg_attribute a JOIN pg_type t ON t.oid = "
+                   "a.atttypid JOIN pg_enum e ON e.enumtypid = a.atttypid OR (t.typcategory = "
+                   "'A' AND e.enumtypid = t.typelem) WHERE a.attrelid = $1::oid AND "
+                   "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum, e.enumsortorder",
+                   {id}));
   for (const PgRow& r : labels) {
     facts.enum_labels[r[0].value_or("")].push_back(r[1].value_or(""));
+  }
+  // Arrays of types that are not built in (16384: FirstNormalObjectId), one-dimensional by
+  // declaration as every array type is; `box[]`-like delimiters other than ',' stay text.
+  VIMUR_ASSIGN_OR_RETURN(
+      auto arrays,
+      conn_->Query("SELECT a.attname, t.typelem FROM pg_attribute a JOIN pg_type t ON t.oid = "
+                   "a.atttypid JOIN pg_type e ON e.oid = t.typelem WHERE a.attrelid = $1::oid "
+                   "AND a.attnum > 0 AND NOT a.attisdropped AND t.typcategory = 'A' AND "
+                   "t.typelem >= 16384 AND e.typdelim = ','",
+                   {id}));
+  for (const PgRow& r : arrays) {
+    facts.array_element[r[0].value_or("")] = static_cast<uint32_t>(std::stoul(r[1].value_or("0")));
   }
   // A domain over a domain is followed to the first type that is not one.
   VIMUR_ASSIGN_OR_RETURN(

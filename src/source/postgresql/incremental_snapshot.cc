@@ -7,6 +7,7 @@
 #include "core/arena.h"
 #include "core/logging.h"
 #include "core/metrics_probes.h"
+#include "source/key_change.h"
 #include "source/postgresql/postgresql_setup.h"
 
 namespace vimur::postgresql {
@@ -21,33 +22,6 @@ int64_t WallMs() {
 struct ChunkStorage {
   ByteArena bytes{64 * 1024};
 };
-
-// Bytes that equal for equal key values, whichever way (stream or SELECT) they were decoded.
-std::string KeyFingerprint(const TableSchema& table, const std::vector<Value>& row) {
-  std::string out;
-  for (size_t k : table.key_columns) {
-    if (k >= row.size()) return out;
-    const Value& v = row[k];
-    out.push_back(static_cast<char>(v.kind));
-    switch (v.kind) {
-      case ValueKind::kNull: break;
-      case ValueKind::kBool: out.push_back(v.b ? 1 : 0); break;
-      case ValueKind::kInt:
-      case ValueKind::kUInt:
-      case ValueKind::kDouble: out.append(reinterpret_cast<const char*>(&v.i), sizeof(v.i)); break;
-      case ValueKind::kFloat: out.append(reinterpret_cast<const char*>(&v.f), sizeof(v.f)); break;
-      case ValueKind::kText:
-      case ValueKind::kBytes:
-      case ValueKind::kGeometry: {
-        const uint32_t n = static_cast<uint32_t>(v.s.size());
-        out.append(reinterpret_cast<const char*>(&n), sizeof(n));
-        out.append(v.s);
-        break;
-      }
-    }
-  }
-  return out;
-}
 
 bool SplitTable(const std::string& qualified, std::string* schema, std::string* table) {
   const size_t dot = qualified.find('.');

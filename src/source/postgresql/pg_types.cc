@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <new>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/civil_date.h"
 #include "source/postgresql/pg_money.h"
@@ -181,7 +184,39 @@ bool ParseTimestamp(std::string_view text, int64_t* micros) {
   return true;
 }
 
+uint32_t BuiltinArrayElement(uint32_t array_oid) {
+  // pg_type.dat: typarray of the element types Vimur represents (and the text-like ones).
+  static constexpr std::pair<uint32_t, uint32_t> kArrays[] = {
+      {1000, oid::kBool},         {1001, oid::kBytea},       {1002, oid::kChar},
+      {1003, oid::kName},         {1005, oid::kInt2},        {1007, oid::kInt4},
+      {1009, oid::kText},         {1028, oid::kOid},         {1014, oid::kBpchar},
+      {1015, oid::kVarchar},      {1016, oid::kInt8},        {1021, oid::kFloat4},
+      {1022, oid::kFloat8},       {791, oid::kMoney},        {199, oid::kJson},
+      {143, oid::kXml},           {1182, oid::kDate},        {1183, oid::kTime},
+      {1115, oid::kTimestamp},    {1185, oid::kTimestamptz}, {1187, oid::kInterval},
+      {1270, oid::kTimetz},       {1561, oid::kBit},         {1563, oid::kVarbit},
+      {1231, oid::kNumeric},      {2951, oid::kUuid},        {3807, oid::kJsonb},
+      {1041, 869 /*inet*/},       {651, 650 /*cidr*/},       {1040, 829 /*macaddr*/},
+      {775, 774 /*macaddr8*/},    {1017, 600 /*point*/},     {3905, 3904 /*int4range*/},
+      {3907, 3906 /*numrange*/},  {3909, 3908 /*tsrange*/},  {3911, 3910 /*tstzrange*/},
+      {3913, 3912 /*daterange*/}, {3927, 3926 /*int8range*/}};
+  for (const auto& [array, element] : kArrays) {
+    if (array == array_oid) return element;
+  }
+  return 0;
+}
+
+ColumnSchema ArrayColumnForType(uint32_t element_oid, int32_t typmod, int money_fraction_digits) {
+  ColumnSchema c = ColumnForType(element_oid, typmod, money_fraction_digits);
+  c.array_element_oid = element_oid;
+  c.type_name = "_" + c.type_name;
+  return c;
+}
+
 ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod, int money_fraction_digits) {
+  if (const uint32_t element = BuiltinArrayElement(type_oid); element != 0) {
+    return ArrayColumnForType(element, typmod, money_fraction_digits);
+  }
   ColumnSchema c;
   switch (type_oid) {
     case oid::kBool:
@@ -318,8 +353,82 @@ ColumnSchema ColumnForType(uint32_t type_oid, int32_t typmod, int money_fraction
   return c;
 }
 
+namespace {
+
+// One element of an array's text form: its text (unescaped when it was quoted), or null.
+struct ArrayElement {
+  std::string text;
+  bool null = false;
+};
+
+// Splits the text output of a one-dimensional array (`{a,"b c",NULL}`, optionally after
+// `[lo:hi]=`) into its elements.
+Status SplitArray(const ColumnSchema& column, std::string_view text,
+                  std::vector<ArrayElement>* out) {
+  size_t p = 0;
+  if (!text.empty() && text[0] == '[') {
+    p = text.find('=');
+    if (p == std::string_view::npos) return Bad(column, "array", text);
+    ++p;
+  }
+  if (p >= text.size() || text[p] != '{' || text.back() != '}') return Bad(column, "array", text);
+  ++p;
+  const size_t end = text.size() - 1;
+  if (p == end) return Status::Ok();  // {}
+  while (true) {
+    if (p >= end) return Bad(column, "array", text);
+    ArrayElement e;
+    if (text[p] == '{') {
+      return Status::Unsupported("column " + column.name +
+                                 ": a multi-dimensional array value, which Vimur does not "
+                                 "represent (a Connect array's elements share one schema)");
+    }
+    if (text[p] == '"') {
+      ++p;
+      while (p < end && text[p] != '"') {
+        if (text[p] == '\\' && p + 1 < end) ++p;
+        e.text.push_back(text[p++]);
+      }
+      if (p >= end) return Bad(column, "array", text);
+      ++p;  // the closing quote
+    } else {
+      const size_t start = p;
+      while (p < end && text[p] != ',') ++p;
+      e.text.assign(text.substr(start, p - start));
+      e.null = e.text == "NULL";
+    }
+    out->push_back(std::move(e));
+    if (p == end) return Status::Ok();
+    if (text[p] != ',') return Bad(column, "array", text);
+    ++p;
+  }
+}
+
+Status DecodeScalar(const ColumnSchema& column, uint32_t type_oid, std::string_view text,
+                    ByteArena* arena, Value* out);
+
+}  // namespace
+
 Status DecodeText(const ColumnSchema& column, uint32_t type_oid, std::string_view text,
                   ByteArena* arena, Value* out) {
+  if (!column.is_array()) return DecodeScalar(column, type_oid, text, arena, out);
+  std::vector<ArrayElement> elements;
+  VIMUR_RETURN_IF_ERROR(SplitArray(column, text, &elements));
+  Value* items = elements.empty() ? nullptr : arena->AllocateArray<Value>(elements.size());
+  for (size_t i = 0; i < elements.size(); ++i) {
+    new (&items[i]) Value();
+    if (elements[i].null) continue;
+    VIMUR_RETURN_IF_ERROR(
+        DecodeScalar(column, column.array_element_oid, elements[i].text, arena, &items[i]));
+  }
+  *out = Value::Array(items, static_cast<uint32_t>(elements.size()));
+  return Status::Ok();
+}
+
+namespace {
+
+Status DecodeScalar(const ColumnSchema& column, uint32_t type_oid, std::string_view text,
+                    ByteArena* arena, Value* out) {
   switch (column.type) {
     case LogicalType::kBoolean:
       if (text == "t" || (text == "1" && type_oid != oid::kBool)) {
@@ -447,5 +556,7 @@ Status DecodeText(const ColumnSchema& column, uint32_t type_oid, std::string_vie
     default: *out = Value::Text(arena->Copy(text)); return Status::Ok();
   }
 }
+
+}  // namespace
 
 }  // namespace vimur::postgresql

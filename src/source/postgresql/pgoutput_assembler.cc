@@ -1,6 +1,7 @@
 #include "source/postgresql/pgoutput_assembler.h"
 
 #include <chrono>
+#include <new>
 
 #include "core/logging.h"
 #include "source/key_change.h"
@@ -18,6 +19,7 @@ int64_t NowMs() {
 // The value a NOT NULL column gets when the server sent none (the non-key columns of a
 // key-only old row), as Debezium's converters fall back to for required fields.
 Value Fallback(const ColumnSchema& c) {
+  if (c.is_array()) return Value::Array(nullptr, 0);
   switch (c.type) {
     case LogicalType::kBoolean: return Value::Bool(false);
     case LogicalType::kFloat: return Value::Float(0);
@@ -34,6 +36,35 @@ Value Fallback(const ColumnSchema& c) {
     case LogicalType::kEnum:
     case LogicalType::kSet: return Value::Text("");
     default: return Value::Int(0);
+  }
+}
+
+// An unchanged TOASTed array the server did not send, as Debezium's placeholders: text-like
+// elements a one-element array of the placeholder text, bytes the placeholder's bytes, int32
+// and int64 elements one number per byte of the placeholder; null (or an empty array in a NOT
+// NULL column) for other element types.
+Value UnavailableArray(const ColumnSchema& c, ByteArena* arena) {
+  switch (c.type) {
+    case LogicalType::kString:
+    case LogicalType::kJson:
+    case LogicalType::kXml:
+    case LogicalType::kEnum:
+    case LogicalType::kUuid:
+    case LogicalType::kBytes: {
+      Value* item = arena->AllocateArray<Value>(1);
+      *new (item) Value() = c.type == LogicalType::kBytes ? Value::Bytes(kUnavailableValue)
+                                                          : Value::Text(kUnavailableValue);
+      return Value::Array(item, 1);
+    }
+    case LogicalType::kInt32:
+    case LogicalType::kInt64: {
+      Value* items = arena->AllocateArray<Value>(kUnavailableValue.size());
+      for (size_t i = 0; i < kUnavailableValue.size(); ++i) {
+        new (&items[i]) Value(Value::Int(static_cast<unsigned char>(kUnavailableValue[i])));
+      }
+      return Value::Array(items, static_cast<uint32_t>(kUnavailableValue.size()));
+    }
+    default: return c.nullable ? Value::Null() : Value::Array(nullptr, 0);
   }
 }
 
@@ -325,8 +356,10 @@ Status PgOutputAssembler::Decode(const Relation& rel, const TupleData& tuple,
         }
         break;
       case TupleValue::Kind::kUnchangedToast:
-        if (c.type == LogicalType::kString || c.type == LogicalType::kJson ||
-            c.type == LogicalType::kXml) {
+        if (c.is_array()) {
+          v = UnavailableArray(c, &storage_->arena);
+        } else if (c.type == LogicalType::kString || c.type == LogicalType::kJson ||
+                   c.type == LogicalType::kXml) {
           v = Value::Text(kUnavailableValue);
         } else if (c.type == LogicalType::kBytes) {
           v = Value::Bytes(kUnavailableValue);

@@ -35,6 +35,12 @@ std::shared_ptr<TableSchema> BuildRelationSchema(
         col = ColumnForType(base->second.first, base->second.second, money_fraction_digits);
         if (!domain.empty()) col.type_name = domain;
       }
+      if (auto element = facts->array_element.find(column_name);
+          element != facts->array_element.end() && !col.is_array()) {
+        const std::string array_type = col.type_name;
+        col = ArrayColumnForType(element->second, c.type_modifier, money_fraction_digits);
+        if (type_name != type_names.end()) col.type_name = array_type;
+      }
       if (auto labels = facts->enum_labels.find(column_name); labels != facts->enum_labels.end()) {
         col.type = LogicalType::kEnum;
         col.enum_values = labels->second;
@@ -72,13 +78,13 @@ std::shared_ptr<TableSchema> BuildRelationSchema(
   return schema;
 }
 
-Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid,
-                  std::string_view text, bool precise_decimals, const std::string& source_name,
-                  ByteArena* arena, Value* out) {
-  Status s = DecodeText(c, type_oid, text, arena, out);
-  if (!s.ok()) return s.WithContext("table " + t.qualified_name());
-  if (c.type == LogicalType::kDecimal && precise_decimals &&
-      (text == "NaN" || text == "Infinity" || text == "-Infinity")) {
+namespace {
+
+// A numeric NaN or Infinity, or a numeric without precision of more than 80 digits, which
+// precise decimals cannot hold.
+Status CheckPreciseDecimal(const TableSchema& t, const ColumnSchema& c, std::string_view text,
+                           const std::string& source_name) {
+  if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
     return Status::InvalidArgument(
         "column " + t.qualified_name() + "." + c.name + " holds " + std::string(text) +
         ", which decimal_handling_mode: precise cannot represent (as in Debezium); set "
@@ -86,7 +92,7 @@ Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid
         source_name);
   }
   // A numeric without precision holds up to 147455 digits; a Decimal's bytes hold 80.
-  if (c.type == LogicalType::kDecimal && c.scale < 0 && precise_decimals && text.size() > 82) {
+  if (c.scale < 0 && text.size() > 82) {
     size_t digits = 0;
     for (char ch : text) digits += ch >= '0' && ch <= '9';
     if (digits > 80) {
@@ -99,6 +105,24 @@ Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid
     }
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeCell(const TableSchema& t, const ColumnSchema& c, uint32_t type_oid,
+                  std::string_view text, bool precise_decimals, const std::string& source_name,
+                  ByteArena* arena, Value* out) {
+  Status s = DecodeText(c, type_oid, text, arena, out);
+  if (!s.ok()) return s.WithContext("table " + t.qualified_name());
+  if (c.type != LogicalType::kDecimal || !precise_decimals) return Status::Ok();
+  if (out->kind == ValueKind::kArray) {
+    for (uint32_t i = 0; i < out->size(); ++i) {
+      if (out->items[i].kind != ValueKind::kText) continue;
+      VIMUR_RETURN_IF_ERROR(CheckPreciseDecimal(t, c, out->items[i].s, source_name));
+    }
+    return Status::Ok();
+  }
+  return CheckPreciseDecimal(t, c, text, source_name);
 }
 
 }  // namespace vimur::postgresql

@@ -31,6 +31,8 @@ struct RelationFacts {
   std::map<std::string, std::vector<std::string>> enum_labels;
   // Columns of a domain: the domain's base type OID and modifier (represented as the base).
   std::map<std::string, std::pair<uint32_t, int32_t>> domain_base;
+  // Array columns whose element type is not built in (an array of an enum): the element's OID.
+  std::map<std::string, uint32_t> array_element;
 };
 
 // The schema of relation `m` (version 0) with the columns `filter` keeps; `kept` gets, per

@@ -175,6 +175,45 @@ TEST(EventDecoderTest, CanonicalValuesCompareByMeaning) {
   EXPECT_EQ(Canonical(ValueClass::kBinary, std::string("\x01\xff", 2)), "01ff");
 }
 
+TEST(EventDecoderTest, ArraysCompareByMeaningAcrossPostgresTextAndJson) {
+  EXPECT_EQ(Canonical(ValueClass::kArray, R"({1,NULL,"a b","q\"u",1.50})"),
+            Canonical(ValueClass::kArray, R"([1, null, "a b", "q\"u", 1.5])"));
+  EXPECT_EQ(Canonical(ValueClass::kArray, "[0:1]={t,f}"),
+            Canonical(ValueClass::kArray, "[true,false]"));
+  EXPECT_EQ(Canonical(ValueClass::kArray, "{}"), "[]");
+  EXPECT_NE(Canonical(ValueClass::kArray, "{1,2}"), Canonical(ValueClass::kArray, "{1,3}"));
+  EXPECT_NE(Canonical(ValueClass::kArray, "{NULL}"), Canonical(ValueClass::kArray, R"({"NULL"})"));
+  EXPECT_EQ(ClassOfSourceType("ARRAY", ""), ValueClass::kArray);
+}
+
+constexpr const char* kArrayEvent = R"({"schema":{"type":"struct","fields":[
+ {"type":"struct","optional":true,"field":"after","fields":[
+   {"type":"int32","optional":false,"field":"id"},
+   {"type":"array","items":{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"}},"optional":true,"field":"prices"},
+   {"type":"array","items":{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1},"optional":true,"field":"days"},
+   {"type":"array","items":{"type":"string","optional":true},"optional":true,"field":"tags"}]}]},
+ "payload":{"before":null,"after":{"id":1,"prices":["BOI=",null],"days":[19844],"tags":[]},
+            "source":{"db":"shop","schema":"public","table":"t","ts_ms":1},"op":"c"}})";
+
+TEST(EventDecoderTest, ArraysDecodeElementByElement) {
+  InputRecord r{"shop.public.t", 0, 5, kSchemaKey, kArrayEvent, 0};
+  auto c = DecodeJsonEvent(r);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(*c->after.Find("prices"),
+            SqlValue::Array({SqlValue::Number("12.50"), SqlValue::Null()}));
+  EXPECT_EQ(*c->after.Find("days"), SqlValue::Array({SqlValue::Text("2024-05-01")}));
+  EXPECT_EQ(*c->after.Find("tags"), SqlValue::Array({}));
+  const ColumnType* prices = c->after.TypeOf("prices");
+  ASSERT_NE(prices, nullptr);
+  ASSERT_EQ(prices->items.size(), 1u);
+  EXPECT_EQ(prices->items[0].scale, 2);
+  std::string bad = kArrayEvent;
+  bad.replace(bad.find(R"("days":[19844])"), 14, R"("days":19844 )");
+  InputRecord wrong{"shop.public.t", 0, 6, kSchemaKey, bad, 0};
+  auto w = DecodeJsonEvent(wrong);
+  EXPECT_FALSE(w.ok());
+}
+
 TEST(EventDecoderTest, DatabaseUrls) {
   auto u = ParseDatabaseUrl("postgresql://vimur:p%40ss@127.0.0.1:5433/shop");
   ASSERT_TRUE(u.ok());

@@ -10,9 +10,10 @@ Row OrderRow(const std::string& id, const std::string& note) {
   r.names = {"id", "amount", "note", "tag"};
   r.values = {SqlValue::Number(id), SqlValue::Number("12.50"), SqlValue::Text(note),
               SqlValue::Bytes(std::string("\x01\x00", 2))};
-  r.types = {ColumnType{"int64", "", -1, -1, false, ""},
-             ColumnType{"bytes", "org.apache.kafka.connect.data.Decimal", 10, 2, false, ""},
-             ColumnType{"string", "", -1, -1, true, ""}, ColumnType{"bytes", "", -1, -1, true, ""}};
+  r.types = {ColumnType{"int64", "", -1, -1, false, "", {}},
+             ColumnType{"bytes", "org.apache.kafka.connect.data.Decimal", 10, 2, false, "", {}},
+             ColumnType{"string", "", -1, -1, true, "", {}},
+             ColumnType{"bytes", "", -1, -1, true, "", {}}};
   return r;
 }
 

@@ -6,7 +6,7 @@ namespace vimur::sink {
 namespace {
 
 ColumnType T(std::string type, std::string logical = "", int precision = -1, int scale = -1) {
-  return ColumnType{std::move(type), std::move(logical), precision, scale, true, ""};
+  return ColumnType{std::move(type), std::move(logical), precision, scale, true, "", {}};
 }
 
 // The table of docs/sinks.md.
@@ -47,6 +47,17 @@ TEST(TypeMappingTest, MariaDbToPostgres) {
     EXPECT_EQ(TargetType(Dialect::kMariaDb, c.type, c.key), c.mariadb) << c.type.logical;
     EXPECT_EQ(TargetType(Dialect::kPostgres, c.type, c.key), c.postgres) << c.type.logical;
   }
+}
+
+// PostgreSQL arrays: the element's type as an array, or JSON where arrays do not exist.
+TEST(TypeMappingTest, ArraysOfTheElementType) {
+  ColumnType prices = T("array");
+  prices.items.push_back(T("bytes", "org.apache.kafka.connect.data.Decimal", 6, 2));
+  EXPECT_EQ(TargetType(Dialect::kPostgres, prices, false), "numeric(6,2)[]");
+  EXPECT_EQ(TargetType(Dialect::kMariaDb, prices, false), "JSON");
+  ColumnType tags = T("array");
+  tags.items.push_back(T("string"));
+  EXPECT_EQ(TargetType(Dialect::kPostgres, tags, true), "text[]");
 }
 
 }  // namespace

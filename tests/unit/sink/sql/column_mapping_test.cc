@@ -15,10 +15,11 @@ Row UserRow(const std::string& id, const std::string& status) {
   r.names = {"id", "email", "password_hash", "balance", "status"};
   r.values = {SqlValue::Number(id), SqlValue::Text("a@b.c"), SqlValue::Text("secret"),
               SqlValue::Number("12.50"), SqlValue::Text(status)};
-  r.types = {ColumnType{"int64", "", -1, -1, false, ""}, ColumnType{"string", "", -1, -1, true, ""},
-             ColumnType{"string", "", -1, -1, true, ""},
-             ColumnType{"bytes", "org.apache.kafka.connect.data.Decimal", 12, 2, true, ""},
-             ColumnType{"string", "", -1, -1, false, ""}};
+  r.types = {ColumnType{"int64", "", -1, -1, false, "", {}},
+             ColumnType{"string", "", -1, -1, true, "", {}},
+             ColumnType{"string", "", -1, -1, true, "", {}},
+             ColumnType{"bytes", "org.apache.kafka.connect.data.Decimal", 12, 2, true, "", {}},
+             ColumnType{"string", "", -1, -1, false, "", {}}};
   return r;
 }
 

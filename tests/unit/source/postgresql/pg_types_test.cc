@@ -124,5 +124,73 @@ TEST(PgTypesTest, BitsAsDebeziumDoes) {
   EXPECT_FALSE(DecodeText(bits, oid::kBit, "10x1", &a, &v).ok());
 }
 
+TEST(PgTypesTest, ArraysOfBuiltInTypes) {
+  const ColumnSchema ints = ColumnForType(1007, -1);  // int4[]
+  EXPECT_TRUE(ints.is_array());
+  EXPECT_EQ(ints.type, LogicalType::kInt32);
+  EXPECT_EQ(ints.array_element_oid, oid::kInt4);
+  EXPECT_EQ(ints.type_name, "_INT4");
+  // The modifier of an array column is its elements': numeric(6,2)[].
+  const ColumnSchema nums = ColumnForType(1231, (6 << 16) + 4 + 2);
+  EXPECT_TRUE(nums.is_array());
+  EXPECT_EQ(nums.precision, 6);
+  EXPECT_EQ(nums.scale, 2);
+  EXPECT_FALSE(ColumnForType(oid::kInt4, -1).is_array());
+  EXPECT_FALSE(ColumnForType(1020, -1).is_array());  // box[]: ';' separates its elements
+  EXPECT_EQ(BuiltinArrayElement(3807), oid::kJsonb);
+  EXPECT_EQ(BuiltinArrayElement(oid::kText), 0u);
+}
+
+TEST(PgTypesTest, DecodesArraysElementByElement) {
+  ByteArena a;
+  Value v = Decode(1007, -1, "{1,NULL,-3}", &a);
+  ASSERT_EQ(v.kind, ValueKind::kArray);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v.items[0].i, 1);
+  EXPECT_TRUE(v.items[1].is_null());
+  EXPECT_EQ(v.items[2].i, -3);
+  EXPECT_EQ(Decode(1007, -1, "{}", &a).size(), 0u);
+  // Quoted elements with escapes; "NULL" quoted is text, unquoted it is null.
+  v = Decode(1009, -1, R"({plain,"a b","q\"uote","back\\slash","",NULL,"NULL","{x,y}"})", &a);
+  ASSERT_EQ(v.size(), 8u);
+  EXPECT_EQ(v.items[0].s, "plain");
+  EXPECT_EQ(v.items[1].s, "a b");
+  EXPECT_EQ(v.items[2].s, "q\"uote");
+  EXPECT_EQ(v.items[3].s, "back\\slash");
+  EXPECT_EQ(v.items[4].s, "");
+  EXPECT_EQ(v.items[4].kind, ValueKind::kText);
+  EXPECT_TRUE(v.items[5].is_null());
+  EXPECT_EQ(v.items[6].s, "NULL");
+  EXPECT_EQ(v.items[7].s, "{x,y}");
+  // Bounds other than 1 come first; the elements are what counts.
+  v = Decode(1007, -1, "[0:1]={7,8}", &a);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v.items[1].i, 8);
+  v = Decode(1182, -1, "{1970-01-02,NULL}", &a);  // date[]
+  EXPECT_EQ(v.items[0].i, 1);
+  v = Decode(1001, -1, R"({"\\x00ff",NULL})", &a);  // bytea[]
+  EXPECT_EQ(v.items[0].s, std::string("\0\xff", 2));
+  v = Decode(1185, -1, R"({"2024-05-01 12:30:00+02:30"})", &a);  // timestamptz[]
+  EXPECT_EQ(v.items[0].s, "2024-05-01T10:00:00.000000Z");
+  v = Decode(791, -1, R"({"$1,234.50","-$0.07"})", &a);  // money[]
+  EXPECT_EQ(v.items[0].s, "1234.50");
+  EXPECT_EQ(v.items[1].s, "-0.07");
+}
+
+TEST(PgTypesTest, RejectsMalformedAndMultiDimensionalArrays) {
+  ByteArena a;
+  Value v;
+  ColumnSchema c = ColumnForType(1007, -1);
+  c.name = "ints";
+  for (std::string text : {"1,2", "{1,2", "{1,,2}", "{1,x}", "{\"1}", "[0:1]{1,2}"}) {
+    Status s = DecodeText(c, 1007, text, &a, &v);
+    EXPECT_FALSE(s.ok()) << text;
+    EXPECT_NE(s.message().find("column ints"), std::string::npos) << s.message();
+  }
+  Status s = DecodeText(c, 1007, "{{1,2},{3,4}}", &a, &v);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("multi-dimensional"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace vimur::postgresql

@@ -18,14 +18,15 @@ def test_money_and_numeric_into_postgres(postgres_server, kafka, tmp_path):  # n
     pg.execute("CREATE SCHEMA IF NOT EXISTS pgsink",
                "CREATE TABLE pgsink.prices (id int PRIMARY KEY, m money, n numeric, "
                "tiers int[], tags text[], steps numeric(6,2)[], seen timestamptz[], "
-               "blobs bytea[])",
+               "blobs bytea[], iv interval)",
                "INSERT INTO pgsink.prices VALUES (1, '$1,234.50', 12.500, '{1,NULL,3}', "
                "ARRAY['a b', NULL, '', 'q\"u\\o', 'NULL'], '{1.5,-0.07}', "
-               "'{\"2024-05-01 12:30:00.5+02\"}', ARRAY['\\x00ff'::bytea, NULL]), "
-               "(2, '-$0.07', -0.000100, '{}', '{}', '{}', '{}', '{}'), "
-               "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+               "'{\"2024-05-01 12:30:00.5+02\"}', ARRAY['\\x00ff'::bytea, NULL], "
+               "'1 year 2 mons 3 days 04:05:06.789'), "
+               "(2, '-$0.07', -0.000100, '{}', '{}', '{}', '{}', '{}', '-1 days +02:00:00'), "
+               "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
                "(4, '$92,233,720,368,547,758.07', 123456789012345678901234567890.123456789, "
-               "'{-2147483648}', '{x}', '{9999.99}', NULL, NULL)")
+               "'{-2147483648}', '{x}', '{9999.99}', NULL, NULL, '0')")
     pg.execute("DROP TABLE IF EXISTS prices_copy")
     workdir = str(tmp_path)
     config = os.path.join(workdir, "vimur.yaml")
@@ -103,8 +104,22 @@ sinks:
         assert types["tiers"] == "integer[]" and types["tags"] == "text[]", types
         assert types["steps"] == "numeric(6,2)[]" and types["seen"] == "timestamp(6) with " \
             "time zone[]" and types["blobs"] == "bytea[]", types
+        # interval as Debezium's MicroDuration (a month is 30.4375 days): bigint microseconds.
+        assert types["iv"] == "bigint", types
+        assert pg.query("SELECT iv FROM prices_copy WHERE id = 1") == [
+            (round((((14 * 30.4375 + 3) * 24 + 4) * 3600 + 5 * 60 + 6.789) * 1e6),)]
         assert pg.query("SELECT tiers, tags FROM prices_copy WHERE id = 1") == [
             ([1, None, 3, 4], ["a b", None, "", 'q"u\\o', "NULL"])]
+        # `vimur verify` compares the arrays too: equal now, and a changed element is found.
+        def verify():
+            return subprocess.run([vimur_binary(), "verify", "--config", config, "--sink",
+                                   "prices-pg", "--recheck-s", "0"], capture_output=True,
+                                  text=True, timeout=120)
+        r = verify()
+        assert r.returncode == 0, r.stdout + r.stderr
+        pg.execute("UPDATE prices_copy SET tiers[2] = 7 WHERE id = 1")
+        r = verify()
+        assert r.returncode == 1 and "tiers" in r.stdout, r.stdout + r.stderr
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, log()
     finally:

@@ -114,9 +114,30 @@ struct SourceTable {
   const SourceConfig* source = nullptr;
   std::string db, table, topic;
   std::vector<std::string> columns;
+  std::vector<std::string> selects;  // per column: the expression read (its name, or a cast)
   std::vector<ValueClass> classes;
   std::vector<std::string> pk;
 };
+
+bool IsPostgres(const SourceConfig& s) { return s.type == "postgresql" || s.type == "postgres"; }
+
+// What a source column is read as: most by name; PostgreSQL money as numeric (its text has a
+// currency symbol and grouping) and interval as Debezium's MicroDuration (a month 30.4375
+// days), the forms the sink writes.
+std::pair<std::string, ValueClass> SourceSelect(SqlConnection& conn, const std::string& column,
+                                                const std::string& data_type,
+                                                const std::string& column_type) {
+  const std::string name = conn.Name(column);
+  if (data_type == "money") return {name + "::numeric", ValueClass::kDecimal};
+  if (data_type == "interval") {
+    return {"((EXTRACT(YEAR FROM " + name + ") * 12 + EXTRACT(MONTH FROM " + name +
+                ")) * 2629800000000 + EXTRACT(DAY FROM " + name + ") * 86400000000 + " +
+                "EXTRACT(HOUR FROM " + name + ") * 3600000000 + EXTRACT(MINUTE FROM " + name +
+                ") * 60000000 + EXTRACT(MICROSECONDS FROM " + name + "))::bigint",
+            ValueClass::kInt};
+  }
+  return {name, ClassOfSourceType(data_type, column_type)};
+}
 
 // What the source says one place must hold.
 struct Expected {
@@ -133,15 +154,64 @@ struct Difference {
   std::string text;
 };
 
+// A connection to source `s`: MariaDB/MySQL with `db` as the default database, PostgreSQL to
+// the captured database (where `db` is a schema).
 DatabaseUrl SourceUrl(const SourceConfig& s, const std::string& db) {
   DatabaseUrl u;
-  u.dialect = Dialect::kMariaDb;
+  u.dialect = IsPostgres(s) ? Dialect::kPostgres : Dialect::kMariaDb;
   u.host = s.host;
   u.port = s.port;
   u.user = s.user;
   u.password = s.password;
-  u.database = db;
+  u.database = IsPostgres(s) ? (s.database.empty() ? s.user : s.database) : db;
+  u.tls = s.tls.mode;
+  u.tls_ca = s.tls.ca;
+  u.tls_cert = s.tls.cert;
+  u.tls_key = s.tls.key;
   return u;
+}
+
+// The catalog queries of each kind of source: base tables (schema, name); columns (name,
+// lower-case data type, column type) and primary-key columns in order, of the table given as
+// the literals of its schema and name.
+struct SourceCatalog {
+  const char* tables;
+  const char* columns;
+  const char* primary_key;
+};
+
+const SourceCatalog& CatalogOf(const SourceConfig& s) {
+  static const SourceCatalog kMariaDb{
+      "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE "
+      "TABLE' AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', "
+      "'sys') ORDER BY 1, 2",
+      "SELECT COLUMN_NAME, LOWER(DATA_TYPE), LOWER(COLUMN_TYPE) FROM information_schema.COLUMNS "
+      "WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = $2 ORDER BY ORDINAL_POSITION",
+      "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = $1 AND "
+      "TABLE_NAME = $2 AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION"};
+  static const SourceCatalog kPostgres{
+      "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE "
+      "TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+      "SELECT column_name, LOWER(data_type), LOWER(udt_name) FROM information_schema.columns "
+      "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+      "SELECT k.column_name FROM information_schema.table_constraints c JOIN "
+      "information_schema.key_column_usage k ON k.constraint_schema = c.constraint_schema AND "
+      "k.constraint_name = c.constraint_name AND k.table_name = c.table_name WHERE "
+      "c.constraint_type = 'PRIMARY KEY' AND c.table_schema = $1 AND c.table_name = $2 ORDER BY "
+      "k.ordinal_position"};
+  return IsPostgres(s) ? kPostgres : kMariaDb;
+}
+
+// `sql` with $1 and $2 replaced by the literals of `a` and `b`.
+std::string Bind(SqlConnection& c, std::string sql, const std::string& a, const std::string& b) {
+  for (const auto& [marker, value] : {std::pair{"$1", &a}, std::pair{"$2", &b}}) {
+    const std::string literal = c.Literal(SqlValue::Text(*value));
+    for (size_t at = sql.find(marker); at != std::string::npos;
+         at = sql.find(marker, at + literal.size())) {
+      sql.replace(at, 2, literal);
+    }
+  }
+  return sql;
 }
 
 std::string KeyList(SqlConnection& c, const std::vector<std::string>& key) {
@@ -230,11 +300,8 @@ void Pass::Progress() {
 Status Pass::ListTables(std::vector<SourceTable>* out) {
   for (const SourceConfig& s : config_.sources) {
     auto conn = MakeConnection(SourceUrl(s, ""));
-    VIMUR_ASSIGN_OR_RETURN(
-        auto tables,
-        conn->Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
-                    "TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
-                    "'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2"));
+    const SourceCatalog& catalog = CatalogOf(s);
+    VIMUR_ASSIGN_OR_RETURN(auto tables, conn->Query(catalog.tables));
     for (auto& row : tables) {
       SourceTable t;
       t.source = &s;
@@ -245,22 +312,18 @@ Status Pass::ListTables(std::vector<SourceTable>* out) {
       if (MatchesAny(s.exclude_tables, full)) continue;
       t.topic = s.topic_prefix + "." + full;
       if (!MatchesAny(sink_.topics, t.topic)) continue;
-      std::string where = "TABLE_SCHEMA = " + conn->Literal(SqlValue::Text(t.db)) +
-                          " AND TABLE_NAME = " + conn->Literal(SqlValue::Text(t.table));
       VIMUR_ASSIGN_OR_RETURN(auto columns,
-                             conn->Query("SELECT COLUMN_NAME, LOWER(DATA_TYPE), LOWER(COLUMN_TYPE) "
-                                         "FROM information_schema.COLUMNS WHERE " +
-                                         where + " ORDER BY ORDINAL_POSITION"));
+                             conn->Query(Bind(*conn, catalog.columns, t.db, t.table)));
       for (auto& c : columns) {
         std::string name = c[0].value_or("");
         if (MatchesAny(s.exclude_columns, full + "." + name)) continue;
+        auto [select, value_class] =
+            SourceSelect(*conn, name, c[1].value_or(""), c[2].value_or(""));
         t.columns.push_back(name);
-        t.classes.push_back(ClassOfSourceType(c[1].value_or(""), c[2].value_or("")));
+        t.selects.push_back(std::move(select));
+        t.classes.push_back(value_class);
       }
-      VIMUR_ASSIGN_OR_RETURN(
-          auto pk,
-          conn->Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE " + where +
-                      " AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION"));
+      VIMUR_ASSIGN_OR_RETURN(auto pk, conn->Query(Bind(*conn, catalog.primary_key, t.db, t.table)));
       for (auto& k : pk) t.pk.push_back(k[0].value_or(""));
       if (t.pk.empty()) {
         return Status::FailedPrecondition("source table " + full +
@@ -283,8 +346,7 @@ uint64_t IdHash(const std::string& id) {
 Status Pass::ReadSource(const SourceTable& t) {
   auto conn = MakeConnection(SourceUrl(*t.source, t.db));
   std::string select = "SELECT ";
-  for (size_t i = 0; i < t.columns.size(); ++i)
-    select += (i ? ", " : "") + conn->Name(t.columns[i]);
+  for (size_t i = 0; i < t.selects.size(); ++i) select += (i ? ", " : "") + t.selects[i];
   select += " FROM " + conn->Name(t.db) + "." + conn->Name(t.table);
   std::vector<size_t> pk_index;
   for (const auto& k : t.pk) {
@@ -585,22 +647,26 @@ Status Repair(const SinkConfig& sink, const std::vector<Difference>& diffs,
 }  // namespace
 
 ValueClass ClassOfSourceType(const std::string& t, const std::string& column_type) {
+  // MariaDB/MySQL DATA_TYPE, then PostgreSQL's information_schema data_type (lower case).
   if (t == "tinyint" || t == "smallint" || t == "mediumint" || t == "int" || t == "integer" ||
-      t == "bigint" || t == "year") {
+      t == "bigint" || t == "year" || t == "boolean" || t == "oid") {
     return ValueClass::kInt;
   }
   if (t == "decimal" || t == "numeric") return ValueClass::kDecimal;
   if (t == "float") return ValueClass::kFloat;
-  if (t == "double" || t == "real") return ValueClass::kDouble;
-  if (t == "datetime" || t == "timestamp") return ValueClass::kDateTime;
-  if (t == "time") return ValueClass::kTime;
+  if (t == "double" || t == "real" || t == "double precision") return ValueClass::kDouble;
+  if (t == "datetime" || t == "timestamp" || t == "timestamp without time zone" ||
+      t == "timestamp with time zone") {
+    return ValueClass::kDateTime;
+  }
+  if (t == "time" || t == "time without time zone") return ValueClass::kTime;
   if (t == "date") return ValueClass::kDate;
   if (t == "binary" || t == "varbinary" || t == "tinyblob" || t == "blob" || t == "mediumblob" ||
-      t == "longblob" || t == "bit") {
+      t == "longblob" || t == "bit" || t == "bytea") {
     return ValueClass::kBinary;
   }
-  if (t == "json") return ValueClass::kJson;
-  if (t == "ARRAY") return ValueClass::kArray;
+  if (t == "json" || t == "jsonb") return ValueClass::kJson;
+  if (t == "array") return ValueClass::kArray;
   (void)column_type;
   return ValueClass::kText;
 }

@@ -183,7 +183,7 @@ TEST(EventDecoderTest, ArraysCompareByMeaningAcrossPostgresTextAndJson) {
   EXPECT_EQ(Canonical(ValueClass::kArray, "{}"), "[]");
   EXPECT_NE(Canonical(ValueClass::kArray, "{1,2}"), Canonical(ValueClass::kArray, "{1,3}"));
   EXPECT_NE(Canonical(ValueClass::kArray, "{NULL}"), Canonical(ValueClass::kArray, R"({"NULL"})"));
-  EXPECT_EQ(ClassOfSourceType("ARRAY", ""), ValueClass::kArray);
+  EXPECT_EQ(ClassOfSourceType("array", "_int4"), ValueClass::kArray);
 }
 
 constexpr const char* kArrayEvent = R"({"schema":{"type":"struct","fields":[

@@ -2,8 +2,10 @@
 `vimur registry`, read back with confluent-kafka's AvroDeserializer and fastavro; the types
 Vimur represents as Debezium's PostgreSQL connector does (money as a Decimal without a declared
 precision, numeric without precision as VariableScaleDecimal) compared with SELECT, for rows of
-the snapshot and of the stream; arrays as Connect arrays of optional elements."""
+the snapshot and of the stream; arrays as Connect arrays of optional elements; and the whole
+type matrix of test_postgres_capture with the types that have a Debezium name of their own."""
 import decimal
+import math
 import os
 import tempfile
 import time
@@ -14,7 +16,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from kafka_fixtures import TopicReader, kafka  # noqa: F401 (fixture)
 from test_avro_pipeline import fastavro_decode
-from test_postgres_capture import PgVimur
+from test_postgres_capture import TYPE_ROWS, TYPES_DDL, PgVimur, expected_value, same
 from test_registry import Registry
 
 
@@ -98,6 +100,114 @@ def test_money_and_numeric_in_avro_snapshot_and_stream(postgres_server, kafka,  
         assert '"precision":64' in schema.replace(" ", ""), schema
         assert '"connect.name":"io.debezium.data.VariableScaleDecimal"' in \
             schema.replace(" ", ""), schema
+    finally:
+        vimur.close()
+        registry.close()
+
+
+def avro_expected(column, value):
+    """What Confluent's AvroDeserializer gives for a SELECTed value: the JSON converter's
+    representation (test_postgres_capture.expected_value), with decimals as Decimal and bytes
+    as bytes."""
+    if value is not None and column in ("t_num", "t_num0"):
+        return ("decimal", value)
+    if value is not None and column == "t_bytea":
+        return ("bytes", bytes(value))
+    return expected_value(column, value)
+
+
+def avro_same(want, got):
+    if isinstance(want, tuple) and want[0] in ("decimal", "bytes"):
+        return got == want[1]
+    if isinstance(want, float):
+        if math.isnan(want):
+            return isinstance(got, float) and math.isnan(got)
+        if math.isinf(want):
+            return got == want
+    return same(want, got)
+
+
+def test_type_matrix_in_avro_equals_select(postgres_server, kafka, tmp_path):  # noqa: F811
+    """The JSON type matrix's table and rows (test_postgres_capture), and the types with a
+    Debezium logical name of their own (timetz, bits, enum, domain, xml, arrays, text for
+    geometric types), through Avro and `vimur registry`, read with Confluent's deserializer:
+    every value equals what SELECT returns."""
+    pg = postgres_server
+    pg.execute("CREATE SCHEMA IF NOT EXISTS avrotypes",
+               TYPES_DDL.replace("types.all_types", "avrotypes.all_types"),
+               "INSERT INTO avrotypes.all_types VALUES " + ", ".join(TYPE_ROWS),
+               "CREATE TYPE avrotypes.mood AS ENUM ('sad', 'ok', 'happy')",
+               "CREATE DOMAIN avrotypes.posint AS integer CHECK (VALUE > 0)",
+               "CREATE TABLE avrotypes.more (id int PRIMARY KEY, tz timetz, b1 bit(1), "
+               "b12 bit(12), vb varbit, m avrotypes.mood, p avrotypes.posint, x xml, ia int[], "
+               "ta text[], ma avrotypes.mood[], pt point)",
+               "INSERT INTO avrotypes.more VALUES (1, '12:34:56.789+05:30', B'1', "
+               "B'100000000001', B'101', 'happy', 7, '<a b=\"1\">t</a>', '{1,NULL}', "
+               "'{\"a b\",\"\"}', '{ok,sad}', '(1,2)'), (2, NULL, NULL, NULL, NULL, NULL, NULL, "
+               "NULL, NULL, NULL, NULL, NULL)")
+    registry = Registry(kafka.bootstrap, tempfile.mkdtemp(prefix="vimur-e2e-pgtypes-registry."))
+    registry.start()
+    workdir = str(tmp_path / "pgavrotypes")
+    os.makedirs(workdir)
+    vimur = PgVimur(pg, workdir, "avrotypes", [r"avrotypes\.(all_types|more)"],
+                    "    snapshot: initial\n")
+    try:
+        with open(vimur.config) as f:
+            text = f.read()
+        with open(vimur.config, "w") as f:
+            f.write(text.replace("transport:\n  type: stdout\n",
+                                 f"transport:\n  type: kafka\n  bootstrap_servers: "
+                                 f"{kafka.bootstrap}\n")
+                    .replace("format:\n  type: json\n",
+                             f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
+        vimur.start(wait_for_offsets=False)
+        topics = ["pgavrotypes.avrotypes.all_types", "pgavrotypes.avrotypes.more"]
+        reader = TopicReader(kafka, topics)
+        deadline = time.time() + 60
+        while len(reader.records) < len(TYPE_ROWS) + 2:
+            assert time.time() < deadline, vimur.log()
+            reader.read()
+            time.sleep(0.3)
+        # The stream too: the same rows again under other keys.
+        pg.execute("INSERT INTO avrotypes.all_types SELECT id + 100, t_small, t_int, t_big, "
+                   "t_num, t_num0, t_real, t_double, t_bool, t_text, t_varchar, t_char, t_bytea, "
+                   "t_date, t_time, t_time3, t_ts, t_ts3, t_tstz, t_tstz0, t_uuid, t_json, "
+                   "t_jsonb, t_interval, t_inet FROM avrotypes.all_types")
+        while len(reader.records) < 2 * len(TYPE_ROWS) + 2:
+            assert time.time() < deadline, vimur.log()
+            reader.read()
+            time.sleep(0.3)
+        vimur.stop()
+        reader.close()
+        client = SchemaRegistryClient({"url": registry.url})
+        deserialize = AvroDeserializer(client)
+        rows = {}
+        for rec in reader.records:
+            value = deserialize(rec.value, SerializationContext(rec.topic, MessageField.VALUE))
+            rows[(rec.topic, value["after"]["id"])] = value["after"]
+        with pg.connect() as conn:
+            cur = conn.execute("SELECT * FROM avrotypes.all_types ORDER BY id")
+            names = [d.name for d in cur.description]
+            selected = cur.fetchall()
+        assert len(selected) == 2 * len(TYPE_ROWS)
+        mismatches = []
+        for row in selected:
+            got = rows[(topics[0], row[0])]
+            for name, value in zip(names, row):
+                if not avro_same(avro_expected(name, value), got[name]):
+                    mismatches.append((row[0], name, value, got[name]))
+        assert not mismatches, mismatches[:10]
+        more = rows[(topics[1], 1)]
+        assert more == {"id": 1, "tz": "07:04:56.789Z", "b1": True, "b12": b"\x01\x08",
+                        "vb": b"\x05", "m": "happy", "p": 7, "x": '<a b="1">t</a>',
+                        "ia": [1, None], "ta": ["a b", ""], "ma": ["ok", "sad"], "pt": "(1,2)"}
+        assert set(rows[(topics[1], 2)].values()) == {2, None}
+        schema = client.get_latest_version(topics[1] + "-value").schema.schema_str.replace(" ", "")
+        for name in ("io.debezium.time.ZonedTime", "io.debezium.data.Bits",
+                     "io.debezium.data.Enum", "io.debezium.data.Xml"):
+            assert f'"connect.name":"{name}"' in schema, (name, schema)
+        assert '"items":["null",{"type":"string","connect.version":1,"connect.parameters":' \
+            '{"allowed":"sad,ok,happy"},"connect.name":"io.debezium.data.Enum"}]' in schema, schema
     finally:
         vimur.close()
         registry.close()

@@ -213,6 +213,16 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
         if (s.publication.empty()) s.publication = "vimur_" + suffix;
       }
     }
+    for (size_t i = 0; i < config.sources.size(); ++i) {
+      const OutboxConfig& o = config.sources[i].outbox;
+      if (o.expand_json_payload && (config.format.type != "json" || config.format.schemas)) {
+        return r.Error("sources[" + std::to_string(i) + "].outbox.expand_json_payload",
+                       top["sources"][i]["outbox"],
+                       "false with format avro or `schemas: true` (the payload then has a "
+                       "schema: a string)",
+                       "true");
+      }
+    }
     for (SourceConfig& s : config.sources) {
       VIMUR_RETURN_IF_ERROR(ResolvePasswordFile("sources." + s.name + ".password_file",
                                                 s.password_file, &s.password));

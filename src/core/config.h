@@ -20,6 +20,21 @@ struct TlsConfig {
   std::string key;
 };
 
+// Debezium's outbox event router for the rows of outbox tables (`outbox` of a source).
+struct OutboxConfig {
+  std::vector<std::string> tables;                      // regexes on db.table; empty: no outbox
+  std::string id = "id";                                // the event id: the `id` header
+  std::string key = "aggregateid";                      // the record key
+  std::string payload = "payload";                      // the record value
+  std::string route_by = "aggregatetype";               // names the topic
+  std::string topic = "outbox.event.${routedByValue}";  // the topic, from route_by's value
+  bool expand_json_payload = false;  // JSON format: a JSON payload as itself, not as a string
+
+  bool enabled() const { return !tables.empty(); }
+  // What every outbox topic starts with: `topic` up to its placeholder (all of it without one).
+  std::string TopicPrefix() const { return topic.substr(0, topic.find("${")); }
+};
+
 struct SourceConfig {
   std::string name;
   std::string type;  // mysql | postgresql
@@ -48,6 +63,7 @@ struct SourceConfig {
   std::string spool_dir;
   bool stream_in_progress = true;  // PostgreSQL: pgoutput streaming of large transactions
   TlsConfig tls;
+  OutboxConfig outbox;
   int heartbeat_interval_ms = 5000;
   int connect_timeout_s = 10;
   int reconnect_max_backoff_ms = 30000;

@@ -26,6 +26,41 @@ const Section& TlsTable() {
   return s;
 }
 
+const Section& OutboxTable() {
+  static const Section s = MakeSection<OutboxConfig>(
+      "sources[].outbox", "", "",
+      {
+          List("tables", &OutboxConfig::tables)
+              .Regexes()
+              .DefaultDoc("none")
+              .Doc("regexes on `db.table` of outbox tables: their inserted rows are published as "
+                   "events on the topic `topic` names, keyed by `key`, the `payload` as the "
+                   "value and the event id in the header `id` (Debezium's outbox event router); "
+                   "their deletes are not published, updates are skipped with a warning, and no "
+                   "change event of theirs goes to `{topic_prefix}.{db}.{table}`"),
+          Text("id", &OutboxConfig::id).Default("id").Doc("column of the event id"),
+          Text("key", &OutboxConfig::key)
+              .Default("aggregateid")
+              .Doc("column whose value is the record key (per-aggregate order)"),
+          Text("payload", &OutboxConfig::payload)
+              .Default("payload")
+              .Doc("column whose value is the record value"),
+          Text("route_by", &OutboxConfig::route_by)
+              .Default("aggregatetype")
+              .Doc("column whose value replaces `${routedByValue}` in `topic`"),
+          Text("topic", &OutboxConfig::topic)
+              .Verbatim()
+              .Default("outbox.event.${routedByValue}")
+              .Doc("the topic of an event; created with cleanup.policy=delete (events of one "
+                   "aggregate share a key)"),
+          Flag("expand_json_payload", &OutboxConfig::expand_json_payload)
+              .Default("false")
+              .Doc("JSON format without schemas: a payload that is JSON text is the record value "
+                   "itself rather than a JSON string holding it"),
+      });
+  return s;
+}
+
 // TLS and basic auth of one of Vimur's HTTP listeners (`metrics_access`, `registry.access`).
 Section ListenerAccessSection(const char* path) {
   return MakeSection<ListenerAccessConfig>(
@@ -154,6 +189,9 @@ const Section& SourceTable() {
               .Doc("topics are `{topic_prefix}.{db}.{table}`; DDL goes to `{topic_prefix}`"),
           Nested("tls", &SourceConfig::tls, TlsTable())
               .Doc("TLS to the source server (keys below)"),
+          Nested("outbox", &SourceConfig::outbox, OutboxTable())
+              .Doc("the outbox pattern: rows of outbox tables become business events (keys "
+                   "below; docs/event-format.md)"),
           Int("heartbeat_interval_ms", &SourceConfig::heartbeat_interval_ms, 100, 3600 * 1000)
               .Default("5000")
               .Doc("how often positions of a quiet or filtered database are handed on; the "

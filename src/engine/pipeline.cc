@@ -309,6 +309,7 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
       options.oversized_topic = OversizedTopicName(s.topic_prefix);
     }
     if (s.transaction_metadata) options.transaction_topic = s.topic_prefix + ".transaction";
+    options.outbox = s.outbox;
     VIMUR_ASSIGN_OR_RETURN(auto serializer, MakeEventSerializer(config_, s, &registry));
     builders.emplace_back(options, std::move(serializer));
     if (lines_transport) builders.back().UseJsonLines(json);

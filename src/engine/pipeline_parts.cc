@@ -35,6 +35,9 @@ kafka::KafkaTransportOptions KafkaOptions(const PipelineConfig& config) {
     override_.config = c.config;
     o.topic_overrides[topic] = override_;
   }
+  for (const SourceConfig& s : config.sources) {
+    if (s.outbox.enabled()) o.delete_policy_prefixes.push_back(s.outbox.TopicPrefix());
+  }
   // Messages share their key (the prefix): their topics keep records by time, not by key.
   for (const SourceConfig& s : config.sources) {
     if (s.type != "postgresql") continue;

@@ -129,6 +129,11 @@ Status RecordBuilder::Build(const Transaction& txn, int64_t ts_ms, OutgoingBatch
   out->records.reserve(out->records.size() + txn.events.size() + 1);
   size_t bytes = 0;
   for (const ChangeEvent& event : txn.events) {
+    if (outbox_ && outbox_->Routes(event)) {
+      Status routed = outbox_->Append(event, *serializer_, out);
+      if (!routed.ok()) return routed.WithContext("routing an outbox row of " + Place(event));
+      continue;
+    }
     key_.Clear();
     value_.Clear();
     Result<bool> has_key = serializer_->AppendKey(event, &key_);
@@ -166,6 +171,13 @@ Status RecordBuilder::BuildLines(const Transaction& txn, int64_t ts_ms, JsonBuff
   if (only) return Status::Ok();
   const bool metadata = WithMetadata(txn);
   for (const ChangeEvent& event : txn.events) {
+    if (outbox_ && outbox_->Routes(event)) {
+      OutgoingBatch routed;
+      Status s = outbox_->Append(event, *serializer_, &routed);
+      if (!s.ok()) return s.WithContext("routing an outbox row of " + Place(event));
+      for (const OutgoingRecord& r : routed.records) StdoutTransport::AppendLine(r, out);
+      continue;
+    }
     const TopicText& topic = TopicTextFor(event.table);
     out->Raw(topic.line_head);
     const size_t key_start = out->size();

@@ -4,11 +4,14 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/change_event.h"
+#include "core/config.h"
+#include "engine/outbox_router.h"
 #include "format/event_serializer.h"
 #include "transport/transport.h"
 
@@ -37,12 +40,16 @@ struct RecordBuilderOptions {
   // `{prefix}.transaction` receives BEGIN and END records around each transaction, as
   // Debezium's provide.transaction.metadata does. Empty: none.
   std::string transaction_topic;
+  // Rows of outbox tables become business events (engine/outbox_router.h).
+  OutboxConfig outbox;
 };
 
 class RecordBuilder {
  public:
   RecordBuilder(RecordBuilderOptions options, std::unique_ptr<EventSerializer> serializer)
-      : options_(std::move(options)), serializer_(std::move(serializer)) {}
+      : options_(std::move(options)), serializer_(std::move(serializer)) {
+    if (options_.outbox.enabled()) outbox_.emplace(options_.outbox);
+  }
 
   // Appends the records of `txn` to `out`. Chunks of one transaction arrive in order; the
   // END record follows the last chunk.
@@ -87,7 +94,8 @@ class RecordBuilder {
   RecordBuilderOptions options_;
   std::unique_ptr<EventSerializer> serializer_;
   std::unique_ptr<DebeziumJsonSerializer> lines_json_;  // set by UseJsonLines
-  ByteBuffer key_;                                      // the event being built
+  std::optional<OutboxRouter> outbox_;
+  ByteBuffer key_;  // the event being built
   ByteBuffer value_;
   size_t bytes_per_event_ = 512;  // key and value bytes per event in the last batch
   std::unordered_map<const TableSchema*, TopicText> topics_;

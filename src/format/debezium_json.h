@@ -28,6 +28,7 @@ struct JsonFormatOptions {
 // holds references to the tables and sources it has seen, a bounded number of them.
 class DebeziumJsonSerializer {
  public:
+  const JsonFormatOptions& options() const { return options_; }
   explicit DebeziumJsonSerializer(JsonFormatOptions options);
   ~DebeziumJsonSerializer();
   DebeziumJsonSerializer(DebeziumJsonSerializer&&) noexcept;

@@ -10,6 +10,7 @@
 #include "core/change_event.h"
 #include "core/status.h"
 #include "format/debezium_json.h"
+#include "format/outbox_field.h"
 
 namespace vimur {
 
@@ -27,6 +28,10 @@ class EventSerializer {
   // A logical decoding message's key and value, for the `<prefix>.message` topic.
   virtual Status MessageKey(const SourceMessage& message, std::string* key) = 0;
   virtual Status MessageValue(const SourceMessage& message, int64_t ts_ms, std::string* value) = 0;
+  // A routed outbox event's key (`key` true) or value on `topic`: one column value as itself
+  // (format/outbox_field.h); `expand_json` as OutboxConfig::expand_json_payload.
+  virtual Status OutboxField(const std::string& topic, bool key, const vimur::Value& value,
+                             bool expand_json, std::string* out) = 0;
 
   // The same key and value as strings (tests and tools; the hot path appends to buffers).
   Status Key(const ChangeEvent& event, std::optional<std::string>* key) {
@@ -76,6 +81,11 @@ class JsonEventSerializer : public EventSerializer {
   }
   Status MessageValue(const SourceMessage& message, int64_t ts_ms, std::string* value) override {
     json_.SerializeMessage(message, ts_ms, value);
+    return Status::Ok();
+  }
+  Status OutboxField(const std::string& topic, bool key, const vimur::Value& value,
+                     bool expand_json, std::string* out) override {
+    AppendOutboxJson(value, json_.options().schemas, expand_json && !key, out);
     return Status::Ok();
   }
 

@@ -4,6 +4,7 @@
 #include "format/avro/avro_schema.h"
 #include "format/field_repr.h"
 #include "format/json_writer.h"
+#include "format/outbox_field.h"
 
 namespace vimur::avro {
 
@@ -167,6 +168,32 @@ Status AvroEventSerializer::MessageValue(const SourceMessage& message, int64_t t
   AppendConfluentHeader(id, &scratch_);
   EncodeMessageValue(message, ts_ms, content, &scratch_);
   value->assign(scratch_.view());
+  return Status::Ok();
+}
+
+Status AvroEventSerializer::OutboxField(const std::string& topic, bool key,
+                                        const vimur::Value& value, bool /*expand_json*/,
+                                        std::string* out) {
+  VIMUR_ASSIGN_OR_RETURN(int32_t id, RegisterCached(nullptr, topic + (key ? "-key" : "-value"),
+                                                    OutboxAvroSchema(value)));
+  scratch_.Clear();
+  AppendConfluentHeader(id, &scratch_);
+  AvroWriter w(&scratch_);
+  switch (value.kind) {
+    case ValueKind::kInt: w.Long(value.i); break;
+    case ValueKind::kUInt: w.Long(static_cast<int64_t>(value.u)); break;
+    case ValueKind::kFloat: w.Double(value.f); break;
+    case ValueKind::kDouble: w.Double(value.d); break;
+    case ValueKind::kBool: w.Bool(value.b); break;
+    case ValueKind::kText:
+    case ValueKind::kBytes:
+    case ValueKind::kGeometry: w.Bytes(value.s); break;
+    case ValueKind::kNull:
+    case ValueKind::kArray:
+      return Status::InvalidArgument("outbox event on " + topic + ": a null or array " +
+                                     (key ? "key" : "payload") + " has no Avro value");
+  }
+  out->assign(scratch_.view());
   return Status::Ok();
 }
 

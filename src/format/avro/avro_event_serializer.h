@@ -55,6 +55,9 @@ class AvroEventSerializer : public EventSerializer {
   Status SchemaChangeValue(const SchemaChange& change, int64_t ts_ms, std::string* value) override;
   Status MessageKey(const SourceMessage& message, std::string* key) override;
   Status MessageValue(const SourceMessage& message, int64_t ts_ms, std::string* value) override;
+  // An Avro primitive (format/outbox_field.h) under {topic}-key or {topic}-value.
+  Status OutboxField(const std::string& topic, bool key, const vimur::Value& value,
+                     bool expand_json, std::string* out) override;
 
   // Number of Register calls made (for tests and metrics).
   uint64_t registrations() const { return registrations_; }

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vimur::kafka {
 
@@ -38,6 +39,9 @@ struct KafkaTransportOptions {
   std::map<std::string, std::string> topic_config;
   // Per topic (exact name), also applies to the offsets topic.
   std::map<std::string, KafkaTopicOverride> topic_overrides;
+  // Topics starting with one of these keep records by time (cleanup.policy=delete) unless an
+  // override says otherwise: outbox topics, whose events of one aggregate share a key.
+  std::vector<std::string> delete_policy_prefixes;
   // Bytes of batches sent but not yet acknowledged; Send waits while the window is full.
   // At-least-once hands the batch's own bytes to librdkafka (no copy); exactly-once copies
   // them, so its memory is up to twice the window.

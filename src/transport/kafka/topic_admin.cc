@@ -131,6 +131,9 @@ Status TopicAdmin::Create(const std::string& topic, bool first_key_null,
   // gets a topic that keeps records by time instead.
   config["cleanup.policy"] = first_key_null ? "delete" : "compact";
   for (const auto& [k, v] : options_.topic_config) config[k] = v;
+  for (const std::string& prefix : options_.delete_policy_prefixes) {
+    if (topic.compare(0, prefix.size(), prefix) == 0) config["cleanup.policy"] = "delete";
+  }
   if (auto it = options_.topic_overrides.find(topic); it != options_.topic_overrides.end()) {
     const KafkaTopicOverride& o = it->second;
     if (o.partitions) partitions = *o.partitions;

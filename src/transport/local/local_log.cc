@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -480,6 +481,11 @@ Result<int64_t> LocalLog::Compact(int64_t now_ms) {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [name, offsets] : committed_.topics) {
       if (options_.uncompacted_topics.count(name) > 0) continue;
+      const std::string& topic = name;
+      if (std::any_of(options_.uncompacted_prefixes.begin(), options_.uncompacted_prefixes.end(),
+                      [&](const std::string& p) { return topic.compare(0, p.size(), p) == 0; })) {
+        continue;
+      }
       for (size_t i = 0; i < offsets.size(); ++i) {
         parts.push_back({options_.dir + "/" + name + "/" + std::to_string(i),
                          name + "[" + std::to_string(i) + "]", offsets[i]});

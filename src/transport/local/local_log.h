@@ -43,7 +43,8 @@ struct LocalLogOptions {
   bool compaction = true;
   int64_t compaction_interval_ms = 60000;
   int64_t compaction_tombstone_retention_ms = 24ll * 3600 * 1000;
-  std::set<std::string> uncompacted_topics;  // schema-change and dead-letter topics
+  std::set<std::string> uncompacted_topics;       // schema-change and dead-letter topics
+  std::vector<std::string> uncompacted_prefixes;  // topics starting so (outbox topics)
   // Consumer groups' offsets (<group>.json, consumer_offsets.h); empty: none hold retention.
   std::string consumers_dir;
   // slow_consumer: wait: retention keeps segments a group has not read, and appends to a

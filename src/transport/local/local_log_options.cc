@@ -33,12 +33,14 @@ LocalLogOptions LocalLogOptionsFor(const PipelineConfig& config) {
   o.compaction = t.compaction;
   o.compaction_interval_ms = t.compaction_interval_ms;
   o.compaction_tombstone_retention_ms = t.compaction_tombstone_retention_ms;
-  // Not compacted: dead letters, the schema-change topics (each DDL is history), messages.
+  // Not compacted: dead letters, the schema-change topics (each DDL is history), messages,
+  // outbox events.
   for (const SinkConfig& s : config.sinks) o.uncompacted_topics.insert(s.dead_letter_topic);
   for (const SourceConfig& s : config.sources) {
     const std::string& prefix = s.topic_prefix.empty() ? config.name : s.topic_prefix;
     o.uncompacted_topics.insert(prefix);
     o.uncompacted_topics.insert(MessageTopicName(prefix));
+    if (s.outbox.enabled()) o.uncompacted_prefixes.push_back(s.outbox.TopicPrefix());
   }
   o.consumers_dir = LocalConsumersDir(config);
   o.slow_consumer_wait = t.slow_consumer != "drop";

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "core/arena.h"
@@ -66,97 +65,35 @@ IncrementalSnapshot::IncrementalSnapshot(const SourceConfig& config, MySqlConnec
       options_(std::move(options)),
       defaults_(defaults),
       filter_(config),
-      requests_dir_(config.snapshot_requests_dir) {}
+      queue_(config.name, config.snapshot_requests_dir, "after their chunk's read view",
+             {KeyCellToHex, KeyCellFromHex}) {}
 
 IncrementalSnapshot::~IncrementalSnapshot() = default;
 
-std::string IncrementalSnapshot::StateJson() const {
-  if (requests_.empty()) return "";
-  nlohmann::json list = nlohmann::json::array();
-  for (const Request& r : requests_) {
-    nlohmann::json j;
-    j["id"] = r.id;
-    j["tables"] = r.tables;
-    if (!r.where.empty()) j["where"] = r.where;
-    j["table"] = r.table;
-    if (!r.after.empty()) {
-      nlohmann::json keys = nlohmann::json::array();
-      for (const std::string& k : r.after) keys.push_back(KeyCellToHex(k));
-      j["after"] = keys;
-    }
-    j["rows"] = r.rows;
-    list.push_back(std::move(j));
-  }
-  nlohmann::json state;
-  state["requests"] = std::move(list);
-  return state.dump();
-}
-
-void IncrementalSnapshot::UpdateState() {
-  state_ = StateJson();
-  current_db_.clear();
-  current_table_.clear();
-  if (!requests_.empty()) {
-    const Request& r = requests_.front();
-    if (r.table < r.tables.size()) SplitTable(r.tables[r.table], &current_db_, &current_table_);
-  }
-}
-
 Status IncrementalSnapshot::Restore(const std::string& state) {
-  requests_.clear();
-  if (state.empty()) {
-    UpdateState();
-    return Status::Ok();
-  }
-  nlohmann::json j = nlohmann::json::parse(state, nullptr, false);
-  auto bad = [&](const std::string& what) {
-    return Status::Corruption("source " + config_.name +
-                              ": the stored incremental snapshot state is not understood (" + what +
-                              "): " + state.substr(0, 200) +
-                              "; cancel the snapshots with vimur snapshot --cancel, or remove the "
-                              "stored offset");
-  };
-  if (j.is_discarded() || !j.is_object() || !j.contains("requests") || !j["requests"].is_array()) {
-    return bad("no requests list");
-  }
-  try {
-    for (const auto& item : j["requests"]) {
-      Request r;
-      r.id = item.at("id").get<std::string>();
-      r.tables = item.at("tables").get<std::vector<std::string>>();
-      r.where = item.value("where", "");
-      r.table = item.value("table", size_t{0});
-      r.rows = item.value("rows", uint64_t{0});
-      if (item.contains("after")) {
-        for (const auto& hex : item["after"]) {
-          VIMUR_ASSIGN_OR_RETURN(std::string key, KeyCellFromHex(hex.get<std::string>()));
-          r.after.push_back(std::move(key));
-        }
-      }
-      r.started_ms = WallMs();
-      requests_.push_back(std::move(r));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return bad(e.what());
-  }
-  UpdateState();
-  if (active()) {
-    const Request& r = requests_.front();
+  VIMUR_RETURN_IF_ERROR(queue_.Restore(state));
+  if (queue_.active()) {
+    const IncrementalSnapshotQueue::Request& r = queue_.front();
     LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id
              << " continues at table " << (r.table < r.tables.size() ? r.tables[r.table] : "-")
              << (r.after.empty() ? " (from its start)" : " (after the last chunk handed on)")
-             << "; " << requests_.size() << " request(s) queued";
+             << "; " << queue_.size() << " request(s) queued";
   }
   return Status::Ok();
 }
 
 void IncrementalSnapshot::Observe(Transaction& txn) {
-  if (requests_.empty()) return;
-  if (!txn.end.empty()) txn.end.incremental_snapshot = state_;
-  if (current_table_.empty()) return;
+  if (!queue_.active()) return;
+  if (!txn.end.empty()) txn.end.incremental_snapshot = queue_.state();
+  // The table being read, "db.table" split at its first dot (as SplitTable does).
+  const std::string& qualified = queue_.current_table();
+  const size_t dot = qualified.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == qualified.size()) return;
+  const std::string_view current_db = std::string_view(qualified).substr(0, dot);
+  const std::string_view current_table = std::string_view(qualified).substr(dot + 1);
   for (const SchemaChange& change : txn.schema_changes) {
-    bool names_it = change.tables.empty() && change.database == current_db_;
-    for (const std::string& t : change.tables) names_it |= t == current_db_ + "." + current_table_;
+    bool names_it = change.tables.empty() && change.database == current_db;
+    for (const std::string& t : change.tables) names_it |= t == qualified;
     if (names_it) {
       // The table's shape may have changed: read the chunk in flight again with the new one.
       held_.reset();
@@ -171,7 +108,7 @@ void IncrementalSnapshot::Observe(Transaction& txn) {
     ends = BinlogCoord::Of(txn.end.file, txn.end.pos);
   const BinlogCoord at = ends.value_or(BinlogCoord::Max());
   for (const ChangeEvent& ev : txn.events) {
-    if (!ev.table || ev.table->table != current_table_ || ev.table->database != current_db_) {
+    if (!ev.table || ev.table->table != current_table || ev.table->database != current_db) {
       continue;
     }
     if (!ev.before.empty()) changed_.emplace_back(at, KeyFingerprint(*ev.table, ev.before));
@@ -179,7 +116,7 @@ void IncrementalSnapshot::Observe(Transaction& txn) {
   }
   if (changed_.size() > kMaxRememberedKeys) {
     LOG_WARN << "source " << config_.name << ": incremental snapshot: more than "
-             << kMaxRememberedKeys << " changes to " << current_db_ << "." << current_table_
+             << kMaxRememberedKeys << " changes to " << qualified
              << " while a chunk was in flight; reading the chunk again";
     changed_.clear();
     remembered_from_.reset();
@@ -198,80 +135,14 @@ Status IncrementalSnapshot::EnsureConnection() {
   return Status::Ok();
 }
 
-Status IncrementalSnapshot::TakeRequests() {
-  VIMUR_ASSIGN_OR_RETURN(std::vector<SnapshotRequest> taken, requests_dir_.TakeSubmitted());
-  for (SnapshotRequest& request : taken) {
-    const std::string id = request.id;
-    Status accepted = Accept(std::move(request));
-    if (!accepted.ok()) {
-      LOG_WARN << "source " << config_.name << ": incremental snapshot " << id
-               << " rejected: " << accepted.message();
-      SnapshotRequestStatus status;
-      status.id = id;
-      status.state = "rejected";
-      status.message = accepted.message();
-      status.updated_ms = WallMs();
-      VIMUR_RETURN_IF_ERROR(requests_dir_.WriteStatus(status));
-    }
-  }
-  return Status::Ok();
+void IncrementalSnapshot::DropCurrent() {
+  held_.reset();
+  plan_.reset();
+  changed_.clear();
+  remembered_from_.reset();
 }
 
-Status IncrementalSnapshot::Accept(SnapshotRequest request) {
-  if (request.cancel) {
-    size_t cancelled = 0;
-    for (size_t i = 0; i < requests_.size();) {
-      Request& r = requests_[i];
-      const bool current = i == 0;
-      const std::string reading = r.table < r.tables.size() ? r.tables[r.table] : "";
-      std::vector<std::string> rest;
-      for (size_t t = 0; t < r.tables.size(); ++t) {
-        bool named = request.tables.empty();
-        for (const std::string& c : request.tables) named |= c == r.tables[t];
-        if (named && t >= r.table) {
-          ++cancelled;
-        } else {
-          rest.push_back(r.tables[t]);
-        }
-      }
-      if (rest.size() == r.tables.size()) {
-        ++i;
-        continue;
-      }
-      // Tables already read stay (only later ones are cancelled); the one being read, if
-      // cancelled, stops now and the next one left takes its place.
-      const bool reading_kept = std::find(rest.begin(), rest.end(), reading) != rest.end();
-      r.tables = rest;
-      r.table = std::min(r.table, r.tables.size());
-      if (!reading_kept) {
-        r.after.clear();
-        r.rows = 0;
-        if (current) {
-          if (!reading.empty()) metrics::SnapshotProbe::For(config_.name, reading).Finished();
-          held_.reset();
-          plan_.reset();
-          changed_.clear();
-          remembered_from_.reset();
-        }
-      }
-      if (r.table >= r.tables.size()) {
-        Finish(r, "cancelled", "cancelled by request " + request.id);
-        requests_.erase(requests_.begin() + static_cast<std::ptrdiff_t>(i));
-        continue;
-      }
-      ++i;
-    }
-    UpdateState();
-    LOG_INFO << "source " << config_.name << ": cancel request " << request.id << ": " << cancelled
-             << " table snapshot(s) cancelled";
-    SnapshotRequestStatus status;
-    status.id = request.id;
-    status.state = "done";
-    status.message = std::to_string(cancelled) + " table snapshot(s) cancelled";
-    status.updated_ms = WallMs();
-    return requests_dir_.WriteStatus(status);
-  }
-
+Status IncrementalSnapshot::Check(const SnapshotRequest& request) {
   if (request.tables.empty()) {
     return Status::InvalidArgument("the request names no table (--table db.table)");
   }
@@ -310,125 +181,20 @@ Status IncrementalSnapshot::Accept(SnapshotRequest request) {
       }
     }
   }
-  Request r;
-  r.id = request.id;
-  r.tables = request.tables;
-  r.where = request.where;
-  r.started_ms = WallMs();
-  LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id
-           << " accepted: " << r.tables.size() << " table(s)"
-           << (r.where.empty() ? "" : " where " + r.where)
-           << (requests_.empty() ? "" : ", queued behind " + std::to_string(requests_.size()));
-  SnapshotRequestStatus status;
-  status.id = r.id;
-  status.state = "accepted";
-  status.tables_total = r.tables.size();
-  status.table = r.tables.front();
-  status.updated_ms = WallMs();
-  requests_.push_back(std::move(r));
-  UpdateState();
-  return requests_dir_.WriteStatus(status);
-}
-
-void IncrementalSnapshot::Finish(Request& request, const std::string& state,
-                                 const std::string& message) {
-  SnapshotRequestStatus status;
-  status.id = request.id;
-  status.state = state;
-  status.message = message;
-  status.tables_total = request.tables.size();
-  status.tables_done = std::min(request.table, request.tables.size());
-  status.updated_ms = WallMs();
-  const double seconds = static_cast<double>(WallMs() - request.started_ms) / 1000.0;
-  if (seconds > 0) status.rows_per_s = static_cast<double>(request.handed_on) / seconds;
-  Status written = requests_dir_.WriteStatus(status);
-  if (!written.ok()) {
-    LOG_WARN << "source " << config_.name << ": incremental snapshot " << request.id << ": "
-             << written.message();
-  }
-  LOG_INFO << "source " << config_.name << ": incremental snapshot " << request.id << " " << state
-           << (message.empty() ? "" : ": " + message) << " (" << request.handed_on
-           << " rows handed on in " << seconds << " s; " << request.left_out
-           << " left out because the stream changed them after their chunk's read view)";
-}
-
-void IncrementalSnapshot::ReportStatus(bool force) {
-  if (requests_.empty()) return;
-  const int64_t now = WallMs();
-  if (!force && now - last_status_ms_ < 1000) return;
-  last_status_ms_ = now;
-  const Request& r = requests_.front();
-  SnapshotRequestStatus status;
-  status.id = r.id;
-  status.state = "running";
-  status.table = r.table < r.tables.size() ? r.tables[r.table] : "";
-  status.tables_total = r.tables.size();
-  status.tables_done = r.table;
-  status.rows = r.rows;
-  status.estimate = r.estimate;
-  const double seconds = static_cast<double>(now - r.started_ms) / 1000.0;
-  if (seconds > 0) status.rows_per_s = static_cast<double>(r.handed_on) / seconds;
-  status.updated_ms = now;
-  Status written = requests_dir_.WriteStatus(status);
-  if (!written.ok()) {
-    LOG_WARN << "source " << config_.name << ": incremental snapshot " << r.id << ": "
-             << written.message();
-  }
-}
-
-void IncrementalSnapshot::LogProgress(bool force) {
-  if (requests_.empty()) return;
-  const int64_t now = WallMs();
-  if (!force && now - last_log_ms_ < 10'000) return;
-  const Request& r = requests_.front();
-  const double seconds = static_cast<double>(now - last_log_ms_) / 1000.0;
-  const double rate =
-      last_log_ms_ > 0 && seconds > 0
-          ? static_cast<double>(r.handed_on - std::min(r.handed_on, rows_at_last_log_)) / seconds
-          : 0;
-  last_log_ms_ = now;
-  rows_at_last_log_ = r.handed_on;
-  if (r.table >= r.tables.size()) return;
-  std::string rate_text;
-  if (rate > 0) {
-    rate_text = " (" + std::to_string(static_cast<uint64_t>(rate)) + " rows/s";
-    if (r.estimate > r.rows) {
-      rate_text +=
-          ", about " +
-          std::to_string(static_cast<uint64_t>(static_cast<double>(r.estimate - r.rows) / rate)) +
-          " s left";
-    }
-    rate_text += ")";
-  }
-  LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id << ": "
-           << r.tables[r.table] << " " << r.rows << " of ~" << r.estimate << " rows" << rate_text
-           << ", table " << (r.table + 1) << " of " << r.tables.size();
+  return Status::Ok();
 }
 
 void IncrementalSnapshot::NextTable(const std::optional<BinlogCoord>& now) {
-  Request& r = requests_.front();
-  LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id << ": "
-           << r.tables[r.table] << " done: " << r.rows << " rows";
-  metrics::SnapshotProbe::For(config_.name, r.tables[r.table]).Finished();
-  ++r.table;
-  r.after.clear();
-  r.rows = 0;
-  r.estimate = 0;
   plan_.reset();
   held_.reset();
   changed_.clear();
   remembered_from_ = now;
-  if (r.table >= r.tables.size()) {
-    Finish(r, "done", "");
-    requests_.pop_front();
-  }
-  UpdateState();
-  ReportStatus(true);
+  queue_.NextTable();
 }
 
 Status IncrementalSnapshot::ReadChunk() {
   VIMUR_RETURN_IF_ERROR(EnsureConnection());
-  Request& r = requests_.front();
+  IncrementalSnapshotQueue::Request& r = queue_.front();
   const std::string qualified = r.tables[r.table];
   if (!plan_) {
     std::string db, table;
@@ -561,7 +327,7 @@ bool IncrementalSnapshot::HandOn(const Position& delivered, const TransactionCon
   std::erase_if(changed_, [&](const auto& entry) { return !(entry.first > chunk->view); });
 
   Transaction txn;
-  txn.id = "incremental-snapshot:" + requests_.front().id;
+  txn.id = "incremental-snapshot:" + queue_.front().id;
   txn.complete = true;
   const size_t read = chunk->events.size();
   for (size_t i = 0; i < read; ++i) {
@@ -572,7 +338,7 @@ bool IncrementalSnapshot::HandOn(const Position& delivered, const TransactionCon
   txn.approx_bytes = chunk->bytes;
   const size_t dropped = read - txn.events.size();
 
-  Request& r = requests_.front();
+  IncrementalSnapshotQueue::Request& r = queue_.front();
   r.rows += read;
   metrics::SnapshotProbe::For(config_.name, r.tables[r.table]).Read(read);
   r.handed_on += txn.events.size();
@@ -586,13 +352,12 @@ bool IncrementalSnapshot::HandOn(const Position& delivered, const TransactionCon
   if (chunk->table_done) {
     NextTable(now);
   } else {
-    UpdateState();
+    queue_.UpdateState();
   }
   txn.end = delivered;
-  txn.end.incremental_snapshot = state_;
+  txn.end.incremental_snapshot = queue_.state();
   if (!consumer(std::move(txn))) return false;
-  ReportStatus(false);
-  LogProgress(false);
+  queue_.ReportStatus(false);
   return true;
 }
 
@@ -602,17 +367,19 @@ Status IncrementalSnapshot::AtBoundary(const Position& stream, const Position& d
   int64_t now = WallMs();
   if (now - last_poll_ms_ >= 1000) {
     last_poll_ms_ = now;
-    Status taken = TakeRequests();
+    Status taken =
+        queue_.TakeRequests({[this](const SnapshotRequest& request) { return Check(request); },
+                             [this] { DropCurrent(); }});
     if (!taken.ok()) {
       LOG_WARN << "source " << config_.name << ": reading snapshot requests from "
-               << requests_dir_.dir() << ": " << taken.message();
+               << queue_.requests_dir() << ": " << taken.message();
     }
   }
-  if (requests_.empty()) return Status::Ok();
+  if (!queue_.active()) return Status::Ok();
   const std::optional<BinlogCoord> stream_at = BinlogCoord::Of(stream.file, stream.pos);
   if (!stream_at) return Status::Ok();
   if (!remembered_from_) remembered_from_ = *stream_at;
-  while (!stop.load() && !requests_.empty()) {
+  while (!stop.load() && queue_.active()) {
     if (held_) {
       if (held_->view > *stream_at) return Status::Ok();  // the stream has not reached it yet
       if (!HandOn(delivered, consumer, stream_at)) {
@@ -625,7 +392,7 @@ Status IncrementalSnapshot::AtBoundary(const Position& stream, const Position& d
     if (now < retry_after_ms_) return Status::Ok();
     Status read = ReadChunk();
     if (!read.ok()) {
-      const Request& r = requests_.front();
+      const IncrementalSnapshotQueue::Request& r = queue_.front();
       LOG_WARN << "source " << config_.name << ": incremental snapshot " << r.id << ": "
                << read.message() << "; trying again in 5 s";
       conn_.reset();

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 #include "core/position.h"
 #include "core/status.h"
 #include "source/capture_filter.h"
+#include "source/incremental_snapshot_queue.h"
 #include "source/mysql/column_defaults.h"
 #include "source/mysql/mysql_connection.h"
 #include "source/mysql/snapshot_table_plan.h"
@@ -45,7 +45,7 @@ class IncrementalSnapshot {
 
   // Continues the snapshots a stored position carries (Position::incremental_snapshot).
   Status Restore(const std::string& state);
-  bool active() const { return !requests_.empty(); }
+  bool active() const { return queue_.active(); }
 
   // Every transaction the stream hands on passes here first: its resume position gets the
   // snapshots' progress, and changes to the table being read are remembered.
@@ -63,43 +63,26 @@ class IncrementalSnapshot {
   static constexpr size_t kMaxChunkBytes = size_t{32} << 20;
 
  private:
-  struct Request {
-    std::string id;
-    std::vector<std::string> tables;  // "db.table", read in this order
-    std::string where;
-    size_t table = 0;                // index of the table being read
-    std::vector<std::string> after;  // raw key cells of the last row handed on; empty: none
-    uint64_t rows = 0;               // of the table being read, handed on
-    uint64_t estimate = 0;           // of the table being read (not stored)
-    uint64_t handed_on = 0;          // rows handed on by this process (not stored)
-    uint64_t left_out = 0;           // rows of chunks the stream had changed (not stored)
-    int64_t started_ms = 0;          // when this process took the request up
-  };
   struct Chunk;
 
-  std::string StateJson() const;
-  void UpdateState();
-  Status TakeRequests();
-  Status Accept(SnapshotRequest request);
+  // IncrementalSnapshotQueue::Hooks: whether a new request's tables can be read; forget the
+  // table being read.
+  Status Check(const SnapshotRequest& request);
+  void DropCurrent();
   Status EnsureConnection();
   // Reads the next chunk of the current table into held_ (or finds the table done/gone).
   Status ReadChunk();
   // Hands the held chunk on (less the rows changed since its view) and moves progress on.
   bool HandOn(const Position& delivered, const TransactionConsumer& consumer,
               const std::optional<BinlogCoord>& now);
+  // The current table is done (or gone); `now`: from where changes of the next are known.
   void NextTable(const std::optional<BinlogCoord>& now);
-  void Finish(Request& request, const std::string& state, const std::string& message);
-  void ReportStatus(bool force);
-  void LogProgress(bool force);
 
   const SourceConfig& config_;
   MySqlConnectOptions options_;
   ColumnDefaultsSource* defaults_;
   CaptureFilter filter_;
-  SnapshotRequestDir requests_dir_;
-  std::deque<Request> requests_;
-  std::string state_;                       // StateJson(), stamped on every position handed on
-  std::string current_db_, current_table_;  // of the table being read
+  IncrementalSnapshotQueue queue_;
   std::optional<MySqlConnection> conn_;
   std::optional<SnapshotTablePlan> plan_;  // of the current table
   // Keys of the current table changed by transactions the stream handed on, with where each
@@ -109,9 +92,6 @@ class IncrementalSnapshot {
   std::unique_ptr<Chunk> held_;
   int64_t last_poll_ms_ = 0;
   int64_t retry_after_ms_ = 0;
-  int64_t last_status_ms_ = 0;
-  int64_t last_log_ms_ = 0;
-  uint64_t rows_at_last_log_ = 0;
 };
 
 }  // namespace vimur::mysql

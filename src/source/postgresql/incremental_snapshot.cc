@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 #include "core/arena.h"
 #include "core/logging.h"
@@ -80,79 +79,23 @@ struct PgIncrementalSnapshot::Chunk {
 };
 
 PgIncrementalSnapshot::PgIncrementalSnapshot(const SourceConfig& config)
-    : config_(config), filter_(config), requests_dir_(config.snapshot_requests_dir) {}
+    : config_(config),
+      filter_(config),
+      queue_(config.name, config.snapshot_requests_dir, "between their chunk's watermarks") {}
 
 PgIncrementalSnapshot::~PgIncrementalSnapshot() = default;
 
-std::string PgIncrementalSnapshot::StateJson() const {
-  if (requests_.empty()) return "";
-  nlohmann::json list = nlohmann::json::array();
-  for (const Request& r : requests_) {
-    nlohmann::json j;
-    j["id"] = r.id;
-    j["tables"] = r.tables;
-    if (!r.where.empty()) j["where"] = r.where;
-    j["table"] = r.table;
-    if (!r.after.empty()) j["after"] = r.after;
-    j["rows"] = r.rows;
-    list.push_back(std::move(j));
-  }
-  nlohmann::json state;
-  state["requests"] = std::move(list);
-  return state.dump();
-}
-
-void PgIncrementalSnapshot::UpdateState() {
-  state_ = StateJson();
-  current_table_.clear();
-  if (!requests_.empty()) {
-    const Request& r = requests_.front();
-    if (r.table < r.tables.size()) current_table_ = r.tables[r.table];
-  }
-}
-
 Status PgIncrementalSnapshot::Restore(const std::string& state) {
-  requests_.clear();
-  if (state.empty()) {
-    UpdateState();
-    return Status::Ok();
-  }
-  nlohmann::json j = nlohmann::json::parse(state, nullptr, false);
-  auto bad = [&](const std::string& what) {
-    return Status::Corruption("source " + config_.name +
-                              ": the stored incremental snapshot state is not understood (" + what +
-                              "): " + state.substr(0, 200) +
-                              "; cancel the snapshots with vimur snapshot --cancel, or remove the "
-                              "stored offset");
-  };
-  if (j.is_discarded() || !j.is_object() || !j.contains("requests") || !j["requests"].is_array()) {
-    return bad("no requests list");
-  }
-  try {
-    for (const auto& item : j["requests"]) {
-      Request r;
-      r.id = item.at("id").get<std::string>();
-      r.tables = item.at("tables").get<std::vector<std::string>>();
-      r.where = item.value("where", "");
-      r.table = item.value("table", size_t{0});
-      r.rows = item.value("rows", uint64_t{0});
-      if (item.contains("after")) r.after = item["after"].get<std::vector<std::string>>();
-      r.started_ms = WallMs();
-      requests_.push_back(std::move(r));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return bad(e.what());
-  }
-  UpdateState();
-  if (active()) {
-    const Request& r = requests_.front();
+  VIMUR_RETURN_IF_ERROR(queue_.Restore(state));
+  if (queue_.active()) {
+    const IncrementalSnapshotQueue::Request& r = queue_.front();
     std::string key;
     for (const std::string& k : r.after) key += (key.empty() ? "" : ", ") + k;
     LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id
              << " continues at table " << (r.table < r.tables.size() ? r.tables[r.table] : "-")
              << (r.after.empty() ? " from its start"
                                  : " after key (" + key + "), the last chunk handed on")
-             << " (" << r.rows << " rows handed on before); " << requests_.size()
+             << " (" << r.rows << " rows handed on before); " << queue_.size()
              << " request(s) queued";
   }
   return Status::Ok();
@@ -175,13 +118,14 @@ bool PgIncrementalSnapshot::OnMessage(const LogicalMessage& message, uint64_t ls
 }
 
 void PgIncrementalSnapshot::Observe(Transaction& txn) {
-  if (requests_.empty()) return;
-  if (!txn.end.empty()) txn.end.incremental_snapshot = state_;
-  if (!held_ || held_->high_seen || current_table_.empty()) return;
+  if (!queue_.active()) return;
+  if (!txn.end.empty()) txn.end.incremental_snapshot = queue_.state();
+  const std::string& current_table = queue_.current_table();
+  if (!held_ || held_->high_seen || current_table.empty()) return;
   Chunk& chunk = *held_;
   bool reread = false;
   for (const ChangeEvent& ev : txn.events) {
-    if (!ev.table || ev.table->qualified_name() != current_table_) continue;
+    if (!ev.table || ev.table->qualified_name() != current_table) continue;
     if (ev.op == Op::kTruncate) {
       reread = true;
       break;
@@ -200,7 +144,7 @@ void PgIncrementalSnapshot::Observe(Transaction& txn) {
   }
   if (!reread && chunk.changed.size() + chunk.before_low.size() > kMaxRememberedKeys) {
     LOG_WARN << "source " << config_.name << ": incremental snapshot: more than "
-             << kMaxRememberedKeys << " changes to " << current_table_
+             << kMaxRememberedKeys << " changes to " << current_table
              << " while a chunk was in flight; reading the chunk again";
     reread = true;
   }
@@ -214,25 +158,6 @@ Status PgIncrementalSnapshot::EnsureConnection() {
   return Status::Ok();
 }
 
-Status PgIncrementalSnapshot::TakeRequests() {
-  VIMUR_ASSIGN_OR_RETURN(std::vector<SnapshotRequest> taken, requests_dir_.TakeSubmitted());
-  for (SnapshotRequest& request : taken) {
-    const std::string id = request.id;
-    Status accepted = Accept(std::move(request));
-    if (!accepted.ok()) {
-      LOG_WARN << "source " << config_.name << ": incremental snapshot " << id
-               << " rejected: " << accepted.message();
-      SnapshotRequestStatus status;
-      status.id = id;
-      status.state = "rejected";
-      status.message = accepted.message();
-      status.updated_ms = WallMs();
-      VIMUR_RETURN_IF_ERROR(requests_dir_.WriteStatus(status));
-    }
-  }
-  return Status::Ok();
-}
-
 Result<std::optional<PublishedTable>> PgIncrementalSnapshot::FindTable(
     const std::string& qualified) {
   VIMUR_ASSIGN_OR_RETURN(std::vector<PublishedTable> tables, PublishedTables(*conn_, config_));
@@ -242,57 +167,12 @@ Result<std::optional<PublishedTable>> PgIncrementalSnapshot::FindTable(
   return std::optional<PublishedTable>();
 }
 
-Status PgIncrementalSnapshot::Accept(SnapshotRequest request) {
-  if (request.cancel) {
-    size_t cancelled = 0;
-    for (size_t i = 0; i < requests_.size();) {
-      Request& r = requests_[i];
-      const bool current = i == 0;
-      const std::string reading = r.table < r.tables.size() ? r.tables[r.table] : "";
-      std::vector<std::string> rest;
-      for (size_t t = 0; t < r.tables.size(); ++t) {
-        bool named = request.tables.empty();
-        for (const std::string& c : request.tables) named |= c == r.tables[t];
-        if (named && t >= r.table) {
-          ++cancelled;
-        } else {
-          rest.push_back(r.tables[t]);
-        }
-      }
-      if (rest.size() == r.tables.size()) {
-        ++i;
-        continue;
-      }
-      const bool reading_kept = std::find(rest.begin(), rest.end(), reading) != rest.end();
-      r.tables = rest;
-      r.table = std::min(r.table, r.tables.size());
-      if (!reading_kept) {
-        r.after.clear();
-        r.rows = 0;
-        if (current) {
-          if (!reading.empty()) metrics::SnapshotProbe::For(config_.name, reading).Finished();
-          held_.reset();
-          plan_.reset();
-        }
-      }
-      if (r.table >= r.tables.size()) {
-        Finish(r, "cancelled", "cancelled by request " + request.id);
-        requests_.erase(requests_.begin() + static_cast<std::ptrdiff_t>(i));
-        continue;
-      }
-      ++i;
-    }
-    UpdateState();
-    LOG_INFO << "source " << config_.name << ": cancel request " << request.id << ": " << cancelled
-             << " table snapshot(s) cancelled";
-    SnapshotRequestStatus status;
-    status.id = request.id;
-    status.state = "done";
-    status.message = std::to_string(cancelled) + " table snapshot(s) cancelled";
-    status.updated_ms = WallMs();
-    return requests_dir_.WriteStatus(status);
-  }
+void PgIncrementalSnapshot::DropCurrent() {
+  held_.reset();
+  plan_.reset();
+}
 
+Status PgIncrementalSnapshot::Check(const SnapshotRequest& request) {
   if (request.tables.empty()) {
     return Status::InvalidArgument("the request names no table (--table schema.table)");
   }
@@ -347,95 +227,13 @@ Status PgIncrementalSnapshot::Accept(SnapshotRequest request) {
       }
     }
   }
-  Request r;
-  r.id = request.id;
-  r.tables = request.tables;
-  r.where = request.where;
-  r.started_ms = WallMs();
-  LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id
-           << " accepted: " << r.tables.size() << " table(s)"
-           << (r.where.empty() ? "" : " where " + r.where)
-           << (requests_.empty() ? "" : ", queued behind " + std::to_string(requests_.size()));
-  SnapshotRequestStatus status;
-  status.id = r.id;
-  status.state = "accepted";
-  status.tables_total = r.tables.size();
-  status.table = r.tables.front();
-  status.updated_ms = WallMs();
-  requests_.push_back(std::move(r));
-  UpdateState();
-  return requests_dir_.WriteStatus(status);
-}
-
-void PgIncrementalSnapshot::Finish(Request& request, const std::string& state,
-                                   const std::string& message) {
-  SnapshotRequestStatus status;
-  status.id = request.id;
-  status.state = state;
-  status.message = message;
-  status.tables_total = request.tables.size();
-  status.tables_done = std::min(request.table, request.tables.size());
-  status.updated_ms = WallMs();
-  const double seconds = static_cast<double>(WallMs() - request.started_ms) / 1000.0;
-  if (seconds > 0) status.rows_per_s = static_cast<double>(request.handed_on) / seconds;
-  Status written = requests_dir_.WriteStatus(status);
-  if (!written.ok()) {
-    LOG_WARN << "source " << config_.name << ": incremental snapshot " << request.id << ": "
-             << written.message();
-  }
-  LOG_INFO << "source " << config_.name << ": incremental snapshot " << request.id << " " << state
-           << (message.empty() ? "" : ": " + message) << " (" << request.handed_on
-           << " rows handed on in " << seconds << " s; " << request.left_out
-           << " left out because the stream changed them between their chunk's watermarks)";
-}
-
-void PgIncrementalSnapshot::ReportStatus(bool force) {
-  if (requests_.empty()) return;
-  const int64_t now = WallMs();
-  if (!force && now - last_status_ms_ < 1000) return;
-  last_status_ms_ = now;
-  const Request& r = requests_.front();
-  SnapshotRequestStatus status;
-  status.id = r.id;
-  status.state = "running";
-  status.table = r.table < r.tables.size() ? r.tables[r.table] : "";
-  status.tables_total = r.tables.size();
-  status.tables_done = r.table;
-  status.rows = r.rows;
-  status.estimate = r.estimate;
-  const double seconds = static_cast<double>(now - r.started_ms) / 1000.0;
-  if (seconds > 0) status.rows_per_s = static_cast<double>(r.handed_on) / seconds;
-  status.updated_ms = now;
-  Status written = requests_dir_.WriteStatus(status);
-  if (!written.ok()) {
-    LOG_WARN << "source " << config_.name << ": incremental snapshot " << r.id << ": "
-             << written.message();
-  }
-  if (now - last_log_ms_ >= 10'000 && r.table < r.tables.size()) {
-    last_log_ms_ = now;
-    LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id << ": "
-             << r.tables[r.table] << " " << r.rows << " of ~" << r.estimate << " rows, table "
-             << (r.table + 1) << " of " << r.tables.size();
-  }
+  return Status::Ok();
 }
 
 void PgIncrementalSnapshot::NextTable() {
-  Request& r = requests_.front();
-  LOG_INFO << "source " << config_.name << ": incremental snapshot " << r.id << ": "
-           << r.tables[r.table] << " done: " << r.rows << " rows";
-  metrics::SnapshotProbe::For(config_.name, r.tables[r.table]).Finished();
-  ++r.table;
-  r.after.clear();
-  r.rows = 0;
-  r.estimate = 0;
   plan_.reset();
   held_.reset();
-  if (r.table >= r.tables.size()) {
-    Finish(r, "done", "");
-    requests_.pop_front();
-  }
-  UpdateState();
-  ReportStatus(true);
+  queue_.NextTable();
 }
 
 Status PgIncrementalSnapshot::EmitWatermark(const std::string& text) {
@@ -452,7 +250,7 @@ Status PgIncrementalSnapshot::EmitWatermark(const std::string& text) {
 
 Status PgIncrementalSnapshot::StartChunk() {
   VIMUR_RETURN_IF_ERROR(EnsureConnection());
-  Request& r = requests_.front();
+  IncrementalSnapshotQueue::Request& r = queue_.front();
   const std::string qualified = r.tables[r.table];
   if (!plan_) {
     VIMUR_ASSIGN_OR_RETURN(std::optional<PublishedTable> found, FindTable(qualified));
@@ -577,7 +375,7 @@ bool PgIncrementalSnapshot::HandOn(const Position& delivered, const TransactionC
     if (!chunk->view.Sees(xid)) chunk->changed.insert(key);
   }
   Transaction txn;
-  txn.id = "incremental-snapshot:" + requests_.front().id;
+  txn.id = "incremental-snapshot:" + queue_.front().id;
   txn.complete = true;
   const size_t read = chunk->events.size();
   for (size_t i = 0; i < read; ++i) {
@@ -588,7 +386,7 @@ bool PgIncrementalSnapshot::HandOn(const Position& delivered, const TransactionC
   txn.approx_bytes = chunk->bytes;
   const size_t dropped = read - txn.events.size();
 
-  Request& r = requests_.front();
+  IncrementalSnapshotQueue::Request& r = queue_.front();
   r.rows += read;
   metrics::SnapshotProbe::For(config_.name, r.tables[r.table]).Read(read);
   r.handed_on += txn.events.size();
@@ -602,12 +400,12 @@ bool PgIncrementalSnapshot::HandOn(const Position& delivered, const TransactionC
   if (chunk->table_done) {
     NextTable();
   } else {
-    UpdateState();
+    queue_.UpdateState();
   }
   txn.end = delivered;
-  txn.end.incremental_snapshot = state_;
+  txn.end.incremental_snapshot = queue_.state();
   if (!consumer(std::move(txn))) return false;
-  ReportStatus(false);
+  queue_.ReportStatus(false);
   return true;
 }
 
@@ -617,13 +415,15 @@ Status PgIncrementalSnapshot::AtBoundary(const Position& delivered,
   int64_t now = WallMs();
   if (now - last_poll_ms_ >= 1000) {
     last_poll_ms_ = now;
-    Status taken = TakeRequests();
+    Status taken =
+        queue_.TakeRequests({[this](const SnapshotRequest& request) { return Check(request); },
+                             [this] { DropCurrent(); }});
     if (!taken.ok()) {
       LOG_WARN << "source " << config_.name << ": reading snapshot requests from "
-               << requests_dir_.dir() << ": " << taken.message();
+               << queue_.requests_dir() << ": " << taken.message();
     }
   }
-  if (requests_.empty() || delivered.empty() || stop.load()) return Status::Ok();
+  if (!queue_.active() || delivered.empty() || stop.load()) return Status::Ok();
   if (held_) {
     if (!held_->high_seen) return Status::Ok();  // the stream has not reached it yet
     if (!HandOn(delivered, consumer)) *stopped = true;
@@ -632,7 +432,7 @@ Status PgIncrementalSnapshot::AtBoundary(const Position& delivered,
   if (now < retry_after_ms_) return Status::Ok();
   Status started = StartChunk();
   if (!started.ok()) {
-    const Request& r = requests_.front();
+    const IncrementalSnapshotQueue::Request& r = queue_.front();
     LOG_WARN << "source " << config_.name << ": incremental snapshot " << r.id << ": "
              << started.message() << "; trying again in 5 s";
     conn_.reset();

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include "core/position.h"
 #include "core/status.h"
 #include "source/capture_filter.h"
+#include "source/incremental_snapshot_queue.h"
 #include "source/postgresql/pg_connection.h"
 #include "source/postgresql/pgoutput_message.h"
 #include "source/postgresql/snapshot_table.h"
@@ -39,7 +39,7 @@ class PgIncrementalSnapshot {
 
   // Continues the snapshots a stored position carries (Position::incremental_snapshot).
   Status Restore(const std::string& state);
-  bool active() const { return !requests_.empty(); }
+  bool active() const { return queue_.active(); }
 
   // For PgOutputAssembler::set_message_observer: true for a watermark (never passed on).
   bool OnMessage(const LogicalMessage& message, uint64_t lsn);
@@ -57,24 +57,12 @@ class PgIncrementalSnapshot {
   static constexpr size_t kMaxChunkBytes = size_t{32} << 20;
 
  private:
-  struct Request {
-    std::string id;
-    std::vector<std::string> tables;  // "schema.table", read in this order
-    std::string where;
-    size_t table = 0;                // index of the table being read
-    std::vector<std::string> after;  // text of the key columns of the last row handed on
-    uint64_t rows = 0;               // of the table being read, handed on
-    uint64_t estimate = 0;           // (not stored)
-    uint64_t handed_on = 0;          // by this process (not stored)
-    uint64_t left_out = 0;           // rows the stream changed while their chunk was read
-    int64_t started_ms = 0;
-  };
   struct Chunk;
 
-  std::string StateJson() const;
-  void UpdateState();
-  Status TakeRequests();
-  Status Accept(SnapshotRequest request);
+  // IncrementalSnapshotQueue::Hooks: whether a new request's tables can be read; forget the
+  // table being read.
+  Status Check(const SnapshotRequest& request);
+  void DropCurrent();
   Status EnsureConnection();
   Result<std::optional<PublishedTable>> FindTable(const std::string& qualified);
   // Plans the current table (or finds it done/gone), writes the low watermark, reads the
@@ -82,24 +70,18 @@ class PgIncrementalSnapshot {
   Status StartChunk();
   Status EmitWatermark(const std::string& text);
   bool HandOn(const Position& delivered, const TransactionConsumer& consumer);
+  // The current table is done (or gone).
   void NextTable();
-  void Finish(Request& request, const std::string& state, const std::string& message);
-  void ReportStatus(bool force);
 
   const SourceConfig& config_;
   CaptureFilter filter_;
-  SnapshotRequestDir requests_dir_;
-  std::deque<Request> requests_;
-  std::string state_;          // StateJson(), stamped on every position handed on
-  std::string current_table_;  // "schema.table" being read
+  IncrementalSnapshotQueue queue_;
   std::unique_ptr<PgConnection> conn_;
   std::optional<SnapshotTable> plan_;
   std::unique_ptr<Chunk> held_;
   uint64_t chunk_counter_ = 0;
   int64_t last_poll_ms_ = 0;
   int64_t retry_after_ms_ = 0;
-  int64_t last_status_ms_ = 0;
-  int64_t last_log_ms_ = 0;
 };
 
 }  // namespace vimur::postgresql

@@ -5,6 +5,8 @@
 #include "core/logging.h"
 #include "core/metrics_probes.h"
 #include "core/thread_name.h"
+#include "registry/schema_registry_client.h"
+#include "sink/avro_translation.h"
 #include "sink/http/http_sink.h"
 #include "sink/kafka_record_input.h"
 #include "sink/local_record_input.h"
@@ -20,12 +22,12 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
   if (s.type == "sql") {
     made = std::make_unique<sink::SqlSink>(s, config.format);
   } else if (s.type == "redis") {
-    made = std::make_unique<sink::RedisSink>(s, config.format);
+    made = std::make_unique<sink::RedisSink>(s);
   } else if (s.type == "http") {
-    made = std::make_unique<sink::HttpSink>(s, config.format);
+    made = std::make_unique<sink::HttpSink>(s);
   } else if (s.type == "search") {
     made = std::make_unique<sink::SearchSink>(
-        s, config.format, config.state_dir + "/" + config.name + "/sinks/" + s.name);
+        s, config.state_dir + "/" + config.name + "/sinks/" + s.name);
   } else {
     return Status::InvalidArgument("sink " + s.name + ": type '" + s.type +
                                    "' is not available in this version; use sql, redis, http or "
@@ -37,6 +39,19 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
 
 Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& config) {
   auto runner = std::unique_ptr<SinkRunner>(new SinkRunner());
+  // Avro topics: every sink's input hands them on as Connect JSON, with schemas by id from
+  // the registry (one client, shared).
+  sink::SchemaFetcher fetch;
+  if (config.format.type == "avro" && !config.sinks.empty()) {
+    VIMUR_ASSIGN_OR_RETURN(auto registry,
+                           registry::HttpSchemaRegistryClient::FromConfig(config.format));
+    fetch = [registry](int32_t id) { return registry->SchemaById(id); };
+  }
+  auto input_for = [&](std::unique_ptr<sink::RecordInput> input) {
+    if (!fetch) return input;
+    return std::unique_ptr<sink::RecordInput>(
+        std::make_unique<sink::AvroDecodingInput>(std::move(input), fetch));
+  };
   for (const SinkConfig& s : config.sinks) {
     if (config.transport.type != "kafka" && config.transport.type != "local") {
       return Status::InvalidArgument("sink " + s.name +
@@ -54,7 +69,8 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
       o.topic_regexes = s.topics;
       o.dead_letter_topic = s.dead_letter_topic;
       o.sink_name = s.name;
-      runner->entries_.push_back({std::move(made), std::make_unique<sink::LocalRecordInput>(o)});
+      runner->entries_.push_back(
+          {std::move(made), input_for(std::make_unique<sink::LocalRecordInput>(o))});
       continue;
     }
     sink::KafkaInputOptions o;
@@ -65,7 +81,8 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
     o.dead_letter_topic = s.dead_letter_topic;
     o.replication_factor = config.transport.topic.replication_factor;
     o.sink_name = s.name;
-    runner->entries_.push_back({std::move(made), std::make_unique<sink::KafkaRecordInput>(o)});
+    runner->entries_.push_back(
+        {std::move(made), input_for(std::make_unique<sink::KafkaRecordInput>(o))});
   }
   return runner;
 }

@@ -7,15 +7,30 @@ and streamed inserts, updates and deletes alike."""
 import os
 import signal
 import subprocess
+import tempfile
 import time
+
+import pytest
 
 from conftest import vimur_binary
 from kafka_fixtures import kafka  # noqa: F401 (fixture)
+from test_registry import Registry
 
 
-def test_money_and_numeric_into_postgres(postgres_server, kafka, tmp_path):  # noqa: F811
+@pytest.mark.parametrize("fmt", ["json", "avro"])
+def test_money_numeric_arrays_into_postgres(postgres_server, kafka, tmp_path, fmt):  # noqa: F811
+    """The same through JSON with schemas and through Avro (the sink reads the registry)."""
     pg = postgres_server
-    pg.execute("CREATE SCHEMA IF NOT EXISTS pgsink",
+    suffix = "" if fmt == "json" else "_avro"
+    registry = None
+    if fmt == "avro":
+        registry = Registry(kafka.bootstrap,
+                            tempfile.mkdtemp(prefix="vimur-e2e-pgsink-registry."))
+        registry.start()
+        format_section = f"format:\n  type: avro\n  registry_url: {registry.url}\n"
+    else:
+        format_section = "format:\n  type: json\n  schemas: true\n"
+    pg.execute("DROP SCHEMA IF EXISTS pgsink CASCADE", "CREATE SCHEMA pgsink",
                "CREATE TABLE pgsink.prices (id int PRIMARY KEY, m money, n numeric, "
                "tiers int[], tags text[], steps numeric(6,2)[], seen timestamptz[], "
                "blobs bytea[], iv interval)",
@@ -31,7 +46,7 @@ def test_money_and_numeric_into_postgres(postgres_server, kafka, tmp_path):  # n
     workdir = str(tmp_path)
     config = os.path.join(workdir, "vimur.yaml")
     with open(config, "w") as f:
-        f.write(f"""name: pgsql
+        f.write(f"""name: pgsql{suffix}
 state_dir: {workdir}/state
 sources:
   - name: db
@@ -41,21 +56,18 @@ sources:
     user: vimur
     password: vimur
     database: vimur
-    slot: vimur_pgsink
-    publication: vimur_pgsink
+    slot: vimur_pgsink{suffix}
+    publication: vimur_pgsink{suffix}
     snapshot: initial
     heartbeat_interval_ms: 500
     include_tables: ['pgsink\\.prices']
 transport:
   type: kafka
   bootstrap_servers: {kafka.bootstrap}
-format:
-  type: json
-  schemas: true
-sinks:
+{format_section}sinks:
   - name: prices-pg
     type: sql
-    topics: ['pgsql\\.pgsink\\.prices']
+    topics: ['pgsql{suffix}\\.pgsink\\.prices']
     targets: {{pg: 'postgresql://vimur:vimur@127.0.0.1:{pg.port}/vimur'}}
     table: prices_copy
     create_tables: true
@@ -127,3 +139,5 @@ sinks:
             proc.kill()
             proc.wait()
         pg.execute("DROP TABLE IF EXISTS prices_copy")
+        if registry is not None:
+            registry.close()

@@ -9,17 +9,11 @@
 
 namespace vimur::sink {
 
-HttpSink::HttpSink(SinkConfig config, FormatConfig format)
-    : config_(std::move(config)), format_(std::move(format)) {}
+HttpSink::HttpSink(SinkConfig config) : config_(std::move(config)) {}
 
 HttpSink::~HttpSink() = default;
 
 Status HttpSink::Open() {
-  if (format_.type != "json") {
-    return Status::Unsupported("sink " + config_.name + ": format.type is " + format_.type +
-                               ", but the http sink reads only JSON events yet; set "
-                               "format.type: json");
-  }
   if (config_.url.rfind("http://", 0) != 0 && config_.url.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("sink " + config_.name + ": url '" + config_.url +
                                    "' is not an http:// or https:// URL");

@@ -15,7 +15,7 @@ namespace vimur::sink {
 
 class HttpSink final : public Sink {
  public:
-  HttpSink(SinkConfig config, FormatConfig format);
+  explicit HttpSink(SinkConfig config);
   ~HttpSink() override;
 
   const std::string& name() const override { return config_.name; }
@@ -28,7 +28,6 @@ class HttpSink final : public Sink {
   HttpRequest MakeRequest(const HttpGroup& group) const;
 
   SinkConfig config_;
-  FormatConfig format_;
   std::unique_ptr<HttpPoster> poster_;
 };
 

@@ -10,17 +10,11 @@
 
 namespace vimur::sink {
 
-RedisSink::RedisSink(SinkConfig config, FormatConfig format)
-    : config_(std::move(config)), format_(std::move(format)) {}
+RedisSink::RedisSink(SinkConfig config) : config_(std::move(config)) {}
 
 RedisSink::~RedisSink() = default;
 
 Status RedisSink::Open() {
-  if (format_.type != "json") {
-    return Status::Unsupported("sink " + config_.name + ": format.type is " + format_.type +
-                               ", but the redis sink reads only JSON events yet; set "
-                               "format.type: json");
-  }
   auto url = ParseRedisUrl(config_.url);
   if (!url.ok()) return url.status().WithContext("sink " + config_.name);
   VIMUR_ASSIGN_OR_RETURN(RedisPlanner planner, RedisPlanner::Make(config_));

@@ -15,7 +15,7 @@ namespace vimur::sink {
 
 class RedisSink final : public Sink {
  public:
-  RedisSink(SinkConfig config, FormatConfig format);
+  explicit RedisSink(SinkConfig config);
   ~RedisSink() override;
 
   const std::string& name() const override { return config_.name; }
@@ -33,7 +33,6 @@ class RedisSink final : public Sink {
   Status ApplyWithRetry(const RedisPlan& plan, RecordInput& input, const std::atomic<bool>& stop);
 
   SinkConfig config_;
-  FormatConfig format_;
   std::unique_ptr<RedisPlanner> planner_;
   std::unique_ptr<RedisConnection> connection_;
 };

@@ -25,18 +25,13 @@ const InputRecord& CauseOf(const DocumentAction& a) {
 
 }  // namespace
 
-SearchSink::SearchSink(SinkConfig config, FormatConfig format, std::string store_dir)
-    : config_(std::move(config)), format_(std::move(format)), store_dir_(std::move(store_dir)) {}
+SearchSink::SearchSink(SinkConfig config, std::string store_dir)
+    : config_(std::move(config)), store_dir_(std::move(store_dir)) {}
 
 SearchSink::~SearchSink() = default;
 
 Status SearchSink::Open() {
   const std::string where = "sink " + config_.name;
-  if (format_.type != "json") {
-    return Status::Unsupported(where + ": format.type is " + format_.type +
-                               ", but the search sink reads only JSON events yet; set "
-                               "format.type: json");
-  }
   if (config_.url.rfind("http://", 0) != 0 && config_.url.rfind("https://", 0) != 0) {
     return Status::InvalidArgument(where + ": url '" + config_.url +
                                    "' is not an http:// or https:// URL of OpenSearch");

@@ -18,7 +18,7 @@ namespace vimur::sink {
 class SearchSink final : public Sink {
  public:
   // `store_dir`: where the join store lives (STATE_DIR/PIPELINE/sinks/NAME).
-  SearchSink(SinkConfig config, FormatConfig format, std::string store_dir);
+  SearchSink(SinkConfig config, std::string store_dir);
   ~SearchSink() override;
 
   const std::string& name() const override { return config_.name; }
@@ -42,7 +42,6 @@ class SearchSink final : public Sink {
   Status EnsureIndex(const std::atomic<bool>& stop);
 
   SinkConfig config_;
-  FormatConfig format_;
   std::string store_dir_;
   std::unique_ptr<SearchPlan> plan_;
   std::unique_ptr<JoinStore> store_;

@@ -84,12 +84,7 @@ SqlSink::SqlSink(SinkConfig config, FormatConfig format)
 SqlSink::~SqlSink() = default;
 
 Status SqlSink::Open() {
-  if (format_.type != "json") {
-    return Status::Unsupported("sink " + config_.name + ": format.type is " + format_.type +
-                               ", but the sql sink reads only JSON events yet; set format.type: "
-                               "json (Avro through the registry is planned)");
-  }
-  if (config_.create_tables && !format_.schemas) {
+  if (config_.create_tables && !format_.schemas && format_.type != "avro") {
     return Status::InvalidArgument(
         "sink " + config_.name +
         ": create_tables: true needs the events' schemas to choose column types; set "

@@ -1,0 +1,179 @@
+// Avro topics read by sinks: an event serialized by Vimur's Avro serializer, translated to
+// Connect JSON, decodes to the same rows and column types as the same event in JSON with
+// schemas, for every kind of column (decimals, times, bytes, enums, arrays, nulls).
+#include "sink/avro_translation.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "format/avro/avro_event_serializer.h"
+#include "format/event_serializer.h"
+#include "sink/sql/event_decoder.h"
+
+namespace vimur::sink {
+namespace {
+
+class MemoryRegistry : public avro::SchemaRegistryClient {
+ public:
+  Result<int32_t> Register(const std::string& subject, const std::string& schema) override {
+    for (const auto& [id, text] : by_id) {
+      if (text == schema) return id;
+    }
+    const int32_t id = static_cast<int32_t>(by_id.size()) + 1;
+    by_id[id] = schema;
+    return id;
+  }
+  std::map<int32_t, std::string> by_id;
+};
+
+ColumnSchema Column(std::string name, LogicalType type, bool nullable = true) {
+  ColumnSchema c;
+  c.name = std::move(name);
+  c.type = type;
+  c.nullable = nullable;
+  return c;
+}
+
+ChangeEvent EventWithEveryKind(std::vector<Value>* items) {
+  auto t = std::make_shared<TableSchema>();
+  t->database = "shop";
+  t->table = "things";
+  t->columns.push_back(Column("id", LogicalType::kInt64, false));
+  ColumnSchema price = Column("price", LogicalType::kDecimal);
+  price.precision = 10;
+  price.scale = 2;
+  t->columns.push_back(price);
+  t->columns.push_back(Column("small", LogicalType::kInt16));
+  t->columns.push_back(Column("ratio", LogicalType::kDouble));
+  t->columns.push_back(Column("name", LogicalType::kString));
+  t->columns.push_back(Column("blob", LogicalType::kBytes));
+  t->columns.push_back(Column("day", LogicalType::kDate));
+  t->columns.push_back(Column("at", LogicalType::kTimestampMicros));
+  t->columns.push_back(Column("zoned", LogicalType::kZonedTimestamp));
+  ColumnSchema mood = Column("mood", LogicalType::kEnum);
+  mood.enum_values = {"sad", "happy"};
+  t->columns.push_back(mood);
+  t->columns.push_back(Column("doc", LogicalType::kJson));
+  t->columns.push_back(Column("flag", LogicalType::kBoolean));
+  ColumnSchema tags = Column("tags", LogicalType::kInt32);
+  tags.array_element_oid = 23;
+  t->columns.push_back(tags);
+  t->columns.push_back(Column("gone", LogicalType::kString));
+  t->key_columns = {0};
+  *items = {Value::Int(1), Value::Null(), Value::Int(3)};
+  ChangeEvent e;
+  e.op = Op::kUpdate;
+  e.table = t;
+  auto source = std::make_shared<SourceInfo>();
+  source->connector = "mariadb";
+  source->name = "shop";
+  source->database = "shop";
+  source->file = "bin.000001";
+  e.source = source;
+  e.after = {Value::Int(7),
+             Value::Text("-12.50"),
+             Value::Int(-3),
+             Value::Double(0.25),
+             Value::Text("héllo"),
+             Value::Bytes(std::string_view("\0\xff", 2)),
+             Value::Int(19844),
+             Value::Int(1714557600123456),
+             Value::Text("2024-05-01T10:00:00.5Z"),
+             Value::Text("happy"),
+             Value::Text(R"({"a":[1,2]})"),
+             Value::Bool(true),
+             Value::Array(items->data(), 3),
+             Value::Null()};
+  e.before = e.after;
+  e.before[1] = Value::Text("1.00");
+  return e;
+}
+
+InputRecord Record(std::string key, std::string value) {
+  InputRecord r;
+  r.topic = "shop.shop.things";
+  r.key = std::move(key);
+  r.value = std::move(value);
+  return r;
+}
+
+TEST(AvroTranslationTest, AvroEventsDecodeAsTheirJsonWithSchemas) {
+  std::vector<Value> items;
+  const ChangeEvent e = EventWithEveryKind(&items);
+  auto registry = std::make_shared<MemoryRegistry>();
+  avro::AvroFormatOptions avro_options;
+  avro_options.topic_prefix = "shop";
+  avro::AvroEventSerializer avro(avro_options, registry);
+  std::optional<std::string> avro_key;
+  std::string avro_value;
+  ASSERT_TRUE(avro.Key(e, &avro_key).ok());
+  ASSERT_TRUE(avro.Value(e, 1, &avro_value).ok());
+  ASSERT_TRUE(IsConfluentAvro(avro_value));
+
+  JsonFormatOptions json_options;
+  json_options.schemas = true;
+  json_options.topic_prefix = "shop";
+  JsonEventSerializer json(json_options);
+  std::optional<std::string> json_key;
+  std::string json_value;
+  ASSERT_TRUE(json.Key(e, &json_key).ok());
+  ASSERT_TRUE(json.Value(e, 1, &json_value).ok());
+  EXPECT_FALSE(IsConfluentAvro(json_value));
+
+  int fetches = 0;
+  AvroToConnectJson translator([&](int32_t id) -> Result<std::string> {
+    ++fetches;
+    return registry->by_id.at(id);
+  });
+  auto key = translator.Translate(*avro_key);
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  auto value = translator.Translate(avro_value);
+  ASSERT_TRUE(value.ok()) << value.status().message();
+  ASSERT_TRUE(translator.Translate(avro_value).ok());
+  EXPECT_EQ(fetches, 2);  // key and value schema, each fetched once
+
+  auto from_avro = DecodeJsonEvent(Record(*key, *value));
+  ASSERT_TRUE(from_avro.ok()) << from_avro.status().message();
+  auto from_json = DecodeJsonEvent(Record(*json_key, json_value));
+  ASSERT_TRUE(from_json.ok()) << from_json.status().message();
+  EXPECT_EQ(from_avro->op, 'u');
+  EXPECT_EQ(from_avro->key_columns, from_json->key_columns);
+  EXPECT_EQ(from_avro->after.names, from_json->after.names);
+  EXPECT_EQ(from_avro->after.values, from_json->after.values);
+  EXPECT_EQ(from_avro->before.values, from_json->before.values);
+  ASSERT_EQ(from_avro->after.types.size(), from_json->after.types.size());
+  for (size_t i = 0; i < from_json->after.types.size(); ++i) {
+    const ColumnType& a = from_avro->after.types[i];
+    const ColumnType& j = from_json->after.types[i];
+    EXPECT_EQ(a.connect_type, j.connect_type) << from_json->after.names[i];
+    EXPECT_EQ(a.logical, j.logical) << from_json->after.names[i];
+    EXPECT_EQ(a.precision, j.precision) << from_json->after.names[i];
+    EXPECT_EQ(a.scale, j.scale) << from_json->after.names[i];
+    EXPECT_EQ(a.optional, j.optional) << from_json->after.names[i];
+  }
+  EXPECT_EQ(*from_avro->after.Find("price"), SqlValue::Number("-12.50"));
+  EXPECT_EQ(*from_avro->after.Find("tags"),
+            SqlValue::Array({SqlValue::Number("1"), SqlValue::Null(), SqlValue::Number("3")}));
+}
+
+TEST(AvroTranslationTest, DataThatDoesNotMatchItsSchemaIsAnError) {
+  AvroToConnectJson translator([](int32_t) -> Result<std::string> {
+    return std::string(R"({"type":"record","name":"R",
+      "fields":[{"name":"s","type":"string"}]})");
+  });
+  // A string whose length runs past the end.
+  EXPECT_FALSE(translator.Translate(std::string("\0\0\0\0\x01\x20", 6)).ok());
+  // Bytes left over after the record.
+  EXPECT_FALSE(translator.Translate(std::string("\0\0\0\0\x01\x02x!", 8)).ok());
+  auto ok = translator.Translate(std::string("\0\0\0\0\x01\x02x", 7));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_NE(ok->find(R"("payload":{"s":"x"})"), std::string::npos) << *ok;
+  AvroToConnectJson failing(
+      [](int32_t) -> Result<std::string> { return Status::Unavailable("registry down"); });
+  EXPECT_EQ(failing.Translate(std::string("\0\0\0\0\x01\x02x", 7)).status().code(),
+            StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace vimur::sink

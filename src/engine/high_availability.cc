@@ -1,5 +1,6 @@
 #include "engine/high_availability.h"
 
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -99,9 +100,12 @@ const char* HaUnitName(HaUnit unit) {
 int HaControlTopicPartitions() { return 1; }
 
 bool IsFenced(const Status& status) {
-  const std::string& m = status.message();
-  return m.find("FENCED") != std::string::npos ||
-         m.find("INVALID_PRODUCER_EPOCH") != std::string::npos;
+  if (status.code() != StatusCode::kFailedPrecondition) return false;
+  // librdkafka's names (_FENCED, PRODUCER_FENCED) or its description ("has been fenced").
+  std::string m = status.message();
+  for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return m.find("fenced") != std::string::npos ||
+         m.find("invalid_producer_epoch") != std::string::npos;
 }
 
 Status RunSourcesWithHighAvailability(const PipelineConfig& config, const std::atomic<bool>& stop) {

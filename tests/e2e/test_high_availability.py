@@ -10,10 +10,14 @@ test prints the time from each kill to the new owner's takeover (its log) and to
 event (the envelope's ts_ms: when Vimur made the event; the killed process made nothing
 after the kill).
 
+A second test freezes the owner (SIGSTOP) past the session timeout: a standby takes over and
+fences it; thawed, the old owner stops publishing, says why and waits as a standby.
+
 Sizes: CI writes 3,000 transactions with 2 kills; VIMUR_TEST_LONG=1 the issue's size, 30,000
 transactions with 3 kills."""
 import json
 import os
+import signal
 import socket
 import time
 import urllib.error
@@ -157,3 +161,52 @@ high_availability:
         print(f"kill {k + 1}: takeover logged after {took:.2f} s, first event from the new "
               f"owner {(first - killed_ms) / 1000:.2f} s after the kill")
         assert took < SESSION_MS / 1000 + 30
+
+
+def test_a_stalled_owner_is_fenced_and_becomes_a_standby(mariadb, kafka, kafka_vimur):
+    """The owner is frozen (SIGSTOP) longer than session_timeout_ms: a standby takes over and
+    fences its producer. Thawed (SIGCONT), the old owner must stop publishing at once, say
+    why, and wait as a standby (not exit, not restart its pipeline), and a read_committed
+    consumer must still see every change exactly once."""
+    db = "hz"
+    setup_counter_schema(mariadb, db)
+    members = [kafka_vimur(mariadb, kafka, db, [rf"{db}\..*"], extra_top=f"""
+high_availability:
+  enabled: true
+  session_timeout_ms: {SESSION_MS}
+  heartbeat_interval_ms: 1000""", extra_transport="""
+  exactly_once: true
+  topic: {partitions: 3}""") for _ in range(2)]
+    for m in members:
+        m.start(wait=False)
+    zombie = wait_for_owner(members, 90)
+    other = next(m for m in members if m is not zombie)
+    total = 1000
+    writer = Writer(mariadb, db, total, duration=15.0, chunk=10)
+    writer.start()
+    time.sleep(3.0)
+    zombie.proc.send_signal(signal.SIGSTOP)
+    deadline = time.time() + SESSION_MS / 1000 + 60
+    while not (ha_state(other) == "owner" and streaming(other)):
+        assert other.alive() and time.time() < deadline, other.log()
+        time.sleep(0.05)
+    time.sleep(2.0)  # the new owner publishes meanwhile
+    zombie.proc.send_signal(signal.SIGCONT)
+    deadline = time.time() + 60
+    while ha_state(zombie) != "standby":
+        assert zombie.alive(), f"the fenced process exited:\n{zombie.log()}"
+        assert time.time() < deadline, zombie.log()
+        time.sleep(0.05)
+    log = open(zombie.log_path(), errors="replace").read()
+    assert "fenced" in log or "session of" in log, log[-3000:]
+    writer.finish()
+    records = wait_for_all(kafka, other, db, total, "read_committed", 120)
+    assert zombie.alive(), zombie.log()
+    assert ha_state(zombie) == "standby", zombie.log()
+    assert open(zombie.log_path(), errors="replace").read().count("took over sources of") == 1
+    zombie.stop()
+    other.stop()
+    check_delivery(mariadb, db, records, total, exactly_once=True)
+    why = "fenced" if "fenced:" in log else "session lost"
+    print(f"\nstalled owner: gave up the sources ({why}) and waits as a standby; "
+          f"{total} transactions exactly once")

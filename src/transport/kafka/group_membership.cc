@@ -112,8 +112,11 @@ void GroupMembership::PollLoop() {
   while (!stop_.load()) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 100);
     if (message == nullptr) continue;
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-        message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (message->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      // Right after the control topic was created, until the metadata shows it.
+      LOG_DEBUG << "high availability: " << rd_kafka_message_errstr(message);
+    } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+               message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       LOG_WARN << "high availability: consumer group " << options_.group << ": "
                << rd_kafka_message_errstr(message);
     }

@@ -113,7 +113,14 @@ TEST(HighAvailabilityTest, RecognizesAFencedProducer) {
       "transactional id")));
   EXPECT_TRUE(IsFenced(Status::FailedPrecondition("kafka: x: PRODUCER_FENCED")));
   EXPECT_TRUE(IsFenced(Status::FailedPrecondition("kafka: x: INVALID_PRODUCER_EPOCH")));
+  // As the transport reports it after a failed commit.
+  EXPECT_TRUE(IsFenced(Status::FailedPrecondition(
+      "kafka producer failed: Local: This instance has been fenced by a newer instance; another "
+      "producer uses the same transactional id: run one instance per pipeline")));
   EXPECT_FALSE(IsFenced(Status::Unavailable("kafka: x: _TRANSPORT")));
+  // Brokers that start are "fenced" too: retriable, not a producer's fencing.
+  EXPECT_FALSE(IsFenced(Status::Unavailable(
+      "kafka: creating topic t: INVALID_REPLICATION_FACTOR (broker 1 is fenced)")));
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "engine/high_availability.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "core/logging.h"
@@ -120,8 +122,24 @@ Status RunSourcesWithHighAvailability(const PipelineConfig& config, const std::a
   o.session_timeout_ms = ha.session_timeout_ms;
   o.heartbeat_interval_ms = ha.heartbeat_interval_ms;
   o.release_timeout = std::chrono::seconds(config.shutdown_timeout_s + 5);
-  kafka::GroupMembership membership(o);
-  VIMUR_RETURN_IF_ERROR(membership.Start());
+  // Joining waits for the cluster like the transport does: a retriable failure (Kafka not up
+  // yet) is retried until it answers or the process is stopped.
+  std::unique_ptr<kafka::GroupMembership> joined;
+  for (auto backoff = std::chrono::milliseconds(1000);;) {
+    joined = std::make_unique<kafka::GroupMembership>(o);
+    Status started = joined->Start(stop);
+    if (started.ok()) break;
+    if (stop.load()) return Status::Ok();
+    if (!started.retriable()) return started;
+    LOG_WARN << started.message() << "; joining again in " << backoff.count() << " ms";
+    const auto wake = Clock::now() + backoff;
+    while (Clock::now() < wake) {
+      if (stop.load()) return Status::Ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(30));
+  }
+  kafka::GroupMembership& membership = *joined;
   metrics::Gauge& owner = OwnerGauge(HaUnit::kSources);
   owner.Set(0);
   const int partition = HaPartitionOf(HaUnit::kSources);

@@ -19,10 +19,12 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
+from conftest import vimur_binary
 from kafka_fixtures import kafka, kafka_vimur  # noqa: F401
 from test_kafka_pipeline import Writer, check_delivery, setup_counter_schema, wait_for_all
 
@@ -123,6 +125,11 @@ high_availability:
         assert gauge in metrics, metrics
         if m is not owner:
             assert status == 200 and "standby" in body, (status, body)
+        shown = subprocess.run([vimur_binary(), "status", "--config", m.config],
+                               capture_output=True, text=True, timeout=30)
+        assert shown.returncode == 0, shown.stderr
+        row = next(line for line in shown.stdout.splitlines() if line.startswith("source"))
+        assert ("standby" in row) == (m is not owner), shown.stdout
 
     writer = Writer(mariadb, db, TXNS, duration=WRITE_S, chunk=CHUNK)
     writer.start()

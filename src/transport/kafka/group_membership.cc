@@ -17,7 +17,7 @@ GroupMembership::GroupMembership(GroupMembershipOptions options) : options_(std:
 
 GroupMembership::~GroupMembership() { Stop(); }
 
-Status GroupMembership::Start() {
+Status GroupMembership::Start(const std::atomic<bool>& stop) {
   KafkaConf conf;
   std::map<std::string, std::string> props = ConnectionProperties(options_.client_config);
   props["bootstrap.servers"] = options_.bootstrap_servers;
@@ -47,7 +47,7 @@ Status GroupMembership::Start() {
   }
   conf.release();
   rd_kafka_poll_set_consumer(consumer_);
-  VIMUR_RETURN_IF_ERROR(CreateTopic());
+  VIMUR_RETURN_IF_ERROR(CreateTopic(stop));
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, options_.topic.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, topics);
@@ -65,7 +65,7 @@ Status GroupMembership::Start() {
   return Status::Ok();
 }
 
-Status GroupMembership::CreateTopic() {
+Status GroupMembership::CreateTopic(const std::atomic<bool>& stop) {
   char errstr[512];
   rd_kafka_NewTopic_t* topic =
       rd_kafka_NewTopic_new(options_.topic.c_str(), options_.partitions,
@@ -79,9 +79,16 @@ Status GroupMembership::CreateTopic() {
   rd_kafka_AdminOptions_set_operation_timeout(admin, 30000, errstr, sizeof(errstr));
   rd_kafka_queue_t* queue = rd_kafka_queue_new(consumer_);
   rd_kafka_CreateTopics(consumer_, &topic, 1, admin, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 40000);
+  // Waited for in slices, so that a stop is not held up by a cluster that does not answer.
+  rd_kafka_event_t* event = nullptr;
+  const auto answer_by = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (event == nullptr && !stop.load() && std::chrono::steady_clock::now() < answer_by) {
+    event = rd_kafka_queue_poll(queue, 100);
+  }
   Status status;
-  if (event == nullptr) {
+  if (event == nullptr && stop.load()) {
+    status = Status::Aborted("high availability: stopped while creating topic " + options_.topic);
+  } else if (event == nullptr) {
     status = Status::Unavailable("high availability: creating topic " + options_.topic +
                                  ": no answer from the cluster at " + options_.bootstrap_servers);
   } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {

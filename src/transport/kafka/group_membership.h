@@ -44,7 +44,8 @@ class GroupMembership {
   GroupMembership& operator=(const GroupMembership&) = delete;
 
   // Creates the control topic when missing, joins the group and polls on a thread of its own.
-  Status Start();
+  // Gives up with kAborted as soon as `stop` is set (while the cluster does not answer).
+  Status Start(const std::atomic<bool>& stop);
   // Leaves the group (the others rebalance at once rather than after session_timeout_ms).
   // Release every owned unit first: a revocation waits for it (release_timeout).
   void Stop();
@@ -65,7 +66,7 @@ class GroupMembership {
   bool lost() const { return lost_.load(); }
 
  private:
-  Status CreateTopic();
+  Status CreateTopic(const std::atomic<bool>& stop);
   void PollLoop();
   void OnRebalance(int err, rd_kafka_topic_partition_list_s* partitions);
   static void RebalanceCallback(rd_kafka_s* rk, int err, rd_kafka_topic_partition_list_s* parts,

@@ -8,7 +8,8 @@ killed process is started again, as a new standby, once another took over). At t
 read_committed consumer must hold every change exactly once, per key in commit order, and the
 test prints the time from each kill to the new owner's takeover (its log) and to its first
 event (the envelope's ts_ms: when Vimur made the event; the killed process made nothing
-after the kill).
+after the kill). Last, the owner is stopped gracefully (SIGINT) while the writer still writes:
+another process takes over at once, not after the session timeout.
 
 A second test freezes the owner (SIGSTOP) past the session timeout: a standby takes over and
 fences it; thawed, the old owner stops publishing, says why and waits as a standby.
@@ -31,7 +32,7 @@ from test_kafka_pipeline import Writer, check_delivery, setup_counter_schema, wa
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
 TXNS = 30_000 if LONG else 3_000
 KILLS = 3 if LONG else 2
-WRITE_S = 75.0 if LONG else 40.0
+WRITE_S = 75.0 if LONG else 45.0
 CHUNK = 100 if LONG else 25  # transactions per writer call: a few calls a second
 SESSION_MS = 6000  # the broker's group.min.session.timeout.ms
 
@@ -150,6 +151,17 @@ high_availability:
             assert owner.alive(), owner.log()
             assert time.time() < deadline, owner.log()
             time.sleep(0.05)
+    # A graceful stop (SIGINT) of the owner drains, commits and leaves the group: another
+    # process takes over without waiting for the session timeout.
+    time.sleep(3.0)
+    owner = wait_for_owner(members, 60)
+    assert writer.is_alive(), "the writer finished before the graceful stop: raise WRITE_S"
+    stopped_at = time.time()
+    owner.stop()
+    stop_took = time.time() - stopped_at
+    wait_for_owner(members, 60, streaming_too=False)
+    handover = time.time() - stopped_at
+    owner.start(wait=False)
     writer.finish()
     owner = wait_for_owner(members, 60)
     records = wait_for_all(kafka, owner, db, TXNS, "read_committed", 240)
@@ -168,6 +180,9 @@ high_availability:
         print(f"kill {k + 1}: takeover logged after {took:.2f} s, first event from the new "
               f"owner {(first - killed_ms) / 1000:.2f} s after the kill")
         assert took < SESSION_MS / 1000 + 30
+    print(f"graceful stop of the owner: it exited after {stop_took:.2f} s, another process "
+          f"took over {handover:.2f} s after the signal")
+    assert handover < stop_took + SESSION_MS / 1000 / 2
 
 
 def test_a_stalled_owner_is_fenced_and_becomes_a_standby(mariadb, kafka, kafka_vimur):

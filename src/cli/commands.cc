@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/logging.h"
 #include "core/metrics_probes.h"
+#include "engine/high_availability.h"
 #include "engine/pipeline.h"
 #include "engine/sink_runner.h"
 #include "server/metrics_server.h"
@@ -94,6 +95,10 @@ and apply them to their targets, committing their offsets after the target commi
 
   --only sources   run only the sources (capture)
   --only sinks     run only the sinks (apply), e.g. on another machine or scaled on its own
+
+With high_availability.enabled, several processes run the same FILE: they join one Kafka
+consumer group and the sources run in the one the group assigns them to; the others wait as
+standbys and take over when it dies (docs/operations.md, "High availability").
 )";
 
 constexpr const char* kCheckUsage = R"(Usage: vimur check --config FILE
@@ -143,13 +148,16 @@ int RunCommand(const std::vector<std::string>& args) {
     sinks = std::move(made).value();
   }
   std::optional<Pipeline> pipeline;
+  // High availability: the sources run only while the consumer group assigns them here; each
+  // ownership builds its own pipeline (built once now to report configuration errors early).
+  const bool high_availability = run_sources && config->high_availability.enabled;
   if (run_sources) {
     auto parts = BuildPipelineParts(*config);
     if (!parts.ok()) {
       LOG_ERROR << parts.status().message();
       return exit_code(parts.status());
     }
-    pipeline.emplace(*config, std::move(parts).value());
+    if (!high_availability) pipeline.emplace(*config, std::move(parts).value());
   }
   std::optional<server::MetricsServer> metrics_server;
   if (!config->metrics_listen.empty()) {
@@ -187,6 +195,8 @@ int RunCommand(const std::vector<std::string>& args) {
   });
   if (pipeline) {
     source_status = pipeline->Run(stop_all);
+  } else if (high_availability) {
+    source_status = RunSourcesWithHighAvailability(*config, stop_all);
   } else {
     while (!stop_all.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

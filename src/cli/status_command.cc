@@ -22,7 +22,8 @@ Prints one line per source and sink of FILE: its state, events (sources: publish
 acknowledged; sinks: records applied), lag in ms and position. The figures come from the
 running `vimur run` of FILE through metrics_listen (/metrics); when none answers (or
 metrics_listen is not set), the positions stored for each source are printed, marked
-"not running". Exits 0 when it printed a status, 2 on bad usage or configuration, 1 when
+"not running". With high_availability, a standby process shows its sources as "standby".
+Exits 0 when it printed a status, 2 on bad usage or configuration, 1 when
 neither the running pipeline nor the stored positions could be read.
 )";
 
@@ -99,9 +100,19 @@ std::vector<Row> RowsFromMetrics(const PipelineConfig& config,
     if (!s.Label("source").empty()) by["source"][s.Label("source")][s.name] = &s;
     if (!s.Label("sink").empty()) by["sink"][s.Label("sink")][s.name] = &s;
   }
+  // High availability: a standby runs no sources; the group runs them in another process.
+  bool standby = false;
+  for (const auto& s : samples) {
+    if (s.name == "vimur_ha_owner" && s.Label("unit") == "sources" && s.value < 1) standby = true;
+  }
   std::vector<Row> rows;
   auto add = [&](const std::string& kind, const std::string& name) {
     Row r{kind, name, "not running"};
+    if (kind == "source" && standby) {
+      r.state = "standby";
+      rows.push_back(r);
+      return;
+    }
     auto it = by[kind].find(name);
     if (it == by[kind].end()) {
       r.state = "not run here";  // e.g. vimur run --only sinks

@@ -236,6 +236,24 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
       if (s.group_id.empty()) s.group_id = "vimur-sink." + config.name + "." + s.name;
       if (s.dead_letter_topic.empty()) s.dead_letter_topic = "vimur-dead-letter." + s.name;
     }
+    HighAvailabilityConfig& ha = config.high_availability;
+    if (ha.enabled) {
+      if (config.transport.type != "kafka") {
+        return r.Error("high_availability.enabled", top["high_availability"]["enabled"],
+                       "transport.type: kafka (the processes meet in a Kafka consumer group "
+                       "and resume from the Kafka offsets topic)",
+                       "transport.type: " + config.transport.type);
+      }
+      if (int64_t{ha.heartbeat_interval_ms} * 3 > ha.session_timeout_ms) {
+        return r.Error(
+            "high_availability.heartbeat_interval_ms",
+            top["high_availability"]["heartbeat_interval_ms"],
+            "at most a third of session_timeout_ms (" + std::to_string(ha.session_timeout_ms) + ")",
+            std::to_string(ha.heartbeat_interval_ms));
+      }
+    }
+    if (ha.group.empty()) ha.group = "vimur-ha." + config.name;
+    if (ha.topic.empty()) ha.topic = "__vimur-ha." + config.name;
     if (config.format.type == "avro" && config.format.registry_url.empty() &&
         config.transport.type != "stdout") {
       return r.Error("format.registry_url", top["format"],

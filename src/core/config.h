@@ -202,6 +202,16 @@ struct SinkConfig {
   int lag_log_interval_s = 10;
 };
 
+// `vimur run` processes with the same file share the work through a Kafka consumer group on a
+// control topic (docs/operations.md, "High availability"). Kafka transport only.
+struct HighAvailabilityConfig {
+  bool enabled = false;
+  std::string group;               // default: vimur-ha.{name}
+  std::string topic;               // the control topic; default: {name}.vimur-ha
+  int session_timeout_ms = 10000;  // a member silent this long loses its units
+  int heartbeat_interval_ms = 1000;
+};
+
 struct PipelineConfig {
   std::string name;
   std::string state_dir = "./vimur-state";
@@ -217,6 +227,7 @@ struct PipelineConfig {
   FormatConfig format;
   RegistryConfig registry;
   std::vector<SinkConfig> sinks;
+  HighAvailabilityConfig high_availability;
 };
 
 // Expands ${VAR}, ${VAR:-default} and ${file:PATH} (the file's text without its final line

@@ -684,6 +684,41 @@ const Section& SinkTable() {
   return s;
 }
 
+const Section& HighAvailabilityTable() {
+  static const Section s = MakeSection<HighAvailabilityConfig>(
+      "high_availability", "`high_availability`",
+      "Several `vimur run` processes with the same file share the work through a Kafka consumer "
+      "group on a small control topic: the group's assignment decides which process runs the "
+      "sources, the others wait as standbys and one of them takes over within "
+      "`session_timeout_ms` when the owner dies or is cut off (docs/operations.md, \"High "
+      "availability\"). Kafka transport only.",
+      {
+          Flag("enabled", &HighAvailabilityConfig::enabled)
+              .Default("false")
+              .Doc("`true`: join the group; the sources run only in the process the group "
+                   "assigns them to (sinks run in every process: their own consumer groups "
+                   "share the topics' partitions)"),
+          Text("group", &HighAvailabilityConfig::group)
+              .DefaultDoc("vimur-ha.{name}")
+              .Doc("consumer group id of the processes that share this pipeline"),
+          Text("topic", &HighAvailabilityConfig::topic)
+              .DefaultDoc("__vimur-ha.{name}")
+              .Doc("the control topic the group subscribes to (created when missing, one "
+                   "partition per unit; nothing is ever written to it)"),
+          Int("session_timeout_ms", &HighAvailabilityConfig::session_timeout_ms, 1000, 3600000)
+              .Default("10000")
+              .Doc("a process that has not reached the group coordinator for this long loses "
+                   "its units (it stops them at once) and another takes over; within the "
+                   "broker's `group.min.session.timeout.ms` .. `group.max.session.timeout.ms` "
+                   "(6000 .. 1800000 by default)"),
+          Int("heartbeat_interval_ms", &HighAvailabilityConfig::heartbeat_interval_ms, 100, 3600000)
+              .Default("1000")
+              .Doc("how often each process tells the coordinator it is alive; at most a third "
+                   "of `session_timeout_ms`"),
+      });
+  return s;
+}
+
 }  // namespace
 
 const Section& PipelineTable() {
@@ -740,6 +775,10 @@ const Section& PipelineTable() {
                    "samples taken this often"),
           Items("sinks", &PipelineConfig::sinks, SinkTable())
               .Doc("list of sinks that apply the topics to targets (below)"),
+          Nested("high_availability", &PipelineConfig::high_availability, HighAvailabilityTable())
+              .DefaultDoc("off")
+              .Doc("several processes share the pipeline through a Kafka consumer group "
+                   "(below)"),
       });
   return s;
 }

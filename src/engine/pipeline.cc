@@ -261,6 +261,10 @@ Status Pipeline::RunSource(size_t i, const Position& start, ByteBoundedQueue<Ite
   }
 }
 
+void Pipeline::Abandon() {
+  if (parts_.transport) parts_.transport->Shutdown();
+}
+
 Status Pipeline::CommitPosition(size_t i, const Position& position) {
   return parts_.transport->offsets().Commit(config_.sources[i].name, position);
 }

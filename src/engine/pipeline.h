@@ -26,6 +26,10 @@ class Pipeline {
   Pipeline(PipelineConfig config, PipelineParts parts);
   // Runs until `stop` is set (then drains, flushes, commits and returns OK) or a fatal error.
   Status Run(const std::atomic<bool>& stop);
+  // Stops publishing at once, from any thread (high availability: another process owns the
+  // sources now): the transport refuses further sends and gives up what it holds; Run returns
+  // once `stop` is set too. With exactly_once nothing more commits, events or positions.
+  void Abandon();
 
  private:
   struct Item;

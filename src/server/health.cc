@@ -19,7 +19,7 @@ void Collect(const metrics::Registry& registry, const std::string& family, const
 }  // namespace
 
 std::string Health::Text() const {
-  if (healthy) return "ok\n";
+  if (healthy) return standby ? "ok (standby: the sources run in another process)\n" : "ok\n";
   std::string out;
   for (const std::string& d : down) out += d + " is not running\n";
   return out;
@@ -27,7 +27,13 @@ std::string Health::Text() const {
 
 Health CheckHealth(const metrics::Registry& registry) {
   Health health;
-  Collect(registry, "vimur_source_up", "source", &health);
+  // High availability: a standby runs no sources, and that is healthy.
+  for (const auto& [labels, value] : registry.GaugeValues("vimur_ha_owner")) {
+    for (const auto& [k, v] : labels) {
+      if (k == "unit" && v == "sources" && value < 1) health.standby = true;
+    }
+  }
+  if (!health.standby) Collect(registry, "vimur_source_up", "source", &health);
   Collect(registry, "vimur_sink_up", "sink", &health);
   return health;
 }

@@ -51,6 +51,22 @@ TEST(HealthTest, NamesWhatIsNotRunning) {
   EXPECT_EQ(h.Text(), "source db is not running\n");
 }
 
+TEST(HealthTest, AHighAvailabilityStandbyRunsNoSourcesAndIsHealthy) {
+  metrics::Registry r;
+  metrics::SourceProbe::For("db", r).up.Set(0);
+  metrics::SinkProbe::For("copy", r).up.Set(1);
+  metrics::Gauge& owner = r.GetGauge("vimur_ha_owner", "owner", {{"unit", "sources"}});
+  owner.Set(0);
+  Health standby = CheckHealth(r);
+  EXPECT_TRUE(standby.healthy);
+  EXPECT_EQ(standby.Text(), "ok (standby: the sources run in another process)\n");
+  owner.Set(1);  // the owner: its sources must run
+  EXPECT_FALSE(CheckHealth(r).healthy);
+  metrics::SinkProbe::For("copy", r).up.Set(0);
+  owner.Set(0);  // a standby's sinks must run
+  EXPECT_EQ(CheckHealth(r).Text(), "sink copy is not running\n");
+}
+
 TEST(MetricsServerTest, ServesMetricsAndHealth) {
   metrics::Registry r;
   metrics::SourceProbe& probe = metrics::SourceProbe::For("db", r);

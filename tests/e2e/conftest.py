@@ -23,6 +23,27 @@ def vimur_binary():
     return path
 
 
+def edit_config(path, old, new):
+    """Replaces `old`, which must be in it, by `new` in the configuration file at `path`."""
+    with open(path) as f:
+        text = f.read()
+    assert old in text, (old, text)
+    with open(path, "w") as f:
+        f.write(text.replace(old, new))
+
+
+def kafka_avro_config(path, bootstrap, registry_url):
+    """Turns a stdout/JSON configuration into one publishing Avro to Kafka."""
+    edit_config(path, "transport:\n  type: stdout\n",
+                f"transport:\n  type: kafka\n  bootstrap_servers: {bootstrap}\n")
+    avro_format(path, registry_url)
+
+
+def avro_format(path, registry_url):
+    edit_config(path, "format:\n  type: json\n",
+                f"format:\n  type: avro\n  registry_url: {registry_url}\n")
+
+
 class MariaDb:
     def __init__(self, directory):
         self.dir = directory

@@ -13,6 +13,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from conftest import avro_format
 from kafka_fixtures import TopicReader, kafka, kafka_vimur  # noqa: F401 (fixtures)
 from test_registry import Registry
 
@@ -101,11 +102,7 @@ def test_outbox_events_in_avro(mariadb, kafka, kafka_vimur, tmp_path):  # noqa: 
     vimur = kafka_vimur(mariadb, kafka, db, [rf"{db}\..*"],
                         extra_source=f"    outbox:\n      tables: ['{db}\\.outbox']\n"
                                      f"      topic: '{db}.event.${{routedByValue}}'")
-    with open(vimur.config) as f:
-        text = f.read()
-    with open(vimur.config, "w") as f:
-        f.write(text.replace("format:\n  type: json\n",
-                             f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
+    avro_format(vimur.config, registry.url)
     try:
         vimur.start()
         place_orders(mariadb, db, 6)

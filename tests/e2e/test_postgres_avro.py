@@ -14,6 +14,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from conftest import kafka_avro_config
 from kafka_fixtures import TopicReader, kafka  # noqa: F401 (fixture)
 from test_avro_pipeline import fastavro_decode
 from test_postgres_capture import TYPE_ROWS, TYPES_DDL, PgVimur, expected_value, same
@@ -46,14 +47,7 @@ def test_money_and_numeric_in_avro_snapshot_and_stream(postgres_server, kafka,  
     os.makedirs(workdir)
     vimur = PgVimur(pg, workdir, "avrocash", [r"avrocash\.t"], "    snapshot: initial\n")
     try:
-        with open(vimur.config) as f:
-            text = f.read()
-        with open(vimur.config, "w") as f:
-            f.write(text.replace("transport:\n  type: stdout\n",
-                                 f"transport:\n  type: kafka\n  bootstrap_servers: "
-                                 f"{kafka.bootstrap}\n")
-                    .replace("format:\n  type: json\n",
-                             f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
+        kafka_avro_config(vimur.config, kafka.bootstrap, registry.url)
         vimur.start(wait_for_offsets=False)  # with Kafka the offsets are kept there
         topic = "pgavrocash.avrocash.t"
         reader = TopicReader(kafka, [topic])
@@ -152,14 +146,7 @@ def test_type_matrix_in_avro_equals_select(postgres_server, kafka, tmp_path):  #
     vimur = PgVimur(pg, workdir, "avrotypes", [r"avrotypes\.(all_types|more)"],
                     "    snapshot: initial\n")
     try:
-        with open(vimur.config) as f:
-            text = f.read()
-        with open(vimur.config, "w") as f:
-            f.write(text.replace("transport:\n  type: stdout\n",
-                                 f"transport:\n  type: kafka\n  bootstrap_servers: "
-                                 f"{kafka.bootstrap}\n")
-                    .replace("format:\n  type: json\n",
-                             f"format:\n  type: avro\n  registry_url: {registry.url}\n"))
+        kafka_avro_config(vimur.config, kafka.bootstrap, registry.url)
         vimur.start(wait_for_offsets=False)
         topics = ["pgavrotypes.avrotypes.all_types", "pgavrotypes.avrotypes.more"]
         reader = TopicReader(kafka, topics)

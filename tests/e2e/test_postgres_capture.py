@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from conftest import Vimur, vimur_binary
+from conftest import Vimur, edit_config, vimur_binary
 from debezium_values import b64, b64_decimal, b64_unscaled
 
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
@@ -326,10 +326,7 @@ def test_02b_debezium_forms_of_uuid_xml_timetz_interval_bits(postgres_server, pg
                "tz3 timetz(3), iv interval, b1 bit(1), b12 bit(12), vb varbit, m named.mood, "
                "p named.posint, c named.code)")
     vimur = pg_vimur(pg, "named", [r"named\.t"])
-    with open(vimur.config) as f:
-        text = f.read()
-    with open(vimur.config, "w") as f:
-        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    edit_config(vimur.config, "  type: json\n", "  type: json\n  schemas: true\n")
     vimur.start()
     pg.execute("INSERT INTO named.t VALUES "
                "(1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '<a b=\"1\">t</a>', "
@@ -383,10 +380,7 @@ def test_02c_money_as_debezium_decimal_in_snapshot_and_stream(postgres_server, p
                "WITH ORDINALITY AS u(a, i)" % ("'{" + ",".join(
                    "NULL" if a is None else a for a in amounts) + "}'"))
     vimur = pg_vimur(pg, "cash", [r"cash\.t"], "    snapshot: initial\n")
-    with open(vimur.config) as f:
-        text = f.read()
-    with open(vimur.config, "w") as f:
-        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    edit_config(vimur.config, "  type: json\n", "  type: json\n  schemas: true\n")
     vimur.start()
     n = len(amounts)
     recs = vimur.wait_for(lambda r: len(values(r, "pgcash.cash.t")) >= n, timeout=60)
@@ -445,10 +439,7 @@ def test_02e_numeric_without_precision_as_variable_scale_decimal(postgres_server
                    f"({i}, {v}, {'NULL' if v == 'NULL' else 12345 + i})"
                    for i, v in enumerate(values_sql, 1)))
     vimur = pg_vimur(pg, "vsd", [r"vsd\.t"], "    snapshot: initial\n")
-    with open(vimur.config) as f:
-        text = f.read()
-    with open(vimur.config, "w") as f:
-        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    edit_config(vimur.config, "  type: json\n", "  type: json\n  schemas: true\n")
     vimur.start()
     n = len(values_sql)
     vimur.wait_for(lambda r: len(values(r, "pgvsd.vsd.t")) >= n, timeout=60)
@@ -549,10 +540,7 @@ def test_02f_arrays_as_connect_arrays(postgres_server, pg_vimur):
                "CREATE TYPE arr.mood AS ENUM ('sad', 'ok', 'happy')", ARRAY_DDL,
                "INSERT INTO arr.t VALUES " + ", ".join(ARRAY_ROWS))
     vimur = pg_vimur(pg, "arr", [r"arr\.t"], "    snapshot: initial\n")
-    with open(vimur.config) as f:
-        text = f.read()
-    with open(vimur.config, "w") as f:
-        f.write(text.replace("  type: json\n", "  type: json\n  schemas: true\n"))
+    edit_config(vimur.config, "  type: json\n", "  type: json\n  schemas: true\n")
     vimur.start()
     n = len(ARRAY_ROWS)
     vimur.wait_for(lambda r: len(values(r, "pgarr.arr.t")) >= n, timeout=60)

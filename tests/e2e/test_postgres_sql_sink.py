@@ -5,6 +5,7 @@ arrays (created as the element type's array).
 The target table is created from the event schemas and ends equal to the source, snapshot rows
 and streamed inserts, updates and deletes alike."""
 import os
+import pty
 import signal
 import subprocess
 import tempfile
@@ -15,6 +16,25 @@ import pytest
 from conftest import vimur_binary
 from kafka_fixtures import kafka  # noqa: F401 (fixture)
 from test_registry import Registry
+
+
+def on_terminal(args):
+    """Runs `args` with stderr on a pseudo-terminal; returns what it wrote there."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=120) == 0, out
+    return out.decode(errors="replace")
 
 
 @pytest.mark.parametrize("fmt", ["json", "avro"])
@@ -129,6 +149,11 @@ transport:
                                   text=True, timeout=120)
         r = verify()
         assert r.returncode == 0, r.stdout + r.stderr
+        # On a terminal: a progress line with the time left (from the server's row estimate).
+        pg.execute("ANALYZE pgsink.prices")
+        progress = on_terminal([vimur_binary(), "verify", "--config", config, "--sink",
+                                "prices-pg", "--recheck-s", "0", "--chunk-rows", "1"])
+        assert "verify prices-pg: tables 1" in progress and "s left" in progress, progress
         pg.execute("UPDATE prices_copy SET tiers[2] = 7 WHERE id = 1")
         r = verify()
         assert r.returncode == 1 and "tiers" in r.stdout, r.stdout + r.stderr

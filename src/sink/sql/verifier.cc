@@ -117,6 +117,7 @@ struct SourceTable {
   std::vector<std::string> selects;  // per column: the expression read (its name, or a cast)
   std::vector<ValueClass> classes;
   std::vector<std::string> pk;
+  uint64_t estimate = 0;  // the server's row estimate (for the progress line)
 };
 
 bool IsPostgres(const SourceConfig& s) { return s.type == "postgresql" || s.type == "postgres"; }
@@ -178,6 +179,7 @@ struct SourceCatalog {
   const char* tables;
   const char* columns;
   const char* primary_key;
+  const char* row_estimate;
 };
 
 const SourceCatalog& CatalogOf(const SourceConfig& s) {
@@ -188,7 +190,9 @@ const SourceCatalog& CatalogOf(const SourceConfig& s) {
       "SELECT COLUMN_NAME, LOWER(DATA_TYPE), LOWER(COLUMN_TYPE) FROM information_schema.COLUMNS "
       "WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = $2 ORDER BY ORDINAL_POSITION",
       "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = $1 AND "
-      "TABLE_NAME = $2 AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION"};
+      "TABLE_NAME = $2 AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+      "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = "
+      "$2"};
   static const SourceCatalog kPostgres{
       "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE "
       "TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
@@ -198,7 +202,9 @@ const SourceCatalog& CatalogOf(const SourceConfig& s) {
       "information_schema.key_column_usage k ON k.constraint_schema = c.constraint_schema AND "
       "k.constraint_name = c.constraint_name AND k.table_name = c.table_name WHERE "
       "c.constraint_type = 'PRIMARY KEY' AND c.table_schema = $1 AND c.table_name = $2 ORDER BY "
-      "k.ordinal_position"};
+      "k.ordinal_position",
+      "SELECT GREATEST(c.reltuples, 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = "
+      "c.relnamespace WHERE n.nspname = $1 AND c.relname = $2"};
   return IsPostgres(s) ? kPostgres : kMariaDb;
 }
 
@@ -284,6 +290,7 @@ class Pass {
   VerifyReport report_;
   Clock::time_point start_ = Clock::now();
   Clock::time_point last_progress_;
+  uint64_t estimated_rows_ = 0;  // of the source tables, by the servers' estimates
 };
 
 void Pass::Progress() {
@@ -293,8 +300,19 @@ void Pass::Progress() {
   last_progress_ = now;
   double s = std::chrono::duration<double>(now - start_).count();
   size_t rows = report_.source_rows + report_.target_rows;
-  std::fprintf(stderr, "\rverify %s: tables %zu, chunks %zu, rows %zu (%.0f rows/s)   ",
-               sink_.name.c_str(), report_.tables, report_.chunks, rows, s > 0 ? rows / s : 0.0);
+  // While source rows are read: the time left for them at the rate so far, from the servers'
+  // row estimates (the target tables' key scan for extra rows follows).
+  std::string left;
+  const double source_rate = s > 0 ? static_cast<double>(report_.source_rows) / s : 0.0;
+  if (source_rate > 0 && estimated_rows_ > report_.source_rows) {
+    left = ", source ~" +
+           std::to_string(static_cast<uint64_t>(
+               static_cast<double>(estimated_rows_ - report_.source_rows) / source_rate)) +
+           " s left";
+  }
+  std::fprintf(stderr, "\rverify %s: tables %zu, chunks %zu, rows %zu (%.0f rows/s%s)   ",
+               sink_.name.c_str(), report_.tables, report_.chunks, rows, s > 0 ? rows / s : 0.0,
+               left.c_str());
 }
 
 Status Pass::ListTables(std::vector<SourceTable>* out) {
@@ -328,6 +346,13 @@ Status Pass::ListTables(std::vector<SourceTable>* out) {
       if (t.pk.empty()) {
         return Status::FailedPrecondition("source table " + full +
                                           " has no primary key: verify reads tables in key order");
+      }
+      if (options_.progress) {
+        auto estimate = conn->Query(Bind(*conn, catalog.row_estimate, t.db, t.table));
+        if (estimate.ok() && !estimate->empty() && (*estimate)[0][0]) {
+          t.estimate = std::strtoull((*estimate)[0][0]->c_str(), nullptr, 10);
+        }
+        estimated_rows_ += t.estimate;
       }
       out->push_back(std::move(t));
     }

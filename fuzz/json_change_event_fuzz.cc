@@ -1,16 +1,40 @@
 // libFuzzer target for the sinks' reading of change events from topics: the input is split at
 // the first newline into a record key and value, decoded as a JSON change event (the envelope
-// split and the cached schema path included), which must fail cleanly on anything.
+// split and the cached schema path included), which must fail cleanly on anything. A value in
+// the Confluent wire format (first byte 0) goes through the Avro translation first, with a
+// schema of every Avro kind (records, unions, arrays, maps, enums, fixed, decimals).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "sink/avro_translation.h"
 #include "sink/json_envelope.h"
 #include "sink/sql/event_decoder.h"
 
+namespace {
+
+constexpr const char* kAvroSchema = R"({"type":"record","name":"Envelope","namespace":"f.db.t",
+  "fields":[
+  {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
+    {"name":"id","type":"long"},
+    {"name":"d","type":["null",{"type":"bytes","scale":2,"precision":10,"logicalType":"decimal",
+      "connect.parameters":{"scale":"2"},"connect.name":"org.apache.kafka.connect.data.Decimal"}]},
+    {"name":"s","type":{"type":"int","connect.type":"int16"}},
+    {"name":"f","type":"float"},{"name":"g","type":"double"},{"name":"b","type":"boolean"},
+    {"name":"a","type":["null",{"type":"array","items":["null","string"]}]},
+    {"name":"m","type":{"type":"map","values":"long"}},
+    {"name":"e","type":{"type":"enum","name":"E","symbols":["x","y"]}},
+    {"name":"x","type":{"type":"fixed","name":"X","size":3}}]}],"default":null},
+  {"name":"after","type":["null","f.db.t.Value"],"default":null},
+  {"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"]}]})";
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vimur::sink;
+  static AvroToConnectJson avro(
+      [](int32_t) -> vimur::Result<std::string> { return std::string(kAvroSchema); });
   std::string_view input(reinterpret_cast<const char*>(data), size);
   InputRecord record;
   record.topic = "fuzz";
@@ -20,6 +44,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     record.key = std::string(input.substr(0, cut));
     record.value = std::string(input.substr(cut + 1));
+  }
+  if (IsConfluentAvro(*record.value)) {
+    auto translated = avro.Translate(*record.value);
+    if (!translated.ok()) return 0;
+    record.value = std::move(translated).value();
   }
   JsonEnvelopeParts parts;
   if (SplitJsonEnvelope(*record.value, &parts)) {

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "format/avro/avro_event_serializer.h"
 #include "format/event_serializer.h"
@@ -173,6 +176,51 @@ TEST(AvroTranslationTest, DataThatDoesNotMatchItsSchemaIsAnError) {
       [](int32_t) -> Result<std::string> { return Status::Unavailable("registry down"); });
   EXPECT_EQ(failing.Translate(std::string("\0\0\0\0\x01\x02x", 7)).status().code(),
             StatusCode::kUnavailable);
+}
+
+// Every Avro kind, as the fuzz target's schema has them: the seed of its corpus translates.
+TEST(AvroTranslationTest, EveryAvroKindTranslates) {
+  const std::string schema = R"({"type":"record","name":"Envelope","namespace":"f.db.t",
+  "fields":[
+  {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
+    {"name":"id","type":"long"},
+    {"name":"d","type":["null",{"type":"bytes","scale":2,"precision":10,"logicalType":"decimal",
+      "connect.parameters":{"scale":"2"},"connect.name":"org.apache.kafka.connect.data.Decimal"}]},
+    {"name":"s","type":{"type":"int","connect.type":"int16"}},
+    {"name":"f","type":"float"},{"name":"g","type":"double"},{"name":"b","type":"boolean"},
+    {"name":"a","type":["null",{"type":"array","items":["null","string"]}]},
+    {"name":"m","type":{"type":"map","values":"long"}},
+    {"name":"e","type":{"type":"enum","name":"E","symbols":["x","y"]}},
+    {"name":"x","type":{"type":"fixed","name":"X","size":3}}]}],"default":null},
+  {"name":"after","type":["null","f.db.t.Value"],"default":null},
+  {"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"]}]})";
+  AvroToConnectJson translator([&](int32_t) -> Result<std::string> { return schema; });
+  std::string seed;
+  {
+    std::ifstream in(std::string(VIMUR_SOURCE_DIR) + "/tests/data/fuzz/json_change_event/avro-seed",
+                     std::ios::binary);
+    seed.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(seed.size(), 3u);
+  auto json = translator.Translate(seed.substr(seed.find('\n') + 1));
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  const nlohmann::json j = nlohmann::json::parse(*json);
+  const nlohmann::json& after = j["payload"]["after"];
+  EXPECT_EQ(after["id"], 7);
+  EXPECT_EQ(after["d"], "BOI=");
+  EXPECT_EQ(after["s"], 3);
+  EXPECT_EQ(after["f"], 1.5);
+  EXPECT_EQ(after["b"], true);
+  EXPECT_EQ(after["a"], nlohmann::json::parse(R"(["a",null])"));
+  EXPECT_EQ(after["m"], nlohmann::json::parse(R"({"k":5})"));
+  EXPECT_EQ(after["e"], "y");
+  EXPECT_EQ(after["x"], "YWJj");  // "abc"
+  EXPECT_EQ(j["payload"]["op"], "u");
+  const nlohmann::json& fields = j["schema"]["fields"][0]["fields"];
+  EXPECT_EQ(fields[1]["name"], "org.apache.kafka.connect.data.Decimal");
+  EXPECT_EQ(fields[1]["optional"], true);
+  EXPECT_EQ(fields[2]["type"], "int16");
+  EXPECT_EQ(j["schema"]["fields"][1]["name"], "f.db.t.Value");  // the named reference
 }
 
 }  // namespace

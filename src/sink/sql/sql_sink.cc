@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "core/logging.h"
@@ -19,6 +20,43 @@ int64_t NowMs() {
 
 bool SameKey(const Place& a, const Place& b) {
   return a.target == b.target && a.table == b.table && a.key == b.key;
+}
+
+// Debezium's placeholder for an unchanged TOASTed value PostgreSQL did not send: as text or
+// bytes, as an array of it (text-like and bytea elements), or an int array of its bytes.
+constexpr std::string_view kUnavailableValue = "__debezium_unavailable_value";
+
+bool IsUnavailable(const SqlValue& v) {
+  if (v.kind == SqlKind::kText || v.kind == SqlKind::kBytes) return v.text == kUnavailableValue;
+  if (v.kind != SqlKind::kArray) return false;
+  if (v.items.size() == 1) return IsUnavailable(v.items[0]);
+  if (v.items.size() != kUnavailableValue.size()) return false;
+  for (size_t i = 0; i < v.items.size(); ++i) {
+    if (v.items[i].kind != SqlKind::kNumber ||
+        v.items[i].text != std::to_string(static_cast<unsigned char>(kUnavailableValue[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An update's placeholders keep the target's value: the value an earlier change of the same
+// place in this batch wrote, else the column is left out of the row (the upsert does not set
+// it, so the target keeps what it has).
+void KeepUnavailable(const WriteAction* earlier, Row* row) {
+  for (size_t i = row->names.size(); i-- > 0;) {
+    if (!IsUnavailable(row->values[i])) continue;
+    const SqlValue* before =
+        earlier != nullptr && !earlier->remove ? earlier->row.Find(row->names[i]) : nullptr;
+    if (before != nullptr) {
+      row->values[i] = *before;
+      continue;
+    }
+    row->names.erase(row->names.begin() + static_cast<std::ptrdiff_t>(i));
+    row->values.erase(row->values.begin() + static_cast<std::ptrdiff_t>(i));
+    if (i < row->types.size())
+      row->types.erase(row->types.begin() + static_cast<std::ptrdiff_t>(i));
+  }
 }
 
 }  // namespace
@@ -74,7 +112,12 @@ Status PlanChange(const Router& router, const RowChange& change, const std::stri
     remove(*old_place);  // the row moves (a routing or key column changed): its old place goes
   }
   std::string id = a.place.Id();
-  plan->by_target[a.place.target][id] = std::move(a);
+  auto& actions = plan->by_target[a.place.target];
+  if (change.op == 'u') {
+    auto earlier = actions.find(id);
+    KeepUnavailable(earlier == actions.end() ? nullptr : &earlier->second, &a.row);
+  }
+  actions[id] = std::move(a);
   return Status::Ok();
 }
 

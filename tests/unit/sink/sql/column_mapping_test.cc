@@ -269,6 +269,41 @@ TEST(ColumnMappingTest, PlanKeepsTheCopyEqualToTheFilteredSource) {
   EXPECT_NE(s.message().find("column 'status'"), std::string::npos) << s.message();
 }
 
+// PostgreSQL's unchanged TOASTed values arrive as Debezium's placeholder: an update keeps the
+// target's value (the column is not written) or the value an earlier change of the batch wrote.
+TEST(ColumnMappingTest, UnavailableValuesKeepTheTargetsValue) {
+  SinkConfig config = UsersSink();
+  config.table = "users";
+  auto router = Router::Make(config);
+  ASSERT_TRUE(router.ok());
+  Row in = UserRow("5", "new");
+  Row toasted = UserRow("5", "active");
+  toasted.values[1] = SqlValue::Text("__debezium_unavailable_value");
+  ApplyPlan alone;
+  ASSERT_TRUE(PlanChange(*router, Change('u', nullptr, &toasted), "t", &alone).ok());
+  ASSERT_EQ(Actions(alone).size(), 1u);
+  const Row& written = Actions(alone)[0]->row;
+  EXPECT_EQ(written.Find("email_address"), nullptr);  // left out: the target keeps its value
+  EXPECT_EQ(*written.Find("status"), SqlValue::Text("active"));
+  EXPECT_EQ(written.names.size(), written.types.size());
+  ApplyPlan batch;
+  ASSERT_TRUE(PlanChange(*router, Change('c', nullptr, &in), "t", &batch).ok());
+  ASSERT_TRUE(PlanChange(*router, Change('u', &in, &toasted), "t", &batch).ok());
+  ASSERT_EQ(Actions(batch).size(), 1u);
+  EXPECT_EQ(*Actions(batch)[0]->row.Find("email_address"), SqlValue::Text("a@b.c"));
+  EXPECT_EQ(*Actions(batch)[0]->row.Find("status"), SqlValue::Text("active"));
+  // Arrays: Debezium's one-element placeholder array.
+  Row array_toasted = UserRow("5", "x");
+  array_toasted.values[1] = SqlValue::Array({SqlValue::Text("__debezium_unavailable_value")});
+  ApplyPlan arrays;
+  ASSERT_TRUE(PlanChange(*router, Change('u', nullptr, &array_toasted), "t", &arrays).ok());
+  EXPECT_EQ(Actions(arrays)[0]->row.Find("email_address"), nullptr);
+  // An insert is written as it is.
+  ApplyPlan insert;
+  ASSERT_TRUE(PlanChange(*router, Change('c', nullptr, &toasted), "t", &insert).ok());
+  EXPECT_NE(Actions(insert)[0]->row.Find("email_address"), nullptr);
+}
+
 }  // namespace
 }  // namespace vimur::sink
 

@@ -9,14 +9,16 @@ What it proves:
   versions and schema ids as A's, so Confluent's AvroDeserializer on B (SchemaRegistryClient at
   B's registry) decodes every event of B, before and after a DDL (two value schema ids); the
   state rebuilt from B's events equals the table;
-- consumer failover: a group reads part of the stream on A and commits; MirrorMaker's
-  checkpoints translate its offsets and write them into B's `__consumer_offsets`; a consumer of
-  the same group on B starts from them. Asserted: every partition the group committed on A gets
-  a translated offset on B that is not after the committed one (nothing skipped; MirrorMaker
-  translates to the offset sync at or before it, so events may be read again: at-least-once,
-  and the number read again is reported); from there each key's versions (a counter column,
-  +1 per update) arrive on B in order with no gap, from at most one past the last version the
-  group read on A up to what the table holds; deleted keys end with their delete.
+- consumer failover: a group reads the stream on A and commits, MirrorMaker's checkpoints
+  translate its offsets and write them into B's `__consumer_offsets`, and a consumer of the
+  same group on B starts from them. After a commit at the end of a quiet stream B gets exactly
+  the same offsets. After a commit in the middle of the stream, MirrorMaker's checkpoint for
+  that very commit (read from B's `src.checkpoints.internal`) translates each partition to an
+  offset not after the committed one (the offset sync at or before it: events may be read
+  again, at-least-once; the number is printed), and B's group gets it. From there each key's
+  versions (a counter column, +1 per update, +1 for the delete) arrive on B in order with no
+  gap, starting at most one past the last version the group read on A and ending at what the
+  table holds.
 Not covered here: mirroring under broker failures, MirrorMaker restarts, and exactly-once
 sources (MirrorMaker copies records, not transactions; see docs/operations.md).
 Sizes: CI uses 30 keys and 6 updates each; VIMUR_TEST_LONG=1 uses 300 keys and 20 updates."""

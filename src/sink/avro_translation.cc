@@ -261,8 +261,13 @@ Result<const AvroToConnectJson::Schema*> AvroToConnectJson::SchemaFor(int32_t id
     return Status::Corruption("schema id " + std::to_string(id) +
                               " from the registry is not JSON: " + text.substr(0, 200));
   }
-  schema->Collect(schema->avro, "");
-  schema->connect = schema->Connect(schema->avro, "", false);
+  try {
+    schema->Collect(schema->avro, "");
+    schema->connect = schema->Connect(schema->avro, "", false);
+  } catch (const json::exception& e) {
+    return Status::Corruption("schema id " + std::to_string(id) +
+                              " from the registry is not an Avro schema Vimur reads: " + e.what());
+  }
   constexpr size_t kMaxSchemas = 1024;
   if (schemas_.size() >= kMaxSchemas) schemas_.clear();
   return schemas_.emplace(id, std::move(schema)).first->second.get();
@@ -274,15 +279,21 @@ Result<std::string> AvroToConnectJson::Translate(std::string_view framed) {
   const int32_t id = static_cast<int32_t>((uint32_t{b[1]} << 24) | (uint32_t{b[2]} << 16) |
                                           (uint32_t{b[3]} << 8) | uint32_t{b[4]});
   VIMUR_ASSIGN_OR_RETURN(const Schema* schema, SchemaFor(id));
-  AvroReader r{framed.data() + 5, framed.data() + framed.size()};
-  json payload = schema->Read(schema->avro, "", r);
-  if (r.bad || r.p != r.end) {
-    return Status::Corruption("Avro data does not match schema id " + std::to_string(id));
+  try {
+    AvroReader r{framed.data() + 5, framed.data() + framed.size()};
+    json payload = schema->Read(schema->avro, "", r);
+    if (r.bad || r.p != r.end) {
+      return Status::Corruption("Avro data does not match schema id " + std::to_string(id));
+    }
+    json out;
+    out["schema"] = schema->connect;
+    out["payload"] = std::move(payload);
+    // Avro strings are not checked for UTF-8 on the wire: invalid bytes become U+FFFD.
+    return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  } catch (const json::exception& e) {
+    return Status::Corruption("Avro data of schema id " + std::to_string(id) +
+                              " cannot be read: " + e.what());
   }
-  json out;
-  out["schema"] = schema->connect;
-  out["payload"] = std::move(payload);
-  return out.dump();
 }
 
 Result<std::vector<InputRecord>> AvroDecodingInput::Poll(size_t max_records,

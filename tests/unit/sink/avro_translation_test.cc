@@ -172,6 +172,10 @@ TEST(AvroTranslationTest, DataThatDoesNotMatchItsSchemaIsAnError) {
   auto ok = translator.Translate(std::string("\0\0\0\0\x01\x02x", 7));
   ASSERT_TRUE(ok.ok());
   EXPECT_NE(ok->find(R"("payload":{"s":"x"})"), std::string::npos) << *ok;
+  // Bytes that are not UTF-8 in a string: replaced, not an exception.
+  auto latin = translator.Translate(std::string("\0\0\0\0\x01\x02\xff", 7));
+  ASSERT_TRUE(latin.ok()) << latin.status().message();
+  EXPECT_NE(latin->find("\xef\xbf\xbd"), std::string::npos) << *latin;
   AvroToConnectJson failing(
       [](int32_t) -> Result<std::string> { return Status::Unavailable("registry down"); });
   EXPECT_EQ(failing.Translate(std::string("\0\0\0\0\x01\x02x", 7)).status().code(),

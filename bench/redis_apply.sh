@@ -37,43 +37,14 @@ cleanup() {
 trap cleanup EXIT
 port="$("$here/scripts/mariadb" start "$work/db" | tail -1 | cut -d= -f2)"
 redis_port="$("$here/scripts/redis" start "$work/redis" | tail -1 | cut -d= -f2)"
-sql() { mariadb -h127.0.0.1 -P"$port" -uroot -proot "$@"; }
-echo "filling bench.t with $rows rows" >&2
-sql -e "CREATE DATABASE bench;
-  CREATE TABLE bench.t (
-  id BIGINT PRIMARY KEY, a INT NOT NULL, b INT UNSIGNED, c BIGINT, d DECIMAL(12,2),
-  e DOUBLE, f VARCHAR(40), g VARCHAR(200), h DATETIME(3), i DATE, k TINYINT, l CHAR(8))
-  DEFAULT CHARSET=utf8mb4;
-  SET SESSION sql_log_bin = 0;
-  INSERT INTO bench.t SELECT seq, seq % 100000, seq * 3, seq * 1000003, seq / 100,
-    seq / 7, CONCAT('name-', seq), REPEAT(CHAR(97 + seq % 26), 20 + seq % 60),
-    '2024-01-01 00:00:00' + INTERVAL seq SECOND, '2000-01-01' + INTERVAL (seq % 9000) DAY,
-    seq % 128, LPAD(seq % 9999, 8, '0')
-    FROM bench.seq_1_to_$rows;"
-cat > "$work/publish.yaml" <<YAML
-name: bench
-state_dir: $work/state
-transport: {type: local}
-format: {type: json, schemas: true}
-sources:
-  - name: db
-    type: mysql
-    host: 127.0.0.1
-    port: $port
-    user: root
-    password: root
-    server_id: 5997
-    include_tables: ['bench\.t']
-    snapshot: initial_only
-    snapshot_chunk_rows: 10000
-YAML
-echo "publishing $rows rows to the embedded log" >&2
-"$vimur" run --config "$work/publish.yaml" 2> "$work/publish.log" > /dev/null
+source "$here/bench/sink_input.sh"
+publish_bench_rows
 
 export BENCH_WORK="$work" BENCH_VIMUR="$vimur" BENCH_ROWS="$rows" BENCH_RUNS="$runs"
 export BENCH_REDIS_PORT="$redis_port"
-python3 - <<'PY'
+PYTHONPATH="$here/bench" python3 - <<'PY'
 import os, statistics, subprocess, time
+from proc_stats import cpu_s, peak_rss_mib
 work, vimur = os.environ["BENCH_WORK"], os.environ["BENCH_VIMUR"]
 rows, runs = int(os.environ["BENCH_ROWS"]), int(os.environ["BENCH_RUNS"])
 redis_port = os.environ["BENCH_REDIS_PORT"]
@@ -83,21 +54,6 @@ publish = open(os.path.join(work, "publish.yaml")).read()
 def cli(*args, **kwargs):
     return subprocess.run(["redis-cli", "-p", redis_port, *args], check=True,
                           capture_output=True, text=True, **kwargs).stdout.strip()
-
-
-def cpu_s(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid):
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    except FileNotFoundError:
-        pass
-    return 0
 
 
 def resp(*parts):

@@ -8,8 +8,8 @@
 
 namespace vimur {
 
-// The Connect type of a value (string, int64, double, boolean, bytes); its Avro type is
-// OutboxAvroType's.
+// The Connect type of a value (string, int64, double, boolean, bytes); OutboxAvroSchema gives
+// its Avro type.
 const char* OutboxConnectType(const Value& v);
 // The Avro schema of the value's type: "string", "long", "double", "boolean" or "bytes".
 std::string OutboxAvroSchema(const Value& v);

@@ -120,7 +120,8 @@ struct SourceTable {
   uint64_t estimate = 0;  // the server's row estimate (for the progress line)
 };
 
-bool IsPostgres(const SourceConfig& s) { return s.type == "postgresql" || s.type == "postgres"; }
+// (The loader reads the alias `postgres` as `postgresql`.)
+bool IsPostgres(const SourceConfig& s) { return s.type == "postgresql"; }
 
 // What a source column is read as: most by name; PostgreSQL money as numeric (its text has a
 // currency symbol and grouping) and interval as Debezium's MicroDuration (a month 30.4375

@@ -1,6 +1,7 @@
 #include "sink/avro_translation.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -216,9 +217,13 @@ struct AvroToConnectJson::Schema {
       json out = type == "array" ? json::array() : json::object();
       for (int64_t n = r.Long(); n != 0 && !r.bad; n = r.Long()) {
         if (n < 0) {
+          if (n == INT64_MIN) return r.bad = true, nullptr;
           n = -n;
           r.Long();  // the block's size in bytes
         }
+        // Every item takes at least one byte (Connect never writes arrays of nulls), so a
+        // count beyond the bytes left is malformed, not a reason to loop for ever.
+        if (n > r.end - r.p) return r.bad = true, nullptr;
         for (int64_t i = 0; i < n && !r.bad; ++i) {
           if (type == "array") {
             out.push_back(Read(s["items"], ns, r));

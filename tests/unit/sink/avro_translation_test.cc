@@ -176,6 +176,19 @@ TEST(AvroTranslationTest, DataThatDoesNotMatchItsSchemaIsAnError) {
   auto latin = translator.Translate(std::string("\0\0\0\0\x01\x02\xff", 7));
   ASSERT_TRUE(latin.ok()) << latin.status().message();
   EXPECT_NE(latin->find("\xef\xbf\xbd"), std::string::npos) << *latin;
+  // Array block counts: the most negative long (its negation overflows) and a count far
+  // beyond the bytes left are malformed, not undefined behaviour or an endless loop.
+  AvroToConnectJson arrays([](int32_t) -> Result<std::string> {
+    return std::string(R"({"type":"record","name":"R",
+      "fields":[{"name":"a","type":{"type":"array","items":"long"}}]})");
+  });
+  EXPECT_FALSE(
+      arrays.Translate(std::string("\0\0\0\0\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x02", 16))
+          .ok());
+  EXPECT_FALSE(arrays.Translate(std::string("\0\0\0\0\x01\xfe\xff\xff\xff\x0f\x02", 11)).ok());
+  auto two = arrays.Translate(std::string("\0\0\0\0\x01\x04\x02\x04\x00", 9));
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_NE(two->find(R"("a":[1,2])"), std::string::npos) << *two;
   AvroToConnectJson failing(
       [](int32_t) -> Result<std::string> { return Status::Unavailable("registry down"); });
   EXPECT_EQ(failing.Translate(std::string("\0\0\0\0\x01\x02x", 7)).status().code(),

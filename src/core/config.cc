@@ -181,6 +181,30 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
                        "search (index, root and relations belong to the search sink)",
                        "'" + s.type + "'");
       }
+      for (size_t j = 0; j < s.enrich.size(); ++j) {
+        const SinkEnrichConfig& e = s.enrich[j];
+        const std::string where = at + ".enrich[" + std::to_string(j) + "]";
+        const YAML::Node& node = top["sinks"][i]["enrich"][j];
+        if (e.query.empty() == e.join.empty()) {
+          return r.Error(where, node,
+                         "either `query` (a back-query with `url` and `columns`) or `join` (a "
+                         "topic regex with `on`)",
+                         e.query.empty() ? "neither" : "both");
+        }
+        if (!e.query.empty() && (e.url.empty() || e.columns.empty())) {
+          return r.Error(where, node, "`url` and `columns` with `query`",
+                         e.url.empty() ? "no url" : "no columns");
+        }
+        if (!e.join.empty() && e.on.empty()) {
+          return r.Error(where, node, "`on` (the row's column equal to the related key)",
+                         "missing key");
+        }
+        if (!e.join.empty() && !e.invalidate.empty()) {
+          return r.Error(where + ".invalidate", node["invalidate"],
+                         "no `invalidate` with `join` (the join store follows its topic)",
+                         "'" + e.invalidate + "'");
+        }
+      }
       if (s.type == "redis" && s.key.size() > 1) {
         return r.Error(at + ".key", top["sinks"][i]["key"],
                        "one template such as 'user:${id}' for a redis sink", "a list");

@@ -163,6 +163,23 @@ struct SinkRelationConfig {
   std::map<std::string, std::string> rename;  // column -> name in the document
 };
 
+// Columns added to every event a sink reads (docs/sinks.md, "Enrichment"): by a query of a
+// database (`query`, cached) or by a join against the latest rows of another topic (`join`).
+struct SinkEnrichConfig {
+  std::string name;
+  std::vector<std::string> topics;   // regexes of the enriched topics; empty: all of the sink's
+  std::string query;                 // back-query: SELECT with ${column} of the row
+  std::string url;                   // back-query: mariadb:// or postgresql:// database
+  std::vector<std::string> columns;  // back-query: names of the result columns, in order;
+                                     // join: the related columns added (empty: all)
+  int64_t ttl_ms = 60000;            // back-query: how long a cached answer is used
+  std::string invalidate;            // back-query: regex of the topic whose changes drop answers
+  int cache_max_entries = 100000;    // back-query
+  std::string join;                  // stream join: regex of the related rows' topic
+  std::string on;                    // stream join: column of the row equal to the related key
+  std::string prefix;                // stream join: prepended to the added columns' names
+};
+
 struct SinkConfig {
   std::string name;
   std::string type;                                // sql | redis | http | search
@@ -186,6 +203,7 @@ struct SinkConfig {
   std::string index;           // search: the index name
   std::string root;            // search: regex of the root topic (one document per row)
   std::vector<SinkRelationConfig> relations;  // search
+  std::vector<SinkEnrichConfig> enrich;       // any sink: columns added to each event
   std::vector<std::string> fields;            // search: kept root columns; empty: all
   std::map<std::string, std::string> rename;  // search: root column -> name in the document
   std::string mappings;                       // search: JSON mappings used to create the index

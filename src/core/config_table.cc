@@ -491,6 +491,61 @@ const Section& SinkRelationTable() {
   return s;
 }
 
+const Section& SinkEnrichTable() {
+  static const Section s = MakeSection<SinkEnrichConfig>(
+      "sinks[].enrich[]", "", "",
+      {
+          Text("name", &SinkEnrichConfig::name)
+              .Required("a name for logs and the join store, e.g. user")
+              .Pattern("[A-Za-z0-9_]+", "letters, digits or '_' only")
+              .Doc("names the enrichment in logs and errors"),
+          List("topics", &SinkEnrichConfig::topics)
+              .ScalarAsList()
+              .Verbatim()
+              .DefaultDoc("every topic of the sink's `topics`")
+              .Doc("regexes of the topics whose events get the columns"),
+          Text("query", &SinkEnrichConfig::query)
+              .Verbatim()
+              .DefaultDoc("set `query` or `join`")
+              .Doc("back-query: a SELECT run against `url` for each row, `${column}` replaced "
+                   "by the row's value as a SQL literal, e.g. `SELECT name, email FROM users "
+                   "WHERE id = ${user_id}`; the first row answered gives the columns (none: "
+                   "nulls)"),
+          Text("url", &SinkEnrichConfig::url)
+              .DefaultDoc("required with `query`")
+              .Doc("back-query: the `mariadb://` or `postgresql://` database (as in `targets`)"),
+          List("columns", &SinkEnrichConfig::columns)
+              .DefaultDoc("required with `query`; with `join`: every column")
+              .Doc("back-query: the names the query's result columns get in the event, in "
+                   "order; join: the related row's columns added"),
+          Int("ttl_ms", &SinkEnrichConfig::ttl_ms, 0, 365ll * 86400 * 1000)
+              .Default("60000")
+              .Doc("back-query: how long an answer is reused for the same values; 0: never "
+                   "cached"),
+          Text("invalidate", &SinkEnrichConfig::invalidate)
+              .Verbatim()
+              .DefaultDoc("none")
+              .Doc("back-query: regex of the queried table's own topic: a change of its row "
+                   "drops the cached answer whose `${...}` values equal that row's key (read "
+                   "from the topic without being applied)"),
+          Int("cache_max_entries", &SinkEnrichConfig::cache_max_entries, 0, 100000000)
+              .Default("100000")
+              .Doc("back-query: answers kept at most (the oldest are dropped first)"),
+          Text("join", &SinkEnrichConfig::join)
+              .Verbatim()
+              .DefaultDoc("set `query` or `join`")
+              .Doc("stream join: regex of the related rows' topic; their latest rows are kept "
+                   "in a local LMDB store (rebuilt from the topics when missing) and read "
+                   "without being applied"),
+          Text("on", &SinkEnrichConfig::on)
+              .DefaultDoc("required with `join`")
+              .Doc("stream join: the row's column equal to the related row's key"),
+          Text("prefix", &SinkEnrichConfig::prefix)
+              .Doc("stream join: prepended to the added columns' names, e.g. `user_`"),
+      });
+  return s;
+}
+
 const Section& SinkTable() {
   static const Section s = MakeSection<SinkConfig>(
       "sinks[]", "`sinks[]`",
@@ -622,6 +677,12 @@ const Section& SinkTable() {
                    "child rows) or `on` (a root column equal to the related row's key: one "
                    "object), optional `fields` and `rename`; a change of a related row "
                    "re-indexes the documents that hold it"),
+          Items("enrich", &SinkConfig::enrich, SinkEnrichTable())
+              .DefaultDoc("none")
+              .Doc("(any sink) columns added to each event before the sink sees it: by a "
+                   "cached back-query (`query`, `url`, `columns`, `ttl_ms`, `invalidate`) or by "
+                   "a stream join against the latest rows of another topic (`join`, `on`, "
+                   "`columns`, `prefix`); docs/sinks.md, \"Enrichment\""),
           List("fields", &SinkConfig::fields)
               .DefaultDoc("every column")
               .Doc("(search) the root row's columns kept in the document"),

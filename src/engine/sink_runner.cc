@@ -7,6 +7,7 @@
 #include "core/thread_name.h"
 #include "registry/schema_registry_client.h"
 #include "sink/avro_translation.h"
+#include "sink/enrich/enriching_input.h"
 #include "sink/http/http_sink.h"
 #include "sink/kafka_record_input.h"
 #include "sink/local_record_input.h"
@@ -17,6 +18,10 @@
 
 namespace vimur {
 
+std::string SinkStateDir(const PipelineConfig& config, const SinkConfig& s) {
+  return config.state_dir + "/" + config.name + "/sinks/" + s.name;
+}
+
 Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s) {
   std::unique_ptr<sink::Sink> made;
   if (s.type == "sql") {
@@ -26,8 +31,7 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
   } else if (s.type == "http") {
     made = std::make_unique<sink::HttpSink>(s);
   } else if (s.type == "search") {
-    made = std::make_unique<sink::SearchSink>(
-        s, config.state_dir + "/" + config.name + "/sinks/" + s.name);
+    made = std::make_unique<sink::SearchSink>(s, SinkStateDir(config, s));
   } else {
     return Status::InvalidArgument("sink " + s.name + ": type '" + s.type +
                                    "' is not available in this version; use sql, redis, http or "
@@ -47,10 +51,15 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
                            registry::HttpSchemaRegistryClient::FromConfig(config.format));
     fetch = [registry](int32_t id) { return registry->SchemaById(id); };
   }
-  auto input_for = [&](std::unique_ptr<sink::RecordInput> input) {
-    if (!fetch) return input;
-    return std::unique_ptr<sink::RecordInput>(
-        std::make_unique<sink::AvroDecodingInput>(std::move(input), fetch));
+  auto input_for =
+      [&](const SinkConfig& s,
+          std::unique_ptr<sink::RecordInput> input) -> Result<std::unique_ptr<sink::RecordInput>> {
+    if (fetch) input = std::make_unique<sink::AvroDecodingInput>(std::move(input), fetch);
+    if (s.enrich.empty()) return input;
+    VIMUR_ASSIGN_OR_RETURN(
+        auto enriching,
+        sink::EnrichingInput::Make(std::move(input), s, SinkStateDir(config, s) + "/enrich"));
+    return std::unique_ptr<sink::RecordInput>(std::move(enriching));
   };
   for (const SinkConfig& s : config.sinks) {
     if (config.transport.type != "kafka" && config.transport.type != "local") {
@@ -66,23 +75,23 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
       o.log = local::LocalLogOptionsFor(config);
       o.consumers_dir = local::LocalConsumersDir(config);
       o.group_id = s.group_id;
-      o.topic_regexes = s.topics;
+      o.topic_regexes = sink::EnrichingInput::TopicsToRead(s);
       o.dead_letter_topic = s.dead_letter_topic;
       o.sink_name = s.name;
-      runner->entries_.push_back(
-          {std::move(made), input_for(std::make_unique<sink::LocalRecordInput>(o))});
+      VIMUR_ASSIGN_OR_RETURN(auto input, input_for(s, std::make_unique<sink::LocalRecordInput>(o)));
+      runner->entries_.push_back({std::move(made), std::move(input)});
       continue;
     }
     sink::KafkaInputOptions o;
     o.bootstrap_servers = config.transport.bootstrap_servers;
     o.group_id = s.group_id;
-    o.topic_regexes = s.topics;
+    o.topic_regexes = sink::EnrichingInput::TopicsToRead(s);
     o.client_config = config.transport.client_config;
     o.dead_letter_topic = s.dead_letter_topic;
     o.replication_factor = config.transport.topic.replication_factor;
     o.sink_name = s.name;
-    runner->entries_.push_back(
-        {std::move(made), input_for(std::make_unique<sink::KafkaRecordInput>(o))});
+    VIMUR_ASSIGN_OR_RETURN(auto input, input_for(s, std::make_unique<sink::KafkaRecordInput>(o)));
+    runner->entries_.push_back({std::move(made), std::move(input)});
   }
   return runner;
 }

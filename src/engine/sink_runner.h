@@ -28,6 +28,9 @@ class SinkRunner {
   std::vector<Entry> entries_;
 };
 
+// The directory of a sink's local state: STATE_DIR/PIPELINE/sinks/NAME.
+std::string SinkStateDir(const PipelineConfig& config, const SinkConfig& s);
+
 // Builds the one sink named `name` of `config`, opened; for `vimur verify`.
 Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s);
 

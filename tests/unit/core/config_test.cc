@@ -567,5 +567,55 @@ TEST(ConfigTest, SearchSink) {
   }
 }
 
+// Enrichment: a back-query (`query` with `url` and `columns`) or a stream join (`join` with
+// `on`), never both; templates in `query` are kept for the sink, not expanded.
+TEST(ConfigTest, SinkEnrichment) {
+  auto config = LoadConfigText(std::string(kBase) +
+                                   "sinks:\n"
+                                   "  - name: hook\n"
+                                   "    type: http\n"
+                                   "    topics: ['shop\\.shop\\.orders']\n"
+                                   "    url: http://127.0.0.1:8080/\n"
+                                   "    enrich:\n"
+                                   "      - name: user\n"
+                                   "        query: 'SELECT name FROM users WHERE id = ${user_id}'\n"
+                                   "        url: mariadb://u:p@127.0.0.1:3306/shop\n"
+                                   "        columns: [user_name]\n"
+                                   "        ttl_ms: 5000\n"
+                                   "        invalidate: 'shop\\.shop\\.users'\n"
+                                   "      - name: crm\n"
+                                   "        join: 'crm\\.crm\\.accounts'\n"
+                                   "        on: account_id\n"
+                                   "        prefix: acct_\n",
+                               "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const std::vector<SinkEnrichConfig>& e = config->sinks[0].enrich;
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].query, "SELECT name FROM users WHERE id = ${user_id}");
+  EXPECT_EQ(e[0].columns, std::vector<std::string>{"user_name"});
+  EXPECT_EQ(e[0].ttl_ms, 5000);
+  EXPECT_EQ(e[0].cache_max_entries, 100000);
+  EXPECT_EQ(e[0].invalidate, "shop\\.shop\\.users");
+  EXPECT_EQ(e[1].join, "crm\\.crm\\.accounts");
+  EXPECT_EQ(e[1].on, "account_id");
+  EXPECT_EQ(e[1].prefix, "acct_");
+  EXPECT_TRUE(e[1].columns.empty());
+
+  const std::string base = "  - {name: c, type: redis, topics: [x], url: 'redis://h:1', enrich: ";
+  for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {base + "[{name: a}]}\n", "neither"},
+           {base + "[{name: a, query: 'q ${x}', join: y, on: z}]}\n", "both"},
+           {base + "[{name: a, query: 'q ${x}', columns: [b]}]}\n", "no url"},
+           {base + "[{name: a, query: 'q ${x}', url: 'mariadb://h/d'}]}\n", "no columns"},
+           {base + "[{name: a, join: y}]}\n", "`on`"},
+           {base + "[{name: a, join: y, on: z, invalidate: w}]}\n", "invalidate"},
+           {base + "[{name: 'a b', join: y, on: z}]}\n", "name"},
+       }) {
+    auto bad = LoadConfigText(std::string(kBase) + "sinks:\n" + yaml, "p.yaml");
+    ASSERT_FALSE(bad.ok()) << yaml;
+    EXPECT_NE(bad.status().message().find(expected), std::string::npos) << bad.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace vimur

@@ -175,6 +175,12 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
                            "root column equal to the related row's key)",
                            rel.key.empty() ? "neither" : "both");
           }
+          if (!rel.query.empty() && (rel.url.empty() || rel.fields.empty())) {
+            return r.Error(at + ".relations[" + std::to_string(j) + "]",
+                           top["sinks"][i]["relations"][j],
+                           "`url` and `fields` (the names of the query's columns) with `query`",
+                           rel.url.empty() ? "no url" : "no fields");
+          }
         }
       } else if (!s.index.empty() || !s.root.empty() || !s.relations.empty()) {
         return r.Error(at + ".type", top["sinks"][i]["type"],

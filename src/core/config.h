@@ -161,6 +161,10 @@ struct SinkRelationConfig {
   std::string on;     // root column equal to the related row's key -> one object
   std::vector<std::string> fields;            // kept columns; empty: all
   std::map<std::string, std::string> rename;  // column -> name in the document
+  std::string query;               // back-query mode: SELECT with ${root column}, not the store
+  std::string url;                 // back-query mode: mariadb:// or postgresql:// database
+  int64_t ttl_ms = 60000;          // back-query mode: how long an answer is reused
+  int cache_max_entries = 100000;  // back-query mode
 };
 
 // Columns added to every event a sink reads (docs/sinks.md, "Enrichment"): by a query of a

@@ -487,6 +487,22 @@ const Section& SinkRelationTable() {
               .DefaultDoc("every column")
               .Doc("the related rows' columns kept in the document"),
           Map("rename", &SinkRelationConfig::rename).Doc("column -> its name in the document"),
+          Text("query", &SinkRelationConfig::query)
+              .Verbatim()
+              .DefaultDoc("none: rows from the join store")
+              .Doc("back-query mode: the related rows are not kept but read with this SELECT, "
+                   "`${column}` being the root row's value, e.g. `SELECT id, sku, qty FROM "
+                   "order_items WHERE order_id = ${id}`; `fields` names its result columns in "
+                   "order; changes on `topic` still re-index the roots and drop cached answers"),
+          Text("url", &SinkRelationConfig::url)
+              .DefaultDoc("required with `query`")
+              .Doc("back-query mode: the `mariadb://` or `postgresql://` database queried"),
+          Int("ttl_ms", &SinkRelationConfig::ttl_ms, 0, 365ll * 86400 * 1000)
+              .Default("60000")
+              .Doc("back-query mode: how long an answer is reused; 0: never cached"),
+          Int("cache_max_entries", &SinkRelationConfig::cache_max_entries, 0, 100000000)
+              .Default("100000")
+              .Doc("back-query mode: answers kept at most"),
       });
   return s;
 }

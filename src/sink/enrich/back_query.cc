@@ -33,8 +33,9 @@ Result<std::vector<std::pair<std::string, std::string>>> BackQuery::ParseTemplat
 }
 
 Result<std::unique_ptr<BackQuery>> BackQuery::Make(const SinkEnrichConfig& config,
-                                                   const std::string& sink_name) {
-  const std::string where = "sink " + sink_name + ": enrich " + config.name;
+                                                   const std::string& sink_name,
+                                                   const std::string& what) {
+  const std::string where = "sink " + sink_name + ": " + what + " " + config.name;
   auto parts = ParseTemplate(config.query);
   if (!parts.ok()) return parts.status().WithContext(where + ": query");
   auto url = ParseDatabaseUrl(config.url);
@@ -51,6 +52,12 @@ BackQuery::BackQuery(const SinkEnrichConfig& config, std::string where,
       connection_(std::move(connection)) {}
 
 Result<BackQuery::Answer> BackQuery::Lookup(const Row& row, Clock::time_point now) {
+  VIMUR_ASSIGN_OR_RETURN(std::vector<Answer> rows, LookupAll(row, now));
+  if (rows.empty()) return Answer(config_.columns.size());
+  return std::move(rows.front());
+}
+
+Result<std::vector<BackQuery::Answer>> BackQuery::LookupAll(const Row& row, Clock::time_point now) {
   std::string key;
   std::vector<const SqlValue*> values;
   for (const auto& [literal, column] : parts_) {
@@ -60,13 +67,13 @@ Result<BackQuery::Answer> BackQuery::Lookup(const Row& row, Clock::time_point no
       return Status::InvalidArgument(where_ + ": the row has no column '" + column +
                                      "' that the query names; fix `query`");
     }
-    if (v->is_null()) return Answer(config_.columns.size());
+    if (v->is_null()) return std::vector<Answer>();
     if (!values.empty()) key += '|';
     key += v->text;
     values.push_back(v);
   }
   if (auto it = cache_.find(key); it != cache_.end()) {
-    if (now < it->second.expires) return it->second.answer;
+    if (now < it->second.expires) return it->second.rows;
     cache_.erase(it);
   }
   if (!connected_) {
@@ -91,21 +98,19 @@ Result<BackQuery::Answer> BackQuery::Lookup(const Row& row, Clock::time_point no
     return Status::FailedPrecondition(where_ + ": " + rows.status().message() +
                                       "; fix `query` (it ran as: " + sql.substr(0, 300) + ")");
   }
-  Answer answer(config_.columns.size());
-  if (!rows->empty()) {
-    const TextRow& first = rows->front();
-    if (first.size() != answer.size()) {
-      return Status::FailedPrecondition(
-          where_ + ": the query returns " + std::to_string(first.size()) +
-          " columns but `columns` names " + std::to_string(answer.size()) + "; make them agree");
+  for (const TextRow& r : *rows) {
+    if (r.size() != config_.columns.size()) {
+      return Status::FailedPrecondition(where_ + ": the query returns " + std::to_string(r.size()) +
+                                        " columns but `columns` names " +
+                                        std::to_string(config_.columns.size()) +
+                                        "; make them agree");
     }
-    answer = first;
   }
-  if (config_.ttl_ms > 0 && config_.cache_max_entries > 0) Remember(key, answer, now);
-  return answer;
+  if (config_.ttl_ms > 0 && config_.cache_max_entries > 0) Remember(key, *rows, now);
+  return std::move(rows).value();
 }
 
-void BackQuery::Remember(const std::string& key, Answer answer, Clock::time_point now) {
+void BackQuery::Remember(const std::string& key, std::vector<Answer> rows, Clock::time_point now) {
   while (cache_.size() >= static_cast<size_t>(config_.cache_max_entries) && !order_.empty()) {
     auto [oldest, sequence] = order_.front();
     order_.pop_front();
@@ -113,7 +118,7 @@ void BackQuery::Remember(const std::string& key, Answer answer, Clock::time_poin
     if (it != cache_.end() && it->second.sequence == sequence) cache_.erase(it);
   }
   const uint64_t sequence = ++sequence_;
-  cache_[key] = Entry{std::move(answer), now + std::chrono::milliseconds(config_.ttl_ms), sequence};
+  cache_[key] = Entry{std::move(rows), now + std::chrono::milliseconds(config_.ttl_ms), sequence};
   order_.emplace_back(key, sequence);
   // Entries replaced or dropped leave stale places in the order; keep it bounded too.
   if (order_.size() > 2 * static_cast<size_t>(config_.cache_max_entries) + 16) {

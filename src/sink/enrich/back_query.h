@@ -25,8 +25,10 @@ class BackQuery {
   using Clock = std::chrono::steady_clock;
 
   // Parses the query's template and the database URL; connects on the first lookup.
+  // `what` names it in errors: "sink SINK: WHAT NAME".
   static Result<std::unique_ptr<BackQuery>> Make(const SinkEnrichConfig& config,
-                                                 const std::string& sink_name);
+                                                 const std::string& sink_name,
+                                                 const std::string& what = "enrich");
   // For tests: answers come from `connection` (already connected or connecting on demand).
   BackQuery(const SinkEnrichConfig& config, std::string where,
             std::vector<std::pair<std::string, std::string>> parts,
@@ -36,6 +38,8 @@ class BackQuery {
   // all nulls; a NULL in a `${column}`: all nulls without a query). kUnavailable when the
   // database cannot be reached (the caller retries); other errors name the enrichment.
   Result<Answer> Lookup(const Row& row, Clock::time_point now = Clock::now());
+  // Every row the database returns for `row` (cached the same way); none for a NULL.
+  Result<std::vector<Answer>> LookupAll(const Row& row, Clock::time_point now = Clock::now());
   // The queried table's row whose key values, joined by '|', are `key` changed: its cached
   // answer is dropped.
   void Invalidate(const std::string& key);
@@ -50,11 +54,11 @@ class BackQuery {
 
  private:
   struct Entry {
-    Answer answer;
+    std::vector<Answer> rows;
     Clock::time_point expires;
     uint64_t sequence = 0;
   };
-  void Remember(const std::string& key, Answer answer, Clock::time_point now);
+  void Remember(const std::string& key, std::vector<Answer> rows, Clock::time_point now);
 
   SinkEnrichConfig config_;
   std::string where_;  // "sink NAME: enrich NAME"

@@ -30,6 +30,35 @@ Result<std::optional<Stored>> Load(JoinStore& store, const std::string& role,
   return std::optional<Stored>(std::move(s));
 }
 
+// The root row (as stored, RowToJson's values) as the Row a back-query reads its ${...} from.
+Row JsonRow(const nlohmann::ordered_json& json) {
+  Row row;
+  for (const auto& [name, value] : json.items()) {
+    row.names.push_back(name);
+    if (value.is_null()) {
+      row.values.push_back(SqlValue::Null());
+    } else if (value.is_boolean()) {
+      row.values.push_back(SqlValue::Bool(value.get<bool>()));
+    } else if (value.is_number()) {
+      row.values.push_back(SqlValue::Number(value.dump()));
+    } else if (value.is_string()) {
+      row.values.push_back(SqlValue::Text(value.get<std::string>()));
+    } else {
+      row.values.push_back(SqlValue::Text(value.dump()));
+    }
+  }
+  return row;
+}
+
+// A back-query's answer row as a document object: `fields` name its columns.
+nlohmann::ordered_json AnswerJson(const SearchRelation& r, const BackQuery::Answer& answer) {
+  nlohmann::ordered_json row = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < answer.size() && i < r.shape.fields.size(); ++i) {
+    row[r.shape.fields[i]] = answer[i] ? nlohmann::ordered_json(*answer[i]) : nullptr;
+  }
+  return r.shape.Apply(row);
+}
+
 }  // namespace
 
 Status DocumentBuilder::Apply(const RowChange& change, int role, const void* cause,
@@ -43,6 +72,25 @@ Status DocumentBuilder::Apply(const RowChange& change, int role, const void* cau
   const Row& row = remove ? change.before : change.after;
   VIMUR_ASSIGN_OR_RETURN(std::string id, RowId(change, row));
   const std::string name = plan_.RoleName(role);
+  if (role != kRootRole && plan_.relations()[static_cast<size_t>(role)].query) {
+    // Back-query mode: the related row is not stored; its change re-indexes the roots it
+    // belongs to (now and before) and drops their cached answers.
+    const SearchRelation& r = plan_.relations()[static_cast<size_t>(role)];
+    if (!r.many()) {
+      r.query->Invalidate(id);
+      affected->related.emplace(std::make_pair(role, id), cause);
+      return Status::Ok();
+    }
+    for (const Row* image : {change.has_after ? &change.after : nullptr,
+                             change.has_before ? &change.before : nullptr}) {
+      if (image == nullptr) continue;
+      if (auto v = JoinText(*image, r.key)) {
+        r.query->Invalidate(*v);
+        affected->roots.emplace(*v, cause);
+      }
+    }
+    return Status::Ok();
+  }
   // The links the row has now: the root's `on` columns, or a child's `key` column.
   std::map<std::string, std::string> links;
   if (!remove) {
@@ -102,6 +150,16 @@ Result<std::optional<nlohmann::ordered_json>> DocumentBuilder::Document(const st
   if (!root) return std::optional<nlohmann::ordered_json>();
   nlohmann::ordered_json doc = plan_.root_shape().Apply(root->row);
   for (const SearchRelation& r : plan_.relations()) {
+    if (r.query) {
+      VIMUR_ASSIGN_OR_RETURN(auto answers, r.query->LookupAll(JsonRow(root->row)));
+      if (r.many()) {
+        doc[r.name] = nlohmann::ordered_json::array();
+        for (const BackQuery::Answer& a : answers) doc[r.name].push_back(AnswerJson(r, a));
+      } else {
+        doc[r.name] = answers.empty() ? nlohmann::ordered_json() : AnswerJson(r, answers.front());
+      }
+      continue;
+    }
     if (r.many()) {
       nlohmann::ordered_json items = nlohmann::ordered_json::array();
       VIMUR_ASSIGN_OR_RETURN(auto children, store_.Linked(r.name, id));

@@ -52,7 +52,18 @@ Result<SearchPlan> SearchPlan::Make(const SinkConfig& config) {
     auto topic = RegexPattern::Compile(r.topic);
     if (!topic.ok()) return topic.status().WithContext(where + ": relation " + r.name);
     plan.relation_topics_.push_back(std::move(topic).value());
-    plan.relations_.push_back(SearchRelation{r.name, r.key, r.on, FieldShape{r.fields, r.rename}});
+    SearchRelation relation{r.name, r.key, r.on, FieldShape{r.fields, r.rename}, nullptr};
+    if (!r.query.empty()) {
+      SinkEnrichConfig q;
+      q.name = r.name;
+      q.query = r.query;
+      q.url = r.url;
+      q.columns = r.fields;
+      q.ttl_ms = r.ttl_ms;
+      q.cache_max_entries = r.cache_max_entries;
+      VIMUR_ASSIGN_OR_RETURN(relation.query, BackQuery::Make(q, config.name, "relation"));
+    }
+    plan.relations_.push_back(std::move(relation));
   }
   return plan;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "core/config.h"
 #include "core/regex_pattern.h"
 #include "core/status.h"
+#include "sink/enrich/back_query.h"
 #include "sink/sql/event_decoder.h"
 
 namespace vimur::sink {
@@ -28,6 +30,7 @@ struct SearchRelation {
   std::string key;  // many: the child column equal to the root's key
   std::string on;   // one: the root column equal to the related row's key
   FieldShape shape;
+  std::shared_ptr<BackQuery> query;  // back-query mode: rows read from the database, not stored
   bool many() const { return !key.empty(); }
 };
 

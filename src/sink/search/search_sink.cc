@@ -218,10 +218,25 @@ Status SearchSink::Send(const std::vector<DocumentAction>& actions, RecordInput&
 
 Status SearchSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
                            const std::atomic<bool>& stop, int64_t* newest_ts) {
-  VIMUR_ASSIGN_OR_RETURN(std::vector<DocumentAction> actions, Update(batch, input, newest_ts));
+  // A back-query database that does not answer: the batch is taken again (the store's
+  // transaction was rolled back) after a backoff; nothing is acknowledged meanwhile.
+  auto backoff = std::chrono::milliseconds(100);
+  auto actions = Update(batch, input, newest_ts);
+  for (int attempt = 1; !actions.ok() && actions.status().code() == StatusCode::kUnavailable;
+       ++attempt) {
+    if (stop.load())
+      return Status::Aborted("stopped while retrying: " + actions.status().message());
+    metrics::SinkProbe::For(config_.name).retries.Add();
+    LOG_WARN << "sink " << config_.name << ": " << actions.status().message() << "; retry "
+             << attempt << " in " << backoff.count() << " ms (nothing is acknowledged meanwhile)";
+    input.Wait(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(config_.retry_max_backoff_ms));
+    actions = Update(batch, input, newest_ts);
+  }
+  if (!actions.ok()) return actions.status();
   ++batches_;
-  if (actions.empty()) return Status::Ok();
-  return Send(actions, input, stop);
+  if (actions->empty()) return Status::Ok();
+  return Send(*actions, input, stop);
 }
 
 Status SearchSink::Run(RecordInput& input, const std::atomic<bool>& stop) {

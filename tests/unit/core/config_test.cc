@@ -560,6 +560,12 @@ TEST(ConfigTest, SearchSink) {
             "sinks[0].relations[0]"},
            {base + ", index: i, root: x, relations: [{topic: y, key: k}]}\n", "name"},
            {"  - {name: c, type: http, topics: [x], url: 'http://h', index: i}\n", "sinks[0].type"},
+           {base + ", index: i, root: x, relations: [{name: a, topic: y, key: k, query: 'q ${x}', "
+                   "fields: [f]}]}\n",
+            "no url"},
+           {base + ", index: i, root: x, relations: [{name: a, topic: y, key: k, query: 'q ${x}', "
+                   "url: 'mariadb://h/d'}]}\n",
+            "no fields"},
        }) {
     auto bad = LoadConfigText(std::string(kBase) + "sinks:\n" + yaml, "p.yaml");
     ASSERT_FALSE(bad.ok()) << yaml;

@@ -109,6 +109,9 @@ TEST(BackQueryTest, NullsMissingRowsAndMissingColumns) {
   EXPECT_EQ(f.query->queries(), 0u);  // a NULL matches nothing: not asked
   EXPECT_EQ(*f.query->Lookup(OrderRow(2)), (Answer{"Bo", std::nullopt}));
   EXPECT_EQ(*f.query->Lookup(OrderRow(9)), (Answer{std::nullopt, std::nullopt}));
+  EXPECT_EQ(*f.query->LookupAll(OrderRow(2)), std::vector<Answer>{(Answer{"Bo", std::nullopt})});
+  EXPECT_TRUE(f.query->LookupAll(OrderRow(9))->empty());
+  EXPECT_TRUE(f.query->LookupAll(OrderRow(std::nullopt))->empty());
   Row no_user;
   no_user.names = {"id"};
   no_user.values = {SqlValue::Number("1")};

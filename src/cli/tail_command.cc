@@ -14,6 +14,8 @@
 #include "core/config.h"
 #include "core/logging.h"
 #include "core/regex_pattern.h"
+#include "registry/schema_registry_client.h"
+#include "sink/avro_translation.h"
 #include "sink/kafka_record_input.h"
 #include "sink/local_record_input.h"
 #include "transport/local/local_log_options.h"
@@ -115,13 +117,6 @@ int TailCommand(const std::vector<std::string>& args) {
                  config_path.c_str(), config->transport.type.c_str());
     return 2;
   }
-  if (config->format.type != "json") {
-    std::fprintf(stderr,
-                 "vimur tail: %s has format.type %s; tail prints JSON events only yet (Avro "
-                 "through the registry is planned)\n",
-                 config_path.c_str(), config->format.type.c_str());
-    return 2;
-  }
   const std::string group =
       "vimur-tail." + config->name + "." + std::to_string(::getpid()) + "." +
       std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
@@ -145,6 +140,16 @@ int TailCommand(const std::vector<std::string>& args) {
     o.sink_name = "tail";
     o.from_end = !from_beginning;
     input = std::make_unique<sink::KafkaRecordInput>(o);
+  }
+  if (config->format.type == "avro") {
+    // Avro records print as the Connect JSON a sink reads: {"schema": ..., "payload": ...}.
+    auto registry = registry::HttpSchemaRegistryClient::FromConfig(config->format);
+    if (!registry.ok()) {
+      std::fprintf(stderr, "vimur tail: %s\n", registry.status().message().c_str());
+      return 2;
+    }
+    input = std::make_unique<sink::AvroDecodingInput>(
+        std::move(input), [client = *registry](int32_t id) { return client->SchemaById(id); });
   }
   Status started = input->Start();
   if (!started.ok()) {

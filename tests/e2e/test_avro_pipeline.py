@@ -9,6 +9,7 @@ import json
 import random
 import shutil
 import struct
+import subprocess
 import tempfile
 import time
 
@@ -16,6 +17,7 @@ import fastavro
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from conftest import vimur_binary
 
 from debezium_values import b64_decimal, expected, same
 from kafka_fixtures import TopicReader, kafka, kafka_vimur  # noqa: F401 (fixtures)
@@ -168,6 +170,18 @@ def test_avro_values_match_select_across_ddl(mariadb, kafka, kafka_vimur):
         assert len(client.get_versions("avro.e2e.evolve-value")) == 8
         assert len(client.get_versions("avro.e2e.evolve-key")) == 2
         assert client.get_compatibility("avro.e2e.evolve-key") == "NONE"
+
+        # vimur tail prints the Avro events as Connect JSON through the same registry.
+        out = subprocess.run([vimur_binary(), "tail", "--config", vimur.config, "--topic",
+                              r"avro\.e2e\.evolve", "--from-beginning", "--max", "8"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        tailed = [json.loads(line) for line in out.stdout.splitlines()]
+        assert sorted(t["value"]["payload"]["after"]["id"] for t in tailed) == list(range(1, 9))
+        assert {t["key"]["payload"]["id"] for t in tailed} == set(range(1, 9))
+        eight = next(t for t in tailed if t["value"]["payload"]["after"]["id"] == 8)
+        assert eight["value"]["payload"]["after"]["name"] == "eight"
+        assert eight["value"]["schema"]["name"] == "avro.e2e.evolve.Envelope"
     finally:
         registry.close()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -380,8 +380,8 @@ char* PutSmallDecimal(std::string_view text, int scale, char* p) {
   for (; s < end; ++s) {
     const unsigned d = static_cast<unsigned char>(*s) - '0';
     if (d < 10) {
+      if (++digits > 18) return nullptr;  // wider than an int64 holds: before it overflows
       v = v * 10 + d;
-      ++digits;
       if (fraction >= 0) ++fraction;
     } else if (*s == '.' && fraction < 0) {
       fraction = 0;

@@ -109,7 +109,18 @@ int RegistryCommand(const std::vector<std::string>& args) {
     LOG_ERROR << s.message();
     return 1;
   }
-  while (!g_registry_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Follows the topic: records others append (a second registry, or MirrorMaker copying
+  // `_schemas` to this site) are served without a restart.
+  auto next_follow = std::chrono::steady_clock::now();
+  while (!g_registry_stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() < next_follow) continue;
+    next_follow += std::chrono::milliseconds(config->registry.follow_interval_ms);
+    Status followed = store->CatchUp();
+    if (!followed.ok()) {
+      LOG_WARN << "registry: following " << config->registry.topic << ": " << followed.message();
+    }
+  }
   LOG_INFO << "registry: stopping";
   server.Stop();
   return 0;

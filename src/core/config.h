@@ -141,7 +141,8 @@ struct RegistryConfig {
   ListenerAccessConfig access;
   std::string topic = "_schemas";  // compacted Kafka topic holding the schemas
   std::string compatibility =
-      "BACKWARD";  // default level: NONE, BACKWARD, FORWARD, FULL[_TRANSITIVE]
+      "BACKWARD";                 // default level: NONE, BACKWARD, FORWARD, FULL[_TRANSITIVE]
+  int follow_interval_ms = 1000;  // how often records others appended to `topic` are read
 };
 
 // How a sql sink writes one source column (docs/configuration.md, `sinks[].columns`).

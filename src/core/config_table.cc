@@ -438,6 +438,11 @@ const Section& RegistryTable() {
                   "FULL", "FULL_TRANSITIVE"})
               .Default("BACKWARD")
               .Doc("global compatibility level until changed with `PUT /config`"),
+          Int("follow_interval_ms", &RegistryConfig::follow_interval_ms, 100, 3600 * 1000)
+              .Default("1000")
+              .Doc("how often the registry reads records that others appended to `topic` "
+                   "(another registry on the same topic, or MirrorMaker copying it to a second "
+                   "site); an unknown schema id is looked for in the topic at once"),
       });
   return s;
 }

@@ -158,7 +158,21 @@ class KafkaRegistryLog : public RegistryLog {
     return Status::Ok();
   }
 
-  Status ReadAll(const Visitor& fn) override {
+  Status ReadAll(const Visitor& fn) override { return ReadFrom(0, fn).status(); }
+
+  // Positions are Kafka offsets of the single partition (compaction leaves gaps; the count of
+  // records read is not used).
+  Result<int64_t> ReadFrom(int64_t from, const Visitor& fn) override {
+    if (from > 0) {
+      // Following: most calls find nothing new, learnt from the end offset alone.
+      int64_t low = 0, high = 0;
+      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+          producer_, options_.topic.c_str(), 0, &low, &high, options_.timeout_ms);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return KafkaError(err, "registry: reading the end offset of " + options_.topic);
+      }
+      if (high <= from) return from;
+    }
     auto conf = MakeConf(options_, {});
     if (!conf.ok()) return conf.status();
     rd_kafka_conf_t* c = *conf;
@@ -199,11 +213,11 @@ class KafkaRegistryLog : public RegistryLog {
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return KafkaError(err, "registry: reading the end offset of " + options_.topic);
     }
-    if (high <= low) return Status::Ok();
+    if (high <= std::max(low, from)) return std::max(high, from);
 
     rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(parts, options_.topic.c_str(), 0)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
+        from > low ? from : RD_KAFKA_OFFSET_BEGINNING;
     err = rd_kafka_assign(consumer, parts);
     rd_kafka_topic_partition_list_destroy(parts);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -236,8 +250,10 @@ class KafkaRegistryLog : public RegistryLog {
       ++records;
       if (offset >= high - 1) break;
     }
-    LOG_INFO << "registry: read " << records << " records from " << options_.topic;
-    return Status::Ok();
+    if (from == 0) {
+      LOG_INFO << "registry: read " << records << " records from " << options_.topic;
+    }
+    return high;
   }
 
  private:

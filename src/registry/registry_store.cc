@@ -50,12 +50,29 @@ Status RegistryStore::Load() {
   global_level_.reset();
   subject_levels_.clear();
   next_id_ = 1;
-  VIMUR_RETURN_IF_ERROR(log_->ReadAll(
-      [this](const std::string& k, const std::optional<std::string>& v) { Apply(k, v); }));
+  VIMUR_ASSIGN_OR_RETURN(
+      log_position_,
+      log_->ReadFrom(
+          0, [this](const std::string& k, const std::optional<std::string>& v) { Apply(k, v); }));
   size_t versions = 0;
   for (const auto& [name, s] : subjects_) versions += s.versions.size();
   LOG_INFO << "registry: loaded " << subjects_.size() << " subjects, " << versions
            << " schema versions, " << schemas_by_id_.size() << " schema ids";
+  return Status::Ok();
+}
+
+Status RegistryStore::CatchUp() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t applied = 0;
+  VIMUR_ASSIGN_OR_RETURN(
+      log_position_,
+      log_->ReadFrom(log_position_, [&](const std::string& k, const std::optional<std::string>& v) {
+        Apply(k, v);
+        ++applied;
+      }));
+  if (applied > 0) {
+    LOG_INFO << "registry: applied " << applied << " new records from the log";
+  }
   return Status::Ok();
 }
 
@@ -209,6 +226,18 @@ ApiResult<SchemaVersion> RegistryStore::Lookup(const std::string& subject,
 }
 
 ApiResult<SchemaVersion> RegistryStore::SchemaById(int32_t id) {
+  bool known = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    known = schemas_by_id_.count(id) > 0;
+  }
+  // An id this registry has not seen may have been written by another one since.
+  if (!known) {
+    Status s = CatchUp();
+    if (!s.ok()) {
+      LOG_WARN << "registry: reading new records of the log: " << s.message();
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = schemas_by_id_.find(id);
   if (it == schemas_by_id_.end()) return SchemaNotFound();

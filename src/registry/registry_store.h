@@ -29,6 +29,10 @@ class RegistryLog {
   using Visitor =
       std::function<void(const std::string& key, const std::optional<std::string>& value)>;
   virtual Status ReadAll(const Visitor& fn) = 0;
+  // Calls `fn` for every record from position `from` (the count of records read before) to the
+  // log's current end and returns the position after the last; reads nothing when the log has
+  // no newer records. For following a log that others write (a mirrored `_schemas`).
+  virtual Result<int64_t> ReadFrom(int64_t from, const Visitor& fn) = 0;
 };
 
 // A log in memory, for tests (and shared between two stores to simulate a restart).
@@ -39,9 +43,12 @@ class MemoryRegistryLog : public RegistryLog {
     records.emplace_back(key, value);
     return Status::Ok();
   }
-  Status ReadAll(const Visitor& fn) override {
-    for (const auto& [k, v] : records) fn(k, v);
-    return Status::Ok();
+  Status ReadAll(const Visitor& fn) override { return ReadFrom(0, fn).status(); }
+  Result<int64_t> ReadFrom(int64_t from, const Visitor& fn) override {
+    for (size_t i = static_cast<size_t>(from); i < records.size(); ++i) {
+      fn(records[i].first, records[i].second);
+    }
+    return static_cast<int64_t>(records.size());
   }
   std::vector<std::pair<std::string, std::optional<std::string>>> records;
   bool fail_appends = false;
@@ -87,6 +94,10 @@ class RegistryStore {
 
   // Replays the log into memory. Call once before serving.
   Status Load();
+  // Applies the records others appended to the log since Load or the last CatchUp (another
+  // registry writing the same topic, or MirrorMaker copying it). SchemaById catches up by
+  // itself on an unknown id; `vimur registry` also calls this periodically.
+  Status CatchUp();
 
   ApiResult<SchemaVersion> Register(const std::string& subject, const std::string& schema);
   ApiResult<SchemaVersion> Lookup(const std::string& subject, const std::string& schema,
@@ -134,6 +145,7 @@ class RegistryStore {
   std::optional<CompatibilityLevel> global_level_;
   std::map<std::string, CompatibilityLevel> subject_levels_;
   int32_t next_id_ = 1;
+  int64_t log_position_ = 0;  // records of the log applied so far
 };
 
 }  // namespace vimur::registry

@@ -217,3 +217,38 @@ def test_register_lookup_compatibility_config_delete_and_restart(registry):
     registry.stop()
     registry.start()
     assert SchemaRegistryClient({"url": registry.url}).get_subjects() == ["another-value"]
+
+
+def test_a_second_registry_follows_the_topic_without_a_restart(registry, kafka, tmp_path):
+    """Two registries on one `_schemas` topic (as at a second site where MirrorMaker copies it):
+    what the first registers, the second serves without a restart: an unknown id at once, new
+    versions within `follow_interval_ms`."""
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    follower = Registry(kafka, str(second_dir))
+    with open(follower.config) as f:
+        text = f.read().replace(follower.topic, registry.topic)
+    with open(follower.config, "w") as f:
+        f.write(text + "  follow_interval_ms: 200\n")
+    follower.start()
+    try:
+        writer = SchemaRegistryClient({"url": registry.url})
+        id1 = writer.register_schema(SUBJECT, Schema(V1, "AVRO"))
+        # An id the follower has not seen is looked for in the topic at once.
+        got = SchemaRegistryClient({"url": follower.url}).get_schema(id1)
+        assert json.loads(got.schema_str) == json.loads(V1)
+        id2 = writer.register_schema(SUBJECT, Schema(V2, "AVRO"))
+        deadline = time.time() + 30
+        while True:
+            try:
+                if SchemaRegistryClient({"url": follower.url}).get_versions(SUBJECT) == [1, 2]:
+                    break
+            except SchemaRegistryError:
+                pass
+            assert time.time() < deadline, follower.log()
+            time.sleep(0.1)
+        latest = SchemaRegistryClient({"url": follower.url}).get_latest_version(SUBJECT)
+        assert (latest.version, latest.schema_id) == (2, id2)
+        assert "new records from the log" in follower.log()
+    finally:
+        follower.close()

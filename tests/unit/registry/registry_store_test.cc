@@ -143,6 +143,30 @@ TEST_F(RegistryStoreTest, StateSurvivesRestartFromTheLog) {
   EXPECT_EQ(again->Lookup("v-value", R"("long")", false).value().id, 4);
 }
 
+// A registry that only reads a log another one writes (a mirrored `_schemas`) serves the new
+// records after CatchUp, and finds an unknown id by itself; its own records read back change
+// nothing.
+TEST_F(RegistryStoreTest, FollowsRecordsOthersAppend) {
+  auto reader = Fresh();
+  ASSERT_TRUE(store_->Register("t-value", kV1).ok());
+  auto v2 = store_->Register("t-value", kV2);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_FALSE(reader->Versions("t-value", false).ok());
+  auto by_id = reader->SchemaById(v2.value().id);  // unknown: looked for in the log
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_EQ(by_id.value().schema, v2.value().schema);
+  ASSERT_TRUE(reader->Versions("t-value", false).ok());
+  EXPECT_EQ(reader->Versions("t-value", false).value(), (std::vector<int>{1, 2}));
+  ASSERT_TRUE(store_->DeleteSubject("t-value", false).ok());
+  ASSERT_TRUE(reader->CatchUp().ok());
+  EXPECT_FALSE(reader->Versions("t-value", false).ok());
+  EXPECT_FALSE(reader->SchemaById(99).ok());
+  // The writer reading its own records back: the same state.
+  ASSERT_TRUE(store_->CatchUp().ok());
+  EXPECT_EQ(store_->Versions("t-value", true).value(), (std::vector<int>{1, 2}));
+  EXPECT_FALSE(store_->Versions("t-value", false).ok());
+}
+
 TEST_F(RegistryStoreTest, CompatibilityTestsAndConfigDeletes) {
   ASSERT_TRUE(store_->Register("t-value", kV1).ok());
   auto ok = store_->TestCompatibility("t-value", "latest", kV2);

@@ -11,9 +11,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-constexpr const char* kInitialized = "enrich-initialized";
-constexpr const char* kRebuilding = "enrich-rebuilding";
-
 std::string RowRole(const SinkEnrichConfig& e) { return "enrich:" + e.name; }
 std::string FieldsRole(const SinkEnrichConfig& e) { return "enrich-fields:" + e.name; }
 
@@ -107,23 +104,8 @@ Status EnrichingInput::Start() {
     auto store = JoinStore::Open(store_dir_, &created);
     if (!store.ok()) return store.status().WithContext(where);
     store_ = std::move(store).value();
-    // A store without kInitialized is new (even when a kill interrupted its creation): it is
-    // marked for a rebuild in the transaction that initializes it.
-    auto marked = [&]() -> Result<bool> {
-      VIMUR_RETURN_IF_ERROR(store_->Begin());
-      VIMUR_ASSIGN_OR_RETURN(bool initialized, store_->HasMarker(kInitialized));
-      if (!initialized) {
-        VIMUR_RETURN_IF_ERROR(store_->SetMarker(kInitialized, true));
-        VIMUR_RETURN_IF_ERROR(store_->SetMarker(kRebuilding, true));
-      }
-      VIMUR_ASSIGN_OR_RETURN(bool rebuilding, store_->HasMarker(kRebuilding));
-      VIMUR_RETURN_IF_ERROR(store_->Commit());
-      return rebuilding;
-    }();
-    if (!marked.ok()) {
-      store_->Abort();
-      return marked.status().WithContext(where);
-    }
+    auto marked = store_->Rebuilding();
+    if (!marked.ok()) return marked.status().WithContext(where);
     rebuilding_ = *marked;
     if (rebuilding_) {
       LOG_INFO << where << " " << store_dir_
@@ -298,13 +280,7 @@ Status EnrichingInput::Acknowledge(const std::vector<InputRecord>& batch) {
   // The first acknowledgement after a rebuild began moved the offsets back: from now on a
   // restart resumes from them.
   if (rebuilding_ && store_) {
-    VIMUR_RETURN_IF_ERROR(store_->Begin());
-    Status s = store_->SetMarker(kRebuilding, false);
-    if (!s.ok()) {
-      store_->Abort();
-      return s;
-    }
-    VIMUR_RETURN_IF_ERROR(store_->Commit());
+    VIMUR_RETURN_IF_ERROR(store_->EndRebuild());
     rebuilding_ = false;
   }
   return Status::Ok();

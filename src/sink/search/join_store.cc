@@ -173,4 +173,39 @@ Status JoinStore::SetMarker(const std::string& name, bool set) {
   return set ? Put("m" + name, "1") : Delete("m" + name);
 }
 
+namespace {
+constexpr const char* kRebuilding = "rebuilding";
+constexpr const char* kInitialized = "initialized";
+}  // namespace
+
+Result<bool> JoinStore::Rebuilding() {
+  VIMUR_RETURN_IF_ERROR(Begin());
+  auto marked = [&]() -> Result<bool> {
+    VIMUR_ASSIGN_OR_RETURN(bool initialized, HasMarker(kInitialized));
+    if (!initialized) {
+      VIMUR_RETURN_IF_ERROR(SetMarker(kInitialized, true));
+      VIMUR_RETURN_IF_ERROR(SetMarker(kRebuilding, true));
+    }
+    return HasMarker(kRebuilding);
+  }();
+  if (!marked.ok()) {
+    Abort();
+    return marked.status();
+  }
+  VIMUR_RETURN_IF_ERROR(Commit());
+  return marked;
+}
+
+Status JoinStore::ClearRebuilding() { return SetMarker(kRebuilding, false); }
+
+Status JoinStore::EndRebuild() {
+  VIMUR_RETURN_IF_ERROR(Begin());
+  Status s = ClearRebuilding();
+  if (!s.ok()) {
+    Abort();
+    return s;
+  }
+  return Commit();
+}
+
 }  // namespace vimur::sink

@@ -44,6 +44,15 @@ class JoinStore {
   Result<bool> HasMarker(const std::string& name);
   Status SetMarker(const std::string& name, bool set);
 
+  // In a transaction of its own: whether the store must be filled from the start of the topics.
+  // A store used for the first time (even when a kill interrupted its creation) is marked so,
+  // until EndRebuild.
+  Result<bool> Rebuilding();
+  // The store caught up (the first batch after the rebuild began was acknowledged, moving the
+  // offsets back): inside the caller's transaction, or in one of its own.
+  Status ClearRebuilding();
+  Status EndRebuild();
+
   const std::string& dir() const { return dir_; }
 
  private:

@@ -13,12 +13,6 @@
 namespace vimur::sink {
 namespace {
 
-// Set when the store was created and cleared once a batch was acknowledged after it: while
-// set, every start reads the topics from their start again.
-constexpr const char* kRebuilding = "rebuilding";
-// Set in the first transaction of a store.
-constexpr const char* kInitialized = "initialized";
-
 const InputRecord& CauseOf(const DocumentAction& a) {
   return *static_cast<const InputRecord*>(a.cause);
 }
@@ -58,23 +52,8 @@ Status SearchSink::OpenStore() {
   auto store = JoinStore::Open(store_dir_, &created);
   if (!store.ok()) return store.status().WithContext(where);
   store_ = std::move(store).value();
-  // A store without kInitialized is new, even when a kill interrupted its creation: it is
-  // marked for a rebuild in the same transaction that initializes it.
-  auto marked = [&]() -> Result<bool> {
-    VIMUR_RETURN_IF_ERROR(store_->Begin());
-    VIMUR_ASSIGN_OR_RETURN(bool initialized, store_->HasMarker(kInitialized));
-    if (!initialized) {
-      VIMUR_RETURN_IF_ERROR(store_->SetMarker(kInitialized, true));
-      VIMUR_RETURN_IF_ERROR(store_->SetMarker(kRebuilding, true));
-    }
-    VIMUR_ASSIGN_OR_RETURN(bool rebuilding, store_->HasMarker(kRebuilding));
-    VIMUR_RETURN_IF_ERROR(store_->Commit());
-    return rebuilding;
-  }();
-  if (!marked.ok()) {
-    store_->Abort();
-    return marked.status().WithContext(where);
-  }
+  auto marked = store_->Rebuilding();
+  if (!marked.ok()) return marked.status().WithContext(where);
   rebuilding_ = *marked;
   return Status::Ok();
 }
@@ -143,7 +122,7 @@ Result<std::vector<DocumentAction>> SearchSink::Update(const std::vector<InputRe
     // The first batch acknowledged after a rebuild began moved the offsets back: from the
     // second on, a restart resumes from them.
     if (rebuilding_ && batches_ > 0) {
-      VIMUR_RETURN_IF_ERROR(store_->SetMarker(kRebuilding, false));
+      VIMUR_RETURN_IF_ERROR(store_->ClearRebuilding());
       rebuilding_ = false;
       LOG_INFO << "sink " << config_.name << ": the join store caught up with the offsets";
     }

@@ -64,7 +64,7 @@ std::vector<RedisCommand> RedisPlanner::Commands(const std::string& key,
   if (action.remove) return {{"DEL", key}};
   std::vector<RedisCommand> out;
   if (!hash_) {
-    RedisCommand set = {"SET", key, RowToJson(action.row).dump()};
+    RedisCommand set = {"SET", key, RowJsonText(action.row)};
     if (ttl_seconds_ > 0) {
       set.push_back("EX");
       set.push_back(std::to_string(ttl_seconds_));

@@ -2,7 +2,8 @@
 // the first newline into a record key and value, decoded as a JSON change event (the envelope
 // split and the cached schema path included), which must fail cleanly on anything. A value in
 // the Confluent wire format (first byte 0) goes through the Avro translation first, with a
-// schema of every Avro kind (records, unions, arrays, maps, enums, fixed, decimals).
+// schema of every Avro kind (records, unions, arrays, maps, enums, fixed, decimals). The
+// decoder's one-pass fast path must give exactly what the tree-based decoding gives.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,6 +29,17 @@ constexpr const char* kAvroSchema = R"({"type":"record","name":"Envelope","names
     {"name":"x","type":{"type":"fixed","name":"X","size":3}}]}],"default":null},
   {"name":"after","type":["null","f.db.t.Value"],"default":null},
   {"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"]}]})";
+
+bool SameRow(const vimur::sink::Row& a, const vimur::sink::Row& b) {
+  return a.names == b.names && a.values == b.values && a.types == b.types;
+}
+
+bool SameChange(const vimur::sink::RowChange& a, const vimur::sink::RowChange& b) {
+  return a.op == b.op && a.db == b.db && a.table == b.table && a.key_columns == b.key_columns &&
+         a.has_before == b.has_before && a.has_after == b.has_after &&
+         SameRow(a.before, b.before) && SameRow(a.after, b.after) &&
+         a.source_ts_ms == b.source_ts_ms;
+}
 
 }  // namespace
 
@@ -58,7 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();
     }
   }
-  (void)DecodeJsonEvent(record);
+  auto fast = DecodeJsonEvent(record);
+  auto tree = DecodeJsonEventByTree(record);
+  if (fast.ok() != tree.ok()) __builtin_trap();
+  if (fast.ok() && !SameChange(*fast, *tree)) __builtin_trap();
+  if (!fast.ok() && fast.status().message() != tree.status().message()) __builtin_trap();
   (void)DescribeRecordKey(record);
   return 0;
 }

@@ -1,7 +1,10 @@
 #include "sink/row_json.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
+
+#include "sink/json_scanner.h"
 
 namespace vimur::sink {
 namespace {
@@ -38,7 +41,93 @@ nlohmann::ordered_json NumberJson(const std::string& text, const ColumnType* typ
   return text;
 }
 
+// `text` as a JSON string the way dump() writes it; false when it is not UTF-8 (dump() throws).
+bool AppendJsonString(const std::string& text, std::string* out) {
+  out->push_back('"');
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(text, i);
+      if (n == 0) return false;
+      out->append(text, i, n);
+      i += n;
+      continue;
+    }
+    ++i;
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\t': out->append("\\t"); break;
+      case '\n': out->append("\\n"); break;
+      case '\f': out->append("\\f"); break;
+      case '\r': out->append("\\r"); break;
+      default:
+        if (c < 0x20) {
+          static const char* kHex = "0123456789abcdef";
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+  return true;
+}
+
+template <typename Int>
+void AppendInteger(Int v, std::string* out) {
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof(buf), v).ptr;
+  out->append(buf, end);
+}
+
+// One value as ValueToJson(value, type).dump() writes it; false when that would throw.
+bool AppendValueJson(const SqlValue& v, const ColumnType* type, std::string* out) {
+  switch (v.kind) {
+    case SqlKind::kNull: out->append("null"); return true;
+    case SqlKind::kBool: out->append(v.text == "1" ? "true" : "false"); return true;
+    case SqlKind::kText: return AppendJsonString(v.text, out);
+    case SqlKind::kBytes: return AppendJsonString(Base64Encode(v.text), out);
+    case SqlKind::kNumber: {
+      const nlohmann::ordered_json n = NumberJson(v.text, type);
+      if (n.is_number_integer() && !n.is_number_unsigned()) {
+        AppendInteger(n.get<int64_t>(), out);
+      } else if (n.is_number_unsigned()) {
+        AppendInteger(n.get<uint64_t>(), out);
+      } else if (n.is_string()) {
+        return AppendJsonString(n.get_ref<const std::string&>(), out);
+      } else {
+        out->append(n.dump());
+      }
+      return true;
+    }
+    case SqlKind::kArray: break;
+  }
+  return false;  // arrays: through the tree
+}
+
 }  // namespace
+
+std::string RowJsonText(const Row& row) {
+  std::string out;
+  out.reserve(64 + row.names.size() * 24);
+  out.push_back('{');
+  bool ok = true;
+  for (size_t i = 0; i < row.names.size() && ok; ++i) {
+    for (size_t j = 0; j < i && ok; ++j) ok = row.names[j] != row.names[i];  // a repeated name
+    if (i > 0) out.push_back(',');
+    ok = ok && AppendJsonString(row.names[i], &out);
+    out.push_back(':');
+    const ColumnType* type = i < row.types.size() ? &row.types[i] : nullptr;
+    ok = ok && AppendValueJson(row.values[i], type, &out);
+  }
+  if (!ok) return RowToJson(row).dump();  // the unusual cases (and their errors) as before
+  out.push_back('}');
+  return out;
+}
 
 std::string Base64Encode(const std::string& bytes) {
   static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -10,6 +10,8 @@
 namespace vimur::sink {
 
 nlohmann::ordered_json RowToJson(const Row& row);
+// RowToJson(row).dump(), written directly (no tree) for the common cases.
+std::string RowJsonText(const Row& row);
 // One value as RowToJson writes it (an array as a JSON array of its elements); `type` may be
 // null.
 nlohmann::ordered_json ValueToJson(const SqlValue& value, const ColumnType* type);

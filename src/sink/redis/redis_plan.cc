@@ -38,6 +38,11 @@ Result<std::string> RedisPlanner::KeyOf(const RowChange& change, const Row& row,
 
 Status RedisPlanner::Plan(const RowChange& change, const std::string& topic,
                           RedisPlan* plan) const {
+  RowChange copy = change;
+  return Plan(std::move(copy), topic, plan);
+}
+
+Status RedisPlanner::Plan(RowChange&& change, const std::string& topic, RedisPlan* plan) const {
   if (change.op == 0) return Status::Ok();
   std::optional<std::string> old_key;
   if (change.has_before && (change.op == 'u' || change.op == 'd')) {
@@ -54,7 +59,7 @@ Status RedisPlanner::Plan(const RowChange& change, const std::string& topic,
   if (invalidate_) {
     (*plan)[key] = RedisAction{true, {}};
   } else {
-    (*plan)[key] = RedisAction{false, change.after};
+    (*plan)[key] = RedisAction{false, std::move(change.after)};
   }
   return Status::Ok();
 }
@@ -64,7 +69,11 @@ std::vector<RedisCommand> RedisPlanner::Commands(const std::string& key,
   if (action.remove) return {{"DEL", key}};
   std::vector<RedisCommand> out;
   if (!hash_) {
-    RedisCommand set = {"SET", key, RowToJson(action.row).dump()};
+    RedisCommand set;  // not an initializer list: that would copy the value
+    set.reserve(5);
+    set.emplace_back("SET");
+    set.push_back(key);
+    set.push_back(RowJsonText(action.row));
     if (ttl_seconds_ > 0) {
       set.push_back("EX");
       set.push_back(std::to_string(ttl_seconds_));

@@ -33,6 +33,8 @@ class RedisPlanner {
   // Adds what `change` does: write its new key (or DEL it in invalidate mode), DEL its old key
   // when the key changed (update) or the row went (delete).
   Status Plan(const RowChange& change, const std::string& topic, RedisPlan* plan) const;
+  // The same, moving the change's after-image into the plan instead of copying it.
+  Status Plan(RowChange&& change, const std::string& topic, RedisPlan* plan) const;
   // The commands of one action, in order.
   std::vector<RedisCommand> Commands(const std::string& key, const RedisAction& action) const;
   // The key of `row` (public for tests).

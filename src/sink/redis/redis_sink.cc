@@ -56,16 +56,17 @@ Status RedisSink::ApplyWithRetry(const RedisPlan& plan, RecordInput& input,
 Status RedisSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
                           const std::atomic<bool>& stop, int64_t* newest_ts) {
   RedisPlan plan;
-  std::vector<std::pair<const InputRecord*, RowChange>> changes;
-  changes.reserve(batch.size());
+  std::vector<const InputRecord*> planned;  // for applying one at a time if the batch fails
+  planned.reserve(batch.size());
   for (const InputRecord& r : batch) {
     auto change = DecodeJsonEvent(r);
     Status s = change.status();
     if (change.ok()) {
-      s = planner_->Plan(*change, r.topic, &plan);
+      const int64_t ts = change->source_ts_ms;
+      s = planner_->Plan(std::move(change).value(), r.topic, &plan);
       if (s.ok()) {
-        *newest_ts = std::max(*newest_ts, change->source_ts_ms);
-        changes.emplace_back(&r, std::move(change).value());
+        *newest_ts = std::max(*newest_ts, ts);
+        planned.push_back(&r);
       }
     }
     if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
@@ -76,9 +77,11 @@ Status RedisSink::Process(const std::vector<InputRecord>& batch, RecordInput& in
   // time, in order, so that the others are applied and the error names the record.
   LOG_WARN << "sink " << config_.name << ": batch of " << batch.size() << " records refused ("
            << s.message() << "); applying them one by one";
-  for (auto& [record, change] : changes) {
+  for (const InputRecord* record : planned) {
     RedisPlan single;
-    VIMUR_RETURN_IF_ERROR(planner_->Plan(change, record->topic, &single));
+    auto change = DecodeJsonEvent(*record);  // decoded and planned above: again the same
+    VIMUR_RETURN_IF_ERROR(change.status());
+    VIMUR_RETURN_IF_ERROR(planner_->Plan(std::move(change).value(), record->topic, &single));
     Status one = ApplyWithRetry(single, input, stop);
     if (one.code() == StatusCode::kAborted) return one;
     if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, *record, one, input));

@@ -9,6 +9,7 @@
 
 #include "core/civil_date.h"
 #include "sink/json_envelope.h"
+#include "sink/json_scanner.h"
 
 namespace vimur::sink {
 namespace {
@@ -139,10 +140,50 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
   return SqlValue::Number(v.dump());
 }
 
+// How the fast path decodes a column's values: Typed's cases, in its order. kTree: a value
+// Typed reads as a JSON tree (VariableScaleDecimal, array, struct).
+enum class ValueRule {
+  kDecimal,
+  kDate,
+  kTimestampMs,
+  kMicroTimestamp,
+  kMicroTime,
+  kTimeMs,
+  kZoned,
+  kTree,
+  kBytes,
+  kBoolean,
+  kString,
+  kNumber
+};
+
+ValueRule RuleOf(const ColumnType& t) {
+  const std::string& l = t.logical;
+  if (l == "org.apache.kafka.connect.data.Decimal") return ValueRule::kDecimal;
+  if (l == "io.debezium.time.Date" || l == "org.apache.kafka.connect.data.Date") {
+    return ValueRule::kDate;
+  }
+  if (l == "io.debezium.time.Timestamp" || l == "org.apache.kafka.connect.data.Timestamp") {
+    return ValueRule::kTimestampMs;
+  }
+  if (l == "io.debezium.time.MicroTimestamp") return ValueRule::kMicroTimestamp;
+  if (l == "io.debezium.time.MicroTime") return ValueRule::kMicroTime;
+  if (l == "org.apache.kafka.connect.data.Time") return ValueRule::kTimeMs;
+  if (l == "io.debezium.time.ZonedTimestamp") return ValueRule::kZoned;
+  if (l == "io.debezium.data.VariableScaleDecimal") return ValueRule::kTree;
+  if (t.connect_type == "array" || t.connect_type == "struct") return ValueRule::kTree;
+  if (t.connect_type == "bytes") return ValueRule::kBytes;
+  if (t.connect_type == "boolean") return ValueRule::kBoolean;
+  if (t.connect_type == "string") return ValueRule::kString;
+  return ValueRule::kNumber;
+}
+
 // A row image's columns as its schema declares them.
 struct RowSchema {
   std::vector<std::string> names;
   std::vector<ColumnType> types;
+  std::vector<ValueRule> rules;  // per column
+  bool unique_names = true;      // false: the fast path declines
 };
 
 // What a sink needs of an event's schema: the columns of before and after (absent: no schema
@@ -164,6 +205,12 @@ EventSchema ParseEventSchema(const json& envelope_schema) {
       for (const json& f : *columns) {
         row.names.push_back(f.value("field", ""));
         row.types.push_back(TypeOf(f));
+        row.rules.push_back(RuleOf(row.types.back()));
+      }
+    }
+    for (size_t i = 0; i < row.names.size() && row.unique_names; ++i) {
+      for (size_t j = i + 1; j < row.names.size(); ++j) {
+        if (row.names[i] == row.names[j]) row.unique_names = false;
       }
     }
     (name == "before" ? out.before : out.after) = std::move(row);
@@ -228,6 +275,191 @@ Result<Row> DecodeRow(const json& payload, const RowSchema* schema) {
     row.values.push_back(Plain(v));
   }
   return row;
+}
+
+// The fast path: the payload text of an event whose schema is known, decoded in one pass
+// without a JSON tree. It gives what the tree-based decoding gives, or declines (false) and
+// leaves the record to it: anything unusual, and every error, so that errors read the same.
+
+// Typed for one value at the scanner's cursor.
+bool FastTyped(JsonScanner& scanner, const ColumnType& t, ValueRule rule, const std::string& column,
+               SqlValue* out) {
+  if (rule == ValueRule::kTree) {
+    std::string_view raw;
+    if (!scanner.Skip(&raw)) return false;
+    json v = json::parse(raw, nullptr, false);
+    if (v.is_discarded()) return false;
+    auto typed = Typed(v, t, column);
+    if (!typed.ok()) return false;
+    *out = std::move(typed).value();
+    return true;
+  }
+  using Kind = JsonScalar::Kind;
+  JsonScalar v;
+  if (!scanner.ReadScalar(&v)) return false;  // also an object or array: not of these types
+  if (v.kind == Kind::kNull) {
+    *out = SqlValue::Null();
+    return true;
+  }
+  const bool integer = v.kind == Kind::kInteger || v.kind == Kind::kUnsigned;
+  // As nlohmann's get<int64_t>() of an integer.
+  const int64_t i = v.kind == Kind::kInteger ? v.integer : static_cast<int64_t>(v.unsigned_integer);
+  switch (rule) {
+    case ValueRule::kDecimal: {
+      if (v.kind != Kind::kString) return false;
+      auto bytes = Base64Decode(std::string(v.text));
+      if (!bytes.ok()) return false;
+      *out = SqlValue::Number(DecimalText(*bytes, std::max(t.scale, 0)));
+      return true;
+    }
+    case ValueRule::kDate:
+      if (!integer) return false;
+      *out = SqlValue::Text(DateText(i));
+      return true;
+    case ValueRule::kTimestampMs:
+      if (!integer) return false;
+      *out = SqlValue::Text(DateTimeText(i * 1000));
+      return true;
+    case ValueRule::kMicroTimestamp:
+      if (!integer) return false;
+      *out = SqlValue::Text(DateTimeText(i));
+      return true;
+    case ValueRule::kMicroTime:
+      if (!integer) return false;
+      *out = SqlValue::Text(TimeText(i));
+      return true;
+    case ValueRule::kTimeMs:
+      if (!integer) return false;
+      *out = SqlValue::Text(TimeText(i * 1000));
+      return true;
+    case ValueRule::kZoned: {
+      if (v.kind != Kind::kString) return false;
+      std::string text(v.text);
+      if (!text.empty() && text.back() == 'Z') text.pop_back();
+      std::replace(text.begin(), text.end(), 'T', ' ');
+      *out = SqlValue::Text(std::move(text));
+      return true;
+    }
+    case ValueRule::kBytes: {
+      if (v.kind != Kind::kString) return false;
+      auto bytes = Base64Decode(std::string(v.text));
+      if (!bytes.ok()) return false;
+      *out = SqlValue::Bytes(std::move(bytes).value());
+      return true;
+    }
+    case ValueRule::kBoolean:
+      if (v.kind != Kind::kBool) return false;
+      *out = SqlValue::Bool(v.boolean);
+      return true;
+    case ValueRule::kString:
+      if (v.kind != Kind::kString) return false;
+      *out = SqlValue::Text(std::string(v.text));
+      return true;
+    case ValueRule::kNumber:
+      if (v.kind == Kind::kInteger) {
+        *out = SqlValue::Number(std::to_string(v.integer));
+      } else if (v.kind == Kind::kUnsigned) {
+        *out = SqlValue::Number(std::to_string(v.unsigned_integer));
+      } else if (v.kind == Kind::kFloat) {
+        // As nlohmann writes it.
+        *out = SqlValue::Number(json(v.floating).dump());
+      } else {
+        return false;
+      }
+      return true;
+    case ValueRule::kTree: return false;
+  }
+  return false;
+}
+
+// A row image (an object) as DecodeRow with `schema` decodes it.
+bool FastDecodeRow(JsonScanner& scanner, const RowSchema& schema, Row* row) {
+  if (!schema.unique_names || scanner.Peek() != '{') return false;
+  const size_t n = schema.names.size();
+  row->names = schema.names;
+  row->types = schema.types;
+  row->values.assign(n, SqlValue::Null());
+  size_t next = 0;  // members usually come in the schema's order
+  return scanner.ReadObject([&](std::string_view key) {
+    size_t i = next < n && schema.names[next] == key ? next : n;
+    for (size_t k = 0; i == n && k < n; ++k) {
+      if (schema.names[k] == key) i = k;
+    }
+    if (i == n) return scanner.Skip();  // not in the schema: ignored
+    next = i + 1;
+    // A member repeated: the last one counts, as in the tree.
+    return FastTyped(scanner, schema.types[i], schema.rules[i], schema.names[i], &row->values[i]);
+  });
+}
+
+// source.db, source.table and source.ts_ms as Decode reads them.
+bool FastDecodeSource(JsonScanner& scanner, RowChange* change) {
+  change->db.clear();
+  change->table.clear();
+  change->source_ts_ms = 0;
+  if (scanner.Peek() != '{') return scanner.Skip();  // not an object: ignored
+  return scanner.ReadObject([&](std::string_view key) {
+    const bool db = key == "db";
+    const bool table = key == "table";
+    const bool ts = key == "ts_ms";
+    if (!db && !table && !ts) return scanner.Skip();
+    JsonScalar v;
+    if (!scanner.ReadScalar(&v)) return false;
+    if (ts) {
+      if (v.kind == JsonScalar::Kind::kInteger) {
+        change->source_ts_ms = v.integer;
+      } else if (v.kind == JsonScalar::Kind::kUnsigned) {
+        change->source_ts_ms = static_cast<int64_t>(v.unsigned_integer);
+      } else {
+        return false;
+      }
+      return true;
+    }
+    if (v.kind != JsonScalar::Kind::kString) return false;
+    (db ? change->db : change->table).assign(v.text);
+    return true;
+  });
+}
+
+// The payload of an event with `schema`; nullopt: declined.
+std::optional<RowChange> FastDecodePayload(std::string_view payload, const EventSchema& schema) {
+  JsonScanner scanner(payload);
+  RowChange change;
+  std::string op;
+  bool has_op = false;
+  bool ok = scanner.ReadObject([&](std::string_view key) {
+    if (key == "op") {
+      JsonScalar v;
+      if (!scanner.ReadScalar(&v) || v.kind != JsonScalar::Kind::kString) return false;
+      op.assign(v.text);
+      has_op = true;
+      return true;
+    }
+    if (key == "source") return FastDecodeSource(scanner, &change);
+    if (key == "before" || key == "after") {
+      const bool before = key == "before";
+      Row& row = before ? change.before : change.after;
+      bool& has = before ? change.has_before : change.has_after;
+      row = Row();
+      has = false;
+      if (scanner.Peek() == 'n') {
+        JsonScalar v;
+        return scanner.ReadScalar(&v) && v.kind == JsonScalar::Kind::kNull;
+      }
+      const std::optional<RowSchema>& row_schema = before ? schema.before : schema.after;
+      if (!row_schema) return false;
+      has = true;
+      return FastDecodeRow(scanner, *row_schema, &row);
+    }
+    return scanner.Skip();
+  });
+  if (!ok || !scanner.AtEnd() || !has_op) return std::nullopt;
+  if (op == "t" || op == "m") return RowChange();  // nothing row-shaped
+  if (op.size() != 1 || std::string("cudr").find(op[0]) == std::string::npos) {
+    return std::nullopt;
+  }
+  change.op = op[0];
+  return change;
 }
 
 }  // namespace
@@ -332,7 +564,24 @@ Result<std::string> Base64Decode(const std::string& text) {
 
 namespace {
 
-Result<RowChange> Decode(const InputRecord& record) {
+// The names of the record's key columns, in the key's order.
+void ReadKeyColumns(const InputRecord& record, RowChange* change) {
+  if (!record.key) return;
+  thread_local SchemaTextCache<std::vector<std::string>> key_schemas;
+  JsonEnvelopeParts key_parts;
+  if (SplitJsonEnvelope(*record.key, key_schemas.last_text(), &key_parts)) {
+    change->key_columns = key_schemas.Get(key_parts.schema, KeyColumnsOf);
+  } else {
+    json key = json::parse(*record.key, nullptr, false);
+    if (key.is_object() && key.contains("schema") && key.contains("payload")) {
+      change->key_columns = KeyColumnsOf(key["schema"]);
+    } else if (key.is_object()) {
+      for (const auto& [name, v] : key.items()) change->key_columns.push_back(name);
+    }
+  }
+}
+
+Result<RowChange> Decode(const InputRecord& record, bool fast_path) {
   RowChange change;
   if (!record.value) return change;  // tombstone: the delete before it did the work
   auto fail = [&](const std::string& why) {
@@ -340,7 +589,6 @@ Result<RowChange> Decode(const InputRecord& record) {
                               "; the sql sink reads Vimur's JSON events (format.type: json)");
   };
   thread_local SchemaTextCache<EventSchema> event_schemas;
-  thread_local SchemaTextCache<std::vector<std::string>> key_schemas;
   // With schemas, every record repeats its table's schema: when its text was seen before,
   // only the payload is parsed.
   json payload;
@@ -349,6 +597,12 @@ Result<RowChange> Decode(const InputRecord& record) {
   JsonEnvelopeParts parts;
   if (SplitJsonEnvelope(*record.value, event_schemas.last_text(), &parts)) {
     schema = &event_schemas.Get(parts.schema, ParseEventSchema);
+    std::optional<RowChange> fast;
+    if (fast_path) fast = FastDecodePayload(parts.payload, *schema);
+    if (fast) {
+      if (fast->op != 0) ReadKeyColumns(record, &*fast);
+      return std::move(*fast);
+    }
     payload = json::parse(parts.payload, nullptr, false);
   } else {
     payload = json::parse(*record.value, nullptr, false);
@@ -373,6 +627,10 @@ Result<RowChange> Decode(const InputRecord& record) {
   if (auto source = payload.find("source"); source != payload.end() && source->is_object()) {
     change.db = source->value("db", "");
     change.table = source->value("table", "");
+    if (auto ts = source->find("ts_ms"); ts != source->end() && ts->is_number_float()) {
+      const double ms = ts->get<double>();
+      if (!(ms > -9.2e18 && ms < 9.2e18)) return fail("source.ts_ms is out of range");
+    }
     change.source_ts_ms = source->value("ts_ms", int64_t{0});
   }
   for (const char* side : {"before", "after"}) {
@@ -390,20 +648,19 @@ Result<RowChange> Decode(const InputRecord& record) {
       change.has_after = true;
     }
   }
-  if (record.key) {
-    JsonEnvelopeParts key_parts;
-    if (SplitJsonEnvelope(*record.key, key_schemas.last_text(), &key_parts)) {
-      change.key_columns = key_schemas.Get(key_parts.schema, KeyColumnsOf);
-    } else {
-      json key = json::parse(*record.key, nullptr, false);
-      if (key.is_object() && key.contains("schema") && key.contains("payload")) {
-        change.key_columns = KeyColumnsOf(key["schema"]);
-      } else if (key.is_object()) {
-        for (const auto& [name, v] : key.items()) change.key_columns.push_back(name);
-      }
-    }
-  }
+  ReadKeyColumns(record, &change);
   return change;
+}
+
+Result<RowChange> DecodeGuarded(const InputRecord& record, bool fast_path) {
+  try {
+    return Decode(record, fast_path);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of an unexpected JSON type (the accessors throw): bad input, not a crash.
+    return Status::Corruption(record.Where() + ": not a change event Vimur can read: " + e.what());
+  } catch (const std::exception& e) {
+    return Status::Corruption(record.Where() + ": not a change event Vimur can read: " + e.what());
+  }
 }
 
 }  // namespace
@@ -419,15 +676,10 @@ std::string DescribeRecordKey(const InputRecord& record) {
   return text.size() > 200 ? text.substr(0, 200) + "..." : text;
 }
 
-Result<RowChange> DecodeJsonEvent(const InputRecord& record) {
-  try {
-    return Decode(record);
-  } catch (const nlohmann::json::exception& e) {
-    // A field of an unexpected JSON type (the accessors throw): bad input, not a crash.
-    return Status::Corruption(record.Where() + ": not a change event Vimur can read: " + e.what());
-  } catch (const std::exception& e) {
-    return Status::Corruption(record.Where() + ": not a change event Vimur can read: " + e.what());
-  }
+Result<RowChange> DecodeJsonEvent(const InputRecord& record) { return DecodeGuarded(record, true); }
+
+Result<RowChange> DecodeJsonEventByTree(const InputRecord& record) {
+  return DecodeGuarded(record, false);
 }
 
 }  // namespace vimur::sink

@@ -27,6 +27,9 @@ struct RowChange {
 // Decodes `record`. A tombstone or a truncate yields op 0 (nothing to apply). Errors name the
 // record's topic, partition and offset.
 Result<RowChange> DecodeJsonEvent(const InputRecord& record);
+// The same without the one-pass fast path (a JSON tree throughout): what DecodeJsonEvent must
+// equal, for tests and the fuzz target.
+Result<RowChange> DecodeJsonEventByTree(const InputRecord& record);
 
 // The record's key for messages: the key object without its embedded schema, cut short.
 std::string DescribeRecordKey(const InputRecord& record);

@@ -604,6 +604,13 @@ Result<RowChange> Decode(const InputRecord& record, bool fast_path) {
       return std::move(*fast);
     }
     payload = json::parse(parts.payload, nullptr, false);
+    // A schema seen before makes the split take the rest of the text as the payload; text that
+    // is not one JSON value there is split again by a scan, as when the schema was new, so a
+    // record decodes the same whatever came before it.
+    if (payload.is_discarded() && SplitJsonEnvelope(*record.value, &parts)) {
+      schema = &event_schemas.Get(parts.schema, ParseEventSchema);
+      payload = json::parse(parts.payload, nullptr, false);
+    }
   } else {
     payload = json::parse(*record.value, nullptr, false);
     if (payload.is_object() && payload.contains("schema") && payload.contains("payload")) {

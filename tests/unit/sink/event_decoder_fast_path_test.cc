@@ -118,5 +118,27 @@ TEST(EventDecoderFastPathTest, UnusualPayloads) {
   }
 }
 
+// Text after the payload (here a member the split does not expect): the record decodes the same
+// whether its schema is new or was seen just before (found by the fuzz target).
+TEST(EventDecoderFastPathTest, TextAfterThePayloadDecodesTheSameWithASchemaSeenBefore) {
+  const std::string payload =
+      "{\"after\":{\"id\":5,\"rare_fast_path_column\":1}," + kSource + ",\"op\":\"c\"}";
+  const std::string schema =
+      R"({"type":"struct","fields":[{"type":"struct","optional":true,"field":"after","fields":[)"
+      R"({"type":"int64","optional":false,"field":"id"},)"
+      R"({"type":"int32","optional":true,"field":"rare_fast_path_column"}]}]})";
+  const std::string odd = "{\"schema\":" + schema + ",\"payload\":" + payload + ",\"extra\":1}";
+  InputRecord r{"t", 0, 1, kKey, odd, 0};
+  auto first = DecodeJsonEvent(r);  // the schema is new: found by a scan
+  auto again = DecodeJsonEvent(r);  // seen before: the quick split, then a scan
+  auto tree = DecodeJsonEventByTree(r);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_TRUE(tree.ok()) << tree.status().message();
+  EXPECT_EQ(again->after.values, first->after.values);
+  EXPECT_EQ(tree->after.values, first->after.values);
+  EXPECT_EQ(*first->after.Find("id"), SqlValue::Number("5"));
+}
+
 }  // namespace
 }  // namespace vimur::sink

@@ -122,8 +122,9 @@ int VerifyCommand(const std::vector<std::string>& args) {
   const sink::VerifyReport& r = *report;
   std::printf(
       "sink %s: %zu source table(s), %zu source row(s); %zu target table(s), %zu target row(s); "
-      "%zu chunk(s)\n",
-      sink_name.c_str(), r.tables, r.source_rows, r.target_tables, r.target_rows, r.chunks);
+      "%zu chunk(s), %zu key range(s) equal by checksum\n",
+      sink_name.c_str(), r.tables, r.source_rows, r.target_tables, r.target_rows, r.chunks,
+      r.checksummed);
   if (r.repaired > 0) std::printf("repaired %zu row(s) from the source\n", r.repaired);
   for (const std::string& line : r.shown) std::printf("  %s\n", line.c_str());
   if (r.differences() == 0) {

@@ -20,8 +20,10 @@ constexpr const char* kVerifyUsage =
 Compares every source table that sink NAME reads with its target tables, through the sink's
 own routes and mapping (target, table, columns, add_columns, key; rows outside its filter must
 be absent): chunk by chunk in primary-key order, values compared by meaning across database
-kinds (decimal scale, time precision, JSON key order, binary bytes). Prints a summary and up
-to N differing keys (default 10) with what differs.
+kinds (decimal scale, time precision, JSON key order, binary bytes). A copy keyed by integers
+is read side by side with its source by key range; between databases of one kind, ranges
+are checksummed inside both first and their rows read only where the checksums differ
+(docs/sinks.md). Prints a summary and up to N differing keys (default 10) with what differs.
 Differences are looked at again for up to S seconds (default 10) in case the sink is still
 catching up. Tables are read R rows at a time (default 2000).
 

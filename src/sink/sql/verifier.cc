@@ -638,6 +638,7 @@ Status Pass::MergeRange(const SourceTable& t, SqlConnection& source, TargetTable
   std::vector<std::optional<std::string>> values;  // of the target row at ti
   while (true) {
     if (si == source_rows.size() && !source_done) {
+      if (!source_rows.empty()) Progress();  // (the rows of the page before are counted)
       VIMUR_ASSIGN_OR_RETURN(source_rows,
                              source.Query(source_select + KeyRange(source, t.pk, source_after, hi) +
                                           " ORDER BY " + KeyList(source, t.pk) + limit));
@@ -645,7 +646,6 @@ Status Pass::MergeRange(const SourceTable& t, SqlConnection& source, TargetTable
       si = 0;
       source_done = source_rows.size() < static_cast<size_t>(options_.chunk_rows);
       if (!source_rows.empty()) source_after = source_key(source_rows.back());
-      Progress();
     }
     if (ti == target_rows.size() && !target_done) {
       VIMUR_ASSIGN_OR_RETURN(target_rows,
@@ -657,7 +657,10 @@ Status Pass::MergeRange(const SourceTable& t, SqlConnection& source, TargetTable
       if (!target_rows.empty()) target_after = target_key(Values(target, target_rows.back()));
     }
     const bool have_source = si < source_rows.size(), have_target = ti < target_rows.size();
-    if (!have_source && !have_target) return Status::Ok();
+    if (!have_source && !have_target) {
+      Progress();
+      return Status::Ok();
+    }
     if (have_target) values = Values(target, target_rows[ti]);
     const int order = !have_target ? -1
                       : !have_source

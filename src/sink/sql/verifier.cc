@@ -259,7 +259,10 @@ struct TargetTable {
 // read in key-ordered chunks; each chunk's rows are looked up by key in the target tables
 // they route to (missing and different rows); a 64-bit hash of every place the source fills
 // is kept (8 bytes per source row), and the target tables are then scanned by key alone for
-// rows no source row goes to (extra rows). Rows of differences are kept for --repair.
+// rows no source row goes to (extra rows). A source table that is copied as it is into one
+// target table with its integer key is instead read side by side with it in key order and
+// merged (ReadRanged), ranges checksummed inside both databases first when they are of one
+// kind. Rows of differences are kept for --repair.
 class Pass {
  public:
   Pass(const PipelineConfig& config, const SinkConfig& sink, const VerifyOptions& options,

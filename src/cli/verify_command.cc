@@ -20,8 +20,10 @@ constexpr const char* kVerifyUsage =
 Compares every source table that sink NAME reads with its target tables, through the sink's
 own routes and mapping (target, table, columns, add_columns, key; rows outside its filter must
 be absent): chunk by chunk in primary-key order, values compared by meaning across database
-kinds (decimal scale, time precision, JSON key order, binary bytes). Prints a summary and up
-to N differing keys (default 10) with what differs.
+kinds (decimal scale, time precision, JSON key order, binary bytes). A copy keyed by integers
+is read side by side with its source by key range; between databases of one kind, ranges
+are checksummed inside both first and their rows read only where the checksums differ
+(docs/sinks.md). Prints a summary and up to N differing keys (default 10) with what differs.
 Differences are looked at again for up to S seconds (default 10) in case the sink is still
 catching up. Tables are read R rows at a time (default 2000).
 
@@ -122,8 +124,9 @@ int VerifyCommand(const std::vector<std::string>& args) {
   const sink::VerifyReport& r = *report;
   std::printf(
       "sink %s: %zu source table(s), %zu source row(s); %zu target table(s), %zu target row(s); "
-      "%zu chunk(s)\n",
-      sink_name.c_str(), r.tables, r.source_rows, r.target_tables, r.target_rows, r.chunks);
+      "%zu chunk(s), %zu key range(s) equal by checksum\n",
+      sink_name.c_str(), r.tables, r.source_rows, r.target_tables, r.target_rows, r.chunks,
+      r.checksummed);
   if (r.repaired > 0) std::printf("repaired %zu row(s) from the source\n", r.repaired);
   for (const std::string& line : r.shown) std::printf("  %s\n", line.c_str());
   if (r.differences() == 0) {

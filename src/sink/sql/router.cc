@@ -131,6 +131,22 @@ Result<Place> Router::Locate(const RowContext& context, const std::vector<std::s
   return p;
 }
 
+Result<std::optional<std::pair<std::string, std::string>>> Router::FixedPlace(
+    const RowContext& context) const {
+  if (!target_.columns().empty() || !table_.columns().empty())
+    return std::optional<std::pair<std::string, std::string>>();
+  const Row none;
+  RowContext c = context;
+  c.row = &none;
+  VIMUR_ASSIGN_OR_RETURN(std::string target, target_.Evaluate(c));
+  VIMUR_ASSIGN_OR_RETURN(std::string table, table_.Evaluate(c));
+  if (std::find(target_names_.begin(), target_names_.end(), target) == target_names_.end() ||
+      table.empty()) {
+    return std::optional<std::pair<std::string, std::string>>();  // (Locate reports it)
+  }
+  return std::optional(std::pair{target, table});
+}
+
 Result<bool> Router::Keeps(const RowContext& context) const {
   if (filter_.empty()) return true;
   auto keeps = filter_.Keeps(*context.row);

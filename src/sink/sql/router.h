@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,12 @@ class Router {
   // row lacks a column the filter reads.
   Result<bool> Keeps(const RowContext& context) const;
   bool has_filter() const { return !filter_.empty(); }
+  // The (target, table) every row of a source table goes to when neither template reads a
+  // column (only ${db}, ${table}, ${topic}); nullopt when the route depends on the row.
+  Result<std::optional<std::pair<std::string, std::string>>> FixedPlace(
+      const RowContext& context) const;
+  // `key`: the target's key columns as set; empty for the source's key.
+  const std::vector<std::string>& key() const { return key_; }
   const ColumnMapping& mapping() const { return mapping_; }
   const std::vector<std::string>& target_names() const { return target_names_; }
   // The names of the added columns (their values are text).

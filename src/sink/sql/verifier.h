@@ -26,6 +26,7 @@ struct VerifyReport {
   size_t target_rows = 0;
   size_t target_tables = 0;  // target tables read
   size_t chunks = 0;
+  size_t checksummed = 0;          // key ranges found equal by their checksums alone
   size_t missing = 0;              // in the source, not in the target
   size_t extra = 0;                // in the target, not in the source
   size_t different = 0;            // in both, with other values

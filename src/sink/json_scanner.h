@@ -22,10 +22,6 @@ struct JsonScalar {
   std::string_view text;    // kString, unescaped: valid until the scanner reads the next string
 };
 
-// The length of the UTF-8 sequence at s[i] (a byte >= 0x80) as RFC 3629 allows it (what
-// nlohmann accepts); 0 when it is not one.
-size_t Utf8SequenceLength(std::string_view s, size_t i);
-
 class JsonScanner {
  public:
   explicit JsonScanner(std::string_view text) : s_(text) {}

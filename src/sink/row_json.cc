@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "sink/json_scanner.h"
+#include "core/utf8.h"
 
 namespace vimur::sink {
 namespace {

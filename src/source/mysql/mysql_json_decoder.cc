@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/byte_reader.h"
+#include "core/utf8.h"
 #include "source/mysql/mysql_decimal.h"
 
 namespace vimur::mysql {
@@ -107,26 +108,6 @@ void AppendBase64(std::string_view bytes, std::string* out) {
     out->push_back(kAlphabet[(v >> 6) & 63]);
     out->push_back('=');
   }
-}
-
-// Length of the valid UTF-8 sequence starting at p[0] (a byte >= 0x80), or 0 when invalid.
-size_t Utf8SequenceLength(const uint8_t* p, size_t left) {
-  uint8_t c = p[0];
-  auto cont = [&](size_t i) { return i < left && (p[i] & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;   // overlong
-    if (c == 0xED && p[1] >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;   // overlong
-    if (c == 0xF4 && p[1] >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
 }
 
 Status Corrupt(size_t offset, const std::string& what) {
@@ -400,24 +381,6 @@ struct JsonNode {
   std::vector<std::string> keys;   // object keys, unescaped, in MySQL order
   std::vector<JsonNode> children;  // object values (parallel to keys) or array elements
 };
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 class TextParser {
  public:
@@ -768,7 +731,7 @@ void AppendJsonEscaped(std::string_view bytes, std::string* out) {
       continue;
     }
     if (c >= 0x80) {
-      size_t len = Utf8SequenceLength(p + i, n - i);
+      size_t len = Utf8SequenceLength(bytes, i);
       if (len != 0) {
         i += len;
         continue;

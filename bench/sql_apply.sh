@@ -88,8 +88,9 @@ echo "publishing $rows rows to Kafka" >&2
 
 export BENCH_PORT="$port" BENCH_PG_PORT="$pg_port" BENCH_WORK="$work" BENCH_VIMUR="$vimur"
 export BENCH_ROWS="$rows" BENCH_RUNS="$runs" BENCH_COMMON="$common" BENCH_BATCH="$batch"
-python3 - <<'PY'
+PYTHONPATH="$here/bench" python3 - <<'PY'
 import os, statistics, subprocess, time
+from proc_stats import cpu_s, peak_rss_mib
 port, pg_port, work = os.environ["BENCH_PORT"], os.environ["BENCH_PG_PORT"], os.environ["BENCH_WORK"]
 vimur, common = os.environ["BENCH_VIMUR"], os.environ["BENCH_COMMON"]
 rows, runs = int(os.environ["BENCH_ROWS"]), int(os.environ["BENCH_RUNS"])
@@ -127,22 +128,6 @@ TARGETS = {
         has_last=lambda: postgres(f"SELECT COUNT(*) FROM t WHERE id = {rows}") == "1",
         count=lambda: int(postgres("SELECT COUNT(*) FROM t"))),
 }
-
-
-def cpu_s(pid):
-    """CPU seconds (user + system) of process `pid` so far."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid):
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    except FileNotFoundError:
-        pass
-    return 0
 
 
 results = {name: ([], [], []) for name in TARGETS}

@@ -47,9 +47,12 @@ def avro_format(path, registry_url):
 class MariaDb:
     def __init__(self, directory):
         self.dir = directory
-        out = subprocess.run([os.path.join(ROOT, "scripts", "mariadb"), "start", directory],
-                             check=True, capture_output=True, text=True).stdout
-        self.port = int(out.strip().splitlines()[-1].split("=", 1)[1])
+        started = subprocess.run([os.path.join(ROOT, "scripts", "mariadb"), "start", directory],
+                                 capture_output=True, text=True)
+        if started.returncode != 0:
+            raise RuntimeError(f"scripts/mariadb start {directory} failed "
+                               f"(exit {started.returncode}):\n{started.stderr}")
+        self.port = int(started.stdout.strip().splitlines()[-1].split("=", 1)[1])
 
     def connect(self, db=None, user="root", password="root"):
         return pymysql.connect(host="127.0.0.1", port=self.port, user=user, password=password,

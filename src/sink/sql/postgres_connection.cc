@@ -59,6 +59,8 @@ class PostgresConnection final : public SqlConnection {
     keys.push_back(nullptr);
     values.push_back(nullptr);
     conn_ = PQconnectdbParams(keys.data(), values.data(), 0);
+    // Notices (e.g. "table ... does not exist, skipping") are not for the logs of a sink.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = url_.Redacted() + ": connect: " + PQerrorMessage(conn_);
       bool denied = message.find("password authentication failed") != std::string::npos ||
@@ -177,6 +179,61 @@ class PostgresConnection final : public SqlConnection {
       out += '"';
     }
     return out + "}";
+  }
+
+  bool can_copy() const override { return true; }
+
+  Status CopyIn(const std::string& statement, const std::string& data) override {
+    VIMUR_RETURN_IF_ERROR(Connect());
+    PGresult* res = PQexec(conn_, statement.c_str());
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+      Status s = Check(res, statement);
+      PQclear(res);
+      return s.ok() ? Status::Internal("not a COPY FROM STDIN: " + statement.substr(0, 60)) : s;
+    }
+    PQclear(res);
+    if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 ||
+        PQputCopyEnd(conn_, nullptr) != 1) {
+      std::string text = url_.Redacted() + ": sending COPY data: " + PQerrorMessage(conn_);
+      Disconnect();
+      return Status::Unavailable(text);
+    }
+    res = PQgetResult(conn_);
+    Status s = Check(res, statement);
+    PQclear(res);
+    while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
+    return s;
+  }
+
+  // COPY's text format: \N for NULL; backslash, tab, newline and carriage return escaped.
+  void AppendCopyField(const SqlValue& v, std::string* out) override {
+    auto escaped = [out](const std::string& text) {
+      for (char c : text) {
+        switch (c) {
+          case '\\': *out += "\\\\"; break;
+          case '\t': *out += "\\t"; break;
+          case '\n': *out += "\\n"; break;
+          case '\r': *out += "\\r"; break;
+          default: *out += c;
+        }
+      }
+    };
+    switch (v.kind) {
+      case SqlKind::kNull: *out += "\\N"; return;
+      case SqlKind::kNumber: *out += v.text; return;
+      case SqlKind::kBool: *out += v.text == "1" ? 't' : 'f'; return;
+      case SqlKind::kBytes: {
+        static const char* kHex = "0123456789abcdef";
+        *out += "\\\\x";
+        for (unsigned char c : v.text) {
+          *out += kHex[c >> 4];
+          *out += kHex[c & 15];
+        }
+        return;
+      }
+      case SqlKind::kText: escaped(v.text); return;
+      case SqlKind::kArray: escaped(ArrayText(v)); return;
+    }
   }
 
   std::string Name(const std::string& id) const override {

@@ -58,6 +58,15 @@ class SqlConnection {
   virtual Result<std::vector<TextRow>> Query(const std::string& sql) = 0;
   virtual std::string Literal(const SqlValue& v) = 0;
   virtual std::string Name(const std::string& identifier) const = 0;
+  // Bulk load, where can_copy(): `statement` (PostgreSQL's `COPY ... FROM STDIN`, text format)
+  // reads `data`: rows of fields written by AppendCopyField, separated by tabs, each row ended
+  // by a newline.
+  virtual bool can_copy() const { return false; }
+  virtual Status CopyIn(const std::string& statement, const std::string& data) {
+    (void)data;
+    return Status::Unsupported("bulk load is not available for: " + statement.substr(0, 60));
+  }
+  virtual void AppendCopyField(const SqlValue& v, std::string* out) { *out += Literal(v); }
   // The table's columns in order; empty when it does not exist.
   virtual Result<std::vector<ColumnInfo>> Columns(const std::string& table) = 0;
   // The table's primary-key columns in order.

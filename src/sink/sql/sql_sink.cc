@@ -2,21 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <string_view>
 #include <thread>
 
 #include "core/logging.h"
 #include "core/metrics_probes.h"
+#include "sink/batch_loop.h"
 
 namespace vimur::sink {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool SameKey(const Place& a, const Place& b) {
   return a.target == b.target && a.table == b.table && a.key == b.key;
@@ -172,22 +168,6 @@ Status SqlSink::ApplyWithRetry(const ApplyPlan& plan, RecordInput& input,
   }
 }
 
-Status SqlSink::GiveUp(const InputRecord& record, const Status& why, RecordInput& input) {
-  std::string key = DescribeRecordKey(record);
-  if (config_.on_error == "dead_letter") {
-    LOG_WARN << "sink " << config_.name << ": record " << record.Where() << " key " << key
-             << " failed: " << why.message() << "; written to dead-letter topic "
-             << config_.dead_letter_topic;
-    VIMUR_RETURN_IF_ERROR(input.DeadLetter(record, why.message()));
-    metrics::SinkProbe::For(config_.name).dead_lettered.Add();
-    return Status::Ok();
-  }
-  return Status(why.code(), "sink " + config_.name + ": record " + record.Where() + " key " + key +
-                                ": " + why.message() +
-                                "; the sink stopped before it (on_error: stop): fix the target "
-                                "or the route and restart, or set on_error: dead_letter");
-}
-
 void SqlSink::CheckColumns(const RowChange& change) {
   const Row& row = change.has_after ? change.after : change.before;
   if (router_->mapping().empty() || row.names.empty()) return;
@@ -203,41 +183,44 @@ void SqlSink::CheckColumns(const RowChange& change) {
   }
 }
 
-Status SqlSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
-                        const std::atomic<bool>& stop, int64_t* newest_ts) {
-  ApplyPlan plan;
-  std::vector<std::pair<const InputRecord*, RowChange>> changes;
-  changes.reserve(batch.size());
-  for (const InputRecord& r : batch) {
+Result<SqlSink::PreparedBatch> SqlSink::Prepare(std::vector<InputRecord> records,
+                                                RecordInput& input) {
+  PreparedBatch prepared;
+  prepared.records = std::move(records);
+  prepared.changes.reserve(prepared.records.size());
+  for (const InputRecord& r : prepared.records) {
     auto change = DecodeJsonEvent(r);
     Status s = change.status();
     if (change.ok()) {
       CheckColumns(*change);
-      s = PlanChange(*router_, *change, r.topic, &plan);
+      s = PlanChange(*router_, *change, r.topic, &prepared.plan);
       if (s.ok()) {
-        *newest_ts = std::max(*newest_ts, change->source_ts_ms);
-        changes.emplace_back(&r, std::move(change).value());
+        prepared.plan.newest_source_ts_ms =
+            std::max(prepared.plan.newest_source_ts_ms, change->source_ts_ms);
+        prepared.changes.emplace_back(&r, std::move(change).value());
       }
     }
-    if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(r, s, input));
+    if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
   }
-  Status s = ApplyWithRetry(plan, input, stop);
-  if (s.ok() || s.code() == StatusCode::kAborted || changes.size() <= 1) {
-    if (!s.ok() && s.code() != StatusCode::kAborted && changes.size() == 1) {
-      return GiveUp(*changes[0].first, s, input);
-    }
-    return s;
-  }
+  return prepared;
+}
+
+Status SqlSink::Finish(const PreparedBatch& batch, Status first, RecordInput& input,
+                       const std::atomic<bool>& stop) {
+  Status s = first.retriable() ? ApplyWithRetry(batch.plan, input, stop) : std::move(first);
+  const auto& changes = batch.changes;
+  if (s.ok() || s.code() == StatusCode::kAborted || changes.empty()) return s;
+  if (changes.size() == 1) return GiveUpRecord(config_, *changes[0].first, s, input);
   // The target refused the batch for good: find the record(s) it refuses, one at a time and
   // in order, so that the others are applied and the error names the record.
-  LOG_WARN << "sink " << config_.name << ": batch of " << batch.size() << " records refused ("
-           << s.message() << "); applying them one by one";
-  for (auto& [record, change] : changes) {
+  LOG_WARN << "sink " << config_.name << ": batch of " << batch.records.size()
+           << " records refused (" << s.message() << "); applying them one by one";
+  for (const auto& [record, change] : changes) {
     ApplyPlan single;
     VIMUR_RETURN_IF_ERROR(PlanChange(*router_, change, record->topic, &single));
     Status one = ApplyWithRetry(single, input, stop);
     if (one.code() == StatusCode::kAborted) return one;
-    if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(*record, one, input));
+    if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, *record, one, input));
   }
   return Status::Ok();
 }
@@ -250,10 +233,60 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
   int64_t max_lag = 0, last_lag = -1;
   auto last_log = std::chrono::steady_clock::now();
   const auto interval = std::chrono::seconds(config_.lag_log_interval_s);
+  // The batch whose first attempt runs on its own thread while the next is read and decoded.
+  std::optional<PreparedBatch> applying;
+  std::future<Attempt> attempt;
+  auto start = [&](PreparedBatch batch) {
+    applying = std::move(batch);
+    attempt = std::async(std::launch::async, [this, plan = &applying->plan] {
+      Status s = ApplyOnce(*plan);
+      return Attempt{std::move(s), WallClockMs()};
+    });
+  };
+  // Waits for the batch under way, retries it if needed and acknowledges it.
+  auto complete = [&]() -> Status {
+    Attempt first = attempt.get();
+    PreparedBatch batch = std::move(*applying);
+    applying.reset();
+    bool retried = !first.status.ok();
+    VIMUR_RETURN_IF_ERROR(Finish(batch, std::move(first.status), input, stop));
+    Status acked = input.Acknowledge(batch.records);
+    if (!acked.ok()) {
+      // Applied but not acknowledged: read and applied again after a restart, which changes
+      // nothing.
+      LOG_WARN << "sink " << config_.name << ": " << acked.message();
+    }
+    ++batches;
+    records += batch.records.size();
+    probe.records.Add(batch.records.size());
+    probe.batches.Add();
+    probe.up.Set(1);
+    if (batch.plan.newest_source_ts_ms > 0) {
+      int64_t ended = retried ? WallClockMs() : first.ended_ms;
+      last_lag = std::max<int64_t>(0, ended - batch.plan.newest_source_ts_ms);
+      max_lag = std::max(max_lag, last_lag);
+      probe.lag_ms.Set(static_cast<double>(last_lag));
+    }
+    return Status::Ok();
+  };
   Status result;
   while (!stop.load()) {
     auto batch = input.Poll(static_cast<size_t>(config_.batch_max_records),
                             std::chrono::milliseconds(config_.batch_max_ms));
+    Result<PreparedBatch> next = PreparedBatch{};
+    if (batch.ok() && !batch->empty()) next = Prepare(std::move(batch).value(), input);
+    if (applying) {
+      Status s = complete();
+      if (s.code() == StatusCode::kAborted) break;  // stopping while a target is down
+      if (!s.ok()) {
+        result = s;
+        break;
+      }
+    }
+    if (!next.ok()) {
+      result = next.status();
+      break;
+    }
     if (!batch.ok()) {
       if (!batch.status().retriable()) {
         result = batch.status();
@@ -264,31 +297,7 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
       input.Wait(std::chrono::milliseconds(500));
       continue;
     }
-    if (!batch->empty()) {
-      int64_t newest = 0;
-      Status s = Process(*batch, input, stop, &newest);
-      if (s.code() == StatusCode::kAborted) break;  // stopping while a target is down
-      if (!s.ok()) {
-        result = s;
-        break;
-      }
-      Status acked = input.Acknowledge(*batch);
-      if (!acked.ok()) {
-        // Applied but not acknowledged: read and applied again after a restart, which
-        // changes nothing.
-        LOG_WARN << "sink " << config_.name << ": " << acked.message();
-      }
-      ++batches;
-      records += batch->size();
-      probe.records.Add(batch->size());
-      probe.batches.Add();
-      probe.up.Set(1);
-      if (newest > 0) {
-        last_lag = std::max<int64_t>(0, NowMs() - newest);
-        max_lag = std::max(max_lag, last_lag);
-        probe.lag_ms.Set(static_cast<double>(last_lag));
-      }
-    }
+    if (!next->records.empty()) start(std::move(next).value());
     auto now = std::chrono::steady_clock::now();
     if (now - last_log >= interval) {
       if (records > 0) {
@@ -300,6 +309,16 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
       max_lag = 0;
       last_log = now;
     }
+  }
+  if (applying) {
+    // Stopping: the batch under way is acknowledged only if its first attempt passed.
+    if (attempt.get().status.ok()) {
+      Status acked = input.Acknowledge(applying->records);
+      if (!acked.ok()) {
+        LOG_WARN << "sink " << config_.name << ": " << acked.message();
+      }
+    }
+    applying.reset();
   }
   probe.up.Set(0);
   input.Close();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <utility>
 #include <memory>
 #include <set>
 #include <string>
@@ -41,15 +42,30 @@ class SqlSink final : public Sink {
   Status Run(RecordInput& input, const std::atomic<bool>& stop) override;
 
  private:
+  // A batch decoded and planned: applied on a thread of its own while the next batch is read
+  // and decoded (per-key order holds: a batch starts only after the one before it ended).
+  struct PreparedBatch {
+    std::vector<InputRecord> records;
+    ApplyPlan plan;
+    std::vector<std::pair<const InputRecord*, RowChange>> changes;  // in order, for one-by-one
+  };
+  // The outcome of a first attempt, and when it ended (ms since the epoch).
+  struct Attempt {
+    Status status;
+    int64_t ended_ms = 0;
+  };
+
+  // Decodes and routes `records`; a record that fails for good is dead-lettered or stops the
+  // sink.
+  Result<PreparedBatch> Prepare(std::vector<InputRecord> records, RecordInput& input);
+  // After a first attempt that did not pass: retries what may pass with backoff until it
+  // succeeds, fails for good, or `stop`; a batch refused for good is applied record by record.
+  Status Finish(const PreparedBatch& batch, Status first, RecordInput& input,
+                const std::atomic<bool>& stop);
   // Applies `plan` to every target it touches, retrying what may pass with backoff until it
   // succeeds, fails for good, or `stop`.
   Status ApplyWithRetry(const ApplyPlan& plan, RecordInput& input, const std::atomic<bool>& stop);
   Status ApplyOnce(const ApplyPlan& plan);
-  // Applies `batch` (decoding, routing); a record that fails for good is dead-lettered or
-  // stops the sink.
-  Status Process(const std::vector<InputRecord>& batch, RecordInput& input,
-                 const std::atomic<bool>& stop, int64_t* newest_ts);
-  Status GiveUp(const InputRecord& record, const Status& why, RecordInput& input);
   // Warns once per source table about columns named in `columns` that its rows lack.
   void CheckColumns(const RowChange& change);
 

@@ -9,6 +9,9 @@ namespace vimur::sink {
 namespace {
 
 constexpr size_t kStatementBytes = 4 << 20;  // a statement is cut once it grows past this
+// Fewer upserts of one column list than this go as one INSERT ... VALUES: a stage's COPY and
+// INSERT ... SELECT pay off from about this many rows.
+constexpr size_t kStageMinRows = 16;
 
 std::string Join(SqlConnection& c, const std::vector<std::string>& names) {
   std::string out;
@@ -31,6 +34,36 @@ TargetWriter::TargetWriter(std::string name, std::unique_ptr<SqlConnection> conn
       create_tables_(create_tables),
       add_columns_(add_columns) {}
 
+namespace {
+
+// What an upsert does with a row whose key is there: MariaDB's ON DUPLICATE KEY UPDATE (or
+// INSERT IGNORE when every column is in the key), PostgreSQL's ON CONFLICT.
+std::string WithConflictClause(SqlConnection& c, std::string insert,
+                               const std::vector<std::string>& columns,
+                               const std::vector<std::string>& key) {
+  std::vector<std::string> rest;
+  for (const auto& col : columns) {
+    if (std::find(key.begin(), key.end(), col) == key.end()) rest.push_back(col);
+  }
+  if (c.dialect() == Dialect::kMariaDb) {
+    if (rest.empty()) return "INSERT IGNORE" + insert.substr(6);
+    insert += " ON DUPLICATE KEY UPDATE ";
+    for (size_t i = 0; i < rest.size(); ++i) {
+      insert += (i ? ", " : "") + c.Name(rest[i]) + " = VALUES(" + c.Name(rest[i]) + ")";
+    }
+    return insert;
+  }
+  insert += " ON CONFLICT (" + Join(c, key) + ") DO ";
+  if (rest.empty()) return insert + "NOTHING";
+  insert += "UPDATE SET ";
+  for (size_t i = 0; i < rest.size(); ++i) {
+    insert += (i ? ", " : "") + c.Name(rest[i]) + " = EXCLUDED." + c.Name(rest[i]);
+  }
+  return insert;
+}
+
+}  // namespace
+
 std::string TargetWriter::UpsertSql(SqlConnection& c, const std::string& table,
                                     const std::vector<std::string>& columns,
                                     const std::vector<std::string>& key,
@@ -44,25 +77,52 @@ std::string TargetWriter::UpsertSql(SqlConnection& c, const std::string& table,
     }
     sql += ")";
   }
-  std::vector<std::string> rest;
-  for (const auto& col : columns) {
-    if (std::find(key.begin(), key.end(), col) == key.end()) rest.push_back(col);
-  }
-  if (c.dialect() == Dialect::kMariaDb) {
-    if (rest.empty()) return "INSERT IGNORE" + sql.substr(6);
-    sql += " ON DUPLICATE KEY UPDATE ";
-    for (size_t i = 0; i < rest.size(); ++i) {
-      sql += (i ? ", " : "") + c.Name(rest[i]) + " = VALUES(" + c.Name(rest[i]) + ")";
+  return WithConflictClause(c, std::move(sql), columns, key);
+}
+
+std::string TargetWriter::UpsertFromStageSql(SqlConnection& c, const std::string& table,
+                                             const std::vector<std::string>& columns,
+                                             const std::vector<std::string>& key,
+                                             const std::string& stage) {
+  std::string names = Join(c, columns);
+  return WithConflictClause(
+      c, "INSERT INTO " + c.Name(table) + " (" + names + ") SELECT " + names + " FROM " + stage,
+      columns, key);
+}
+
+Result<std::string> TargetWriter::StageFor(const std::string& table,
+                                           const std::vector<std::string>& columns) {
+  auto found = stages_.find({table, columns});
+  if (found != stages_.end()) return found->second;
+  SqlConnection& c = *connection_;
+  std::string stage = c.Name("vimur_stage_" + std::to_string(next_stage_++));
+  // The stage's columns take the target's types (without its constraints).
+  VIMUR_RETURN_IF_ERROR(c.Execute("DROP TABLE IF EXISTS pg_temp." + stage));
+  VIMUR_RETURN_IF_ERROR(c.Execute("CREATE TEMPORARY TABLE " + stage +
+                                  " ON COMMIT DELETE ROWS AS SELECT " + Join(c, columns) +
+                                  " FROM " + c.Name(table) + " WITH NO DATA"));
+  stages_.emplace(std::pair{table, columns}, stage);
+  return stage;
+}
+
+Status TargetWriter::CopyToStage(const std::string& stage, const std::vector<std::string>& columns,
+                                 const std::vector<const Row*>& rows) {
+  SqlConnection& c = *connection_;
+  const std::string copy = "COPY " + stage + " (" + Join(c, columns) + ") FROM STDIN";
+  std::string data;
+  for (const Row* row : rows) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) data += '\t';
+      const SqlValue* v = row->Find(columns[i]);
+      c.AppendCopyField(v ? *v : SqlValue::Null(), &data);
     }
-  } else {
-    sql += " ON CONFLICT (" + Join(c, key) + ") DO ";
-    if (rest.empty()) return sql + "NOTHING";
-    sql += "UPDATE SET ";
-    for (size_t i = 0; i < rest.size(); ++i) {
-      sql += (i ? ", " : "") + c.Name(rest[i]) + " = EXCLUDED." + c.Name(rest[i]);
+    data += '\n';
+    if (data.size() >= kStatementBytes) {
+      VIMUR_RETURN_IF_ERROR(c.CopyIn(copy, data));
+      data.clear();
     }
   }
-  return sql;
+  return data.empty() ? Status::Ok() : c.CopyIn(copy, data);
 }
 
 std::string TargetWriter::DeleteSql(SqlConnection& c, const std::string& table,
@@ -170,6 +230,20 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
     }
   }
   SqlConnection& c = *connection_;
+  std::map<std::pair<std::string, std::vector<std::string>>, std::string> staged;
+  if (c.can_copy()) {
+    for (auto& [table, w] : tables) {
+      for (const auto& [columns, rows] : w.upserts) {
+        if (rows.size() < kStageMinRows) continue;
+        auto stage = StageFor(table, columns);
+        if (!stage.ok()) {
+          stages_.clear();
+          return stage.status().WithContext("target " + name_);
+        }
+        staged[{table, columns}] = *stage;
+      }
+    }
+  }
   Status s = c.Execute(c.dialect() == Dialect::kMariaDb ? "START TRANSACTION" : "BEGIN");
   for (auto it = tables.begin(); s.ok() && it != tables.end(); ++it) {
     const std::string& table = it->first;
@@ -185,6 +259,12 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
     }
     for (auto g = w.upserts.begin(); s.ok() && g != w.upserts.end(); ++g) {
       const auto& rows = g->second;
+      auto stage = staged.find({table, g->first});
+      if (stage != staged.end()) {
+        s = CopyToStage(stage->second, g->first, rows);
+        if (s.ok()) s = c.Execute(UpsertFromStageSql(c, table, g->first, w.key, stage->second));
+        continue;
+      }
       for (size_t i = 0; s.ok() && i < rows.size();) {
         std::vector<const Row*> part;
         size_t bytes = 0;
@@ -200,6 +280,7 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
   if (!s.ok()) {
     (void)c.Execute("ROLLBACK");
     for (auto& [table, w] : tables) known_.erase(table);  // looked up again next time
+    stages_.clear();  // created again (the session may be a new one)
     return s.WithContext("target " + name_);
   }
   return Status::Ok();

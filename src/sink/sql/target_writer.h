@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -37,6 +38,11 @@ class TargetWriter {
                                const std::vector<std::string>& columns,
                                const std::vector<std::string>& key,
                                const std::vector<const Row*>& rows);
+  // PostgreSQL: the upsert of every row staged in `stage` (loaded by COPY).
+  static std::string UpsertFromStageSql(SqlConnection& c, const std::string& table,
+                                        const std::vector<std::string>& columns,
+                                        const std::vector<std::string>& key,
+                                        const std::string& stage);
   static std::string DeleteSql(SqlConnection& c, const std::string& table,
                                const std::vector<std::string>& key,
                                const std::vector<const std::vector<SqlValue>*>& keys);
@@ -47,11 +53,20 @@ class TargetWriter {
   Status EnsureTable(const std::string& table, const WriteAction& sample,
                      const std::set<std::string>& columns_needed);
 
+  // A temporary table emptied at each commit with `columns` of `table`, which COPY loads before
+  // one INSERT ... SELECT upserts its rows: created on first use in a session.
+  Result<std::string> StageFor(const std::string& table, const std::vector<std::string>& columns);
+  Status CopyToStage(const std::string& stage, const std::vector<std::string>& columns,
+                     const std::vector<const Row*>& rows);
+
   std::string name_;
   std::unique_ptr<SqlConnection> connection_;
   bool create_tables_;
   bool add_columns_;
   std::map<std::string, std::set<std::string>> known_;  // table -> its columns
+  // (table, columns) -> its stage, in this session (forgotten after a failure).
+  std::map<std::pair<std::string, std::vector<std::string>>, std::string> stages_;
+  int next_stage_ = 0;
 };
 
 }  // namespace vimur::sink

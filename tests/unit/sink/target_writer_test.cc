@@ -57,5 +57,26 @@ TEST(TargetWriterTest, UpsertDeleteAndCreateInBothDialects) {
             "INSERT INTO \"t\" (\"id\") VALUES (3) ON CONFLICT (\"id\") DO NOTHING");
 }
 
+// PostgreSQL's bulk path: rows COPied into a stage in text format, then one upsert from it.
+TEST(TargetWriterTest, PostgresStageUpsertAndCopyFields) {
+  auto pg = MakeConnection(*ParseDatabaseUrl("postgresql://u@h/d"));
+  auto maria = MakeConnection(*ParseDatabaseUrl("mariadb://u@h/d"));
+  EXPECT_TRUE(pg->can_copy());
+  EXPECT_FALSE(maria->can_copy());
+  EXPECT_EQ(TargetWriter::UpsertFromStageSql(*pg, "orders", {"id", "note"}, {"id"}, "\"s0\""),
+            "INSERT INTO \"orders\" (\"id\", \"note\") SELECT \"id\", \"note\" FROM \"s0\" "
+            "ON CONFLICT (\"id\") DO UPDATE SET \"note\" = EXCLUDED.\"note\"");
+  EXPECT_EQ(TargetWriter::UpsertFromStageSql(*pg, "t", {"id"}, {"id"}, "\"s1\""),
+            "INSERT INTO \"t\" (\"id\") SELECT \"id\" FROM \"s1\" ON CONFLICT (\"id\") DO NOTHING");
+  std::string out;
+  for (const SqlValue& v :
+       {SqlValue::Null(), SqlValue::Number("-1.5"), SqlValue::Text("a\tb\nc\rd\\e'f"),
+        SqlValue::Bytes(std::string("\x00\xff", 2)), SqlValue::Text("\xc3\xa9")}) {
+    pg->AppendCopyField(v, &out);
+    out += '|';
+  }
+  EXPECT_EQ(out, "\\N|-1.5|a\\tb\\nc\\rd\\\\e'f|\\\\x00ff|\xc3\xa9|");
+}
+
 }  // namespace
 }  // namespace vimur::sink

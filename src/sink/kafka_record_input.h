@@ -16,6 +16,7 @@
 #include "transport/kafka/topic_admin.h"
 
 struct rd_kafka_s;
+struct rd_kafka_queue_s;
 struct rd_kafka_topic_partition_list_s;
 
 namespace vimur::sink {
@@ -51,6 +52,12 @@ class KafkaRecordInput final : public RecordInput {
   // Lists the cluster's topics every few seconds and subscribes to those the regexes match
   // (librdkafka's own regex subscription knows a smaller syntax than the configuration's).
   Status RefreshSubscription(bool force);
+  // librdkafka 2.0 (Debian 12's) stops fetching a partition while its prefetched records pass
+  // queued.max.messages.kbytes and looks again only when its broker's thread wakes, up to a
+  // second later: a sink faster than that drains the queue, then waits. A reply from the
+  // broker wakes that thread: with fewer than `low` records queued, this asks the leader of an
+  // assigned partition (a different one each time) for its watermarks, at most every 10 ms.
+  void WakeFetcher(size_t low);
 
   KafkaInputOptions options_;
   rd_kafka_s* consumer_ = nullptr;
@@ -59,6 +66,9 @@ class KafkaRecordInput final : public RecordInput {
   RegexList regexes_;
   std::vector<std::string> subscribed_;
   std::chrono::steady_clock::time_point next_refresh_{};
+  rd_kafka_queue_s* consumer_queue_ = nullptr;
+  std::chrono::steady_clock::time_point next_wake_{};
+  size_t wake_turn_ = 0;  // which assigned partition WakeFetcher asks next
   std::unique_ptr<kafka::KafkaTransportOptions> admin_options_;
   std::unique_ptr<kafka::TopicAdmin> admin_;  // creates the dead-letter topic
   bool from_beginning_ = false;

@@ -243,13 +243,23 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
       return Attempt{std::move(s), WallClockMs()};
     });
   };
-  // Waits for the batch under way, retries it if needed and acknowledges it.
-  auto complete = [&]() -> Status {
+  // Waits for the batch under way and retries it if needed; its lag is taken when the target
+  // committed it.
+  auto complete = [&]() -> Result<PreparedBatch> {
     Attempt first = attempt.get();
     PreparedBatch batch = std::move(*applying);
     applying.reset();
     bool retried = !first.status.ok();
     VIMUR_RETURN_IF_ERROR(Finish(batch, std::move(first.status), input, stop));
+    if (batch.plan.newest_source_ts_ms > 0) {
+      int64_t ended = retried ? WallClockMs() : first.ended_ms;
+      last_lag = std::max<int64_t>(0, ended - batch.plan.newest_source_ts_ms);
+      max_lag = std::max(max_lag, last_lag);
+      probe.lag_ms.Set(static_cast<double>(last_lag));
+    }
+    return batch;
+  };
+  auto acknowledge = [&](const PreparedBatch& batch) {
     Status acked = input.Acknowledge(batch.records);
     if (!acked.ok()) {
       // Applied but not acknowledged: read and applied again after a restart, which changes
@@ -261,13 +271,6 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
     probe.records.Add(batch.records.size());
     probe.batches.Add();
     probe.up.Set(1);
-    if (batch.plan.newest_source_ts_ms > 0) {
-      int64_t ended = retried ? WallClockMs() : first.ended_ms;
-      last_lag = std::max<int64_t>(0, ended - batch.plan.newest_source_ts_ms);
-      max_lag = std::max(max_lag, last_lag);
-      probe.lag_ms.Set(static_cast<double>(last_lag));
-    }
-    return Status::Ok();
   };
   Status result;
   while (!stop.load()) {
@@ -275,14 +278,21 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
                             std::chrono::milliseconds(config_.batch_max_ms));
     Result<PreparedBatch> next = PreparedBatch{};
     if (batch.ok() && !batch->empty()) next = Prepare(std::move(batch).value(), input);
+    std::optional<PreparedBatch> applied;
     if (applying) {
-      Status s = complete();
-      if (s.code() == StatusCode::kAborted) break;  // stopping while a target is down
-      if (!s.ok()) {
-        result = s;
+      auto done = complete();
+      if (done.status().code() == StatusCode::kAborted) break;  // stopping while a target is down
+      if (!done.ok()) {
+        result = done.status();
         break;
       }
+      applied = std::move(done).value();
     }
+    // The next batch starts before the one just applied is acknowledged: the acknowledgement
+    // (a round trip to Kafka) overlaps the target's work.
+    const bool go_on = next.ok() && batch.ok();
+    if (go_on && !next->records.empty()) start(std::move(next).value());
+    if (applied) acknowledge(*applied);
     if (!next.ok()) {
       result = next.status();
       break;
@@ -297,7 +307,6 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
       input.Wait(std::chrono::milliseconds(500));
       continue;
     }
-    if (!next->records.empty()) start(std::move(next).value());
     auto now = std::chrono::steady_clock::now();
     if (now - last_log >= interval) {
       if (records > 0) {
@@ -312,12 +321,7 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
   }
   if (applying) {
     // Stopping: the batch under way is acknowledged only if its first attempt passed.
-    if (attempt.get().status.ok()) {
-      Status acked = input.Acknowledge(applying->records);
-      if (!acked.ok()) {
-        LOG_WARN << "sink " << config_.name << ": " << acked.message();
-      }
-    }
+    if (attempt.get().status.ok()) acknowledge(*applying);
     applying.reset();
   }
   probe.up.Set(0);

@@ -19,6 +19,15 @@ std::string Join(SqlConnection& c, const std::vector<std::string>& names) {
   return out;
 }
 
+// The value of `columns[i]` in `row` (NULL when it has none); rows of an upsert group usually
+// have exactly the group's columns in order.
+const SqlValue& ValueAt(const Row& row, const std::vector<std::string>& columns, size_t i) {
+  static const SqlValue kNull = SqlValue::Null();
+  if (i < row.names.size() && row.names[i] == columns[i]) return row.values[i];
+  const SqlValue* v = row.Find(columns[i]);
+  return v ? *v : kNull;
+}
+
 std::string Tuple(SqlConnection& c, const std::vector<SqlValue>& values) {
   std::string out = "(";
   for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + c.Literal(values[i]);
@@ -72,8 +81,7 @@ std::string TargetWriter::UpsertSql(SqlConnection& c, const std::string& table,
   for (size_t r = 0; r < rows.size(); ++r) {
     sql += r ? ", (" : "(";
     for (size_t i = 0; i < columns.size(); ++i) {
-      const SqlValue* v = rows[r]->Find(columns[i]);
-      sql += (i ? ", " : "") + c.Literal(v ? *v : SqlValue::Null());
+      sql += (i ? ", " : "") + c.Literal(ValueAt(*rows[r], columns, i));
     }
     sql += ")";
   }
@@ -113,8 +121,7 @@ Status TargetWriter::CopyToStage(const std::string& stage, const std::vector<std
   for (const Row* row : rows) {
     for (size_t i = 0; i < columns.size(); ++i) {
       if (i > 0) data += '\t';
-      const SqlValue* v = row->Find(columns[i]);
-      c.AppendCopyField(v ? *v : SqlValue::Null(), &data);
+      c.AppendCopyField(ValueAt(*row, columns, i), &data);
     }
     data += '\n';
     if (data.size() >= kStatementBytes) {

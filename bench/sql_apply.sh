@@ -2,7 +2,8 @@
 # Apply-rate benchmark of the `sql` sink: N rows published to Kafka by `vimur run` (snapshot:
 # initial_only, JSON with schemas), then applied by `vimur run --only sinks` into MariaDB and
 # into PostgreSQL, each next to the limit measured in the same run: a bulk load of the same
-# rows into the same table (`LOAD DATA LOCAL INFILE` and `\copy ... FROM` a TSV file).
+# rows into the same table (`LOAD DATA LOCAL INFILE` and `\copy ... FROM` a TSV file), written
+# to the binlog as the sink's are.
 #
 #   bench/sql_apply.sh [--rows N] [--runs N] [--partitions N] [--batch N] [--keep]
 #
@@ -117,8 +118,9 @@ TARGETS = {
     "mariadb": dict(
         url=f"mariadb://root:root@127.0.0.1:{port}/target",
         empty=lambda: mariadb("TRUNCATE target.t"),
-        bulk=lambda: mariadb(f"SET SESSION sql_log_bin = 0; LOAD DATA LOCAL INFILE '{tsv}' "
-                             "INTO TABLE target.t", local_infile=True),
+        # Into the binlog like the sink's writes (before 2026-12-04 the load skipped it).
+        bulk=lambda: mariadb(f"LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE target.t",
+                             local_infile=True),
         has_last=lambda: mariadb(f"SELECT COUNT(*) FROM target.t WHERE id = {rows}") == "1",
         count=lambda: int(mariadb("SELECT COUNT(*) FROM target.t"))),
     "postgresql": dict(

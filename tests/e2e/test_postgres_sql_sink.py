@@ -65,7 +65,15 @@ def test_money_numeric_arrays_into_postgres(postgres_server, kafka, tmp_path, fm
                "(2, '-$0.07', -0.000100, '{}', '{}', '{}', '{}', '{}', '-1 days +02:00:00', ''), "
                "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
                "(4, '$92,233,720,368,547,758.07', 123456789012345678901234567890.123456789, "
-               "'{-2147483648}', '{x}', '{9999.99}', NULL, NULL, '0', 'short')" % big_text)
+               "'{-2147483648}', '{x}', '{9999.99}', NULL, NULL, '0', 'short')" % big_text,
+               # Enough rows for one batch to go through COPY (tabs, newlines and backslashes
+               # in text and arrays, bytes, NULLs).
+               "INSERT INTO pgsink.prices SELECT 100 + g, (g || '.25')::money, g / 7.0, "
+               "ARRAY[g, NULL], ARRAY[E'tab\\there', E'line\\nbreak', 'back\\slash', NULL], "
+               "ARRAY[g / 3.0]::numeric(6,2)[], "
+               "ARRAY['2024-05-01 12:30:00+00'::timestamptz + g * interval '1 second'], "
+               "ARRAY[decode(lpad(to_hex(g), 2, '0'), 'hex'), NULL], g * interval '1 minute', "
+               "E'doc\\t\\\\' || g FROM generate_series(1, 40) g")
     pg.execute("DROP TABLE IF EXISTS prices_copy")
     workdir = str(tmp_path)
     config = os.path.join(workdir, "vimur.yaml")
@@ -125,6 +133,9 @@ transport:
                 time.sleep(0.3)
 
         wait("snapshot")
+        # The 44 rows of the snapshot went through a COPY stage (a temporary table).
+        assert pg.query("SELECT count(*) FROM pg_class WHERE relname LIKE 'vimur_stage_%%' "
+                        "AND relpersistence = 't'")[0][0] >= 1, log()
         pg.execute("INSERT INTO pgsink.prices VALUES (5, '-$3.10', -7), (6, '$0.00', 0)",
                    "UPDATE pgsink.prices SET m = m + '$1.01', n = n * 10 WHERE id = 1",
                    "UPDATE pgsink.prices SET m = '$5.00', n = 0.5, tiers = '{5}', "

@@ -42,6 +42,12 @@ Result<ColumnMapping> ColumnMapping::Make(const std::string& sink,
   return m;
 }
 
+Status ColumnMapping::Apply(Row&& source, Row* out) const {
+  if (!rules_.empty()) return Apply(static_cast<const Row&>(source), out);
+  *out = std::move(source);
+  return Status::Ok();
+}
+
 Status ColumnMapping::Apply(const Row& source, Row* out) const {
   if (rules_.empty()) {
     *out = source;

@@ -24,6 +24,8 @@ class ColumnMapping {
   // name, overridden types set on the column's type. A rename onto a column the row also
   // has under that name is an error naming both.
   Status Apply(const Row& source, Row* out) const;
+  // The same, taking the values from `source` (left unspecified).
+  Status Apply(Row&& source, Row* out) const;
 
   // The target's name of source column `name`; nullopt when it is dropped.
   std::optional<std::string> TargetName(const std::string& name) const;

@@ -84,6 +84,11 @@ std::vector<std::string> Router::added_columns() const {
 
 Result<Place> Router::Locate(const RowContext& context, const std::vector<std::string>& source_key,
                              Row* written) const {
+  return Locate(context, source_key, nullptr, written);
+}
+
+Result<Place> Router::Locate(const RowContext& context, const std::vector<std::string>& source_key,
+                             Row* source, Row* written) const {
   Place p;
   VIMUR_ASSIGN_OR_RETURN(p.target, target_.Evaluate(context));
   if (std::find(target_names_.begin(), target_names_.end(), p.target) == target_names_.end()) {
@@ -95,13 +100,23 @@ Result<Place> Router::Locate(const RowContext& context, const std::vector<std::s
     return Status::InvalidArgument("sink " + sink_ + ": the table template '" + table_.source() +
                                    "' gave an empty name");
   }
-  Status mapped = mapping_.Apply(*context.row, written);
-  if (!mapped.ok()) return mapped.WithContext(context.db + "." + context.table);
+  // Every template reads the source row before its values may move.
+  std::vector<std::string> added;
+  added.reserve(add_columns_.size());
   for (const auto& [column, t] : add_columns_) {
     VIMUR_ASSIGN_OR_RETURN(std::string v, t.Evaluate(context));
+    added.push_back(std::move(v));
+  }
+  Status mapped = source != nullptr ? mapping_.Apply(std::move(*source), written)
+                                    : mapping_.Apply(*context.row, written);
+  if (!mapped.ok()) return mapped.WithContext(context.db + "." + context.table);
+  size_t next_added = 0;
+  for (const auto& [column, t] : add_columns_) {
+    std::string& v = added[next_added++];
     auto at = std::find(written->names.begin(), written->names.end(), column);
     if (at != written->names.end()) {
-      written->values[static_cast<size_t>(at - written->names.begin())] = SqlValue::Text(v);
+      written->values[static_cast<size_t>(at - written->names.begin())] =
+          SqlValue::Text(std::move(v));
       continue;
     }
     written->names.push_back(column);

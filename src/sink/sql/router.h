@@ -37,6 +37,9 @@ class Router {
   // `columns` says) when `key` is not set. Templates read the source row's names.
   Result<Place> Locate(const RowContext& context, const std::vector<std::string>& source_key,
                        Row* written) const;
+  // The same, moving the values of `*source` (which `context.row` points to) into `written`.
+  Result<Place> Locate(const RowContext& context, const std::vector<std::string>& source_key,
+                       Row* source, Row* written) const;
   // Whether `context.row` (a source row) passes the filter; an error names the table when the
   // row lacks a column the filter reads.
   Result<bool> Keeps(const RowContext& context) const;

@@ -57,7 +57,7 @@ void KeepUnavailable(const WriteAction* earlier, Row* row) {
 
 }  // namespace
 
-Status PlanChange(const Router& router, const RowChange& change, const std::string& topic,
+Status PlanChange(const Router& router, RowChange change, const std::string& topic,
                   ApplyPlan* plan) {
   if (change.op == 0) return Status::Ok();
   RowContext context{nullptr, change.db, change.table, topic};
@@ -103,7 +103,8 @@ Status PlanChange(const Router& router, const RowChange& change, const std::stri
     return Status::Ok();
   }
   WriteAction a;
-  VIMUR_ASSIGN_OR_RETURN(a.place, router.Locate(context, change.key_columns, &a.row));
+  VIMUR_ASSIGN_OR_RETURN(a.place,
+                         router.Locate(context, change.key_columns, &change.after, &a.row));
   if (old_place && !SameKey(*old_place, a.place)) {
     remove(*old_place);  // the row moves (a routing or key column changed): its old place goes
   }
@@ -187,17 +188,17 @@ Result<SqlSink::PreparedBatch> SqlSink::Prepare(std::vector<InputRecord> records
                                                 RecordInput& input) {
   PreparedBatch prepared;
   prepared.records = std::move(records);
-  prepared.changes.reserve(prepared.records.size());
+  prepared.planned.reserve(prepared.records.size());
   for (const InputRecord& r : prepared.records) {
     auto change = DecodeJsonEvent(r);
     Status s = change.status();
     if (change.ok()) {
       CheckColumns(*change);
-      s = PlanChange(*router_, *change, r.topic, &prepared.plan);
+      const int64_t ts = change->source_ts_ms;
+      s = PlanChange(*router_, std::move(change).value(), r.topic, &prepared.plan);
       if (s.ok()) {
-        prepared.plan.newest_source_ts_ms =
-            std::max(prepared.plan.newest_source_ts_ms, change->source_ts_ms);
-        prepared.changes.emplace_back(&r, std::move(change).value());
+        prepared.plan.newest_source_ts_ms = std::max(prepared.plan.newest_source_ts_ms, ts);
+        prepared.planned.push_back(&r);
       }
     }
     if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
@@ -208,16 +209,19 @@ Result<SqlSink::PreparedBatch> SqlSink::Prepare(std::vector<InputRecord> records
 Status SqlSink::Finish(const PreparedBatch& batch, Status first, RecordInput& input,
                        const std::atomic<bool>& stop) {
   Status s = first.retriable() ? ApplyWithRetry(batch.plan, input, stop) : std::move(first);
-  const auto& changes = batch.changes;
-  if (s.ok() || s.code() == StatusCode::kAborted || changes.empty()) return s;
-  if (changes.size() == 1) return GiveUpRecord(config_, *changes[0].first, s, input);
+  const auto& planned = batch.planned;
+  if (s.ok() || s.code() == StatusCode::kAborted || planned.empty()) return s;
+  if (planned.size() == 1) return GiveUpRecord(config_, *planned[0], s, input);
   // The target refused the batch for good: find the record(s) it refuses, one at a time and
   // in order, so that the others are applied and the error names the record.
   LOG_WARN << "sink " << config_.name << ": batch of " << batch.records.size()
            << " records refused (" << s.message() << "); applying them one by one";
-  for (const auto& [record, change] : changes) {
+  for (const InputRecord* record : planned) {
     ApplyPlan single;
-    VIMUR_RETURN_IF_ERROR(PlanChange(*router_, change, record->topic, &single));
+    auto change = DecodeJsonEvent(*record);  // decoded and planned before: again the same
+    VIMUR_RETURN_IF_ERROR(change.status());
+    VIMUR_RETURN_IF_ERROR(
+        PlanChange(*router_, std::move(change).value(), record->topic, &single));
     Status one = ApplyWithRetry(single, input, stop);
     if (one.code() == StatusCode::kAborted) return one;
     if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, *record, one, input));

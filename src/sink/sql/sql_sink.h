@@ -29,7 +29,7 @@ struct ApplyPlan {
 // routing or key columns changed also deletes its old place, a delete deletes its place. Rows
 // outside the sink's filter are not upserted; an update that leaves the filter (and a snapshot
 // read outside it) deletes its place.
-Status PlanChange(const Router& router, const RowChange& change, const std::string& topic,
+Status PlanChange(const Router& router, RowChange change, const std::string& topic,
                   ApplyPlan* plan);
 
 class SqlSink final : public Sink {
@@ -47,7 +47,7 @@ class SqlSink final : public Sink {
   struct PreparedBatch {
     std::vector<InputRecord> records;
     ApplyPlan plan;
-    std::vector<std::pair<const InputRecord*, RowChange>> changes;  // in order, for one-by-one
+    std::vector<const InputRecord*> planned;  // in order, for applying them one by one
   };
   // The outcome of a first attempt, and when it ended (ms since the epoch).
   struct Attempt {

@@ -60,7 +60,8 @@ class PostgresConnection final : public SqlConnection {
     values.push_back(nullptr);
     conn_ = PQconnectdbParams(keys.data(), values.data(), 0);
     // Notices (e.g. "table ... does not exist, skipping") are not for the logs of a sink.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = url_.Redacted() + ": connect: " + PQerrorMessage(conn_);
       bool denied = message.find("password authentication failed") != std::string::npos ||

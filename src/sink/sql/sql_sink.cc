@@ -50,8 +50,7 @@ void KeepUnavailable(const WriteAction* earlier, Row* row) {
     }
     row->names.erase(row->names.begin() + static_cast<std::ptrdiff_t>(i));
     row->values.erase(row->values.begin() + static_cast<std::ptrdiff_t>(i));
-    if (i < row->types.size())
-      row->types.erase(row->types.begin() + static_cast<std::ptrdiff_t>(i));
+    if (i < row->types.size()) row->types.erase_at(i);
   }
 }
 
@@ -220,8 +219,7 @@ Status SqlSink::Finish(const PreparedBatch& batch, Status first, RecordInput& in
     ApplyPlan single;
     auto change = DecodeJsonEvent(*record);  // decoded and planned before: again the same
     VIMUR_RETURN_IF_ERROR(change.status());
-    VIMUR_RETURN_IF_ERROR(
-        PlanChange(*router_, std::move(change).value(), record->topic, &single));
+    VIMUR_RETURN_IF_ERROR(PlanChange(*router_, std::move(change).value(), record->topic, &single));
     Status one = ApplyWithRetry(single, input, stop);
     if (one.code() == StatusCode::kAborted) return one;
     if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, *record, one, input));

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <map>
-#include <utility>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/config.h"

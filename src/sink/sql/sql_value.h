@@ -2,6 +2,8 @@
 // (a number, a boolean, text or raw bytes), and the row it belongs to.
 #pragma once
 
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,11 +44,53 @@ struct ColumnType {
   bool operator==(const ColumnType&) const = default;
 };
 
+// A vector that copies share until one of them changes it (copy on write): the rows decoded
+// with one schema share its column types instead of copying them per row. Readable from several
+// threads at once; a copy is changed by one thread at a time.
+template <class T>
+class SharedVector {
+ public:
+  SharedVector() = default;
+  SharedVector(std::vector<T> v)  // NOLINT(google-explicit-constructor)
+      : items_(v.empty() ? nullptr : std::make_shared<std::vector<T>>(std::move(v))) {}
+  SharedVector(std::initializer_list<T> items) : SharedVector(std::vector<T>(items)) {}
+
+  size_t size() const { return items_ ? items_->size() : 0; }
+  bool empty() const { return size() == 0; }
+  const T& operator[](size_t i) const { return (*items_)[i]; }
+  T& operator[](size_t i) { return Mutable()[i]; }
+  const T& back() const { return items_->back(); }
+  const std::vector<T>& view() const {
+    static const std::vector<T> kNone;
+    return items_ ? *items_ : kNone;
+  }
+  typename std::vector<T>::const_iterator begin() const { return view().begin(); }
+  typename std::vector<T>::const_iterator end() const { return view().end(); }
+
+  void push_back(T item) { Mutable().push_back(std::move(item)); }
+  void pop_back() { Mutable().pop_back(); }
+  void erase_at(size_t i) { Mutable().erase(Mutable().begin() + static_cast<std::ptrdiff_t>(i)); }
+  void assign(size_t n, const T& item) { Mutable().assign(n, item); }
+  void clear() { items_.reset(); }
+  bool operator==(const SharedVector& other) const { return view() == other.view(); }
+
+ private:
+  std::vector<T>& Mutable() {
+    if (!items_) {
+      items_ = std::make_shared<std::vector<T>>();
+    } else if (items_.use_count() > 1) {
+      items_ = std::make_shared<std::vector<T>>(*items_);
+    }
+    return *items_;
+  }
+  std::shared_ptr<std::vector<T>> items_;
+};
+
 // Column names with values (and, when the event had a schema, types), in the source's order.
 struct Row {
   std::vector<std::string> names;
   std::vector<SqlValue> values;
-  std::vector<ColumnType> types;  // empty when the event carried no schema
+  SharedVector<ColumnType> types;  // empty when the event carried no schema
 
   const SqlValue* Find(const std::string& name) const {
     for (size_t i = 0; i < names.size(); ++i) {

@@ -292,8 +292,7 @@ Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
     }
     // The next batch starts before the one just applied is acknowledged: the acknowledgement
     // (a round trip to Kafka) overlaps the target's work.
-    const bool go_on = next.ok() && batch.ok();
-    if (go_on && !next->records.empty()) start(std::move(next).value());
+    if (next.ok() && batch.ok() && !next->records.empty()) start(std::move(next).value());
     if (applied) acknowledge(*applied);
     if (!next.ok()) {
       result = next.status();

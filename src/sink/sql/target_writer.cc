@@ -237,20 +237,6 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
     }
   }
   SqlConnection& c = *connection_;
-  std::map<std::pair<std::string, std::vector<std::string>>, std::string> staged;
-  if (c.can_copy()) {
-    for (auto& [table, w] : tables) {
-      for (const auto& [columns, rows] : w.upserts) {
-        if (rows.size() < kStageMinRows) continue;
-        auto stage = StageFor(table, columns);
-        if (!stage.ok()) {
-          stages_.clear();
-          return stage.status().WithContext("target " + name_);
-        }
-        staged[{table, columns}] = *stage;
-      }
-    }
-  }
   Status s = c.Execute(c.dialect() == Dialect::kMariaDb ? "START TRANSACTION" : "BEGIN");
   for (auto it = tables.begin(); s.ok() && it != tables.end(); ++it) {
     const std::string& table = it->first;
@@ -266,10 +252,12 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
     }
     for (auto g = w.upserts.begin(); s.ok() && g != w.upserts.end(); ++g) {
       const auto& rows = g->second;
-      auto stage = staged.find({table, g->first});
-      if (stage != staged.end()) {
-        s = CopyToStage(stage->second, g->first, rows);
-        if (s.ok()) s = c.Execute(UpsertFromStageSql(c, table, g->first, w.key, stage->second));
+      if (c.can_copy() && rows.size() >= kStageMinRows) {
+        // (PostgreSQL's DDL is transactional: a stage created here goes with a rollback.)
+        auto stage = StageFor(table, g->first);
+        s = stage.status();
+        if (s.ok()) s = CopyToStage(*stage, g->first, rows);
+        if (s.ok()) s = c.Execute(UpsertFromStageSql(c, table, g->first, w.key, *stage));
         continue;
       }
       for (size_t i = 0; s.ok() && i < rows.size();) {

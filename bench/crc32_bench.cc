@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "source/mysql/crc32.h"
+#include "core/crc32.h"
 
 namespace {
 
@@ -41,20 +41,20 @@ int main(int argc, char** argv) {
   size_t total = total_mb << 20;
 
   std::printf("crc32: %zu MiB per measurement, %d runs, carry-less multiplication: %s\n", total_mb,
-              repeats, vimur::mysql::Crc32Accelerated() ? "yes" : "no (zlib)");
+              repeats, vimur::Crc32Accelerated() ? "yes" : "no (zlib)");
   uint32_t sink = 0;
   for (size_t size : {size_t{8} << 10, size_t{1} << 20}) {
     std::string buf(size, '\0');
     std::mt19937 rng(42);
     for (char& c : buf) c = static_cast<char>(rng());
-    if (vimur::mysql::Crc32(buf) != ZlibCrc(buf)) {
+    if (vimur::Crc32(buf) != ZlibCrc(buf)) {
       std::fprintf(stderr, "crc32 mismatch on %zu bytes\n", size);
       return 1;
     }
     std::vector<double> zlib_rates, fast_rates;
     for (int r = 0; r < repeats; ++r) {
       zlib_rates.push_back(Measure(buf, total, ZlibCrc, &sink));
-      fast_rates.push_back(Measure(buf, total, vimur::mysql::Crc32, &sink));
+      fast_rates.push_back(Measure(buf, total, vimur::Crc32, &sink));
     }
     auto median = [](std::vector<double> v) {
       std::sort(v.begin(), v.end());

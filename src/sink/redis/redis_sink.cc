@@ -5,7 +5,6 @@
 
 #include "core/logging.h"
 #include "core/metrics_probes.h"
-#include "sink/batch_loop.h"
 #include "sink/sql/event_decoder.h"
 
 namespace vimur::sink {
@@ -30,59 +29,77 @@ Status RedisSink::Reach() {
 
 std::string RedisSink::Redacted() const { return connection_->url().Redacted(); }
 
-Status RedisSink::ApplyWithRetry(const RedisPlan& plan, RecordInput& input,
-                                 const std::atomic<bool>& stop) {
-  std::vector<RedisCommand> commands;
-  for (const auto& [key, action] : plan) {
-    for (auto& c : planner_->Commands(key, action)) commands.push_back(std::move(c));
-  }
-  if (commands.empty()) return Status::Ok();
-  auto backoff = std::chrono::milliseconds(100);
-  const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
-  for (int attempt = 1;; ++attempt) {
-    Status s = connection_->Pipeline(commands);
-    if (s.ok() || !s.retriable()) return s;
-    if (stop.load()) return Status::Aborted("stopped while retrying: " + s.message());
-    metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
-    probe.retries.Add();
-    probe.up.Set(0);
-    LOG_WARN << "sink " << config_.name << ": " << s.message() << "; retry " << attempt << " in "
-             << backoff.count() << " ms (nothing is acknowledged meanwhile)";
-    input.Wait(backoff);
-    backoff = std::min(backoff * 2, max_backoff);
-  }
-}
-
-Status RedisSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
-                          const std::atomic<bool>& stop, int64_t* newest_ts) {
+struct RedisSink::Prepared final : PreparedBatch {
   RedisPlan plan;
   std::vector<const InputRecord*> planned;  // for applying one at a time if the batch fails
-  planned.reserve(batch.size());
+  std::vector<RedisCommand> commands;       // built by the attempt
+};
+
+Result<std::unique_ptr<PreparedBatch>> RedisSink::Prepare(const std::vector<InputRecord>& batch,
+                                                          RecordInput& input, int64_t* newest_ts) {
+  auto prepared = std::make_unique<Prepared>();
+  prepared->planned.reserve(batch.size());
   for (const InputRecord& r : batch) {
     auto change = DecodeJsonEvent(r);
     Status s = change.status();
     if (change.ok()) {
       const int64_t ts = change->source_ts_ms;
-      s = planner_->Plan(std::move(change).value(), r.topic, &plan);
+      s = planner_->Plan(std::move(change).value(), r.topic, &prepared->plan);
       if (s.ok()) {
         *newest_ts = std::max(*newest_ts, ts);
-        planned.push_back(&r);
+        prepared->planned.push_back(&r);
       }
     }
     if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
   }
-  Status s = ApplyWithRetry(plan, input, stop);
+  return std::unique_ptr<PreparedBatch>(std::move(prepared));
+}
+
+Status RedisSink::Attempt(Prepared& prepared) {
+  for (const auto& [key, action] : prepared.plan) {
+    for (auto& c : planner_->Commands(key, action)) prepared.commands.push_back(std::move(c));
+  }
+  if (prepared.commands.empty()) return Status::Ok();
+  return connection_->Pipeline(prepared.commands);
+}
+
+Status RedisSink::Retry(const std::vector<RedisCommand>& commands, Status attempted,
+                        RecordInput& input, const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(100);
+  const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
+  for (int attempt = 1;; ++attempt) {
+    if (attempted.ok() || !attempted.retriable()) return attempted;
+    if (stop.load()) return Status::Aborted("stopped while retrying: " + attempted.message());
+    metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
+    probe.retries.Add();
+    probe.up.Set(0);
+    LOG_WARN << "sink " << config_.name << ": " << attempted.message() << "; retry " << attempt
+             << " in " << backoff.count() << " ms (nothing is acknowledged meanwhile)";
+    input.Wait(backoff);
+    backoff = std::min(backoff * 2, max_backoff);
+    attempted = connection_->Pipeline(commands);
+  }
+}
+
+Status RedisSink::Finish(Prepared& prepared, Status attempted, RecordInput& input,
+                         const std::atomic<bool>& stop) {
+  Status s = Retry(prepared.commands, std::move(attempted), input, stop);
   if (s.ok() || s.code() == StatusCode::kAborted) return s;
   // Redis refused a command for good (e.g. a key of another type): apply the records one at a
   // time, in order, so that the others are applied and the error names the record.
-  LOG_WARN << "sink " << config_.name << ": batch of " << batch.size() << " records refused ("
-           << s.message() << "); applying them one by one";
-  for (const InputRecord* record : planned) {
+  LOG_WARN << "sink " << config_.name << ": batch of " << prepared.planned.size()
+           << " records refused (" << s.message() << "); applying them one by one";
+  for (const InputRecord* record : prepared.planned) {
     RedisPlan single;
     auto change = DecodeJsonEvent(*record);  // decoded and planned above: again the same
     VIMUR_RETURN_IF_ERROR(change.status());
     VIMUR_RETURN_IF_ERROR(planner_->Plan(std::move(change).value(), record->topic, &single));
-    Status one = ApplyWithRetry(single, input, stop);
+    std::vector<RedisCommand> commands;
+    for (const auto& [key, action] : single) {
+      for (auto& c : planner_->Commands(key, action)) commands.push_back(std::move(c));
+    }
+    if (commands.empty()) continue;
+    Status one = Retry(commands, connection_->Pipeline(commands), input, stop);
     if (one.code() == StatusCode::kAborted) return one;
     if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, *record, one, input));
   }
@@ -92,10 +109,15 @@ Status RedisSink::Process(const std::vector<InputRecord>& batch, RecordInput& in
 Status RedisSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
   LOG_INFO << "sink " << config_.name << ": writing to " << connection_->url().Redacted() << " ("
            << (config_.mode == "invalidate" ? "invalidate" : "value " + config_.value) << ")";
-  return RunBatchLoop(config_, input, stop,
-                      [&](const std::vector<InputRecord>& batch, int64_t* newest) {
-                        return Process(batch, input, stop, newest);
-                      });
+  BatchStages stages;
+  stages.prepare = [&](const std::vector<InputRecord>& batch, int64_t* newest) {
+    return Prepare(batch, input, newest);
+  };
+  stages.attempt = [&](PreparedBatch& p) { return Attempt(static_cast<Prepared&>(p)); };
+  stages.finish = [&](const std::vector<InputRecord>&, PreparedBatch& p, Status attempted) {
+    return Finish(static_cast<Prepared&>(p), std::move(attempted), input, stop);
+  };
+  return RunBatchLoop(config_, input, stop, stages);
 }
 
 }  // namespace vimur::sink

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "sink/batch_loop.h"
 #include "sink/redis/redis_connection.h"
 #include "sink/redis/redis_plan.h"
 #include "sink/sink.h"
@@ -26,11 +27,19 @@ class RedisSink final : public Sink {
   std::string Redacted() const;
 
  private:
-  Status Process(const std::vector<InputRecord>& batch, RecordInput& input,
-                 const std::atomic<bool>& stop, int64_t* newest_ts);
-  // Sends `plan` until Redis confirms it, retrying a Redis that is down with backoff; a
-  // refusal (e.g. WRONGTYPE) is returned.
-  Status ApplyWithRetry(const RedisPlan& plan, RecordInput& input, const std::atomic<bool>& stop);
+  struct Prepared;
+  // Decodes and plans a batch (the loop's thread).
+  Result<std::unique_ptr<PreparedBatch>> Prepare(const std::vector<InputRecord>& batch,
+                                                 RecordInput& input, int64_t* newest_ts);
+  // Builds the batch's commands and sends them once (a thread of its own).
+  Status Attempt(Prepared& prepared);
+  // After the attempt: retries a Redis that is down; a refusal applies the records one by one.
+  Status Finish(Prepared& prepared, Status attempted, RecordInput& input,
+                const std::atomic<bool>& stop);
+  // Sends `commands` until Redis confirms them, retrying a Redis that is down with backoff;
+  // `attempted` is the outcome of the first try. A refusal (e.g. WRONGTYPE) is returned.
+  Status Retry(const std::vector<RedisCommand>& commands, Status attempted, RecordInput& input,
+               const std::atomic<bool>& stop);
 
   SinkConfig config_;
   std::unique_ptr<RedisPlanner> planner_;

@@ -4,9 +4,10 @@
 
 namespace vimur::sink {
 
-std::string BulkBody(const std::vector<DocumentAction>& actions) {
+std::string BulkBody(const std::vector<const DocumentAction*>& actions) {
   std::string body;
-  for (const DocumentAction& a : actions) {
+  for (const DocumentAction* action : actions) {
+    const DocumentAction& a = *action;
     nlohmann::ordered_json head = {{a.document ? "index" : "delete", {{"_id", a.id}}}};
     body += head.dump();
     body += '\n';

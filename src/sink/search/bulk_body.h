@@ -11,7 +11,7 @@
 namespace vimur::sink {
 
 // The NDJSON body of `actions`, each line ending in '\n'.
-std::string BulkBody(const std::vector<DocumentAction>& actions);
+std::string BulkBody(const std::vector<const DocumentAction*>& actions);
 
 struct BulkItemOutcome {
   enum Kind { kDone, kRetry, kRefused } kind = kDone;

@@ -196,11 +196,9 @@ Result<bool> JoinStore::Rebuilding() {
   return marked;
 }
 
-Status JoinStore::ClearRebuilding() { return SetMarker(kRebuilding, false); }
-
 Status JoinStore::EndRebuild() {
   VIMUR_RETURN_IF_ERROR(Begin());
-  Status s = ClearRebuilding();
+  Status s = SetMarker(kRebuilding, false);
   if (!s.ok()) {
     Abort();
     return s;

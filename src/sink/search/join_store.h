@@ -49,8 +49,7 @@ class JoinStore {
   // until EndRebuild.
   Result<bool> Rebuilding();
   // The store caught up (the first batch after the rebuild began was acknowledged, moving the
-  // offsets back): inside the caller's transaction, or in one of its own.
-  Status ClearRebuilding();
+  // offsets back), in a transaction of its own.
   Status EndRebuild();
 
   const std::string& dir() const { return dir_; }

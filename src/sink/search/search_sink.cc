@@ -7,7 +7,6 @@
 
 #include "core/logging.h"
 #include "core/metrics_probes.h"
-#include "sink/batch_loop.h"
 #include "sink/search/bulk_body.h"
 
 namespace vimur::sink {
@@ -119,13 +118,6 @@ Result<std::vector<DocumentAction>> SearchSink::Update(const std::vector<InputRe
         VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
       }
     }
-    // The first batch acknowledged after a rebuild began moved the offsets back: from the
-    // second on, a restart resumes from them.
-    if (rebuilding_ && batches_ > 0) {
-      VIMUR_RETURN_IF_ERROR(store_->ClearRebuilding());
-      rebuilding_ = false;
-      LOG_INFO << "sink " << config_.name << ": the join store caught up with the offsets";
-    }
     return builder.Build(affected);
   };
   auto actions = run();
@@ -138,23 +130,61 @@ Result<std::vector<DocumentAction>> SearchSink::Update(const std::vector<InputRe
   return actions;
 }
 
-Status SearchSink::Send(const std::vector<DocumentAction>& actions, RecordInput& input,
-                        const std::atomic<bool>& stop) {
+struct SearchSink::Prepared final : PreparedBatch {
+  std::vector<DocumentAction> actions;
+  std::optional<HttpAnswer> answer;  // to the attempt
+};
+
+Result<std::unique_ptr<PreparedBatch>> SearchSink::Prepare(const std::vector<InputRecord>& batch,
+                                                           RecordInput& input,
+                                                           const std::atomic<bool>& stop,
+                                                           int64_t* newest_ts) {
+  // A back-query database that does not answer: the batch is taken again (the store's
+  // transaction was rolled back) after a backoff; nothing is acknowledged meanwhile.
+  auto backoff = std::chrono::milliseconds(100);
+  auto actions = Update(batch, input, newest_ts);
+  for (int attempt = 1; !actions.ok() && actions.status().code() == StatusCode::kUnavailable;
+       ++attempt) {
+    if (stop.load())
+      return Status::Aborted("stopped while retrying: " + actions.status().message());
+    metrics::SinkProbe::For(config_.name).retries.Add();
+    LOG_WARN << "sink " << config_.name << ": " << actions.status().message() << "; retry "
+             << attempt << " in " << backoff.count() << " ms (nothing is acknowledged meanwhile)";
+    input.Wait(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(config_.retry_max_backoff_ms));
+    actions = Update(batch, input, newest_ts);
+  }
+  if (!actions.ok()) return actions.status();
+  auto prepared = std::make_unique<Prepared>();
+  prepared->actions = std::move(actions).value();
+  return std::unique_ptr<PreparedBatch>(std::move(prepared));
+}
+
+void SearchSink::Attempt(Prepared& prepared) {
+  if (prepared.actions.empty()) return;
+  std::vector<const DocumentAction*> sending;
+  sending.reserve(prepared.actions.size());
+  for (const DocumentAction& a : prepared.actions) sending.push_back(&a);
+  prepared.answer = client_->Call("POST", "/" + config_.index + "/_bulk", BulkBody(sending),
+                                  "application/x-ndjson");
+}
+
+Status SearchSink::Send(const std::vector<DocumentAction>& actions, std::optional<HttpAnswer> first,
+                        RecordInput& input, const std::atomic<bool>& stop) {
   std::vector<const DocumentAction*> todo;
   for (const DocumentAction& a : actions) todo.push_back(&a);
   const std::string path = "/" + config_.index + "/_bulk";
   auto backoff = std::chrono::milliseconds(100);
   const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
   for (int attempt = 1; !todo.empty(); ++attempt) {
-    std::vector<DocumentAction> sending;
-    sending.reserve(todo.size());
-    for (const DocumentAction* a : todo) sending.push_back(*a);
-    HttpAnswer answer = client_->Call("POST", path, BulkBody(sending), "application/x-ndjson");
+    HttpAnswer answer = attempt == 1 && first
+                            ? std::move(*first)
+                            : client_->Call("POST", path, BulkBody(todo), "application/x-ndjson");
     const bool exhausted = config_.max_attempts > 0 && attempt >= config_.max_attempts;
     std::vector<const DocumentAction*> again;
     std::string last_error;
     if (answer.ok()) {
-      auto outcomes = ParseBulkAnswer(answer.body, sending.size());
+      auto outcomes = ParseBulkAnswer(answer.body, todo.size());
       if (!outcomes.ok()) return outcomes.status().WithContext("sink " + config_.name);
       for (size_t i = 0; i < todo.size(); ++i) {
         const BulkItemOutcome& o = (*outcomes)[i];
@@ -195,29 +225,6 @@ Status SearchSink::Send(const std::vector<DocumentAction>& actions, RecordInput&
   return Status::Ok();
 }
 
-Status SearchSink::Process(const std::vector<InputRecord>& batch, RecordInput& input,
-                           const std::atomic<bool>& stop, int64_t* newest_ts) {
-  // A back-query database that does not answer: the batch is taken again (the store's
-  // transaction was rolled back) after a backoff; nothing is acknowledged meanwhile.
-  auto backoff = std::chrono::milliseconds(100);
-  auto actions = Update(batch, input, newest_ts);
-  for (int attempt = 1; !actions.ok() && actions.status().code() == StatusCode::kUnavailable;
-       ++attempt) {
-    if (stop.load())
-      return Status::Aborted("stopped while retrying: " + actions.status().message());
-    metrics::SinkProbe::For(config_.name).retries.Add();
-    LOG_WARN << "sink " << config_.name << ": " << actions.status().message() << "; retry "
-             << attempt << " in " << backoff.count() << " ms (nothing is acknowledged meanwhile)";
-    input.Wait(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(config_.retry_max_backoff_ms));
-    actions = Update(batch, input, newest_ts);
-  }
-  if (!actions.ok()) return actions.status();
-  ++batches_;
-  if (actions->empty()) return Status::Ok();
-  return Send(*actions, input, stop);
-}
-
 Status SearchSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
   LOG_INFO << "sink " << config_.name << ": indexing into " << config_.url << "/" << config_.index
            << " (join store " << store_dir_ << ")";
@@ -230,10 +237,31 @@ Status SearchSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
              << ": the join store is new: rebuilding it from the start of the topics";
     input.ReadFromBeginning();
   }
-  return RunBatchLoop(config_, input, stop,
-                      [&](const std::vector<InputRecord>& batch, int64_t* newest) {
-                        return Process(batch, input, stop, newest);
-                      });
+  BatchStages stages;
+  stages.prepare = [&](const std::vector<InputRecord>& batch, int64_t* newest) {
+    return Prepare(batch, input, stop, newest);
+  };
+  stages.attempt = [&](PreparedBatch& p) {
+    Attempt(static_cast<Prepared&>(p));
+    return Status::Ok();
+  };
+  stages.finish = [&](const std::vector<InputRecord>&, PreparedBatch& p, Status) {
+    auto& prepared = static_cast<Prepared&>(p);
+    Status sent = prepared.actions.empty()
+                      ? Status::Ok()
+                      : Send(prepared.actions, std::move(prepared.answer), input, stop);
+    if (!sent.ok()) return sent;
+    // The first batch acknowledged after a rebuild began moved the offsets back (batches are
+    // acknowledged in order, each after it finished): from the second on, a restart resumes
+    // from them.
+    if (rebuilding_ && batches_++ > 0) {
+      VIMUR_RETURN_IF_ERROR(store_->EndRebuild().WithContext("sink " + config_.name));
+      rebuilding_ = false;
+      LOG_INFO << "sink " << config_.name << ": the join store caught up with the offsets";
+    }
+    return sent;
+  };
+  return RunBatchLoop(config_, input, stop, stages);
 }
 
 }  // namespace vimur::sink

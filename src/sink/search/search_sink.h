@@ -3,10 +3,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
+#include "sink/batch_loop.h"
 #include "sink/search/document_builder.h"
 #include "sink/search/join_store.h"
 #include "sink/search/search_client.h"
@@ -29,14 +31,21 @@ class SearchSink final : public Sink {
   Status Reach();
 
  private:
-  Status Process(const std::vector<InputRecord>& batch, RecordInput& input,
-                 const std::atomic<bool>& stop, int64_t* newest_ts);
+  struct Prepared;
+  // Stores the batch's rows and assembles the documents they touch (the loop's thread),
+  // retrying a back-query database that does not answer.
+  Result<std::unique_ptr<PreparedBatch>> Prepare(const std::vector<InputRecord>& batch,
+                                                 RecordInput& input, const std::atomic<bool>& stop,
+                                                 int64_t* newest_ts);
   // Stores the batch's rows and returns the documents it touches, in one store transaction.
   Result<std::vector<DocumentAction>> Update(const std::vector<InputRecord>& batch,
                                              RecordInput& input, int64_t* newest_ts);
-  // Sends `actions` until each is done or refused (refused ones go to on_error).
-  Status Send(const std::vector<DocumentAction>& actions, RecordInput& input,
-              const std::atomic<bool>& stop);
+  // Posts the documents once (a thread of its own).
+  void Attempt(Prepared& prepared);
+  // Sends `actions` until each is done or refused (refused ones go to on_error); `first` is the
+  // answer to an attempt already made.
+  Status Send(const std::vector<DocumentAction>& actions, std::optional<HttpAnswer> first,
+              RecordInput& input, const std::atomic<bool>& stop);
   Status OpenStore();
   // Creates the index (with `mappings`) when it does not exist, retrying a node that is down.
   Status EnsureIndex(const std::atomic<bool>& stop);
@@ -47,7 +56,7 @@ class SearchSink final : public Sink {
   std::unique_ptr<JoinStore> store_;
   std::unique_ptr<SearchClient> client_;
   bool rebuilding_ = false;  // the store is being rebuilt from the topics' start
-  uint64_t batches_ = 0;     // batches applied by this run
+  uint64_t batches_ = 0;     // batches applied by this run (the loop's thread)
 };
 
 }  // namespace vimur::sink

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "core/byte_reader.h"
-#include "source/mysql/crc32.h"
+#include "core/crc32.h"
 #include "source/mysql/serialization_varint.h"
 
 namespace vimur::mysql {

@@ -1,6 +1,6 @@
 #include "transport/local/log_record.h"
 
-#include <zlib.h>
+#include "core/crc32.h"
 
 namespace vimur::local {
 namespace {
@@ -20,18 +20,7 @@ void PutBytes(const std::optional<std::string_view>& bytes, std::string* out) {
 
 }  // namespace
 
-uint32_t FrameCrc(std::string_view body) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  const auto* p = reinterpret_cast<const Bytef*>(body.data());
-  size_t left = body.size();
-  while (left > 0) {  // zlib takes uInt lengths
-    const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
-    crc = crc32(crc, p, n);
-    p += n;
-    left -= n;
-  }
-  return static_cast<uint32_t>(crc);
-}
+uint32_t FrameCrc(std::string_view body) { return Crc32(body); }
 
 void AppendFrame(std::string_view body, std::string* out) {
   PutLE(body.size(), 4, out);

@@ -9,7 +9,7 @@ TEST(BulkBodyTest, IndexAndDeleteActionsAsNdjson) {
   std::vector<DocumentAction> actions;
   actions.push_back({"1", nlohmann::ordered_json{{"id", 1}, {"name", "a\nb"}}, nullptr});
   actions.push_back({"2|x", std::nullopt, nullptr});
-  EXPECT_EQ(BulkBody(actions),
+  EXPECT_EQ(BulkBody({&actions[0], &actions[1]}),
             "{\"index\":{\"_id\":\"1\"}}\n{\"id\":1,\"name\":\"a\\nb\"}\n"
             "{\"delete\":{\"_id\":\"2|x\"}}\n");
   EXPECT_EQ(BulkBody({}), "");

@@ -1,11 +1,11 @@
-// CRC-32 of binlog events (zlib's polynomial, the checksum MySQL appends with
-// binlog_checksum=CRC32), with carry-less multiplication where the CPU has it and zlib elsewhere.
+// CRC-32 with zlib's polynomial (MySQL's binlog_checksum=CRC32, the local log's frames), by
+// carry-less multiplication where the CPU has it and zlib elsewhere.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
-namespace vimur::mysql {
+namespace vimur {
 
 // Returns what zlib's crc32(0, bytes.data(), bytes.size()) returns, for any length.
 uint32_t Crc32(std::string_view bytes);
@@ -17,4 +17,4 @@ uint32_t Crc32Portable(std::string_view bytes);
 // Whether Crc32 uses carry-less multiplication (PCLMULQDQ) on this CPU; fixed for the process.
 bool Crc32Accelerated();
 
-}  // namespace vimur::mysql
+}  // namespace vimur

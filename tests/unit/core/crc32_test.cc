@@ -1,4 +1,4 @@
-#include "source/mysql/crc32.h"
+#include "core/crc32.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace vimur::mysql {
+namespace vimur {
 namespace {
 
 uint32_t ZlibCrc(std::string_view s) {
@@ -74,4 +74,4 @@ TEST(Crc32Test, PortablePathMatchesZlib) {
 }
 
 }  // namespace
-}  // namespace vimur::mysql
+}  // namespace vimur

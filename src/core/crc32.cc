@@ -1,4 +1,4 @@
-#include "source/mysql/crc32.h"
+#include "core/crc32.h"
 
 #include <zlib.h>
 
@@ -9,7 +9,7 @@
 #include <immintrin.h>
 #endif
 
-namespace vimur::mysql {
+namespace vimur {
 namespace {
 
 // Continues zlib CRC `crc` over `bytes`. zlib's length type may be narrower than size_t, so
@@ -178,4 +178,4 @@ uint32_t Crc32(std::string_view bytes) {
   return ZlibCrc32(0, bytes);
 }
 
-}  // namespace vimur::mysql
+}  // namespace vimur

@@ -147,7 +147,7 @@ Status RunBatchLoop(const SinkConfig& config, RecordInput& input, const std::ato
       if (records > 0) {
         LOG_INFO << "sink " << config.name << ": applied " << records << " records in " << batches
                  << " batches; lag " << last_lag << " ms (max " << max_lag
-                 << " ms) from source commit to target confirmation";
+                 << " ms) from source commit to target commit";
       }
       records = batches = 0;
       max_lag = 0;

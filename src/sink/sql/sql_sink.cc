@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <future>
 #include <optional>
 #include <string_view>
-#include <thread>
 
 #include "core/logging.h"
 #include "core/metrics_probes.h"
@@ -183,29 +181,33 @@ void SqlSink::CheckColumns(const RowChange& change) {
   }
 }
 
-Result<SqlSink::PreparedBatch> SqlSink::Prepare(std::vector<InputRecord> records,
-                                                RecordInput& input) {
-  PreparedBatch prepared;
-  prepared.records = std::move(records);
-  prepared.planned.reserve(prepared.records.size());
-  for (const InputRecord& r : prepared.records) {
+struct SqlSink::Prepared final : PreparedBatch {
+  ApplyPlan plan;
+  std::vector<const InputRecord*> planned;  // in order, for applying them one by one
+};
+
+Result<std::unique_ptr<PreparedBatch>> SqlSink::Prepare(const std::vector<InputRecord>& records,
+                                                        RecordInput& input, int64_t* newest_ts) {
+  auto prepared = std::make_unique<Prepared>();
+  prepared->planned.reserve(records.size());
+  for (const InputRecord& r : records) {
     auto change = DecodeJsonEvent(r);
     Status s = change.status();
     if (change.ok()) {
       CheckColumns(*change);
       const int64_t ts = change->source_ts_ms;
-      s = PlanChange(*router_, std::move(change).value(), r.topic, &prepared.plan);
+      s = PlanChange(*router_, std::move(change).value(), r.topic, &prepared->plan);
       if (s.ok()) {
-        prepared.plan.newest_source_ts_ms = std::max(prepared.plan.newest_source_ts_ms, ts);
-        prepared.planned.push_back(&r);
+        *newest_ts = std::max(*newest_ts, ts);
+        prepared->planned.push_back(&r);
       }
     }
     if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
   }
-  return prepared;
+  return std::unique_ptr<PreparedBatch>(std::move(prepared));
 }
 
-Status SqlSink::Finish(const PreparedBatch& batch, Status first, RecordInput& input,
+Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
                        const std::atomic<bool>& stop) {
   Status s = first.retriable() ? ApplyWithRetry(batch.plan, input, stop) : std::move(first);
   const auto& planned = batch.planned;
@@ -213,8 +215,8 @@ Status SqlSink::Finish(const PreparedBatch& batch, Status first, RecordInput& in
   if (planned.size() == 1) return GiveUpRecord(config_, *planned[0], s, input);
   // The target refused the batch for good: find the record(s) it refuses, one at a time and
   // in order, so that the others are applied and the error names the record.
-  LOG_WARN << "sink " << config_.name << ": batch of " << batch.records.size()
-           << " records refused (" << s.message() << "); applying them one by one";
+  LOG_WARN << "sink " << config_.name << ": batch of " << planned.size() << " records refused ("
+           << s.message() << "); applying them one by one";
   for (const InputRecord* record : planned) {
     ApplyPlan single;
     auto change = DecodeJsonEvent(*record);  // decoded and planned before: again the same
@@ -228,106 +230,15 @@ Status SqlSink::Finish(const PreparedBatch& batch, Status first, RecordInput& in
 }
 
 Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
-  VIMUR_RETURN_IF_ERROR(input.Start());
-  metrics::SinkProbe& probe = metrics::SinkProbe::For(config_.name);
-  probe.up.Set(1);
-  uint64_t records = 0, batches = 0;
-  int64_t max_lag = 0, last_lag = -1;
-  auto last_log = std::chrono::steady_clock::now();
-  const auto interval = std::chrono::seconds(config_.lag_log_interval_s);
-  // The batch whose first attempt runs on its own thread while the next is read and decoded.
-  std::optional<PreparedBatch> applying;
-  std::future<Attempt> attempt;
-  auto start = [&](PreparedBatch batch) {
-    applying = std::move(batch);
-    attempt = std::async(std::launch::async, [this, plan = &applying->plan] {
-      Status s = ApplyOnce(*plan);
-      return Attempt{std::move(s), WallClockMs()};
-    });
+  BatchStages stages;
+  stages.prepare = [&](const std::vector<InputRecord>& batch, int64_t* newest) {
+    return Prepare(batch, input, newest);
   };
-  // Waits for the batch under way and retries it if needed; its lag is taken when the target
-  // committed it.
-  auto complete = [&]() -> Result<PreparedBatch> {
-    Attempt first = attempt.get();
-    PreparedBatch batch = std::move(*applying);
-    applying.reset();
-    bool retried = !first.status.ok();
-    VIMUR_RETURN_IF_ERROR(Finish(batch, std::move(first.status), input, stop));
-    if (batch.plan.newest_source_ts_ms > 0) {
-      int64_t ended = retried ? WallClockMs() : first.ended_ms;
-      last_lag = std::max<int64_t>(0, ended - batch.plan.newest_source_ts_ms);
-      max_lag = std::max(max_lag, last_lag);
-      probe.lag_ms.Set(static_cast<double>(last_lag));
-    }
-    return batch;
+  stages.attempt = [&](PreparedBatch& p) { return ApplyOnce(static_cast<Prepared&>(p).plan); };
+  stages.finish = [&](const std::vector<InputRecord>&, PreparedBatch& p, Status attempted) {
+    return Finish(static_cast<Prepared&>(p), std::move(attempted), input, stop);
   };
-  auto acknowledge = [&](const PreparedBatch& batch) {
-    Status acked = input.Acknowledge(batch.records);
-    if (!acked.ok()) {
-      // Applied but not acknowledged: read and applied again after a restart, which changes
-      // nothing.
-      LOG_WARN << "sink " << config_.name << ": " << acked.message();
-    }
-    ++batches;
-    records += batch.records.size();
-    probe.records.Add(batch.records.size());
-    probe.batches.Add();
-    probe.up.Set(1);
-  };
-  Status result;
-  while (!stop.load()) {
-    auto batch = input.Poll(static_cast<size_t>(config_.batch_max_records),
-                            std::chrono::milliseconds(config_.batch_max_ms));
-    Result<PreparedBatch> next = PreparedBatch{};
-    if (batch.ok() && !batch->empty()) next = Prepare(std::move(batch).value(), input);
-    std::optional<PreparedBatch> applied;
-    if (applying) {
-      auto done = complete();
-      if (done.status().code() == StatusCode::kAborted) break;  // stopping while a target is down
-      if (!done.ok()) {
-        result = done.status();
-        break;
-      }
-      applied = std::move(done).value();
-    }
-    // The next batch starts before the one just applied is acknowledged: the acknowledgement
-    // (a round trip to Kafka) overlaps the target's work.
-    if (next.ok() && batch.ok() && !next->records.empty()) start(std::move(next).value());
-    if (applied) acknowledge(*applied);
-    if (!next.ok()) {
-      result = next.status();
-      break;
-    }
-    if (!batch.ok()) {
-      if (!batch.status().retriable()) {
-        result = batch.status();
-        break;
-      }
-      LOG_WARN << "sink " << config_.name << ": " << batch.status().message();
-      probe.up.Set(0);
-      input.Wait(std::chrono::milliseconds(500));
-      continue;
-    }
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_log >= interval) {
-      if (records > 0) {
-        LOG_INFO << "sink " << config_.name << ": applied " << records << " records in " << batches
-                 << " batches; lag " << last_lag << " ms (max " << max_lag
-                 << " ms) from source commit to target commit";
-      }
-      records = batches = 0;
-      max_lag = 0;
-      last_log = now;
-    }
-  }
-  if (applying) {
-    // Stopping: the batch under way is acknowledged only if its first attempt passed.
-    if (attempt.get().status.ok()) acknowledge(*applying);
-    applying.reset();
-  }
-  probe.up.Set(0);
-  input.Close();
-  return result;
+  return RunBatchLoop(config_, input, stop, stages);
 }
 
 }  // namespace vimur::sink

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "sink/batch_loop.h"
 #include "sink/sink.h"
 #include "sink/sql/event_decoder.h"
 #include "sink/sql/router.h"
@@ -21,8 +22,6 @@ namespace vimur::sink {
 // wins, so the per-key order of the input is kept), grouped by target.
 struct ApplyPlan {
   std::map<std::string, std::map<std::string, WriteAction>> by_target;  // target -> place id
-  int64_t newest_source_ts_ms = 0;
-  size_t records = 0;
 };
 
 // Adds what `change` does to `plan`: an insert/update upserts its new place, an update whose
@@ -43,24 +42,16 @@ class SqlSink final : public Sink {
 
  private:
   // A batch decoded and planned: applied on a thread of its own while the next batch is read
-  // and decoded (per-key order holds: a batch starts only after the one before it ended).
-  struct PreparedBatch {
-    std::vector<InputRecord> records;
-    ApplyPlan plan;
-    std::vector<const InputRecord*> planned;  // in order, for applying them one by one
-  };
-  // The outcome of a first attempt, and when it ended (ms since the epoch).
-  struct Attempt {
-    Status status;
-    int64_t ended_ms = 0;
-  };
+  // and decoded.
+  struct Prepared;
 
   // Decodes and routes `records`; a record that fails for good is dead-lettered or stops the
   // sink.
-  Result<PreparedBatch> Prepare(std::vector<InputRecord> records, RecordInput& input);
+  Result<std::unique_ptr<PreparedBatch>> Prepare(const std::vector<InputRecord>& records,
+                                                 RecordInput& input, int64_t* newest_ts);
   // After a first attempt that did not pass: retries what may pass with backoff until it
   // succeeds, fails for good, or `stop`; a batch refused for good is applied record by record.
-  Status Finish(const PreparedBatch& batch, Status first, RecordInput& input,
+  Status Finish(const Prepared& batch, Status first, RecordInput& input,
                 const std::atomic<bool>& stop);
   // Applies `plan` to every target it touches, retrying what may pass with backoff until it
   // succeeds, fails for good, or `stop`.

@@ -84,6 +84,24 @@ void AppendInteger(Int v, std::string* out) {
   out->append(buf, end);
 }
 
+// Integer text that NumberJson reads as a 64-bit integer and AppendInteger writes back unchanged:
+// digits without leading zeros (or "0"), maybe after '-' (not "-0").
+bool IsPlainInteger(const std::string& text) {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  const bool negative = first != last && *first == '-';
+  const char* digits = negative ? first + 1 : first;
+  if (digits == last || (*digits == '0' && (last - digits > 1 || negative))) return false;
+  if (negative) {
+    int64_t v = 0;
+    auto r = std::from_chars(first, last, v);
+    return r.ec == std::errc() && r.ptr == last;
+  }
+  uint64_t v = 0;
+  auto r = std::from_chars(first, last, v);
+  return r.ec == std::errc() && r.ptr == last;
+}
+
 // One value as ValueToJson(value, type).dump() writes it; false when that would throw.
 bool AppendValueJson(const SqlValue& v, const ColumnType* type, std::string* out) {
   switch (v.kind) {
@@ -92,6 +110,10 @@ bool AppendValueJson(const SqlValue& v, const ColumnType* type, std::string* out
     case SqlKind::kText: return AppendJsonString(v.text, out);
     case SqlKind::kBytes: return AppendJsonString(Base64Encode(v.text), out);
     case SqlKind::kNumber: {
+      if (IsPlainInteger(v.text)) {
+        out->append(v.text);  // as NumberJson would read and write it
+        return true;
+      }
       const nlohmann::ordered_json n = NumberJson(v.text, type);
       if (n.is_number_integer() && !n.is_number_unsigned()) {
         AppendInteger(n.get<int64_t>(), out);

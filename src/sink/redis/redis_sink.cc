@@ -39,8 +39,10 @@ Result<std::unique_ptr<PreparedBatch>> RedisSink::Prepare(const std::vector<Inpu
                                                           RecordInput& input, int64_t* newest_ts) {
   auto prepared = std::make_unique<Prepared>();
   prepared->planned.reserve(batch.size());
-  for (const InputRecord& r : batch) {
-    auto change = DecodeJsonEvent(r);
+  std::vector<Result<RowChange>> changes = DecodeJsonEvents(batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const InputRecord& r = batch[i];
+    Result<RowChange>& change = changes[i];
     Status s = change.status();
     if (change.ok()) {
       const int64_t ts = change->source_ts_ms;

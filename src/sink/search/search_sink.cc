@@ -100,11 +100,13 @@ Result<std::vector<DocumentAction>> SearchSink::Update(const std::vector<InputRe
   DocumentBuilder builder(*plan_, *store_);
   AffectedRoots affected;
   auto run = [&]() -> Result<std::vector<DocumentAction>> {
-    for (const InputRecord& r : batch) {
+    std::vector<Result<RowChange>> changes = DecodeJsonEvents(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const InputRecord& r = batch[i];
       if (!r.value) continue;  // a tombstone: compaction's business, not a change
       const std::vector<int>& roles = plan_->RolesOf(r.topic);
       if (roles.empty()) continue;  // a topic of `topics` that no role reads
-      auto change = DecodeJsonEvent(r);
+      const Result<RowChange>& change = changes[i];
       Status s = change.status();
       if (change.ok()) {
         *newest_ts = std::max(*newest_ts, change->source_ts_ms);

@@ -27,6 +27,9 @@ struct RowChange {
 // Decodes `record`. A tombstone or a truncate yields op 0 (nothing to apply). Errors name the
 // record's topic, partition and offset.
 Result<RowChange> DecodeJsonEvent(const InputRecord& record);
+// DecodeJsonEvent of each record of `batch`, in order. A large batch is split and decoded on two
+// threads where the machine has more than one core (the decoding has no shared state).
+std::vector<Result<RowChange>> DecodeJsonEvents(const std::vector<InputRecord>& batch);
 // The same without the one-pass fast path (a JSON tree throughout): what DecodeJsonEvent must
 // equal, for tests and the fuzz target.
 Result<RowChange> DecodeJsonEventByTree(const InputRecord& record);

@@ -190,8 +190,10 @@ Result<std::unique_ptr<PreparedBatch>> SqlSink::Prepare(const std::vector<InputR
                                                         RecordInput& input, int64_t* newest_ts) {
   auto prepared = std::make_unique<Prepared>();
   prepared->planned.reserve(records.size());
-  for (const InputRecord& r : records) {
-    auto change = DecodeJsonEvent(r);
+  std::vector<Result<RowChange>> changes = DecodeJsonEvents(records);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const InputRecord& r = records[i];
+    Result<RowChange>& change = changes[i];
     Status s = change.status();
     if (change.ok()) {
       CheckColumns(*change);

@@ -22,6 +22,12 @@ TEST(RowJsonTest, TextIsWhatTheTreeDumps) {
   add("u", SqlValue::Number("18446744073709551615"), Type("int64"));
   add("big", SqlValue::Number("18446744073709551616"), Type("int64"));
   add("lead", SqlValue::Number("007"), Type("int32"));
+  add("zero", SqlValue::Number("0"), Type("int32"));
+  add("negzero", SqlValue::Number("-0"), Type("int32"));
+  add("min", SqlValue::Number("-9223372036854775808"), Type("int64"));
+  add("below", SqlValue::Number("-9223372036854775809"), Type("int64"));
+  add("plus", SqlValue::Number("+5"), Type("int32"));
+  add("minus", SqlValue::Number("-"), Type("int32"));
   add("d", SqlValue::Number("12.50"), Type("bytes"));
   add("f", SqlValue::Number("0.1"), Type("double"));
   add("e", SqlValue::Number("1e300"), Type("float64"));

@@ -201,10 +201,10 @@ ValueRule RuleOf(const ColumnType& t) {
 
 // A row image's columns as its schema declares them.
 struct RowSchema {
-  std::vector<std::string> names;
-  SharedVector<ColumnType> types;  // shared with every row decoded with this schema
-  std::vector<ValueRule> rules;    // per column
-  bool unique_names = true;        // false: the fast path declines
+  SharedVector<std::string> names;  // shared with every row decoded with this schema
+  SharedVector<ColumnType> types;
+  std::vector<ValueRule> rules;  // per column
+  bool unique_names = true;      // false: the fast path declines
 };
 
 // What a sink needs of an event's schema: the columns of before and after (absent: no schema

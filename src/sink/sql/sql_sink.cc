@@ -46,7 +46,7 @@ void KeepUnavailable(const WriteAction* earlier, Row* row) {
       row->values[i] = *before;
       continue;
     }
-    row->names.erase(row->names.begin() + static_cast<std::ptrdiff_t>(i));
+    row->names.erase_at(i);
     row->values.erase(row->values.begin() + static_cast<std::ptrdiff_t>(i));
     if (i < row->types.size()) row->types.erase_at(i);
   }
@@ -171,7 +171,7 @@ void SqlSink::CheckColumns(const RowChange& change) {
   if (router_->mapping().empty() || row.names.empty()) return;
   if (!checked_tables_.insert(change.db + "." + change.table).second) return;
   std::string missing;
-  for (const std::string& c : router_->mapping().NotIn(row.names)) {
+  for (const std::string& c : router_->mapping().NotIn(row.names.view())) {
     missing += (missing.empty() ? "" : ", ") + c;
   }
   if (!missing.empty()) {

@@ -58,7 +58,8 @@ class SharedVector {
   size_t size() const { return items_ ? items_->size() : 0; }
   bool empty() const { return size() == 0; }
   const T& operator[](size_t i) const { return (*items_)[i]; }
-  T& operator[](size_t i) { return Mutable()[i]; }
+  // Copies the items first when they are shared.
+  T& mutable_at(size_t i) { return Mutable()[i]; }
   const T& back() const { return items_->back(); }
   const std::vector<T>& view() const {
     static const std::vector<T> kNone;
@@ -72,7 +73,10 @@ class SharedVector {
   void erase_at(size_t i) { Mutable().erase(Mutable().begin() + static_cast<std::ptrdiff_t>(i)); }
   void assign(size_t n, const T& item) { Mutable().assign(n, item); }
   void clear() { items_.reset(); }
-  bool operator==(const SharedVector& other) const { return view() == other.view(); }
+  bool operator==(const SharedVector& other) const {
+    return items_ == other.items_ || view() == other.view();
+  }
+  bool operator<(const SharedVector& other) const { return view() < other.view(); }
 
  private:
   std::vector<T>& Mutable() {
@@ -88,7 +92,7 @@ class SharedVector {
 
 // Column names with values (and, when the event had a schema, types), in the source's order.
 struct Row {
-  std::vector<std::string> names;
+  SharedVector<std::string> names;  // shared by the rows decoded with one schema
   std::vector<SqlValue> values;
   SharedVector<ColumnType> types;  // empty when the event carried no schema
 

@@ -214,7 +214,9 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
     std::set<std::string> columns;
     std::vector<const std::vector<SqlValue>*> deletes;
     std::vector<std::string> key;
-    std::map<std::vector<std::string>, std::vector<const Row*>> upserts;
+    std::map<SharedVector<std::string>, std::vector<const Row*>> upserts;
+    SharedVector<std::string> last_names;  // rows of one schema share their names: one lookup
+    std::vector<const Row*>* last_group = nullptr;
   };
   std::map<std::string, TableWork> tables;
   for (const WriteAction* a : actions) {
@@ -224,8 +226,12 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
     if (a->remove) {
       w.deletes.push_back(&a->place.key);
     } else {
-      w.upserts[a->row.names].push_back(&a->row);
-      w.columns.insert(a->row.names.begin(), a->row.names.end());
+      if (w.last_group == nullptr || !(a->row.names == w.last_names)) {
+        w.last_group = &w.upserts[a->row.names];
+        w.last_names = a->row.names;
+        w.columns.insert(a->row.names.begin(), a->row.names.end());
+      }
+      w.last_group->push_back(&a->row);
     }
   }
   // DDL first: MariaDB commits implicitly around it.
@@ -251,13 +257,14 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
       s = c.Execute(DeleteSql(c, table, w.key, part));
     }
     for (auto g = w.upserts.begin(); s.ok() && g != w.upserts.end(); ++g) {
+      const std::vector<std::string>& columns = g->first.view();
       const auto& rows = g->second;
       if (c.can_copy() && rows.size() >= kStageMinRows) {
         // (PostgreSQL's DDL is transactional: a stage created here goes with a rollback.)
-        auto stage = StageFor(table, g->first);
+        auto stage = StageFor(table, columns);
         s = stage.status();
-        if (s.ok()) s = CopyToStage(*stage, g->first, rows);
-        if (s.ok()) s = c.Execute(UpsertFromStageSql(c, table, g->first, w.key, *stage));
+        if (s.ok()) s = CopyToStage(*stage, columns, rows);
+        if (s.ok()) s = c.Execute(UpsertFromStageSql(c, table, columns, w.key, *stage));
         continue;
       }
       for (size_t i = 0; s.ok() && i < rows.size();) {
@@ -267,7 +274,7 @@ Status TargetWriter::Apply(const std::vector<const WriteAction*>& actions) {
           part.push_back(rows[i]);
           for (const auto& v : rows[i]->values) bytes += v.text.size() * 2 + 8;
         }
-        s = c.Execute(UpsertSql(c, table, g->first, w.key, part));
+        s = c.Execute(UpsertSql(c, table, columns, w.key, part));
       }
     }
   }

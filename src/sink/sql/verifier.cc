@@ -725,7 +725,7 @@ Result<TargetTable*> Pass::Target(const std::string& target, const std::string& 
   VIMUR_ASSIGN_OR_RETURN(std::vector<ColumnInfo> info, t.conn->Columns(table));
   ++report_.target_tables;
   t.exists = !info.empty();
-  t.columns = sample.row.names;
+  t.columns = sample.row.names.view();
   t.classes = sample.classes;
   t.key = sample.place.key_columns;
   for (size_t i = 0; i < t.columns.size(); ++i) {

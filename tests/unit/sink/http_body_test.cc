@@ -63,9 +63,9 @@ TEST(HttpBodyTest, RowJsonTypes) {
             R"("s":"日本","raw":"AQI=","n":null})");
   // With the events' schema, decimals stay exact strings and float columns are numbers.
   row.types.assign(row.names.size(), ColumnType{});
-  row.types[2].connect_type = "bytes";
-  row.types[2].logical = "org.apache.kafka.connect.data.Decimal";
-  row.types[3].connect_type = "double";
+  row.types.mutable_at(2).connect_type = "bytes";
+  row.types.mutable_at(2).logical = "org.apache.kafka.connect.data.Decimal";
+  row.types.mutable_at(3).connect_type = "double";
   auto typed = RowToJson(row);
   EXPECT_EQ(typed["dec"], "12.50");
   EXPECT_EQ(typed["f"], 1500.0);

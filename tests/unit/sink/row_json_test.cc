@@ -40,7 +40,8 @@ TEST(RowJsonTest, TextIsWhatTheTreeDumps) {
   EXPECT_EQ(RowJsonText(row), RowToJson(row).dump());
   row.types.clear();  // no schema
   EXPECT_EQ(RowJsonText(row), RowToJson(row).dump());
-  row.names[1] = "id";  // a repeated name: the tree keeps the first place, the last value
+  row.names.mutable_at(1) =
+      "id";  // a repeated name: the tree keeps the first place, the last value
   EXPECT_EQ(RowJsonText(row), RowToJson(row).dump());
   EXPECT_EQ(RowJsonText(Row()), "{}");
   Row bad;

@@ -23,12 +23,12 @@ TEST(TargetWriterTest, UpsertDeleteAndCreateInBothDialects) {
   auto pg = MakeConnection(*ParseDatabaseUrl("postgresql://u@h/d"));
   Row a = OrderRow("1", "it's"), b = OrderRow("2", "back\\slash");
   std::vector<const Row*> rows = {&a, &b};
-  EXPECT_EQ(TargetWriter::UpsertSql(*maria, "orders_1", a.names, {"id"}, rows),
+  EXPECT_EQ(TargetWriter::UpsertSql(*maria, "orders_1", a.names.view(), {"id"}, rows),
             "INSERT INTO `orders_1` (`id`, `amount`, `note`, `tag`) VALUES "
             "(1, 12.50, 'it\\'s', X'0100'), (2, 12.50, 'back\\\\slash', X'0100') "
             "ON DUPLICATE KEY UPDATE `amount` = VALUES(`amount`), `note` = VALUES(`note`), "
             "`tag` = VALUES(`tag`)");
-  EXPECT_EQ(TargetWriter::UpsertSql(*pg, "orders", a.names, {"id"}, rows),
+  EXPECT_EQ(TargetWriter::UpsertSql(*pg, "orders", a.names.view(), {"id"}, rows),
             "INSERT INTO \"orders\" (\"id\", \"amount\", \"note\", \"tag\") VALUES "
             "(1, 12.50, 'it''s', '\\x0100'::bytea), (2, 12.50, 'back\\slash', '\\x0100'::bytea) "
             "ON CONFLICT (\"id\") DO UPDATE SET \"amount\" = EXCLUDED.\"amount\", "

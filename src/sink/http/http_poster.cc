@@ -89,17 +89,16 @@ std::string HttpAnswer::Describe() const {
   std::string out = "HTTP " + std::to_string(status);
   if (status == 401) out += " (the credentials were refused: check username and password)";
   if (status == 403) out += " (forbidden: check the user's permissions)";
-  if (body.empty()) return out;
-  out += ": ";
-  for (char c : body) {  // one line: an HTML error page's line breaks become spaces
-    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (!space) {
-      out += c;
-    } else if (out.back() != ' ') {
-      out += ' ';
+  std::string line;  // the body on one line: an HTML error page's line breaks become spaces
+  for (char c : body) {
+    if (c != '\n' && c != '\r' && c != '\t' && c != ' ') {
+      line += c;
+    } else if (!line.empty() && line.back() != ' ') {
+      line += ' ';
     }
   }
-  while (out.back() == ' ') out.pop_back();
+  if (!line.empty() && line.back() == ' ') line.pop_back();
+  if (!line.empty()) out += ": " + line;
   return out;
 }
 

@@ -113,6 +113,9 @@ TEST(HttpBodyTest, DescribeGivesTlsAndCredentialHints) {
   EXPECT_EQ(unauthorized.Describe(),
             "HTTP 401 (the credentials were refused: check username and password): <html> "
             "<title>401 Authorization Required</title> </html>");
+  unauthorized.body = "\n";
+  EXPECT_EQ(unauthorized.Describe(),
+            "HTTP 401 (the credentials were refused: check username and password)");
   EXPECT_FALSE(unauthorized.retriable());
 }
 

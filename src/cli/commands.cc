@@ -228,6 +228,9 @@ void WarnAboutReadableSecrets(const std::string& config_path, const PipelineConf
     files.push_back({access->password_file, key + ".password_file"});
     files.push_back({access->tls_key, key + ".tls_key"});
   }
+  for (const SinkConfig& s : config.sinks) {
+    files.push_back({s.tls_key, "sinks." + s.name + ".tls_key"});
+  }
   for (const auto& [path, what] : files) {
     struct stat st {};
     if (path.empty() || ::stat(path.c_str(), &st) != 0) continue;

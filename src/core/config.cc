@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -60,6 +61,41 @@ Status ResolveListenerAccess(const std::string& key, ListenerAccessConfig& acces
   if (!access.username.empty() && access.password.empty()) {
     return Status::InvalidArgument(key + ".username is set without a password: set " + key +
                                    ".password or " + key + ".password_file");
+  }
+  return Status::Ok();
+}
+
+// The tls_* keys of sink `s` (at `at`, read from `node`): http and search only, files that
+// exist, and a client certificate with its key.
+Status CheckSinkTls(const config::Reader& r, const SinkConfig& s, const std::string& at,
+                    const YAML::Node& node) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"tls_ca", &s.tls_ca}, {"tls_cert", &s.tls_cert}, {"tls_key", &s.tls_key}};
+  for (const auto& [key, path] : files) {
+    if (path->empty()) continue;
+    if (s.type != "http" && s.type != "search") {
+      return r.Error(at + "." + key, node[key],
+                     "no tls_* keys on a " + s.type +
+                         " sink (they belong to http and search; a sql target takes "
+                         "?tls_ca=FILE in its URL)",
+                     "'" + *path + "'");
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(*path, ec)) {
+      return r.Error(at + "." + key, node[key], "an existing PEM file",
+                     "no such file '" + *path + "'");
+    }
+    if (std::filesystem::is_directory(*path, ec) || !std::ifstream(*path)) {
+      return r.Error(at + "." + key, node[key], "a PEM file this user may read",
+                     "cannot read '" + *path + "'");
+    }
+  }
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    const char* set = s.tls_cert.empty() ? "tls_key" : "tls_cert";
+    return r.Error(at + "." + set, node[set],
+                   "tls_cert and tls_key together (the client certificate and its key): set "
+                   "both or neither",
+                   std::string("only ") + set);
   }
   return Status::Ok();
 }
@@ -215,6 +251,7 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
         return r.Error(at + ".key", top["sinks"][i]["key"],
                        "one template such as 'user:${id}' for a redis sink", "a list");
       }
+      VIMUR_RETURN_IF_ERROR(CheckSinkTls(r, s, at, top["sinks"][i]));
     }
     // stdout cannot feed sinks: a file with sinks and no transport type gets the local log.
     if (!config.sinks.empty() && (!top["transport"] || !top["transport"]["type"])) {

@@ -212,8 +212,12 @@ struct SinkConfig {
   std::vector<std::string> fields;            // search: kept root columns; empty: all
   std::map<std::string, std::string> rename;  // search: root column -> name in the document
   std::string mappings;                       // search: JSON mappings used to create the index
-  std::string username;                       // search: basic auth
-  std::string password;                       // search: basic auth
+  std::string username;                       // http, search: basic auth
+  std::string password;                       // http, search: basic auth; never logged
+  std::string tls_ca;      // http, search: PEM CA file trusted instead of the system store
+  std::string tls_cert;    // http, search: PEM client certificate (with tls_key)
+  std::string tls_key;     // http, search: its PEM key
+  bool tls_verify = true;  // http, search: false skips certificate and host checks (tests)
   bool create_tables = false;
   std::string schema_evolution = "basic";  // basic (add new columns) | none
   std::string on_error = "stop";           // stop | dead_letter

@@ -714,9 +714,28 @@ const Section& SinkTable() {
               .DefaultDoc("dynamic mappings")
               .Doc("(search) JSON object sent as `mappings` when the sink creates the index, "
                    "e.g. `'{\"properties\": {\"status\": {\"type\": \"keyword\"}}}'`"),
-          Text("username", &SinkConfig::username).Doc("(search) HTTP basic authentication user"),
+          Text("username", &SinkConfig::username)
+              .DefaultDoc("no authentication")
+              .Doc("(http, search) HTTP basic authentication user"),
           Text("password", &SinkConfig::password)
-              .Doc("(search) HTTP basic authentication password; never logged"),
+              .Doc("(http, search) HTTP basic authentication password; never logged"),
+          Text("tls_ca", &SinkConfig::tls_ca)
+              .DefaultDoc("the system's CAs")
+              .Doc("(http, search) `https://` URL: PEM file of the CA(s) that signed the "
+                   "server's certificate, trusted instead of the system's store (e.g. "
+                   "OpenSearch's own CA); the file must exist"),
+          Text("tls_cert", &SinkConfig::tls_cert)
+              .DefaultDoc("none")
+              .Doc("(http, search) PEM file of a client certificate presented to the server "
+                   "(requires `tls_key`)"),
+          Text("tls_key", &SinkConfig::tls_key)
+              .Doc("(http, search) PEM file of the client certificate's private key (requires "
+                   "`tls_cert`)"),
+          Flag("tls_verify", &SinkConfig::tls_verify)
+              .Default("true")
+              .Doc("(http, search) `false` skips the check of the server's certificate and host "
+                   "name: for tests only, it lets anyone in the middle read and change the "
+                   "traffic"),
           Int("timeout_ms", &SinkConfig::timeout_ms, 100, 600000)
               .Default("10000")
               .Doc("(redis, http, search) how long one request (or pipeline) may take before it "

@@ -58,7 +58,9 @@ class OpenSearch:
         self.client.close()
 
 
-@pytest.fixture(scope="module")
+# One node per test session (per xdist worker): a node takes seconds to start and half a GB;
+# the tests that share it use indexes of their own.
+@pytest.fixture(scope="session")
 def opensearch():
     directory = tempfile.mkdtemp(prefix="vimur-e2e-opensearch.")
     node = OpenSearch(directory)

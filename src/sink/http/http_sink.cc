@@ -18,7 +18,11 @@ Status HttpSink::Open() {
     return Status::InvalidArgument("sink " + config_.name + ": url '" + config_.url +
                                    "' is not an http:// or https:// URL");
   }
-  poster_ = std::make_unique<HttpPoster>(config_.url, config_.timeout_ms);
+  if (!config_.tls_verify) {
+    LOG_WARN << "sink " << config_.name << ": tls_verify is false: the server's certificate and "
+             << "name are not checked (for tests only)";
+  }
+  poster_ = std::make_unique<HttpPoster>(config_.url, config_.timeout_ms, HttpAccess::Of(config_));
   return Status::Ok();
 }
 

@@ -14,12 +14,8 @@ size_t KeepAll(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-SearchClient::SearchClient(std::string base_url, std::string username, std::string password,
-                           int timeout_ms)
-    : base_url_(std::move(base_url)),
-      username_(std::move(username)),
-      password_(std::move(password)),
-      timeout_ms_(timeout_ms) {
+SearchClient::SearchClient(std::string base_url, HttpAccess access, int timeout_ms)
+    : base_url_(std::move(base_url)), access_(std::move(access)), timeout_ms_(timeout_ms) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
@@ -49,11 +45,9 @@ HttpAnswer SearchClient::Call(const std::string& method, const std::string& path
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
-  if (!username_.empty()) {
-    curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    curl_easy_setopt(easy, CURLOPT_USERNAME, username_.c_str());
-    curl_easy_setopt(easy, CURLOPT_PASSWORD, password_.c_str());
-  }
+  access_.Apply(easy);
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms_));
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_ms_));
@@ -61,12 +55,9 @@ HttpAnswer SearchClient::Call(const std::string& method, const std::string& path
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, KeepAll);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &answer.body);
   CURLcode rc = curl_easy_perform(easy);
-  if (rc == CURLE_OK) {
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &answer.status);
-  } else {
-    answer.error = curl_easy_strerror(rc);
-    answer.body.clear();
-  }
+  answer.Finish(easy, rc, error_buffer);
+  if (rc != CURLE_OK) answer.body.clear();
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);  // error_buffer goes out of scope
   curl_slist_free_all(headers);
   return answer;
 }

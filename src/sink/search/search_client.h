@@ -1,5 +1,5 @@
 // SearchClient: the few OpenSearch REST calls the search sink makes (HEAD and PUT of an index,
-// POST of a `_bulk` body) over libcurl, with optional basic authentication and https.
+// POST of a `_bulk` body) over libcurl, with optional basic authentication and https (HttpAccess).
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@ namespace vimur::sink {
 class SearchClient {
  public:
   // `base_url`: http(s)://HOST:PORT without a trailing '/'.
-  SearchClient(std::string base_url, std::string username, std::string password, int timeout_ms);
+  SearchClient(std::string base_url, HttpAccess access, int timeout_ms);
   ~SearchClient();
   SearchClient(const SearchClient&) = delete;
   SearchClient& operator=(const SearchClient&) = delete;
@@ -23,8 +23,7 @@ class SearchClient {
 
  private:
   std::string base_url_;
-  std::string username_;
-  std::string password_;
+  HttpAccess access_;
   int timeout_ms_;
   void* easy_ = nullptr;  // CURL, reused so the connection stays open
 };

@@ -40,8 +40,12 @@ Status SearchSink::Open() {
   auto plan = SearchPlan::Make(config_);
   if (!plan.ok()) return plan.status();
   plan_ = std::make_unique<SearchPlan>(std::move(plan).value());
-  client_ = std::make_unique<SearchClient>(config_.url, config_.username, config_.password,
-                                           config_.timeout_ms);
+  if (!config_.tls_verify) {
+    LOG_WARN << where << ": tls_verify is false: the server's certificate and name are not "
+             << "checked (for tests only)";
+  }
+  client_ =
+      std::make_unique<SearchClient>(config_.url, HttpAccess::Of(config_), config_.timeout_ms);
   return Status::Ok();
 }
 

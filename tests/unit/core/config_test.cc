@@ -511,6 +511,53 @@ TEST(ConfigTest, SecretsComeFromFiles) {
       << no_password.status().message();
 }
 
+// tls_ca, tls_cert, tls_key and tls_verify of the http and search sinks: files that exist, a
+// client certificate with its key, and only on those two sink types.
+TEST(ConfigTest, SinkTlsKeys) {
+  const std::string ca = WriteTempFile("vimur-sink-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  const std::string cert = WriteTempFile("vimur-sink-cert.pem", "-----BEGIN CERTIFICATE-----\n");
+  const std::string key = WriteTempFile("vimur-sink-key.pem", "-----BEGIN PRIVATE KEY-----\n");
+  const std::string search =
+      "  - {name: d, type: search, topics: [x], url: 'https://h:9200', index: i, root: x";
+  const std::string http = "  - {name: h, type: http, topics: [x], url: 'https://h/events'";
+  auto config = LoadConfigText(std::string(kBase) + "sinks:\n" + search + ", tls_ca: " + ca +
+                                   ", tls_cert: " + cert + ", tls_key: " + key +
+                                   ", username: u, password: p}\n" + http +
+                                   ", tls_verify: false, username: hook, password: pw}\n",
+                               "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const SinkConfig& d = config->sinks[0];
+  EXPECT_EQ(d.tls_ca, ca);
+  EXPECT_EQ(d.tls_cert, cert);
+  EXPECT_EQ(d.tls_key, key);
+  EXPECT_TRUE(d.tls_verify);  // the default
+  const SinkConfig& h = config->sinks[1];
+  EXPECT_TRUE(h.tls_ca.empty());
+  EXPECT_FALSE(h.tls_verify);
+  EXPECT_EQ(h.username, "hook");
+  EXPECT_EQ(h.password, "pw");
+
+  for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {search + ", tls_ca: /nonexistent/ca.pem}\n",
+            "no such file '/nonexistent/ca.pem' for 'sinks[0].tls_ca'"},
+           {http + ", tls_cert: /nonexistent/c.pem, tls_key: " + key + "}\n",
+            "no such file '/nonexistent/c.pem' for 'sinks[0].tls_cert'"},
+           {http + ", tls_cert: " + cert + ", tls_key: /nonexistent/k.pem}\n",
+            "no such file '/nonexistent/k.pem' for 'sinks[0].tls_key'"},
+           {http + ", tls_ca: " + ::testing::TempDir() + "}\n", "cannot read"},
+           {search + ", tls_cert: " + cert + "}\n", "only tls_cert for 'sinks[0].tls_cert'"},
+           {http + ", tls_key: " + key + "}\n", "only tls_key for 'sinks[0].tls_key'"},
+           {"  - {name: c, type: redis, topics: [x], url: 'redis://h:1', key: k, tls_ca: " + ca +
+                "}\n",
+            "sinks[0].tls_ca"},
+           {search + ", tls_verify: maybe}\n", "sinks[0].tls_verify"},
+       }) {
+    auto bad = LoadConfigText(std::string(kBase) + "sinks:\n" + yaml, "p.yaml");
+    ASSERT_FALSE(bad.ok()) << yaml;
+    EXPECT_NE(bad.status().message().find(expected), std::string::npos) << bad.status().message();
+  }
+}
+
 // The search sink: a root, relations with `key` or `on`, fields, rename and mappings; index and
 // root are required, and a relation needs exactly one of `key` and `on`.
 TEST(ConfigTest, SearchSink) {

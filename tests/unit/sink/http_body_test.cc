@@ -97,6 +97,28 @@ TEST(HttpBodyTest, AnswersThatAreRetried) {
   EXPECT_TRUE(fine.ok());
 }
 
+// A TLS failure and refused credentials say what to check; the password is never shown.
+TEST(HttpBodyTest, DescribeGivesTlsAndCredentialHints) {
+  HttpAnswer tls;
+  tls.error = "SSL peer certificate or SSH remote key was not OK: SSL certificate problem";
+  tls.tls_failed = true;
+  EXPECT_NE(tls.Describe().find("SSL certificate problem"), std::string::npos) << tls.Describe();
+  EXPECT_NE(tls.Describe().find("check tls_ca"), std::string::npos) << tls.Describe();
+  HttpAnswer refused;
+  refused.error = "Couldn't connect to server";
+  EXPECT_EQ(refused.Describe(), "no answer (Couldn't connect to server)");
+  HttpAnswer unauthorized;
+  unauthorized.status = 401;
+  unauthorized.body = "<html>\r\n<title>401  Authorization Required</title>\n</html>\n";
+  EXPECT_EQ(unauthorized.Describe(),
+            "HTTP 401 (the credentials were refused: check username and password): <html> "
+            "<title>401 Authorization Required</title> </html>");
+  unauthorized.body = "\n";
+  EXPECT_EQ(unauthorized.Describe(),
+            "HTTP 401 (the credentials were refused: check username and password)");
+  EXPECT_FALSE(unauthorized.retriable());
+}
+
 // Against a port nobody listens on: a transport error, reported per request.
 TEST(HttpBodyTest, PosterReportsNoAnswer) {
   HttpPoster poster("http://127.0.0.1:1/events", 2000);

@@ -97,4 +97,12 @@ std::vector<RedisCommand> RedisPlanner::Commands(const std::string& key,
   return out;
 }
 
+std::vector<RedisCommand> RedisPlanner::Commands(const RedisPlan& plan) const {
+  std::vector<RedisCommand> out;
+  for (const auto& [key, action] : plan) {
+    for (auto& c : Commands(key, action)) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace vimur::sink

@@ -37,6 +37,8 @@ class RedisPlanner {
   Status Plan(RowChange&& change, const std::string& topic, RedisPlan* plan) const;
   // The commands of one action, in order.
   std::vector<RedisCommand> Commands(const std::string& key, const RedisAction& action) const;
+  // The commands of every action of `plan`.
+  std::vector<RedisCommand> Commands(const RedisPlan& plan) const;
   // The key of `row` (public for tests).
   Result<std::string> KeyOf(const RowChange& change, const Row& row,
                             const std::string& topic) const;

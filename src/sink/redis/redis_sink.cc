@@ -58,9 +58,7 @@ Result<std::unique_ptr<PreparedBatch>> RedisSink::Prepare(const std::vector<Inpu
 }
 
 Status RedisSink::Attempt(Prepared& prepared) {
-  for (const auto& [key, action] : prepared.plan) {
-    for (auto& c : planner_->Commands(key, action)) prepared.commands.push_back(std::move(c));
-  }
+  prepared.commands = planner_->Commands(prepared.plan);
   if (prepared.commands.empty()) return Status::Ok();
   return connection_->Pipeline(prepared.commands);
 }
@@ -96,10 +94,7 @@ Status RedisSink::Finish(Prepared& prepared, Status attempted, RecordInput& inpu
     auto change = DecodeJsonEvent(*record);  // decoded and planned above: again the same
     VIMUR_RETURN_IF_ERROR(change.status());
     VIMUR_RETURN_IF_ERROR(planner_->Plan(std::move(change).value(), record->topic, &single));
-    std::vector<RedisCommand> commands;
-    for (const auto& [key, action] : single) {
-      for (auto& c : planner_->Commands(key, action)) commands.push_back(std::move(c));
-    }
+    const std::vector<RedisCommand> commands = planner_->Commands(single);
     if (commands.empty()) continue;
     Status one = Retry(commands, connection_->Pipeline(commands), input, stop);
     if (one.code() == StatusCode::kAborted) return one;

@@ -60,6 +60,12 @@ class Run:
 
 
 def write_config(path, name, db, mariadb, kafka, sinks, server_id):
+    """A pipeline capturing `db` into Kafka (or, when `kafka` is None, the local log) with
+    `sinks` (YAML list items)."""
+    transport = "" if kafka is None else f"""transport:
+  type: kafka
+  bootstrap_servers: {kafka.bootstrap}
+"""
     with open(path, "w") as f:
         f.write(f"""name: {name}
 state_dir: {os.path.dirname(path)}/state
@@ -72,10 +78,7 @@ sources:
     server_id: {server_id}
     heartbeat_interval_ms: 500
     include_tables: ['{db}\\..*']
-transport:
-  type: kafka
-  bootstrap_servers: {kafka.bootstrap}
-format:
+{transport}format:
   type: json
   schemas: true
 sinks:

@@ -30,6 +30,7 @@ import pytest
 
 from conftest import ROOT, vimur_binary
 from opensearch_fixtures import opensearch  # noqa: F401
+from sink_run import write_config
 
 USER = "vimur-tls"
 PASSWORD = "pr0xy-Secret"
@@ -68,27 +69,6 @@ def proxy(opensearch):  # noqa: F811
     server = Nginx(opensearch.url)
     yield server
     server.stop()
-
-
-def write_config(path, name, db, mariadb, server_id, sink):
-    with open(path, "w") as f:
-        f.write(f"""name: {name}
-state_dir: {os.path.dirname(path)}/state
-sources:
-  - name: db
-    type: mysql
-    port: {mariadb.port}
-    user: vimur
-    password: vimur
-    server_id: {server_id}
-    heartbeat_interval_ms: 500
-    include_tables: ['{db}\\..*']
-format:
-  type: json
-  schemas: true
-sinks:
-{sink}
-""")
 
 
 def search_sink(name, db, url, access):
@@ -162,7 +142,7 @@ def test_search_sink_indexes_through_tls_and_basic_auth(
     name = f"tlse2e{random.randint(0, 10**6)}"
     config = str(tmp_path / "vimur.yaml")
     access = f"    tls_ca: {proxy.ca}\n    username: {USER}\n    password: {PASSWORD}\n"
-    write_config(config, name, db, mariadb, 5971, search_sink(name, db, proxy.url, access))
+    write_config(config, name, db, mariadb, None, search_sink(name, db, proxy.url, access), 5971)
     r = check(config)
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"ok    sink docs: search ({proxy.url})" in r.stdout, r.stdout
@@ -200,7 +180,7 @@ def test_search_sink_tls_and_credential_errors_say_what_is_wrong(mariadb, proxy,
     config = str(tmp_path / "vimur.yaml")
 
     def check_with(url, access):
-        write_config(config, name, db, mariadb, 5972, search_sink(name, db, url, access))
+        write_config(config, name, db, mariadb, None, search_sink(name, db, url, access), 5972)
         return check(config)
 
     auth = f"    username: {USER}\n    password: {PASSWORD}\n"
@@ -289,7 +269,7 @@ def test_http_sink_posts_through_tls_and_basic_auth(mariadb, tmp_path):
     batch_max_ms: 50
     retry_max_backoff_ms: 500
 """
-    write_config(config, name, db, mariadb, 5973, sink)
+    write_config(config, name, db, mariadb, None, sink, 5973)
     run = None
     try:
         r = check(config)

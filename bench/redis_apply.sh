@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Apply-rate benchmark of the `redis` sink: N row changes published by `vimur run` to the
-# embedded log (snapshot: initial_only, JSON with schemas), then applied by `vimur run --only
-# sinks` into Redis (`SET t:{id}` of the row as JSON), next to the limit measured in the same
-# run: the same keys and values (read back from Redis after the sink's run) loaded by
-# `redis-cli --pipe`, Redis's own pipelined mass insertion.
+# embedded log (snapshot: initial_only, JSON with schemas, or without: --schemas false), then
+# applied by `vimur run --only sinks` into Redis (`SET t:{id}` of the row as JSON), next to the
+# limit measured in the same run: the same keys and values (read back from Redis after the
+# sink's run) loaded by `redis-cli --pipe`, Redis's own pipelined mass insertion.
 #
-#   bench/redis_apply.sh [--rows N] [--runs N] [--keep]
+#   bench/redis_apply.sh [--rows N] [--runs N] [--schemas true|false] [--keep]
 #
 # Starts a private MariaDB and Redis with the project's scripts in a temporary directory.
 # Each run empties Redis, times a new consumer group of the sink from its start until the
@@ -19,10 +19,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rows=1000000
 runs=3
 keep=0
+schemas=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
+    --schemas) schemas="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac

@@ -1,7 +1,8 @@
 # Sourced by the sink apply-rate benchmarks (redis_apply.sh, search_apply.sh): fills bench.t
 # of the MariaDB at $port with $rows rows and publishes them to the embedded log under $work
-# (`snapshot: initial_only`, JSON with schemas), leaving its configuration in
-# $work/publish.yaml for the sink runs to extend. Needs $port, $rows, $work and $vimur.
+# (`snapshot: initial_only`, JSON with schemas unless $schemas is false), leaving its
+# configuration in $work/publish.yaml for the sink runs to extend. Needs $port, $rows, $work and
+# $vimur.
 
 publish_bench_rows() {
   echo "filling bench.t with $rows rows" >&2
@@ -20,7 +21,7 @@ publish_bench_rows() {
 name: bench
 state_dir: $work/state
 transport: {type: local}
-format: {type: json, schemas: true}
+format: {type: json, schemas: ${schemas:-true}}
 sources:
   - name: db
     type: mysql

@@ -66,6 +66,9 @@ bool SplitJsonEnvelope(std::string_view s, JsonEnvelopeParts* parts) {
     const size_t name_start = i + 1;
     if (!SkipString(s, &i)) return false;
     const std::string_view name = s.substr(name_start, i - 1 - name_start);
+    // Another member: not an envelope this split takes (an event without a schema is refused at
+    // its first member instead of after a scan of all of it).
+    if (name != "schema" && name != "payload") return false;
     SkipSpace(s, &i);
     if (i >= s.size() || s[i] != ':') return false;
     ++i;
@@ -73,8 +76,7 @@ bool SplitJsonEnvelope(std::string_view s, JsonEnvelopeParts* parts) {
     const size_t value_start = i;
     if (!SkipValue(s, &i)) return false;
     const std::string_view value = s.substr(value_start, i - value_start);
-    if (name == "schema") parts->schema = value;
-    if (name == "payload") parts->payload = value;
+    (name == "schema" ? parts->schema : parts->payload) = value;
     SkipSpace(s, &i);
     if (i >= s.size()) return false;
     if (s[i] == '}') break;

@@ -11,8 +11,8 @@ struct JsonEnvelopeParts {
   std::string_view payload;  // the payload's JSON text; empty when absent
 };
 
-// The top-level "schema" and "payload" members of `json` when it is an object with both (in
-// either order, with other members between); false when it is not such an object or is not
+// The top-level "schema" and "payload" members of `json` when it is an object of these two (in
+// either order); false when it has other members, or is not such an object, or is not
 // well-formed as far as the scan needs (the caller then parses the whole text and reports).
 // The parts are views into `json` and not validated beyond their bracket structure.
 bool SplitJsonEnvelope(std::string_view json, JsonEnvelopeParts* parts);

@@ -442,8 +442,56 @@ bool FastDecodeSource(JsonScanner& scanner, RowChange* change) {
   });
 }
 
-// The payload of an event with `schema`; nullopt: declined.
-std::optional<RowChange> FastDecodePayload(std::string_view payload, const EventSchema& schema) {
+// A row image without a schema, as DecodeRow without one decodes it: the members in name order
+// (the tree's), a repeated name taking its last value, each value as Plain gives it; nested
+// values decline.
+bool FastDecodePlainRow(JsonScanner& scanner, Row* row) {
+  if (scanner.Peek() != '{') return false;
+  std::vector<std::pair<std::string, SqlValue>> members;
+  using Kind = JsonScalar::Kind;
+  const bool ok = scanner.ReadObject([&](std::string_view key) {
+    JsonScalar v;
+    if (!scanner.ReadScalar(&v)) return false;
+    SqlValue value;
+    switch (v.kind) {
+      case Kind::kNull: value = SqlValue::Null(); break;
+      case Kind::kBool: value = SqlValue::Bool(v.boolean); break;
+      case Kind::kString: value = SqlValue::Text(std::string(v.text)); break;
+      case Kind::kInteger: value = SqlValue::Number(std::to_string(v.integer)); break;
+      case Kind::kUnsigned: value = SqlValue::Number(std::to_string(v.unsigned_integer)); break;
+      case Kind::kFloat: value = SqlValue::Number(json(v.floating).dump()); break;
+    }
+    members.emplace_back(std::string(key), std::move(value));
+    return true;
+  });
+  if (!ok) return false;
+  std::stable_sort(members.begin(), members.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Rows of one table come with the same names: the last row's are shared when equal.
+  thread_local SharedVector<std::string> last_names;
+  size_t n = 0;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i + 1 < members.size() && members[i + 1].first == members[i].first) continue;
+    if (n != i) members[n] = std::move(members[i]);
+    ++n;
+  }
+  members.resize(n);
+  bool same = last_names.size() == n;
+  for (size_t i = 0; same && i < n; ++i) same = last_names[i] == members[i].first;
+  if (!same) {
+    std::vector<std::string> names;
+    names.reserve(n);
+    for (const auto& m : members) names.push_back(m.first);
+    last_names = SharedVector<std::string>(std::move(names));
+  }
+  row->names = last_names;
+  row->values.reserve(n);
+  for (auto& m : members) row->values.push_back(std::move(m.second));
+  return true;
+}
+
+// The payload of an event with `schema` (nullptr: an event without one); nullopt: declined.
+std::optional<RowChange> FastDecodePayload(std::string_view payload, const EventSchema* schema) {
   JsonScanner scanner(payload);
   RowChange change;
   std::string op;
@@ -457,6 +505,8 @@ std::optional<RowChange> FastDecodePayload(std::string_view payload, const Event
       return true;
     }
     if (key == "source") return FastDecodeSource(scanner, &change);
+    // Without a schema, an object with both is an envelope to the tree: declined.
+    if (schema == nullptr && (key == "schema" || key == "payload")) return false;
     if (key == "before" || key == "after") {
       const bool before = key == "before";
       Row& row = before ? change.before : change.after;
@@ -467,9 +517,10 @@ std::optional<RowChange> FastDecodePayload(std::string_view payload, const Event
         JsonScalar v;
         return scanner.ReadScalar(&v) && v.kind == JsonScalar::Kind::kNull;
       }
-      const std::optional<RowSchema>& row_schema = before ? schema.before : schema.after;
-      if (!row_schema) return false;
       has = true;
+      if (schema == nullptr) return FastDecodePlainRow(scanner, &row);
+      const std::optional<RowSchema>& row_schema = before ? schema->before : schema->after;
+      if (!row_schema) return false;
       return FastDecodeRow(scanner, *row_schema, &row);
     }
     return scanner.Skip();
@@ -620,7 +671,7 @@ Result<RowChange> Decode(const InputRecord& record, bool fast_path) {
   if (SplitJsonEnvelope(*record.value, event_schemas.last_text(), &parts)) {
     schema = &event_schemas.Get(parts.schema, ParseEventSchema);
     std::optional<RowChange> fast;
-    if (fast_path) fast = FastDecodePayload(parts.payload, *schema);
+    if (fast_path) fast = FastDecodePayload(parts.payload, schema);
     if (fast) {
       if (fast->op != 0) ReadKeyColumns(record, &*fast);
       return std::move(*fast);
@@ -634,6 +685,12 @@ Result<RowChange> Decode(const InputRecord& record, bool fast_path) {
       payload = json::parse(parts.payload, nullptr, false);
     }
   } else {
+    std::optional<RowChange> fast;
+    if (fast_path) fast = FastDecodePayload(*record.value, nullptr);
+    if (fast) {
+      if (fast->op != 0) ReadKeyColumns(record, &*fast);
+      return std::move(*fast);
+    }
     payload = json::parse(*record.value, nullptr, false);
     if (payload.is_object() && payload.contains("schema") && payload.contains("payload")) {
       inline_schema = ParseEventSchema(payload["schema"]);

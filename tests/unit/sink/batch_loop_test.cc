@@ -112,7 +112,9 @@ class BatchLoopTest : public ::testing::Test {
         };
         EXPECT_LT(at("prepare " + n), static_cast<int64_t>(i)) << e;
         const int64_t finish = at("finish " + n);
-        if (finish >= 0) EXPECT_GT(finish, static_cast<int64_t>(i)) << e;
+        if (finish >= 0) {
+          EXPECT_GT(finish, static_cast<int64_t>(i)) << e;
+        }
         continue;
       }
       out.push_back(e);

@@ -35,9 +35,10 @@ std::string Event(const std::string& payload) {
 constexpr const char* kKey =
     R"({"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"}]},"payload":{"id":1}})";
 
-void ExpectSame(const std::string& payload) {
-  SCOPED_TRACE(payload);
-  InputRecord r{"t", 0, 1, kKey, Event(payload), 0};
+// `value` whole, as the record's value (`Event(payload)` wraps a payload with the schema).
+void ExpectSameValue(const std::string& value, const std::string& key = kKey) {
+  SCOPED_TRACE(value);
+  InputRecord r{"t", 0, 1, key, value, 0};
   auto fast = DecodeJsonEvent(r);
   auto tree = DecodeJsonEventByTree(r);
   ASSERT_EQ(fast.ok(), tree.ok()) << (fast.ok() ? tree.status() : fast.status()).message();
@@ -58,6 +59,8 @@ void ExpectSame(const std::string& payload) {
     EXPECT_EQ(a->types, b->types);
   }
 }
+
+void ExpectSame(const std::string& payload) { ExpectSameValue(Event(payload)); }
 
 const std::string kRow =
     R"({"id":1,"d":"BOI=","dt":19844,"ts":1714557600123,"mts":1714557600123456,"mt":3723000001,)"
@@ -138,6 +141,33 @@ TEST(EventDecoderFastPathTest, TextAfterThePayloadDecodesTheSameWithASchemaSeenB
   EXPECT_EQ(again->after.values, first->after.values);
   EXPECT_EQ(tree->after.values, first->after.values);
   EXPECT_EQ(*first->after.Find("id"), SqlValue::Number("5"));
+}
+
+// Events without a schema (format.schemas: false): the columns come in name order, a repeated
+// one takes its last value, and nested values, envelopes and malformed text go to the tree.
+TEST(EventDecoderFastPathTest, EventsWithoutSchema) {
+  for (
+      std::string value : {
+          R"({"before":null,"after":{"id":1,"b":true,"a":"x","n":null,"f":1.50,"big":18446744073709551616,"neg":-0,"u":18446744073709551615},"source":{"db":"d","table":"t","ts_ms":5},"op":"c"})",
+          R"({"before":{"z":1,"a":2,"z":3},"after":{"a":1},"op":"u"})",
+          R"({"before":{"id":1},"after":null,"op":"d"})",
+          R"({"after":{"id":1,"j":{"x":[2,1],"a":null}},"op":"c"})",
+          R"({"after":{"id":1,"arr":[1,"a"]},"op":"r"})",
+          R"({"after":{"id":1},"op":"c","schema":{},"payload":{"op":"d"}})",
+          R"({"after":{"id":1},"payload":{"op":"d"},"op":"c"})",
+          R"({"after":{"s":"caf\u00e9 \"x\"\n\ud83d\ude00"},"op":"c"})",
+          R"({"after":{"s":"\ud800"},"op":"c"})",
+          "{\"after\":{\"s\":\"\xff\"},\"op\":\"c\"}",
+          R"({"after":{},"op":"c"})",
+          R"({"after":{"id":1},"op":"t"})",
+          R"({"after":{"id":1}})",
+          R"({"after":{"id":01},"op":"c"})",
+          R"({"after":{"id":1},"op":"c"} x)",
+          "not json",
+      }) {
+    ExpectSameValue(value, R"({"id":1})");
+    ExpectSameValue(value, R"({"b":2,"a":1})");
+  }
 }
 
 }  // namespace

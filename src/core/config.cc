@@ -65,20 +65,24 @@ Status ResolveListenerAccess(const std::string& key, ListenerAccessConfig& acces
   return Status::Ok();
 }
 
-// The tls_* keys of sink `s` (at `at`, read from `node`): http and search only, files that
-// exist, and a client certificate with its key.
+// The tls_* keys of sink `s` (at `at`, read from `node`): http, search and redis (with a
+// rediss:// url) only, files that exist, and a client certificate with its key.
 Status CheckSinkTls(const config::Reader& r, const SinkConfig& s, const std::string& at,
                     const YAML::Node& node) {
   const std::pair<const char*, const std::string*> files[] = {
       {"tls_ca", &s.tls_ca}, {"tls_cert", &s.tls_cert}, {"tls_key", &s.tls_key}};
   for (const auto& [key, path] : files) {
     if (path->empty()) continue;
-    if (s.type != "http" && s.type != "search") {
+    if (s.type != "http" && s.type != "search" && s.type != "redis") {
       return r.Error(at + "." + key, node[key],
                      "no tls_* keys on a " + s.type +
-                         " sink (they belong to http and search; a sql target takes "
+                         " sink (they belong to http, search and redis; a sql target takes "
                          "?tls_ca=FILE in its URL)",
                      "'" + *path + "'");
+    }
+    if (s.type == "redis" && s.url.rfind("rediss://", 0) != 0) {
+      return r.Error(at + "." + key, node[key], "a rediss:// url (TLS), or no tls_* keys",
+                     "'" + *path + "' with a url that is not rediss://");
     }
     std::error_code ec;
     if (!std::filesystem::exists(*path, ec)) {
@@ -188,7 +192,7 @@ Result<PipelineConfig> LoadConfigText(const std::string& yaml_text, const std::s
       }
       if (s.type != "sql" && s.url.empty()) {
         return r.Error(at + ".url", top["sinks"][i],
-                       s.type == "redis"    ? "redis://HOST:PORT"
+                       s.type == "redis"    ? "redis://HOST:PORT (rediss:// for TLS)"
                        : s.type == "search" ? "the OpenSearch URL, e.g. http://127.0.0.1:9200"
                                             : "the http(s):// URL to POST to",
                        "missing key");

@@ -648,9 +648,9 @@ const Section& SinkTable() {
           Text("url", &SinkConfig::url)
               .DefaultDoc("required for `redis` and `http`")
               .Doc("(redis) `redis://[:PASSWORD@]HOST:PORT[/DB]` (also `redis://USER:PASSWORD@`, "
-                   "AUTH with an ACL user; percent-escapes decoded); `rediss://` (TLS) is refused: "
-                   "Debian 12's hiredis 0.14 has no TLS, put a TLS tunnel in front. (http) the "
-                   "`http://` or `https://` URL the batches are POSTed to. (search) the "
+                   "AUTH with an ACL user; percent-escapes decoded); `rediss://...` the same over "
+                   "TLS (the server's certificate and host name checked, see `tls_ca`). (http) "
+                   "the `http://` or `https://` URL the batches are POSTed to. (search) the "
                    "OpenSearch base URL, `http://HOST:9200` or `https://...`"),
           Choice("value", &SinkConfig::value, {"json", "hash"})
               .Default("json")
@@ -721,21 +721,21 @@ const Section& SinkTable() {
               .Doc("(http, search) HTTP basic authentication password; never logged"),
           Text("tls_ca", &SinkConfig::tls_ca)
               .DefaultDoc("the system's CAs")
-              .Doc("(http, search) `https://` URL: PEM file of the CA(s) that signed the "
-                   "server's certificate, trusted instead of the system's store (e.g. "
-                   "OpenSearch's own CA); the file must exist"),
+              .Doc("(http, search, redis) `https://` or `rediss://` URL: PEM file of the CA(s) "
+                   "that signed the server's certificate, trusted instead of the system's store "
+                   "(e.g. OpenSearch's own CA, Redis's `tls-ca-cert-file`); the file must exist"),
           Text("tls_cert", &SinkConfig::tls_cert)
               .DefaultDoc("none")
-              .Doc("(http, search) PEM file of a client certificate presented to the server "
-                   "(requires `tls_key`)"),
+              .Doc("(http, search, redis) PEM file of a client certificate presented to the "
+                   "server (requires `tls_key`), e.g. for Redis's `tls-auth-clients yes`"),
           Text("tls_key", &SinkConfig::tls_key)
-              .Doc("(http, search) PEM file of the client certificate's private key (requires "
-                   "`tls_cert`)"),
+              .Doc("(http, search, redis) PEM file of the client certificate's private key "
+                   "(requires `tls_cert`)"),
           Flag("tls_verify", &SinkConfig::tls_verify)
               .Default("true")
-              .Doc("(http, search) `false` skips the check of the server's certificate and host "
-                   "name: for tests only, it lets anyone in the middle read and change the "
-                   "traffic"),
+              .Doc("(http, search, redis) `false` skips the check of the server's certificate "
+                   "and host name: for tests only, it lets anyone in the middle read and change "
+                   "the traffic"),
           Int("timeout_ms", &SinkConfig::timeout_ms, 100, 600000)
               .Default("10000")
               .Doc("(redis, http, search) how long one request (or pipeline) may take before it "

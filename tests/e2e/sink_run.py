@@ -9,14 +9,15 @@ from conftest import vimur_binary
 
 
 class Run:
-    """One `vimur run --only ...` process and its logs (one log file per start)."""
+    """One `vimur run --only ...` process (only=None: sources and sinks in one process) and its
+    logs (one log file per start)."""
 
     def __init__(self, config, workdir, only):
         self.config, self.workdir, self.only = config, workdir, only
         self.proc, self.runs = None, 0
 
     def log_path(self, run=None):
-        return os.path.join(self.workdir, f"{self.only}.{run or self.runs}.log")
+        return os.path.join(self.workdir, f"{self.only or 'all'}.{run or self.runs}.log")
 
     def log(self, run=None, tail=6000):
         """The end of a run's log (all of it with tail=None)."""
@@ -29,9 +30,9 @@ class Run:
     def start(self):
         self.runs += 1
         err = open(self.log_path(), "wb")
-        self.proc = subprocess.Popen([vimur_binary(), "run", "--config", self.config,
-                                      "--only", self.only], stdout=subprocess.DEVNULL,
-                                     stderr=err)
+        only = ["--only", self.only] if self.only else []
+        self.proc = subprocess.Popen([vimur_binary(), "run", "--config", self.config, *only],
+                                     stdout=subprocess.DEVNULL, stderr=err)
         err.close()
 
     def wait_log(self, text, timeout=60):

@@ -1,25 +1,28 @@
-// RedisConnection: one hiredis connection that sends a list of commands as one pipeline and
-// checks every reply. Reconnects (AUTH, SELECT) on the next call after a failure.
+// RedisConnection: one connection to Redis (plain or TLS, a RedisLink) that sends a list of
+// commands as one pipeline and checks every reply. Reconnects (AUTH, SELECT) on the next call
+// after a failure.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "sink/redis/redis_link.h"
 #include "sink/redis/redis_url.h"
-
-struct redisContext;
 
 namespace vimur::sink {
 
 class RedisConnection {
  public:
-  RedisConnection(RedisUrl url, int timeout_ms);
+  // `tls` is used when the url is rediss://.
+  RedisConnection(RedisUrl url, int timeout_ms, RedisTls tls = {});
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Connects (and authenticates) unless connected. Unavailable when Redis cannot be reached.
+  // Connects (and authenticates) unless connected. Unavailable when Redis cannot be reached
+  // or the TLS handshake fails, PermissionDenied when AUTH or SELECT is refused.
   Status Connect();
   // Sends `commands` in one pipeline and reads every reply. Unavailable/IoError (retriable)
   // when the connection failed; FailedPrecondition naming the command when Redis answered one
@@ -32,7 +35,8 @@ class RedisConnection {
 
   RedisUrl url_;
   int timeout_ms_;
-  redisContext* context_ = nullptr;
+  RedisTls tls_;
+  std::unique_ptr<RedisLink> link_;
 };
 
 }  // namespace vimur::sink

@@ -18,7 +18,8 @@ Status RedisSink::Open() {
   if (!url.ok()) return url.status().WithContext("sink " + config_.name);
   VIMUR_ASSIGN_OR_RETURN(RedisPlanner planner, RedisPlanner::Make(config_));
   planner_ = std::make_unique<RedisPlanner>(std::move(planner));
-  connection_ = std::make_unique<RedisConnection>(*url, config_.timeout_ms);
+  RedisTls tls{config_.tls_ca, config_.tls_cert, config_.tls_key, config_.tls_verify};
+  connection_ = std::make_unique<RedisConnection>(*url, config_.timeout_ms, std::move(tls));
   return Status::Ok();
 }
 

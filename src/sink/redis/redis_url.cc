@@ -31,25 +31,25 @@ bool AllDigits(const std::string& s) {
 }  // namespace
 
 std::string RedisUrl::Redacted() const {
-  std::string out = "redis://";
+  std::string out = tls ? "rediss://" : "redis://";
   if (!user.empty() || !password.empty()) out += user + (password.empty() ? "" : ":***") + "@";
   return out + host + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
 Result<RedisUrl> ParseRedisUrl(const std::string& text) {
   const std::string expected =
-      "; expected redis://[USER][:PASSWORD@]HOST:PORT[/DB], e.g. redis://127.0.0.1:6379/0";
-  if (text.rfind("rediss://", 0) == 0) {
-    return Status::Unsupported(
-        "url '" + text.substr(0, 9) +
-        "...': TLS to Redis is not available (Debian 12's hiredis 0.14 has no TLS support); "
-        "reach Redis over a TLS tunnel (e.g. stunnel) and give its local redis:// address");
-  }
-  if (text.rfind("redis://", 0) != 0) {
-    return Status::InvalidArgument("url does not start with redis://" + expected);
-  }
-  std::string rest = text.substr(8);
+      "; expected redis://[USER][:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS), e.g. "
+      "redis://127.0.0.1:6379/0";
   RedisUrl url;
+  std::string rest;
+  if (text.rfind("redis://", 0) == 0) {
+    rest = text.substr(8);
+  } else if (text.rfind("rediss://", 0) == 0) {
+    rest = text.substr(9);
+    url.tls = true;
+  } else {
+    return Status::InvalidArgument("url does not start with redis:// or rediss://" + expected);
+  }
   if (size_t at = rest.rfind('@'); at != std::string::npos) {
     std::string auth = rest.substr(0, at);
     rest = rest.substr(at + 1);

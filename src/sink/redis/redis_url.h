@@ -1,5 +1,5 @@
 // RedisUrl: where the redis sink writes, parsed from `url:
-// redis://[USER][:PASSWORD@]HOST:PORT[/DB]`.
+// redis://[USER][:PASSWORD@]HOST:PORT[/DB]` (`rediss://`: the same over TLS).
 #pragma once
 
 #include <string>
@@ -14,12 +14,13 @@ struct RedisUrl {
   std::string user;      // ACL user for AUTH; empty: the default user
   std::string password;  // empty: no AUTH
   int db = 0;            // SELECT
+  bool tls = false;      // rediss://
 
   // For messages: the URL without the password.
   std::string Redacted() const;
 };
 
-// Parses `text`; `rediss://` (TLS) is refused with what to do instead.
+// Parses `text`: `redis://` or `rediss://` (TLS).
 Result<RedisUrl> ParseRedisUrl(const std::string& text);
 
 }  // namespace vimur::sink

@@ -511,8 +511,8 @@ TEST(ConfigTest, SecretsComeFromFiles) {
       << no_password.status().message();
 }
 
-// tls_ca, tls_cert, tls_key and tls_verify of the http and search sinks: files that exist, a
-// client certificate with its key, and only on those two sink types.
+// tls_ca, tls_cert, tls_key and tls_verify of the http, search and redis sinks: files that
+// exist, a client certificate with its key, only on those sink types (redis: with rediss://).
 TEST(ConfigTest, SinkTlsKeys) {
   const std::string ca = WriteTempFile("vimur-sink-ca.pem", "-----BEGIN CERTIFICATE-----\n");
   const std::string cert = WriteTempFile("vimur-sink-cert.pem", "-----BEGIN CERTIFICATE-----\n");
@@ -537,6 +537,19 @@ TEST(ConfigTest, SinkTlsKeys) {
   EXPECT_EQ(h.username, "hook");
   EXPECT_EQ(h.password, "pw");
 
+  // A redis sink takes them with a rediss:// url.
+  auto redis = LoadConfigText(std::string(kBase) +
+                                  "sinks:\n  - {name: c, type: redis, topics: [x], url: "
+                                  "'rediss://:pw@127.0.0.1:6380', tls_ca: " +
+                                  ca + ", tls_cert: " + cert + ", tls_key: " + key +
+                                  ", tls_verify: false}\n",
+                              "p.yaml");
+  ASSERT_TRUE(redis.ok()) << redis.status().message();
+  EXPECT_EQ(redis->sinks[0].tls_ca, ca);
+  EXPECT_EQ(redis->sinks[0].tls_cert, cert);
+  EXPECT_EQ(redis->sinks[0].tls_key, key);
+  EXPECT_FALSE(redis->sinks[0].tls_verify);
+
   for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
            {search + ", tls_ca: /nonexistent/ca.pem}\n",
             "no such file '/nonexistent/ca.pem' for 'sinks[0].tls_ca'"},
@@ -549,7 +562,13 @@ TEST(ConfigTest, SinkTlsKeys) {
            {http + ", tls_key: " + key + "}\n", "only tls_key for 'sinks[0].tls_key'"},
            {"  - {name: c, type: redis, topics: [x], url: 'redis://h:1', key: k, tls_ca: " + ca +
                 "}\n",
-            "sinks[0].tls_ca"},
+            "with a url that is not rediss:// for 'sinks[0].tls_ca'"},
+           {"  - {name: s, type: sql, topics: [x], targets: {t: 'mariadb://u@h/d'}, tls_ca: " + ca +
+                "}\n",
+            "no tls_* keys on a sql sink"},
+           {"  - {name: c, type: redis, topics: [x], url: 'rediss://h:1', tls_cert: " + cert +
+                "}\n",
+            "only tls_cert for 'sinks[0].tls_cert'"},
            {search + ", tls_verify: maybe}\n", "sinks[0].tls_verify"},
        }) {
     auto bad = LoadConfigText(std::string(kBase) + "sinks:\n" + yaml, "p.yaml");

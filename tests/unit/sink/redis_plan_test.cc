@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "sink/redis/redis_url.h"
-
 namespace vimur::sink {
 namespace {
 
@@ -125,35 +123,6 @@ TEST(RedisPlanTest, ErrorsNameWhatIsWrong) {
   c.key_columns.clear();
   s = nokey->Plan(c, "t", &plan);
   EXPECT_NE(s.message().find("no primary key"), std::string::npos) << s.message();
-}
-
-TEST(RedisUrlTest, Parses) {
-  auto u = ParseRedisUrl("redis://127.0.0.1:6390");
-  ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u->host, "127.0.0.1");
-  EXPECT_EQ(u->port, 6390);
-  EXPECT_EQ(u->db, 0);
-  EXPECT_TRUE(u->password.empty());
-  u = ParseRedisUrl("redis://app:p%40ss@cache:7000/3");
-  ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u->user, "app");
-  EXPECT_EQ(u->password, "p@ss");
-  EXPECT_EQ(u->db, 3);
-  EXPECT_EQ(u->Redacted(), "redis://app:***@cache:7000/3");
-  u = ParseRedisUrl("redis://:secret@h:1");
-  ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u->user, "");
-  EXPECT_EQ(u->password, "secret");
-  u = ParseRedisUrl("redis://secret@h");
-  ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u->password, "secret");
-  EXPECT_EQ(u->port, 6379);
-  auto tls = ParseRedisUrl("rediss://h:1");
-  ASSERT_FALSE(tls.ok());
-  EXPECT_NE(tls.status().message().find("TLS"), std::string::npos);
-  EXPECT_FALSE(ParseRedisUrl("http://h:1").ok());
-  EXPECT_FALSE(ParseRedisUrl("redis://h:99999").ok());
-  EXPECT_FALSE(ParseRedisUrl("redis://h:1/x").ok());
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import ROOT, vimur_binary
-from sink_run import Run
+from sink_run import Run, write_config
 
 PASSWORD = "tls-r3dis-Secret"
 BULK = 1500
@@ -91,27 +91,6 @@ def redis():
     server.close()
 
 
-def write_config(path, name, db, mariadb, server_id, sinks):
-    with open(path, "w") as f:
-        f.write(f"""name: {name}
-state_dir: {os.path.dirname(path)}/state
-sources:
-  - name: db
-    type: mysql
-    port: {mariadb.port}
-    user: vimur
-    password: vimur
-    server_id: {server_id}
-    heartbeat_interval_ms: 500
-    include_tables: ['{db}\\..*']
-format:
-  type: json
-  schemas: true
-sinks:
-{sinks}
-""")
-
-
 def redis_sink(name, topics, url, access, extra=""):
     return f"""  - name: {name}
     type: redis
@@ -142,7 +121,7 @@ def test_redis_sink_writes_rows_over_tls(mariadb, redis, tmp_path):
              redis_sink("cache-hash", f"{name}\\.{db}\\.users", url, access,
                         "    key: 'uh:${id}'\n    value: hash\n"))
     config = str(tmp_path / "vimur.yaml")
-    write_config(config, name, db, mariadb, 5981, sinks)
+    write_config(config, name, db, mariadb, None, sinks, 5981)
     r = check(config)
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"ok    sink cache: redis (rediss://:***@127.0.0.1:{redis.port}/0)" in r.stdout, r.stdout
@@ -234,8 +213,8 @@ def test_redis_tls_errors_say_what_is_wrong(mariadb, redis, tmp_path):
     url = f"rediss://:{PASSWORD}@127.0.0.1:{redis.port}"
 
     def check_with(url, access):
-        write_config(config, name, db, mariadb, 5982,
-                     redis_sink("cache", f"{name}\\..*", url, access))
+        write_config(config, name, db, mariadb, None,
+                     redis_sink("cache", f"{name}\\..*", url, access), 5982)
         return check(config)
 
     # The system's CAs do not know the private CA.
@@ -284,9 +263,9 @@ def test_redis_tls_client_certificate(mariadb, tmp_path):
         url = f"rediss://:{PASSWORD}@127.0.0.1:{mtls.port}"
 
         def check_with(access):
-            write_config(config, name, db, mariadb, 5983,
+            write_config(config, name, db, mariadb, None,
                          redis_sink("cache", f"{name}\\..*", url, f"    tls_ca: {mtls.ca}\n" +
-                                    access))
+                                    access), 5983)
             return check(config)
 
         r = check_with("")

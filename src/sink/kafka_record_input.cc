@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include "core/logging.h"
 #include "transport/kafka/kafka_client.h"
@@ -52,8 +53,11 @@ Status KafkaRecordInput::Start() {
   props["heartbeat.interval.ms"] = "2000";
   for (const auto& [name, value] : props) VIMUR_RETURN_IF_ERROR(conf.Set(name, value));
   rd_kafka_conf_set_log_cb(conf.get(), kafka::KafkaLogCallback);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_offset_commit_cb(
+      conf.get(), [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*,
+                     void* opaque) { CommitDone(static_cast<int>(err), opaque); });
   if (from_beginning_) {
-    rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_rebalance_cb(
         conf.get(),
         [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
@@ -70,6 +74,7 @@ Status KafkaRecordInput::Start() {
   conf.release();
   rd_kafka_poll_set_consumer(consumer_);
   consumer_queue_ = rd_kafka_queue_get_consumer(consumer_);
+  waker_ = std::thread([this] { RunWaker(); });
   VIMUR_RETURN_IF_ERROR(RefreshSubscription(true));
   LOG_INFO << "sink " << options_.sink_name << ": consumer group " << options_.group_id
            << " subscribed (read_committed)";
@@ -180,14 +185,35 @@ void KafkaRecordInput::WakeFetcher(size_t low) {
   auto now = Clock::now();
   if (now < next_wake_) return;
   next_wake_ = now + std::chrono::milliseconds(10);
-  rd_kafka_topic_partition_list_t* assigned = nullptr;
-  if (rd_kafka_assignment(consumer_, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  PartitionList list(assigned);
-  if (list->cnt == 0) return;
-  const rd_kafka_topic_partition_t& p = list->elems[wake_turn_++ % static_cast<size_t>(list->cnt)];
-  int64_t low_mark = 0, high_mark = 0;
-  (void)rd_kafka_query_watermark_offsets(consumer_, p.topic, p.partition, &low_mark, &high_mark,
-                                         1000);
+  {
+    std::lock_guard<std::mutex> lock(waker_mutex_);
+    wake_wanted_ = true;
+  }
+  waker_cv_.notify_one();
+}
+
+void KafkaRecordInput::RunWaker() {
+  size_t turn = 0;  // which assigned partition is asked next
+  std::unique_lock<std::mutex> lock(waker_mutex_);
+  while (true) {
+    waker_cv_.wait(lock, [this] { return wake_wanted_ || waker_stop_; });
+    if (waker_stop_) return;
+    wake_wanted_ = false;
+    lock.unlock();
+    rd_kafka_topic_partition_list_t* assigned = nullptr;
+    if (rd_kafka_assignment(consumer_, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      PartitionList list(assigned);
+      if (list->cnt > 0) {
+        const rd_kafka_topic_partition_t& p = list->elems[turn++ % static_cast<size_t>(list->cnt)];
+        int64_t low_mark = 0, high_mark = 0;
+        // The reply may wait behind a fetch the broker holds (fetch.wait.max.ms): on this
+        // thread, that delays nothing but the next wake.
+        (void)rd_kafka_query_watermark_offsets(consumer_, p.topic, p.partition, &low_mark,
+                                               &high_mark, 1000);
+      }
+    }
+    lock.lock();
+  }
 }
 
 Result<std::vector<InputRecord>> KafkaRecordInput::Poll(size_t max_records,
@@ -232,11 +258,22 @@ Status KafkaRecordInput::Acknowledge(const std::vector<InputRecord>& batch) {
   for (const auto& [tp, offset] : next) {
     rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = offset;
   }
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, list.get(), 0 /* sync */);
+  // Asynchronous: the commit's round trip overlaps the next batch; commits go out in order and
+  // Close waits for those under way. A failure is logged (CommitDone): the records are then
+  // delivered again after a restart or a rebalance, and applying them again changes nothing.
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, list.get(), 1 /* async */);
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     return kafka::KafkaErrorStatus(err, "sink " + options_.sink_name + ": committing offsets");
   }
   return Status::Ok();
+}
+
+void KafkaRecordInput::CommitDone(int err, void* opaque) {
+  if (err == 0 || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+  auto* self = static_cast<KafkaRecordInput*>(opaque);
+  LOG_WARN << "sink " << self->options_.sink_name
+           << ": committing offsets: " << rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err))
+           << "; the records since the last commit are applied again after a restart";
 }
 
 void KafkaRecordInput::Wait(std::chrono::milliseconds how_long) {
@@ -319,6 +356,14 @@ Status KafkaRecordInput::DeadLetter(const InputRecord& record, const std::string
 }
 
 void KafkaRecordInput::Close() {
+  if (waker_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(waker_mutex_);
+      waker_stop_ = true;
+    }
+    waker_cv_.notify_one();
+    waker_.join();
+  }
   admin_.reset();
   if (consumer_queue_ != nullptr) {
     rd_kafka_queue_destroy(consumer_queue_);

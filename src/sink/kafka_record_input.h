@@ -3,10 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -54,10 +57,13 @@ class KafkaRecordInput final : public RecordInput {
   Status RefreshSubscription(bool force);
   // librdkafka 2.0 (Debian 12's) stops fetching a partition while its prefetched records pass
   // queued.max.messages.kbytes and looks again only when its broker's thread wakes, up to a
-  // second later: a sink faster than that drains the queue, then waits. A reply from the
-  // broker wakes that thread: with fewer than `low` records queued, this asks the leader of an
-  // assigned partition (a different one each time) for its watermarks, at most every 10 ms.
+  // second later: a sink faster than that drains the queue, then waits. A request to the
+  // broker wakes that thread: with fewer than `low` records queued, this has RunWaker ask the
+  // leader of an assigned partition (a different one each time) for its watermarks, at most
+  // every 10 ms. The request runs on the waker's thread: its reply can wait behind a fetch
+  // the broker holds open for up to fetch.wait.max.ms, which must not stall the sink.
   void WakeFetcher(size_t low);
+  void RunWaker();
 
   KafkaInputOptions options_;
   rd_kafka_s* consumer_ = nullptr;
@@ -68,7 +74,11 @@ class KafkaRecordInput final : public RecordInput {
   std::chrono::steady_clock::time_point next_refresh_{};
   rd_kafka_queue_s* consumer_queue_ = nullptr;
   std::chrono::steady_clock::time_point next_wake_{};
-  size_t wake_turn_ = 0;  // which assigned partition WakeFetcher asks next
+  std::thread waker_;
+  std::mutex waker_mutex_;
+  std::condition_variable waker_cv_;
+  bool wake_wanted_ = false;  // guarded by waker_mutex_
+  bool waker_stop_ = false;   // guarded by waker_mutex_
   std::unique_ptr<kafka::KafkaTransportOptions> admin_options_;
   std::unique_ptr<kafka::TopicAdmin> admin_;  // creates the dead-letter topic
   bool from_beginning_ = false;
@@ -76,6 +86,7 @@ class KafkaRecordInput final : public RecordInput {
   // assignment of the same partition resumes from what was acknowledged since).
   std::set<std::pair<std::string, int32_t>> rewound_;
 
+  static void CommitDone(int err, void* opaque);  // an asynchronous commit's outcome
   static void Rebalance(rd_kafka_s* rk, int err, struct rd_kafka_topic_partition_list_s* parts,
                         void* opaque);
 };

@@ -43,7 +43,8 @@ class RecordInput {
   virtual Result<std::vector<InputRecord>> Poll(size_t max_records,
                                                 std::chrono::milliseconds max_wait) = 0;
   // The target committed every record of `batch` (and all delivered before it): the resume
-  // point moves past them. Synchronous; an error means the resume point did not move.
+  // point moves past them. May complete after returning (Kafka commits asynchronously and in
+  // order; Close waits for those under way); an error means the resume point did not move.
   virtual Status Acknowledge(const std::vector<InputRecord>& batch) = 0;
   // While a batch is retried, stays a member of its group without taking new records.
   virtual void Wait(std::chrono::milliseconds how_long) = 0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "core/logging.h"
 #include "transport/kafka/kafka_client.h"
@@ -41,7 +42,7 @@ Status KafkaRecordInput::Start() {
   props["isolation.level"] = "read_committed";
   // Prefetching: fetches of up to 8 MiB per partition (librdkafka's default is 1 MiB; records
   // with JSON schemas are several KB each) and at most 32 MiB waiting (64 MiB by default;
-  // WakeFetcher refills it in time). Both can be set in client_config.
+  // WakeFetcher has it refilled in time). Both can be set in client_config.
   for (const auto& [name, value] : {std::pair{"max.partition.fetch.bytes", "8388608"},
                                     std::pair{"queued.max.messages.kbytes", "32768"}}) {
     if (!options_.client_config.count(name)) props[name] = value;
@@ -74,8 +75,8 @@ Status KafkaRecordInput::Start() {
   conf.release();
   rd_kafka_poll_set_consumer(consumer_);
   consumer_queue_ = rd_kafka_queue_get_consumer(consumer_);
-  waker_ = std::thread([this] { RunWaker(); });
-  VIMUR_RETURN_IF_ERROR(RefreshSubscription(true));
+  VIMUR_RETURN_IF_ERROR(RefreshSubscription());
+  background_ = std::thread([this] { RunBackground(); });
   LOG_INFO << "sink " << options_.sink_name << ": consumer group " << options_.group_id
            << " subscribed (read_committed)";
   return Status::Ok();
@@ -108,12 +109,7 @@ void KafkaRecordInput::Rebalance(rd_kafka_t* rk, int err, rd_kafka_topic_partiti
   }
 }
 
-Status KafkaRecordInput::RefreshSubscription(bool force) {
-  auto now = Clock::now();
-  if (!force && now < next_refresh_) return Status::Ok();
-  // Topics matching the regexes may be created after the sink started (a table's first
-  // change creates its topic): look for them every two seconds.
-  next_refresh_ = now + std::chrono::seconds(2);
+Status KafkaRecordInput::RefreshSubscription() {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_, 1, nullptr, &md, 5000);
   if (err) {
@@ -186,39 +182,52 @@ void KafkaRecordInput::WakeFetcher(size_t low) {
   if (now < next_wake_) return;
   next_wake_ = now + std::chrono::milliseconds(10);
   {
-    std::lock_guard<std::mutex> lock(waker_mutex_);
+    std::lock_guard<std::mutex> lock(background_mutex_);
     wake_wanted_ = true;
   }
-  waker_cv_.notify_one();
+  background_cv_.notify_one();
 }
 
-void KafkaRecordInput::RunWaker() {
-  size_t turn = 0;  // which assigned partition is asked next
-  std::unique_lock<std::mutex> lock(waker_mutex_);
+void KafkaRecordInput::RunBackground() {
+  // Topics matching the regexes may be created after the sink started (a table's first change
+  // creates its topic): they are looked for every two seconds.
+  constexpr auto kRefreshEvery = std::chrono::seconds(2);
+  auto next_refresh = Clock::now() + kRefreshEvery;
+  size_t turn = 0;  // which assigned partition the next wake asks
+  std::unique_lock<std::mutex> lock(background_mutex_);
   while (true) {
-    waker_cv_.wait(lock, [this] { return wake_wanted_ || waker_stop_; });
-    if (waker_stop_) return;
-    wake_wanted_ = false;
+    background_cv_.wait_until(lock, next_refresh, [this] { return wake_wanted_ || stopping_; });
+    if (stopping_) return;
+    const bool wake = std::exchange(wake_wanted_, false);
     lock.unlock();
-    rd_kafka_topic_partition_list_t* assigned = nullptr;
-    if (rd_kafka_assignment(consumer_, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      PartitionList list(assigned);
-      if (list->cnt > 0) {
-        const rd_kafka_topic_partition_t& p = list->elems[turn++ % static_cast<size_t>(list->cnt)];
-        int64_t low_mark = 0, high_mark = 0;
-        // The reply may wait behind a fetch the broker holds (fetch.wait.max.ms): on this
-        // thread, that delays nothing but the next wake.
-        (void)rd_kafka_query_watermark_offsets(consumer_, p.topic, p.partition, &low_mark,
-                                               &high_mark, 1000);
-      }
+    if (wake) AskForWatermarks(turn++);
+    Status refreshed;
+    if (Clock::now() >= next_refresh) {
+      refreshed = RefreshSubscription();
+      next_refresh = Clock::now() + kRefreshEvery;
     }
     lock.lock();
+    if (!refreshed.ok() && background_error_.ok()) background_error_ = refreshed;
   }
+}
+
+void KafkaRecordInput::AskForWatermarks(size_t turn) {
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(consumer_, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  PartitionList list(assigned);
+  if (list->cnt == 0) return;
+  const rd_kafka_topic_partition_t& p = list->elems[turn % static_cast<size_t>(list->cnt)];
+  int64_t low_mark = 0, high_mark = 0;
+  (void)rd_kafka_query_watermark_offsets(consumer_, p.topic, p.partition, &low_mark, &high_mark,
+                                         1000);
 }
 
 Result<std::vector<InputRecord>> KafkaRecordInput::Poll(size_t max_records,
                                                         std::chrono::milliseconds max_wait) {
-  VIMUR_RETURN_IF_ERROR(RefreshSubscription(false));
+  {
+    std::lock_guard<std::mutex> lock(background_mutex_);
+    if (!background_error_.ok()) return std::exchange(background_error_, Status::Ok());
+  }
   WakeFetcher(2 * max_records);
   std::vector<InputRecord> out;
   if (!held_.empty()) {
@@ -356,13 +365,13 @@ Status KafkaRecordInput::DeadLetter(const InputRecord& record, const std::string
 }
 
 void KafkaRecordInput::Close() {
-  if (waker_.joinable()) {
+  if (background_.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(waker_mutex_);
-      waker_stop_ = true;
+      std::lock_guard<std::mutex> lock(background_mutex_);
+      stopping_ = true;
     }
-    waker_cv_.notify_one();
-    waker_.join();
+    background_cv_.notify_one();
+    background_.join();
   }
   admin_.reset();
   if (consumer_queue_ != nullptr) {

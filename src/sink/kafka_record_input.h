@@ -52,18 +52,21 @@ class KafkaRecordInput final : public RecordInput {
  private:
   // One message from the consumer: a record, nothing (timeout), or an error to report.
   Result<bool> PollOne(int timeout_ms, InputRecord* out);
-  // Lists the cluster's topics every few seconds and subscribes to those the regexes match
-  // (librdkafka's own regex subscription knows a smaller syntax than the configuration's).
-  Status RefreshSubscription(bool force);
+  // Lists the cluster's topics and subscribes to those the regexes match (librdkafka's own
+  // regex subscription knows a smaller syntax than the configuration's).
+  Status RefreshSubscription();
   // librdkafka 2.0 (Debian 12's) stops fetching a partition while its prefetched records pass
   // queued.max.messages.kbytes and looks again only when its broker's thread wakes, up to a
   // second later: a sink faster than that drains the queue, then waits. A request to the
-  // broker wakes that thread: with fewer than `low` records queued, this has RunWaker ask the
-  // leader of an assigned partition (a different one each time) for its watermarks, at most
-  // every 10 ms. The request runs on the waker's thread: its reply can wait behind a fetch
-  // the broker holds open for up to fetch.wait.max.ms, which must not stall the sink.
+  // broker wakes that thread: with fewer than `low` records queued, this has the background
+  // thread ask the leader of an assigned partition (a different one each time) for its
+  // watermarks, at most every 10 ms.
   void WakeFetcher(size_t low);
-  void RunWaker();
+  void AskForWatermarks(size_t turn);
+  // The background thread: wakes the fetcher when asked and refreshes the subscription every
+  // two seconds. Both wait for a reply that can queue behind a fetch the broker holds open (up
+  // to fetch.wait.max.ms), which must not hold up the sink's reading.
+  void RunBackground();
 
   KafkaInputOptions options_;
   rd_kafka_s* consumer_ = nullptr;
@@ -71,14 +74,14 @@ class KafkaRecordInput final : public RecordInput {
   std::vector<InputRecord> held_;   // records that arrived while waiting, delivered next
   RegexList regexes_;
   std::vector<std::string> subscribed_;
-  std::chrono::steady_clock::time_point next_refresh_{};
   rd_kafka_queue_s* consumer_queue_ = nullptr;
   std::chrono::steady_clock::time_point next_wake_{};
-  std::thread waker_;
-  std::mutex waker_mutex_;
-  std::condition_variable waker_cv_;
-  bool wake_wanted_ = false;  // guarded by waker_mutex_
-  bool waker_stop_ = false;   // guarded by waker_mutex_
+  std::thread background_;
+  std::mutex background_mutex_;
+  std::condition_variable background_cv_;
+  bool wake_wanted_ = false;  // guarded by background_mutex_
+  bool stopping_ = false;     // guarded by background_mutex_
+  Status background_error_;   // guarded by background_mutex_; taken by the next Poll
   std::unique_ptr<kafka::KafkaTransportOptions> admin_options_;
   std::unique_ptr<kafka::TopicAdmin> admin_;  // creates the dead-letter topic
   bool from_beginning_ = false;

@@ -137,6 +137,7 @@ TARGETS = {
     "mariadb": dict(
         url=f"mariadb://root:root@127.0.0.1:{port}/target",
         empty=lambda: mariadb("TRUNCATE target.t"),
+        settle=lambda: None,
         # Into the binlog like the sink's writes (before 2026-12-04 the load skipped it).
         bulk=lambda: mariadb(f"LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE target.t",
                              local_infile=True),
@@ -147,6 +148,11 @@ TARGETS = {
     "postgresql": dict(
         url=f"postgresql://vimur:vimur@127.0.0.1:{pg_port}/vimur",
         empty=lambda: postgres("TRUNCATE t"),
+        # Each timed load starts right after a checkpoint, so that neither pays for one the
+        # WAL of the load before it started (its writes, full-page images after it).
+        settle=lambda: subprocess.run(
+            ["psql", "-q", "-h", "127.0.0.1", "-p", pg_port, "-U", "postgres", "vimur", "-c",
+             "CHECKPOINT"], check=True, env=dict(os.environ, PGPASSWORD="postgres")),
         bulk=lambda: postgres(f"\\copy t FROM '{tsv}'"),
         session=lambda: Session(["psql", "-q", "-At", "-h", "127.0.0.1", "-p", pg_port, "-U",
                                  "vimur", "vimur"], env=pg_env),
@@ -160,6 +166,7 @@ for run in range(runs):
     for name, target in TARGETS.items():
         bulk_s, sink_s, rss = results[name]
         target["empty"]()
+        target["settle"]()
         t = time.monotonic()
         target["bulk"]()
         bulk_s.append(time.monotonic() - t)
@@ -177,6 +184,7 @@ sinks:
     batch_max_records: {batch}
 """)
         log = os.path.join(work, f"apply-{name}-{run}.log")
+        target["settle"]()
         check = target["session"]()
         table = target["table"]
         t = time.monotonic()

@@ -2,6 +2,7 @@
 // scripts/kafka in a temporary directory, and small librdkafka readers for checking results.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -94,6 +95,24 @@ class KafkaTestBroker {
 
   std::string dir_;
   std::string bootstrap_;
+};
+
+// A test suite with a broker of its own, started before the suite's first test and stopped
+// after its last; every test fails at once if it did not start.
+class KafkaBrokerSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    broker_ = new KafkaTestBroker();
+    start_error_ = broker_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete broker_;
+    broker_ = nullptr;
+  }
+  void SetUp() override { ASSERT_EQ(start_error_, "") << "the test broker did not start"; }
+
+  static inline KafkaTestBroker* broker_ = nullptr;
+  static inline std::string start_error_;
 };
 
 struct ConsumedRecord {

@@ -22,7 +22,6 @@ namespace {
 
 using testing::ConsumedRecord;
 using testing::DescribeTopic;
-using testing::KafkaTestBroker;
 using testing::ReadTopic;
 
 using namespace std::chrono_literals;
@@ -64,18 +63,8 @@ Position PositionAt(uint64_t pos) {
   return p;
 }
 
-class KafkaTransportTest : public ::testing::Test {
+class KafkaTransportTest : public testing::KafkaBrokerSuite {
  protected:
-  static void SetUpTestSuite() {
-    broker_ = new KafkaTestBroker();
-    start_error_ = broker_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete broker_;
-    broker_ = nullptr;
-  }
-  void SetUp() override { ASSERT_EQ(start_error_, "") << "the test broker did not start"; }
-
   KafkaTransportOptions Options(const std::string& pipeline) {
     KafkaTransportOptions o;
     o.bootstrap_servers = broker_->bootstrap();
@@ -84,13 +73,7 @@ class KafkaTransportTest : public ::testing::Test {
     o.request_timeout = 20s;
     return o;
   }
-
-  static KafkaTestBroker* broker_;
-  static std::string start_error_;
 };
-
-KafkaTestBroker* KafkaTransportTest::broker_ = nullptr;
-std::string KafkaTransportTest::start_error_;
 
 TEST_F(KafkaTransportTest, CreatesCompactedTopicsWithConfiguredSettings) {
   KafkaTransportOptions o = Options("create");

@@ -17,21 +17,10 @@
 namespace vimur::sink {
 namespace {
 
-using kafka::testing::KafkaTestBroker;
 using namespace std::chrono_literals;
 
-class KafkaRecordInputTest : public ::testing::Test {
+class KafkaRecordInputTest : public kafka::testing::KafkaBrokerSuite {
  protected:
-  static void SetUpTestSuite() {
-    broker_ = new KafkaTestBroker();
-    start_error_ = broker_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete broker_;
-    broker_ = nullptr;
-  }
-  void SetUp() override { ASSERT_EQ(start_error_, "") << "the test broker did not start"; }
-
   // Writes `count` records of `value_bytes` each to partition 0 of a new one-partition topic;
   // record i has key "k<i>" and a value starting with "v<i>:".
   static std::string Produce(const std::string& topic, int count, size_t value_bytes) {
@@ -122,13 +111,7 @@ class KafkaRecordInputTest : public ::testing::Test {
     }
     return all;
   }
-
-  static KafkaTestBroker* broker_;
-  static std::string start_error_;
 };
-
-KafkaTestBroker* KafkaRecordInputTest::broker_ = nullptr;
-std::string KafkaRecordInputTest::start_error_;
 
 TEST_F(KafkaRecordInputTest, ReadsEveryRecordInOrderPastThePrefetchLimit) {
   // 12,000 records of 4 KB: 48 MB, more than the 32 MiB the consumer queues ahead, so the

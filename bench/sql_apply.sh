@@ -97,21 +97,22 @@ vimur, common = os.environ["BENCH_VIMUR"], os.environ["BENCH_COMMON"]
 rows, runs = int(os.environ["BENCH_ROWS"]), int(os.environ["BENCH_RUNS"])
 batch = int(os.environ["BENCH_BATCH"])
 tsv = os.path.join(work, "rows.tsv")
-pg_env = dict(os.environ, PGPASSWORD="vimur")
+MARIADB = ["mariadb", "-h127.0.0.1", f"-P{port}", "-uroot", "-proot", "-B", "-N"]
+
+
+def psql(user="vimur"):  # scripts/postgres: users vimur/vimur and postgres/postgres (superuser)
+    return ["psql", "-q", "-At", "-h", "127.0.0.1", "-p", pg_port, "-U", user, "vimur"]
 
 
 def mariadb(statement, local_infile=False):
-    args = ["mariadb", "-h127.0.0.1", f"-P{port}", "-uroot", "-proot", "-B", "-N"]
-    if local_infile:
-        args.append("--local-infile=1")
+    args = MARIADB + (["--local-infile=1"] if local_infile else [])
     return subprocess.run(args + ["-e", statement], check=True, capture_output=True,
                           text=True).stdout.strip()
 
 
-def postgres(statement):
-    return subprocess.run(["psql", "-q", "-At", "-h", "127.0.0.1", "-p", pg_port, "-U", "vimur",
-                           "vimur", "-c", statement], check=True, capture_output=True,
-                          text=True, env=pg_env).stdout.strip()
+def postgres(statement, user="vimur"):
+    return subprocess.run(psql(user) + ["-c", statement], check=True, capture_output=True,
+                          text=True, env=dict(os.environ, PGPASSWORD=user)).stdout.strip()
 
 
 class Session:
@@ -136,28 +137,22 @@ class Session:
 TARGETS = {
     "mariadb": dict(
         url=f"mariadb://root:root@127.0.0.1:{port}/target",
-        empty=lambda: mariadb("TRUNCATE target.t"),
         settle=lambda: None,
         # Into the binlog like the sink's writes (before 2026-12-04 the load skipped it).
         bulk=lambda: mariadb(f"LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE target.t",
                              local_infile=True),
-        session=lambda: Session(["mariadb", "-h127.0.0.1", f"-P{port}", "-uroot", "-proot", "-B",
-                                 "-N", "--unbuffered"]),
-        table="target.t",
-        count=lambda: int(mariadb("SELECT COUNT(*) FROM target.t"))),
+        query=mariadb,
+        session=lambda: Session(MARIADB + ["--unbuffered"]),
+        table="target.t"),
     "postgresql": dict(
         url=f"postgresql://vimur:vimur@127.0.0.1:{pg_port}/vimur",
-        empty=lambda: postgres("TRUNCATE t"),
         # Each timed load starts right after a checkpoint, so that neither pays for one the
         # WAL of the load before it started (its writes, full-page images after it).
-        settle=lambda: subprocess.run(
-            ["psql", "-q", "-h", "127.0.0.1", "-p", pg_port, "-U", "postgres", "vimur", "-c",
-             "CHECKPOINT"], check=True, env=dict(os.environ, PGPASSWORD="postgres")),
+        settle=lambda: postgres("CHECKPOINT", user="postgres"),
         bulk=lambda: postgres(f"\\copy t FROM '{tsv}'"),
-        session=lambda: Session(["psql", "-q", "-At", "-h", "127.0.0.1", "-p", pg_port, "-U",
-                                 "vimur", "vimur"], env=pg_env),
-        table="t",
-        count=lambda: int(postgres("SELECT COUNT(*) FROM t"))),
+        query=postgres,
+        session=lambda: Session(psql(), env=dict(os.environ, PGPASSWORD="vimur")),
+        table="t"),
 }
 
 
@@ -165,13 +160,15 @@ results = {name: ([], [], []) for name in TARGETS}
 for run in range(runs):
     for name, target in TARGETS.items():
         bulk_s, sink_s, rss = results[name]
-        target["empty"]()
+        query, table = target["query"], target["table"]
+        query(f"TRUNCATE {table}")
         target["settle"]()
         t = time.monotonic()
         target["bulk"]()
         bulk_s.append(time.monotonic() - t)
-        assert target["count"]() == rows, f"{name}: the bulk load did not load {rows} rows"
-        target["empty"]()
+        loaded = int(query(f"SELECT COUNT(*) FROM {table}"))
+        assert loaded == rows, f"{name}: the bulk load did not load {rows} rows"
+        query(f"TRUNCATE {table}")
         config = os.path.join(work, f"apply-{name}-{run}.yaml")
         with open(config, "w") as f:
             f.write(f"""{common}
@@ -186,7 +183,6 @@ sinks:
         log = os.path.join(work, f"apply-{name}-{run}.log")
         target["settle"]()
         check = target["session"]()
-        table = target["table"]
         t = time.monotonic()
         sink = subprocess.Popen([vimur, "run", "--only", "sinks", "--config", config],
                                 stdout=subprocess.DEVNULL, stderr=open(log, "wb"))

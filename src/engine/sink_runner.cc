@@ -22,10 +22,11 @@ std::string SinkStateDir(const PipelineConfig& config, const SinkConfig& s) {
   return config.state_dir + "/" + config.name + "/sinks/" + s.name;
 }
 
-Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s) {
+Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s,
+                                             sink::SchemaFetcher avro_schemas) {
   std::unique_ptr<sink::Sink> made;
   if (s.type == "sql") {
-    made = std::make_unique<sink::SqlSink>(s, config.format);
+    made = std::make_unique<sink::SqlSink>(s, config.format, std::move(avro_schemas));
   } else if (s.type == "redis") {
     made = std::make_unique<sink::RedisSink>(s);
   } else if (s.type == "http") {
@@ -43,18 +44,24 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
 
 Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& config) {
   auto runner = std::unique_ptr<SinkRunner>(new SinkRunner());
-  // Avro topics: every sink's input hands them on as Connect JSON, with schemas by id from
-  // the registry (one client, shared).
+  // Avro topics: the sql sink reads them directly; every other sink's input (and an enriched
+  // sql sink's) hands them on as Connect JSON. Schemas by id from the registry (one client,
+  // shared).
   sink::SchemaFetcher fetch;
   if (config.format.type == "avro" && !config.sinks.empty()) {
     VIMUR_ASSIGN_OR_RETURN(auto registry,
                            registry::HttpSchemaRegistryClient::FromConfig(config.format));
     fetch = [registry](int32_t id) { return registry->SchemaById(id); };
   }
+  auto reads_avro = [&](const SinkConfig& s) {
+    return fetch && s.type == "sql" && s.enrich.empty();
+  };
   auto input_for =
       [&](const SinkConfig& s,
           std::unique_ptr<sink::RecordInput> input) -> Result<std::unique_ptr<sink::RecordInput>> {
-    if (fetch) input = std::make_unique<sink::AvroDecodingInput>(std::move(input), fetch);
+    if (fetch && !reads_avro(s)) {
+      input = std::make_unique<sink::AvroDecodingInput>(std::move(input), fetch);
+    }
     if (s.enrich.empty()) return input;
     VIMUR_ASSIGN_OR_RETURN(
         auto enriching,
@@ -68,7 +75,8 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
                                      "transport.type: local (the embedded log) or kafka; "
                                      "stdout cannot feed sinks");
     }
-    VIMUR_ASSIGN_OR_RETURN(auto made, MakeSink(config, s));
+    VIMUR_ASSIGN_OR_RETURN(auto made,
+                           MakeSink(config, s, reads_avro(s) ? fetch : sink::SchemaFetcher()));
     metrics::SinkProbe::For(s.name).up.Set(0);  // listed in /health until it runs
     if (config.transport.type == "local") {
       sink::LocalInputOptions o;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "sink/avro_translation.h"
 #include "sink/record_input.h"
 #include "sink/sink.h"
 
@@ -31,7 +32,9 @@ class SinkRunner {
 // The directory of a sink's local state: STATE_DIR/PIPELINE/sinks/NAME.
 std::string SinkStateDir(const PipelineConfig& config, const SinkConfig& s);
 
-// Builds the one sink named `name` of `config`, opened; for `vimur verify`.
-Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s);
+// Builds the sink `s` of `config`, opened (also for `vimur verify`). `avro_schemas`: the sql
+// sink reads Avro records directly with these (none: its input hands on JSON).
+Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s,
+                                             sink::SchemaFetcher avro_schemas = nullptr);
 
 }  // namespace vimur

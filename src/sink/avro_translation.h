@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "sink/avro_schema.h"
 #include "sink/record_input.h"
 
 namespace vimur::sink {
@@ -34,11 +35,10 @@ class AvroToConnectJson {
   Result<std::string> Translate(std::string_view framed);
 
  private:
-  struct Schema;
-  Result<const Schema*> SchemaFor(int32_t id);
+  Result<const ParsedAvroSchema*> SchemaFor(int32_t id);
 
   SchemaFetcher fetch_;
-  std::map<int32_t, std::unique_ptr<Schema>> schemas_;
+  std::map<int32_t, std::unique_ptr<ParsedAvroSchema>> schemas_;
 };
 
 // A RecordInput that hands its sink Avro keys and values as Connect JSON (JSON records pass

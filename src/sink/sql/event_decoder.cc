@@ -13,6 +13,7 @@
 #include "core/civil_date.h"
 #include "sink/json_envelope.h"
 #include "sink/json_scanner.h"
+#include "sink/sql/event_schema.h"
 
 namespace vimur::sink {
 namespace {
@@ -78,7 +79,9 @@ SqlValue Plain(const json& v) {
   }
 }
 
-Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& column) {
+}  // namespace
+
+Result<SqlValue> TypedSqlValue(const json& v, const ColumnType& t, const std::string& column) {
   if (v.is_null()) return SqlValue::Null();
   auto wrong = [&]() {
     return Status::Corruption("column '" + column + "': value " + v.dump().substr(0, 80) +
@@ -133,7 +136,7 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
     std::vector<SqlValue> items;
     items.reserve(v.size());
     for (const json& item : v) {
-      VIMUR_ASSIGN_OR_RETURN(SqlValue value, Typed(item, t.items[0], column));
+      VIMUR_ASSIGN_OR_RETURN(SqlValue value, TypedSqlValue(item, t.items[0], column));
       if (value.kind == SqlKind::kArray) return wrong();
       items.push_back(std::move(value));
     }
@@ -161,23 +164,6 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
   return SqlValue::Number(v.dump());
 }
 
-// How the fast path decodes a column's values: Typed's cases, in its order. kTree: a value
-// Typed reads as a JSON tree (VariableScaleDecimal, array, struct).
-enum class ValueRule {
-  kDecimal,
-  kDate,
-  kTimestampMs,
-  kMicroTimestamp,
-  kMicroTime,
-  kTimeMs,
-  kZoned,
-  kTree,
-  kBytes,
-  kBoolean,
-  kString,
-  kNumber
-};
-
 ValueRule RuleOf(const ColumnType& t) {
   const std::string& l = t.logical;
   if (l == "org.apache.kafka.connect.data.Decimal") return ValueRule::kDecimal;
@@ -198,21 +184,6 @@ ValueRule RuleOf(const ColumnType& t) {
   if (t.connect_type == "string") return ValueRule::kString;
   return ValueRule::kNumber;
 }
-
-// A row image's columns as its schema declares them.
-struct RowSchema {
-  SharedVector<std::string> names;  // shared with every row decoded with this schema
-  SharedVector<ColumnType> types;
-  std::vector<ValueRule> rules;  // per column
-  bool unique_names = true;      // false: the fast path declines
-};
-
-// What a sink needs of an event's schema: the columns of before and after (absent: no schema
-// for that side).
-struct EventSchema {
-  std::optional<RowSchema> before;
-  std::optional<RowSchema> after;
-};
 
 EventSchema ParseEventSchema(const json& envelope_schema) {
   EventSchema out;
@@ -246,6 +217,8 @@ std::vector<std::string> KeyColumnsOf(const json& key_schema) {
   for (const json& f : *fields) names.push_back(f.value("field", ""));
   return names;
 }
+
+namespace {
 
 // Parsed schemas by their JSON text, per thread (each sink decodes on its own thread): a
 // topic's events repeat one schema, which is then parsed once instead of with every record.
@@ -285,8 +258,8 @@ Result<Row> DecodeRow(const json& payload, const RowSchema* schema) {
     for (size_t i = 0; i < schema->names.size(); ++i) {
       const std::string& name = schema->names[i];
       auto v = payload.find(name);
-      VIMUR_ASSIGN_OR_RETURN(SqlValue value,
-                             Typed(v == payload.end() ? json() : *v, schema->types[i], name));
+      VIMUR_ASSIGN_OR_RETURN(
+          SqlValue value, TypedSqlValue(v == payload.end() ? json() : *v, schema->types[i], name));
       row.values.push_back(std::move(value));
     }
     return row;
@@ -310,7 +283,7 @@ bool FastTyped(JsonScanner& scanner, const ColumnType& t, ValueRule rule, const 
     if (!scanner.Skip(&raw)) return false;
     json v = json::parse(raw, nullptr, false);
     if (v.is_discarded()) return false;
-    auto typed = Typed(v, t, column);
+    auto typed = TypedSqlValue(v, t, column);
     if (!typed.ok()) return false;
     *out = std::move(typed).value();
     return true;
@@ -764,23 +737,29 @@ std::string DescribeRecordKey(const InputRecord& record) {
 
 Result<RowChange> DecodeJsonEvent(const InputRecord& record) { return DecodeGuarded(record, true); }
 
-std::vector<Result<RowChange>> DecodeJsonEvents(const std::vector<InputRecord>& batch) {
+std::vector<Result<RowChange>> DecodeEach(
+    const std::vector<InputRecord>& batch,
+    const std::function<Result<RowChange>(const InputRecord&)>& decode) {
   // Below this many records a second thread costs more than it saves.
   constexpr size_t kSplitAt = 64;
   static const bool cores = std::thread::hardware_concurrency() > 1;
   std::vector<Result<RowChange>> out(batch.size(), Result<RowChange>(RowChange()));
-  auto decode = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) out[i] = DecodeGuarded(batch[i], true);
+  auto range = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) out[i] = decode(batch[i]);
   };
   if (!cores || batch.size() < kSplitAt) {
-    decode(0, batch.size());
+    range(0, batch.size());
     return out;
   }
   const size_t half = batch.size() / 2;
-  auto first = std::async(std::launch::async, decode, 0, half);
-  decode(half, batch.size());
+  auto first = std::async(std::launch::async, range, 0, half);
+  range(half, batch.size());
   first.get();
   return out;
+}
+
+std::vector<Result<RowChange>> DecodeJsonEvents(const std::vector<InputRecord>& batch) {
+  return DecodeEach(batch, [](const InputRecord& r) { return DecodeGuarded(r, true); });
 }
 
 Result<RowChange> DecodeJsonEventByTree(const InputRecord& record) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,12 @@ struct RowChange {
 // Decodes `record`. A tombstone or a truncate yields op 0 (nothing to apply). Errors name the
 // record's topic, partition and offset.
 Result<RowChange> DecodeJsonEvent(const InputRecord& record);
-// DecodeJsonEvent of each record of `batch`, in order. A large batch is split and decoded on two
-// threads where the machine has more than one core (the decoding has no shared state).
+// `decode` of each record of `batch`, in order. A large batch is split and decoded on two
+// threads where the machine has more than one core (`decode` must allow that).
+std::vector<Result<RowChange>> DecodeEach(
+    const std::vector<InputRecord>& batch,
+    const std::function<Result<RowChange>(const InputRecord&)>& decode);
+// DecodeJsonEvent of each record of `batch` (DecodeEach).
 std::vector<Result<RowChange>> DecodeJsonEvents(const std::vector<InputRecord>& batch);
 // The same without the one-pass fast path (a JSON tree throughout): what DecodeJsonEvent must
 // equal, for tests and the fuzz target.

@@ -115,8 +115,10 @@ Status PlanChange(const Router& router, RowChange change, const std::string& top
   return Status::Ok();
 }
 
-SqlSink::SqlSink(SinkConfig config, FormatConfig format)
-    : config_(std::move(config)), format_(std::move(format)) {}
+SqlSink::SqlSink(SinkConfig config, FormatConfig format, SchemaFetcher avro_schemas)
+    : config_(std::move(config)),
+      format_(std::move(format)),
+      avro_(avro_schemas ? std::make_unique<AvroEventDecoder>(std::move(avro_schemas)) : nullptr) {}
 
 SqlSink::~SqlSink() = default;
 
@@ -186,11 +188,33 @@ struct SqlSink::Prepared final : PreparedBatch {
   std::vector<const InputRecord*> planned;  // in order, for applying them one by one
 };
 
+Status SqlSink::PrepareAvroSchemas(const std::vector<InputRecord>& records, RecordInput& input,
+                                   const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(100);
+  const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
+  while (true) {
+    Status s = avro_->Prepare(records);
+    if (s.ok() || !s.retriable()) return s;
+    if (stop) return Status::Aborted("stopping while the schema registry is unavailable");
+    LOG_WARN << "sink " << config_.name << ": " << s.message() << "; retrying in "
+             << backoff.count() << " ms";
+    input.Wait(backoff);
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+}
+
 Result<std::unique_ptr<PreparedBatch>> SqlSink::Prepare(const std::vector<InputRecord>& records,
-                                                        RecordInput& input, int64_t* newest_ts) {
+                                                        RecordInput& input, int64_t* newest_ts,
+                                                        const std::atomic<bool>& stop) {
   auto prepared = std::make_unique<Prepared>();
   prepared->planned.reserve(records.size());
-  std::vector<Result<RowChange>> changes = DecodeJsonEvents(records);
+  std::vector<Result<RowChange>> changes;
+  if (avro_) {
+    VIMUR_RETURN_IF_ERROR(PrepareAvroSchemas(records, input, stop));
+    changes = DecodeEach(records, [this](const InputRecord& r) { return avro_->Decode(r); });
+  } else {
+    changes = DecodeJsonEvents(records);
+  }
   for (size_t i = 0; i < records.size(); ++i) {
     const InputRecord& r = records[i];
     Result<RowChange>& change = changes[i];
@@ -221,7 +245,8 @@ Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
            << s.message() << "); applying them one by one";
   for (const InputRecord* record : planned) {
     ApplyPlan single;
-    auto change = DecodeJsonEvent(*record);  // decoded and planned before: again the same
+    // Decoded and planned before: again the same.
+    auto change = avro_ ? avro_->Decode(*record) : DecodeJsonEvent(*record);
     VIMUR_RETURN_IF_ERROR(change.status());
     VIMUR_RETURN_IF_ERROR(PlanChange(*router_, std::move(change).value(), record->topic, &single));
     Status one = ApplyWithRetry(single, input, stop);
@@ -234,7 +259,7 @@ Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
 Status SqlSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
   BatchStages stages;
   stages.prepare = [&](const std::vector<InputRecord>& batch, int64_t* newest) {
-    return Prepare(batch, input, newest);
+    return Prepare(batch, input, newest, stop);
   };
   stages.attempt = [&](PreparedBatch& p) { return ApplyOnce(static_cast<Prepared&>(p).plan); };
   stages.finish = [&](const std::vector<InputRecord>&, PreparedBatch& p, Status attempted) {

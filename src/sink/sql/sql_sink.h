@@ -1,4 +1,4 @@
-// SqlSink: the `sql` sink. Applies Vimur's JSON change events as upserts and deletes to
+// SqlSink: the `sql` sink. Applies Vimur's change events (JSON or Avro) as upserts and deletes to
 // MariaDB/MySQL or PostgreSQL tables through the sink's routes, one target transaction per batch.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "sink/batch_loop.h"
 #include "sink/sink.h"
+#include "sink/sql/avro_event_decoder.h"
 #include "sink/sql/event_decoder.h"
 #include "sink/sql/router.h"
 #include "sink/sql/target_writer.h"
@@ -33,7 +34,9 @@ Status PlanChange(const Router& router, RowChange change, const std::string& top
 
 class SqlSink final : public Sink {
  public:
-  SqlSink(SinkConfig config, FormatConfig format);
+  // `avro_schemas`: reads Avro records directly with the registry's schemas (none: the input
+  // hands on JSON).
+  SqlSink(SinkConfig config, FormatConfig format, SchemaFetcher avro_schemas = nullptr);
   ~SqlSink() override;
 
   const std::string& name() const override { return config_.name; }
@@ -48,7 +51,11 @@ class SqlSink final : public Sink {
   // Decodes and routes `records`; a record that fails for good is dead-lettered or stops the
   // sink.
   Result<std::unique_ptr<PreparedBatch>> Prepare(const std::vector<InputRecord>& records,
-                                                 RecordInput& input, int64_t* newest_ts);
+                                                 RecordInput& input, int64_t* newest_ts,
+                                                 const std::atomic<bool>& stop);
+  // The Avro schemas `records` name, retried with backoff while the registry is unavailable.
+  Status PrepareAvroSchemas(const std::vector<InputRecord>& records, RecordInput& input,
+                            const std::atomic<bool>& stop);
   // After a first attempt that did not pass: retries what may pass with backoff until it
   // succeeds, fails for good, or `stop`; a batch refused for good is applied record by record.
   Status Finish(const Prepared& batch, Status first, RecordInput& input,
@@ -62,6 +69,7 @@ class SqlSink final : public Sink {
 
   SinkConfig config_;
   FormatConfig format_;
+  std::unique_ptr<AvroEventDecoder> avro_;
   std::unique_ptr<Router> router_;
   std::map<std::string, std::unique_ptr<TargetWriter>> writers_;
   std::set<std::string> checked_tables_;  // db.table whose columns CheckColumns looked at

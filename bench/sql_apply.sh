@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Apply-rate benchmark of the `sql` sink: N rows published to Kafka by `vimur run` (snapshot:
-# initial_only, JSON with schemas), then applied by `vimur run --only sinks` into MariaDB and
-# into PostgreSQL, each next to the limit measured in the same run: a bulk load of the same
-# rows into the same table (`LOAD DATA LOCAL INFILE` and `\copy ... FROM` a TSV file), written
+# initial_only, JSON with schemas, or Avro through `vimur registry` with --format avro), then
+# applied by `vimur run --only sinks` into MariaDB and into PostgreSQL, each next to the limit
+# measured in the same run: a bulk load of the same rows into the same table (`LOAD DATA LOCAL INFILE` and `\copy ... FROM` a TSV file), written
 # to the binlog as the sink's are.
 #
-#   bench/sql_apply.sh [--rows N] [--runs N] [--partitions N] [--batch N] [--keep]
+#   bench/sql_apply.sh [--rows N] [--runs N] [--partitions N] [--batch N] [--format json|avro]
+#                      [--keep]
 #
 # Starts a private MariaDB (source and MariaDB target), PostgreSQL and Kafka with the project's
 # scripts in a temporary directory. Each run empties both target tables, loads them in bulk
@@ -21,6 +22,7 @@ rows=1000000
 runs=3
 partitions=1
 batch=2000
+format=json
 keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --partitions) partitions="$2"; shift 2 ;;
     --batch) batch="$2"; shift 2 ;;
+    --format) format="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -35,7 +38,9 @@ done
 vimur="${VIMUR_BIN:-$("$here/scripts/build" | tail -1)}"
 work="$(mktemp -d -t vimur-bench-apply.XXXXXX)"
 chmod 755 "$work"  # PostgreSQL runs as its own user when this runs as root
+case "$format" in json|avro) ;; *) echo "--format is json or avro" >&2; exit 2 ;; esac
 cleanup() {
+  [ -z "${registry_pid:-}" ] || kill "$registry_pid" 2>/dev/null || true
   "$here/scripts/kafka" stop "$work/kafka" >/dev/null 2>&1 || true
   "$here/scripts/postgres" stop "$work/pg" >/dev/null 2>&1 || true
   "$here/scripts/mariadb" stop "$work/db" >/dev/null 2>&1 || true
@@ -65,13 +70,31 @@ PGPASSWORD=vimur psql -q -h 127.0.0.1 -p "$pg_port" -U vimur vimur -c "CREATE TA
   id BIGINT PRIMARY KEY, a INTEGER NOT NULL, b BIGINT, c BIGINT, d NUMERIC(12,2),
   e DOUBLE PRECISION, f VARCHAR(40), g VARCHAR(200), h TIMESTAMP(3), i DATE,
   j TIMESTAMPTZ(6), k SMALLINT, l CHAR(8))"
+format_section="format: {type: json, schemas: true}"
+if [ "$format" = avro ]; then
+  registry_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  cat > "$work/registry.yaml" <<EOF
+name: bench
+sources:
+  - {name: db, type: mysql, user: root}
+transport: {type: kafka, bootstrap_servers: $bootstrap}
+registry: {listen: 127.0.0.1:$registry_port}
+EOF
+  "$vimur" registry --config "$work/registry.yaml" 2> "$work/registry.log" > /dev/null &
+  registry_pid=$!
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$registry_port/subjects" > /dev/null && break
+    sleep 0.2
+  done
+  format_section="format: {type: avro, registry_url: 'http://127.0.0.1:$registry_port'}"
+fi
 common="name: bench
 state_dir: $work/state
 transport:
   type: kafka
   bootstrap_servers: $bootstrap
   topic: {partitions: $partitions}
-format: {type: json, schemas: true}
+$format_section
 sources:
   - name: db
     type: mysql

@@ -79,9 +79,7 @@ SqlValue Plain(const json& v) {
   }
 }
 
-}  // namespace
-
-Result<SqlValue> TypedSqlValue(const json& v, const ColumnType& t, const std::string& column) {
+Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& column) {
   if (v.is_null()) return SqlValue::Null();
   auto wrong = [&]() {
     return Status::Corruption("column '" + column + "': value " + v.dump().substr(0, 80) +
@@ -136,7 +134,7 @@ Result<SqlValue> TypedSqlValue(const json& v, const ColumnType& t, const std::st
     std::vector<SqlValue> items;
     items.reserve(v.size());
     for (const json& item : v) {
-      VIMUR_ASSIGN_OR_RETURN(SqlValue value, TypedSqlValue(item, t.items[0], column));
+      VIMUR_ASSIGN_OR_RETURN(SqlValue value, Typed(item, t.items[0], column));
       if (value.kind == SqlKind::kArray) return wrong();
       items.push_back(std::move(value));
     }
@@ -184,6 +182,8 @@ ValueRule RuleOf(const ColumnType& t) {
   if (t.connect_type == "string") return ValueRule::kString;
   return ValueRule::kNumber;
 }
+
+}  // namespace
 
 EventSchema ParseEventSchema(const json& envelope_schema) {
   EventSchema out;
@@ -258,8 +258,8 @@ Result<Row> DecodeRow(const json& payload, const RowSchema* schema) {
     for (size_t i = 0; i < schema->names.size(); ++i) {
       const std::string& name = schema->names[i];
       auto v = payload.find(name);
-      VIMUR_ASSIGN_OR_RETURN(
-          SqlValue value, TypedSqlValue(v == payload.end() ? json() : *v, schema->types[i], name));
+      VIMUR_ASSIGN_OR_RETURN(SqlValue value,
+                             Typed(v == payload.end() ? json() : *v, schema->types[i], name));
       row.values.push_back(std::move(value));
     }
     return row;
@@ -283,7 +283,7 @@ bool FastTyped(JsonScanner& scanner, const ColumnType& t, ValueRule rule, const 
     if (!scanner.Skip(&raw)) return false;
     json v = json::parse(raw, nullptr, false);
     if (v.is_discarded()) return false;
-    auto typed = TypedSqlValue(v, t, column);
+    auto typed = Typed(v, t, column);
     if (!typed.ok()) return false;
     *out = std::move(typed).value();
     return true;

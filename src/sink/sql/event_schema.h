@@ -1,5 +1,5 @@
-// What the sinks' decoders need of an event's Kafka Connect schema (the columns of before and
-// after, how each value is read) and the typing of one JSON value by its column's schema.
+// What the sinks' decoders need of an event's Kafka Connect schema: the columns of before and
+// after, their types, and how each column's values are read.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,13 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
 #include "sink/sql/sql_value.h"
 
 namespace vimur::sink {
 
-// How a column's values are decoded: TypedSqlValue's cases, in its order. kTree: a value read
-// as a JSON tree (VariableScaleDecimal, array, struct).
+// How a column's values are decoded, by its type. kTree: a value read as a JSON tree
+// (VariableScaleDecimal, array, struct).
 enum class ValueRule {
   kDecimal,
   kDate,
@@ -28,8 +27,6 @@ enum class ValueRule {
   kString,
   kNumber
 };
-
-ValueRule RuleOf(const ColumnType& t);
 
 // A row image's columns as its schema declares them.
 struct RowSchema {
@@ -50,10 +47,5 @@ struct EventSchema {
 EventSchema ParseEventSchema(const nlohmann::json& envelope_schema);
 // The field names of a key's Connect schema, in order.
 std::vector<std::string> KeyColumnsOf(const nlohmann::json& key_schema);
-
-// The value `v` (JSON as Kafka Connect's JsonConverter writes it) of column `column` of type
-// `t`; an error when it does not match the type.
-Result<SqlValue> TypedSqlValue(const nlohmann::json& v, const ColumnType& t,
-                               const std::string& column);
 
 }  // namespace vimur::sink

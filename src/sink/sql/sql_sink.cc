@@ -245,7 +245,8 @@ Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
            << s.message() << "); applying them one by one";
   for (const InputRecord* record : planned) {
     ApplyPlan single;
-    // Decoded and planned before: again the same.
+    // Decoded and planned before: again the same (its schemas may have left the cache since).
+    if (avro_) VIMUR_RETURN_IF_ERROR(PrepareAvroSchemas({*record}, input, stop));
     auto change = avro_ ? avro_->Decode(*record) : DecodeJsonEvent(*record);
     VIMUR_RETURN_IF_ERROR(change.status());
     VIMUR_RETURN_IF_ERROR(PlanChange(*router_, std::move(change).value(), record->topic, &single));

@@ -17,8 +17,8 @@ int64_t WallClockMs() {
 }
 
 Status GiveUpRecord(const SinkConfig& config, const InputRecord& record, const Status& why,
-                    RecordInput& input) {
-  std::string key = DescribeRecordKey(record);
+                    RecordInput& input, std::string key_text) {
+  const std::string key = key_text.empty() ? DescribeRecordKey(record) : std::move(key_text);
   if (config.on_error == "dead_letter") {
     LOG_WARN << "sink " << config.name << ": record " << record.Where() << " key " << key
              << " failed: " << why.message() << "; written to dead-letter topic "

@@ -57,9 +57,10 @@ Status RunBatchLoop(const SinkConfig& config, RecordInput& input, const std::ato
                     const ApplyBatch& apply);
 
 // `record` failed for good (`why`): dead-letters it (on_error: dead_letter) or returns the
-// error that stops the sink, naming the record and its key.
+// error that stops the sink, naming the record and its key (`key_text`; empty: the key as
+// DescribeRecordKey gives it).
 Status GiveUpRecord(const SinkConfig& config, const InputRecord& record, const Status& why,
-                    RecordInput& input);
+                    RecordInput& input, std::string key_text = "");
 
 // Milliseconds since the epoch, for lags.
 int64_t WallClockMs();

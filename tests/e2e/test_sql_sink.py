@@ -2,7 +2,8 @@
 
 A small monolith `shop` (users, orders, order_items) in MariaDB is written to by concurrent
 clients (inserts, updates including changes of the sharding column `user_id`, deletes).
-`vimur run --only sources` captures it to Kafka (JSON with schemas); `vimur run --only sinks`
+`vimur run --only sources` captures it to Kafka (JSON with schemas, and again in Avro through
+`vimur registry`, which the sql sink reads directly); `vimur run --only sinks`
 runs two sinks: `orders-split` splits `orders` into `orders_0..3` across two target databases
 by `user_id`, and `orders-pg` copies `orders` and `order_items` into PostgreSQL. The sinks
 process is killed with kill -9 mid-run and restarted. Once writes stop and the sinks caught up,
@@ -26,6 +27,7 @@ import pytest
 
 from conftest import ROOT, vimur_binary
 from kafka_fixtures import kafka  # noqa: F401
+from test_registry import Registry
 
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
 WRITERS = 4
@@ -137,7 +139,10 @@ def wait_identical(config, sink, timeout=180):
         time.sleep(2)
 
 
-def write_config(path, name, mariadb, kafka, postgres, extra_sink="", server_id=5931):  # noqa: F811
+def write_config(path, name, mariadb, kafka, postgres, extra_sink="", server_id=5931,  # noqa: F811
+                 registry_url=None):
+    format_section = (f"format:\n  type: avro\n  registry_url: {registry_url}" if registry_url
+                      else "format:\n  type: json\n  schemas: true")
     with open(path, "w") as f:
         f.write(f"""name: {name}
 state_dir: {os.path.dirname(path)}/state
@@ -153,9 +158,7 @@ sources:
 transport:
   type: kafka
   bootstrap_servers: {kafka.bootstrap}
-format:
-  type: json
-  schemas: true
+{format_section}
 sinks:
   - name: orders-split
     type: sql
@@ -218,8 +221,9 @@ def workload(mariadb, stop, seed, counts):
     conn.close()
 
 
+@pytest.mark.parametrize("fmt", ["json", "avro"])
 def test_split_and_copy_under_writes_with_kill9_then_verify_and_repair(
-        mariadb, kafka, postgres, tmp_path):  # noqa: F811
+        mariadb, kafka, postgres, tmp_path, fmt):  # noqa: F811
     mariadb.execute(
         "DROP DATABASE IF EXISTS shop", "DROP DATABASE IF EXISTS split0",
         "DROP DATABASE IF EXISTS split1", "CREATE DATABASE shop", "CREATE DATABASE split0",
@@ -233,7 +237,13 @@ def test_split_and_copy_under_writes_with_kill9_then_verify_and_repair(
     postgres.psql("DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS order_items")
     name = f"sinke2e{random.randint(0, 10**6)}"
     config = str(tmp_path / "vimur.yaml")
-    write_config(config, name, mariadb, kafka, postgres)
+    registry = None
+    if fmt == "avro":
+        os.mkdir(tmp_path / "registry")
+        registry = Registry(kafka.bootstrap, str(tmp_path / "registry"))
+        registry.start()
+    write_config(config, name, mariadb, kafka, postgres,
+                 registry_url=registry.url if registry else None)
     sources = Run(config, str(tmp_path), "sources")
     sinks = Run(config, str(tmp_path), "sinks")
     try:
@@ -319,6 +329,8 @@ def test_split_and_copy_under_writes_with_kill9_then_verify_and_repair(
     finally:
         sources.close()
         sinks.close()
+        if registry:
+            registry.close()
 
 
 def test_check_of_targets_and_usage_errors(mariadb, kafka, postgres, tmp_path):  # noqa: F811

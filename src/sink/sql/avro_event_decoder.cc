@@ -307,6 +307,17 @@ Result<RowChange> AvroEventDecoder::DecodeTranslated(const InputRecord& record) 
   return DecodeJsonEvent(translated);
 }
 
+std::string AvroEventDecoder::DescribeKey(const InputRecord& record) const {
+  if (!record.key || !IsConfluentAvro(*record.key)) return DescribeRecordKey(record);
+  auto schema = schemas_.find(ConfluentSchemaId(*record.key));
+  if (schema == schemas_.end()) return "(Avro, schema id not prepared)";
+  auto json = schema->second->ToConnectJson(std::string_view(*record.key).substr(5));
+  if (!json.ok()) return "(Avro, not readable: " + json.status().message() + ")";
+  InputRecord translated;
+  translated.key = std::move(json).value();
+  return DescribeRecordKey(translated);
+}
+
 Result<RowChange> AvroEventDecoder::Decode(const InputRecord& record) const {
   const bool avro = (record.value && IsConfluentAvro(*record.value)) ||
                     (record.key && IsConfluentAvro(*record.key));

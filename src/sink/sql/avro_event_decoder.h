@@ -26,6 +26,9 @@ class AvroEventDecoder {
   // records that are not Avro go to DecodeJsonEvent. Thread-safe between Prepares.
   Result<RowChange> Decode(const InputRecord& record) const;
 
+  // DescribeRecordKey of the record with its Avro key as Connect JSON (prepared before).
+  std::string DescribeKey(const InputRecord& record) const;
+
   // The direct decoding (public for tests); false where it declines (anything unusual, and
   // every error), leaving the record to the Connect JSON translation.
   bool DecodeDirectly(const InputRecord& record, RowChange* change) const;

@@ -188,6 +188,10 @@ struct SqlSink::Prepared final : PreparedBatch {
   std::vector<const InputRecord*> planned;  // in order, for applying them one by one
 };
 
+Status SqlSink::GiveUp(const InputRecord& record, const Status& why, RecordInput& input) {
+  return GiveUpRecord(config_, record, why, input, avro_ ? avro_->DescribeKey(record) : "");
+}
+
 Status SqlSink::PrepareAvroSchemas(const std::vector<InputRecord>& records, RecordInput& input,
                                    const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(100);
@@ -228,7 +232,7 @@ Result<std::unique_ptr<PreparedBatch>> SqlSink::Prepare(const std::vector<InputR
         prepared->planned.push_back(&r);
       }
     }
-    if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
+    if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(r, s, input));
   }
   return std::unique_ptr<PreparedBatch>(std::move(prepared));
 }
@@ -238,7 +242,7 @@ Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
   Status s = first.retriable() ? ApplyWithRetry(batch.plan, input, stop) : std::move(first);
   const auto& planned = batch.planned;
   if (s.ok() || s.code() == StatusCode::kAborted || planned.empty()) return s;
-  if (planned.size() == 1) return GiveUpRecord(config_, *planned[0], s, input);
+  if (planned.size() == 1) return GiveUp(*planned[0], s, input);
   // The target refused the batch for good: find the record(s) it refuses, one at a time and
   // in order, so that the others are applied and the error names the record.
   LOG_WARN << "sink " << config_.name << ": batch of " << planned.size() << " records refused ("
@@ -252,7 +256,7 @@ Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
     VIMUR_RETURN_IF_ERROR(PlanChange(*router_, std::move(change).value(), record->topic, &single));
     Status one = ApplyWithRetry(single, input, stop);
     if (one.code() == StatusCode::kAborted) return one;
-    if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, *record, one, input));
+    if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(*record, one, input));
   }
   return Status::Ok();
 }

@@ -53,6 +53,8 @@ class SqlSink final : public Sink {
   Result<std::unique_ptr<PreparedBatch>> Prepare(const std::vector<InputRecord>& records,
                                                  RecordInput& input, int64_t* newest_ts,
                                                  const std::atomic<bool>& stop);
+  // GiveUpRecord, naming an Avro record's key as its JSON.
+  Status GiveUp(const InputRecord& record, const Status& why, RecordInput& input);
   // The Avro schemas `records` name, retried with backoff while the registry is unavailable.
   Status PrepareAvroSchemas(const std::vector<InputRecord>& records, RecordInput& input,
                             const std::atomic<bool>& stop);

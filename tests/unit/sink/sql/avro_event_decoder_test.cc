@@ -170,6 +170,8 @@ TEST(AvroEventDecoderTest, ReadsTheUsualColumnsDirectlyAsTheirJsonDecodes) {
     ExpectSameChange(direct, *json);
     ExpectSameChange(*decoded, *json);
     EXPECT_EQ(json->key_columns, std::vector<std::string>{"id"});
+    EXPECT_EQ(decoder.DescribeKey(records.avro), DescribeRecordKey(records.json));
+    EXPECT_EQ(decoder.DescribeKey(records.avro), R"({"id":7})");
     EXPECT_EQ(json->table, "things");
     const Row& row = op == Op::kDelete ? json->before : json->after;
     EXPECT_EQ(*row.Find("ratio"), SqlValue::Number("0.1"));

@@ -5,10 +5,12 @@
 // schema of every Avro kind (records, unions, arrays, maps, enums, fixed, decimals). The
 // decoder's one-pass fast path must give exactly what the tree-based decoding gives, and the sql
 // sink's direct Avro decoding exactly what decoding the translation gives. Schema id 1 has every
-// Avro kind, id 2 a flat envelope with a source (what the direct decoding reads), any other id a
-// key record.
+// Avro kind, id 2 is a flat envelope with a source (what the direct decoding reads), any other id
+// a key record (tests/data/avro/fuzz-*.avsc).
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -19,49 +21,19 @@
 
 namespace {
 
-constexpr const char* kAvroSchema = R"({"type":"record","name":"Envelope","namespace":"f.db.t",
-  "fields":[
-  {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
-    {"name":"id","type":"long"},
-    {"name":"d","type":["null",{"type":"bytes","scale":2,"precision":10,"logicalType":"decimal",
-      "connect.parameters":{"scale":"2"},"connect.name":"org.apache.kafka.connect.data.Decimal"}]},
-    {"name":"s","type":{"type":"int","connect.type":"int16"}},
-    {"name":"f","type":"float"},{"name":"g","type":"double"},{"name":"b","type":"boolean"},
-    {"name":"a","type":["null",{"type":"array","items":["null","string"]}]},
-    {"name":"m","type":{"type":"map","values":"long"}},
-    {"name":"e","type":{"type":"enum","name":"E","symbols":["x","y"]}},
-    {"name":"x","type":{"type":"fixed","name":"X","size":3}}]}],"default":null},
-  {"name":"after","type":["null","f.db.t.Value"],"default":null},
-  {"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"]}]})";
-
-constexpr const char* kFlatSchema = R"({"type":"record","name":"Envelope","namespace":"f.db.u",
-  "fields":[
-  {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
-    {"name":"id","type":"long"},
-    {"name":"d","type":["null",{"type":"bytes","scale":2,"precision":10,"logicalType":"decimal",
-      "connect.parameters":{"scale":"2"},"connect.name":"org.apache.kafka.connect.data.Decimal"}]},
-    {"name":"s","type":{"type":"int","connect.type":"int16"}},
-    {"name":"f","type":"float"},{"name":"g","type":["null","double"]},{"name":"b","type":"boolean"},
-    {"name":"e","type":{"type":"enum","name":"E","symbols":["x","y"]}},
-    {"name":"x","type":{"type":"fixed","name":"X","size":3}},
-    {"name":"t","type":["null","string"]},
-    {"name":"z","type":{"type":"string","connect.name":"io.debezium.time.ZonedTimestamp"}},
-    {"name":"day","type":{"type":"int","connect.name":"io.debezium.time.Date"}},
-    {"name":"at","type":{"type":"long","connect.name":"io.debezium.time.MicroTimestamp"}},
-    {"name":"ms","type":{"type":"long","connect.name":"io.debezium.time.Timestamp"}}]}],
-    "default":null},
-  {"name":"after","type":["null","f.db.u.Value"],"default":null},
-  {"name":"source","type":{"type":"record","name":"Source","fields":[
-    {"name":"version","type":"string"},{"name":"db","type":"string"},
-    {"name":"table","type":["null","string"]},{"name":"ts_ms","type":"long"},
-    {"name":"pos","type":["null","long"]}]}},
-  {"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"]}]})";
-
-constexpr const char* kKeySchema =
-    R"({"type":"record","name":"Key","namespace":"f.db.u","fields":[{"name":"id","type":"long"}]})";
+// The schemas of tests/data/avro/fuzz-*.avsc.
+std::string SchemaFile(const char* name) {
+  std::ifstream in(std::string(VIMUR_SOURCE_DIR) + "/tests/data/avro/" + name);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) __builtin_trap();  // run from a build of this source tree
+  return text;
+}
 
 vimur::Result<std::string> SchemaById(int32_t id) {
-  return std::string(id == 1 ? kAvroSchema : id == 2 ? kFlatSchema : kKeySchema);
+  static const std::string every_kind = SchemaFile("fuzz-every-kind.avsc");
+  static const std::string flat = SchemaFile("fuzz-flat-envelope.avsc");
+  static const std::string key = SchemaFile("fuzz-key.avsc");
+  return id == 1 ? every_kind : id == 2 ? flat : key;
 }
 
 bool SameRow(const vimur::sink::Row& a, const vimur::sink::Row& b) {

@@ -1,4 +1,4 @@
-// Avro schema parsing and the compatibility rules of a schema registry: the Avro 1.11 spec's
+// The compatibility rules of a schema registry: the Avro 1.11 spec's
 // "Schema Resolution" (promotions, unions, defaults, enum symbols, aliases) checked between a
 // new schema and the registered ones under BACKWARD / FORWARD / FULL (and transitive) levels.
 #pragma once
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "format/avro/avro_schema_tree.h"
 
 namespace vimur::registry {
 
@@ -28,65 +29,9 @@ const char* CompatibilityLevelName(CompatibilityLevel level);
 // Accepts the Confluent names (BACKWARD, FULL_TRANSITIVE, ...), case-insensitively.
 std::optional<CompatibilityLevel> ParseCompatibilityLevel(std::string_view text);
 
-// One node of a parsed Avro schema. Named types are shared: references point at the definition.
-struct AvroNode {
-  enum class Kind {
-    kNull,
-    kBoolean,
-    kInt,
-    kLong,
-    kFloat,
-    kDouble,
-    kBytes,
-    kString,
-    kRecord,
-    kEnum,
-    kArray,
-    kMap,
-    kUnion,
-    kFixed
-  };
-  struct Field {
-    std::string name;
-    const AvroNode* type = nullptr;
-    bool has_default = false;
-    std::vector<std::string> aliases;
-  };
-  Kind kind = Kind::kNull;
-  std::string full_name;             // named types
-  std::vector<std::string> aliases;  // full names
-  std::vector<Field> fields;         // record
-  std::vector<std::string> symbols;  // enum
-  bool has_enum_default = false;
-  const AvroNode* items = nullptr;        // array items, map values
-  std::vector<const AvroNode*> branches;  // union
-  int64_t size = 0;                       // fixed
-
-  // The unqualified name of a named type.
-  std::string_view short_name() const;
-};
-
-const char* AvroKindName(AvroNode::Kind kind);
-
-// A parsed, validated Avro schema.
-class AvroSchema {
- public:
-  // Parses schema JSON text. Errors (InvalidArgument) say what is wrong and where.
-  static Result<std::shared_ptr<const AvroSchema>> Parse(std::string_view text);
-
-  const AvroNode& root() const { return *root_; }
-  // A normalized form for equality: the JSON with keys sorted and no whitespace.
-  const std::string& canonical() const { return canonical_; }
-  // The text as registered, with insignificant whitespace removed (key order kept).
-  const std::string& compact() const { return compact_; }
-
- private:
-  friend class AvroSchemaParser;
-  std::vector<std::unique_ptr<AvroNode>> nodes_;
-  const AvroNode* root_ = nullptr;
-  std::string canonical_;
-  std::string compact_;
-};
+using avro::AvroKindName;
+using avro::AvroNode;
+using avro::AvroSchema;
 
 // Returns why data written with `writer` cannot be read with `reader`; empty when it can.
 std::vector<std::string> ReaderCanRead(const AvroSchema& reader, const AvroSchema& writer);

@@ -1,7 +1,6 @@
 #include "sink/avro_schema.h"
 
 #include <cmath>
-#include <stdexcept>
 
 #include "sink/row_json.h"
 
@@ -32,12 +31,11 @@ json FloatJson(double d) {
 
 }  // namespace
 
-// Walks the schema's JSON: Collect and Compile build the schema (`building`), Connect and Read
-// only read it.
+// Walks the schema's JSON: Collect builds the schema (`building`), Connect and Read only read
+// it.
 struct ParsedAvroSchema::Walker {
   const ParsedAvroSchema& s_;
   ParsedAvroSchema* building = nullptr;
-  std::map<std::string, AvroNode*> compiled;  // records by full name
 
   void Collect(const json& s, const std::string& ns) {
     if (s.is_array()) {
@@ -215,58 +213,6 @@ struct ParsedAvroSchema::Walker {
     r.bad = true;
     return nullptr;
   }
-
-  // The node of type `s` (records compiled once by full name, so recursive types end).
-  const AvroNode* Compile(const json& s, const std::string& ns) {
-    using Kind = AvroNode::Kind;
-    AvroNode& node = building->nodes_.emplace_back();
-    if (s.is_array()) {
-      node.kind = Kind::kUnion;
-      for (const json& branch : s) node.children.push_back(Compile(branch, ns));
-      return &node;
-    }
-    if (s.is_object() && (s["type"].is_object() || s["type"].is_array())) {
-      building->nodes_.pop_back();
-      return Compile(s["type"], ns);
-    }
-    const std::string type = s.is_string() ? s.get<std::string>() : s.value("type", "");
-    static const std::map<std::string, Kind> kPrimitive = {
-        {"null", Kind::kNull},   {"boolean", Kind::kBoolean}, {"int", Kind::kInt},
-        {"long", Kind::kLong},   {"float", Kind::kFloat},     {"double", Kind::kDouble},
-        {"bytes", Kind::kBytes}, {"string", Kind::kString}};
-    if (auto it = kPrimitive.find(type); it != kPrimitive.end()) {
-      node.kind = it->second;
-      return &node;
-    }
-    if (type == "record") {
-      const std::string full = FullName(s, ns);
-      if (auto it = compiled.find(full); it != compiled.end()) {
-        building->nodes_.pop_back();
-        return it->second;
-      }
-      node.kind = Kind::kRecord;
-      compiled.emplace(full, &node);
-      for (const json& f : s["fields"]) {
-        node.names.push_back(f.value("name", ""));
-        node.children.push_back(Compile(f["type"], NamespaceOf(full)));
-      }
-    } else if (type == "enum") {
-      node.kind = Kind::kEnum;
-      for (const json& symbol : s["symbols"]) node.names.push_back(symbol.get<std::string>());
-    } else if (type == "fixed") {
-      node.kind = Kind::kFixed;
-      node.size = s.value("size", int64_t{0});
-    } else if (type == "array" || type == "map") {
-      node.kind = type == "array" ? Kind::kArray : Kind::kMap;
-      node.children.push_back(Compile(s[type == "array" ? "items" : "values"], ns));
-    } else if (const json* def = Named(type, ns)) {
-      building->nodes_.pop_back();
-      return Compile(*def, NamespaceOf(FullName(*def, ns)));
-    } else {
-      throw std::invalid_argument("unknown Avro type '" + type + "'");
-    }
-    return &node;
-  }
 };
 
 ParsedAvroSchema::~ParsedAvroSchema() = default;
@@ -281,10 +227,11 @@ Result<std::unique_ptr<ParsedAvroSchema>> ParsedAvroSchema::Parse(int32_t id,
                               " from the registry is not JSON: " + text.substr(0, 200));
   }
   try {
-    Walker walker{*schema, schema.get(), {}};
+    Walker walker{*schema, schema.get()};
     walker.Collect(schema->avro_, "");
     schema->connect_ = walker.Connect(schema->avro_, "", false);
-    schema->root_ = walker.Compile(schema->avro_, "");
+    auto tree = avro::AvroSchema::Parse(text);
+    if (tree.ok()) schema->tree_ = std::move(tree).value();
   } catch (const std::exception& e) {
     return Status::Corruption("schema id " + std::to_string(id) +
                               " from the registry is not an Avro schema Vimur reads: " + e.what());
@@ -294,7 +241,7 @@ Result<std::unique_ptr<ParsedAvroSchema>> ParsedAvroSchema::Parse(int32_t id,
 
 Result<std::string> ParsedAvroSchema::ToConnectJson(std::string_view datum) const {
   try {
-    Walker walker{*this, nullptr, {}};
+    Walker walker{*this, nullptr};
     AvroReader r{datum.data(), datum.data() + datum.size()};
     json payload = walker.Read(avro_, "", r);
     if (r.bad || r.p != r.end) {
@@ -311,8 +258,8 @@ Result<std::string> ParsedAvroSchema::ToConnectJson(std::string_view datum) cons
   }
 }
 
-bool ParsedAvroSchema::Skip(const AvroNode& node, AvroReader& r, int depth) {
-  using Kind = AvroNode::Kind;
+bool ParsedAvroSchema::Skip(const avro::AvroNode& node, AvroReader& r, int depth) {
+  using Kind = avro::AvroNode::Kind;
   constexpr int kMaxDepth = 64;  // a recursive type nests at most this deep
   if (depth > kMaxDepth) return r.bad = true, false;
   switch (node.kind) {
@@ -328,14 +275,14 @@ bool ParsedAvroSchema::Skip(const AvroNode& node, AvroReader& r, int depth) {
     case Kind::kFixed: r.Take(node.size); break;
     case Kind::kUnion: {
       const int64_t branch = r.Long();
-      if (r.bad || branch < 0 || static_cast<size_t>(branch) >= node.children.size()) {
+      if (r.bad || branch < 0 || static_cast<size_t>(branch) >= node.branches.size()) {
         return r.bad = true, false;
       }
-      return Skip(*node.children[static_cast<size_t>(branch)], r, depth + 1);
+      return Skip(*node.branches[static_cast<size_t>(branch)], r, depth + 1);
     }
     case Kind::kRecord:
-      for (const AvroNode* field : node.children) {
-        if (!Skip(*field, r, depth + 1)) return false;
+      for (const avro::AvroNode::Field& field : node.fields) {
+        if (!Skip(*field.type, r, depth + 1)) return false;
       }
       break;
     case Kind::kArray:
@@ -350,7 +297,7 @@ bool ParsedAvroSchema::Skip(const AvroNode& node, AvroReader& r, int depth) {
         if (n > r.end - r.p) return r.bad = true, false;
         for (int64_t i = 0; i < n && !r.bad; ++i) {
           if (node.kind == Kind::kMap) r.Take(r.Long());
-          Skip(*node.children[0], r, depth + 1);
+          Skip(*node.items, r, depth + 1);
         }
       }
       break;

@@ -1,10 +1,9 @@
 // ParsedAvroSchema: a schema from the registry, parsed once for the sinks that read Avro topics:
-// its Connect form, the Connect JSON of a datum, and a compiled tree for reading data directly.
+// its Connect form, the Connect JSON of a datum, and its tree for reading data directly.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "format/avro/avro_schema_tree.h"
 
 namespace vimur::sink {
 
@@ -47,30 +47,6 @@ struct AvroReader {
   }
 };
 
-// One Avro type with named references resolved.
-struct AvroNode {
-  enum class Kind {
-    kNull,
-    kBoolean,
-    kInt,
-    kLong,
-    kFloat,
-    kDouble,
-    kBytes,
-    kString,
-    kFixed,
-    kEnum,
-    kUnion,
-    kRecord,
-    kArray,
-    kMap
-  };
-  Kind kind = Kind::kNull;
-  int64_t size = 0;                       // kFixed: its size in bytes
-  std::vector<const AvroNode*> children;  // union branches, record fields, array items, map values
-  std::vector<std::string> names;         // kRecord: field names; kEnum: symbols
-};
-
 class ParsedAvroSchema {
  public:
   // `text`: the registry's schema for `id` (the id names it in errors).
@@ -80,14 +56,16 @@ class ParsedAvroSchema {
   // The Connect schema, as Kafka Connect's JsonConverter writes the schema Confluent's AvroData
   // derives from the Avro schema (connect.name, connect.parameters, connect.type kept).
   const nlohmann::json& connect() const { return connect_; }
-  const AvroNode& root() const { return *root_; }
+  // The schema as a tree of nodes; nullptr when it is not one the strict parser takes (the
+  // Connect JSON still reads it).
+  const avro::AvroNode* root() const { return tree_ ? &tree_->root() : nullptr; }
 
   // {"schema":...,"payload":...} of one datum (the bytes after the wire format's 5-byte
   // header), the value as JsonConverter writes it (bytes base64, unions as their branch).
   Result<std::string> ToConnectJson(std::string_view datum) const;
 
   // Moves `r` past one value of `node`; false (and r.bad) when the data is malformed.
-  static bool Skip(const AvroNode& node, AvroReader& r, int depth = 0);
+  static bool Skip(const avro::AvroNode& node, AvroReader& r, int depth = 0);
 
  private:
   struct Walker;
@@ -97,8 +75,7 @@ class ParsedAvroSchema {
   nlohmann::json avro_;
   std::map<std::string, const nlohmann::json*> named_;  // full name -> definition in avro_
   nlohmann::json connect_;
-  std::deque<AvroNode> nodes_;
-  const AvroNode* root_ = nullptr;
+  std::shared_ptr<const avro::AvroSchema> tree_;
 };
 
 // The schema id of bytes in the Confluent wire format (IsConfluentAvro).

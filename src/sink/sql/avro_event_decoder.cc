@@ -10,6 +10,7 @@
 namespace vimur::sink {
 namespace {
 
+using avro::AvroNode;
 using Kind = AvroNode::Kind;
 
 bool ValidUtf8(std::string_view s) {
@@ -30,8 +31,8 @@ bool ValidUtf8(std::string_view s) {
 const AvroNode* Branch(const AvroNode* node, AvroReader& r) {
   if (node->kind != Kind::kUnion) return node;
   const int64_t branch = r.Long();
-  if (r.bad || branch < 0 || static_cast<size_t>(branch) >= node->children.size()) return nullptr;
-  return node->children[static_cast<size_t>(branch)];
+  if (r.bad || branch < 0 || static_cast<size_t>(branch) >= node->branches.size()) return nullptr;
+  return node->branches[static_cast<size_t>(branch)];
 }
 
 // A string value, when it is one and valid UTF-8 (the Connect JSON would replace invalid bytes).
@@ -103,10 +104,10 @@ bool ReadColumn(const AvroNode& node, const ColumnType& type, ValueRule rule, Av
     }
     case Kind::kEnum: {
       const int64_t i = r.Long();
-      if (rule != ValueRule::kString || i < 0 || static_cast<size_t>(i) >= n->names.size()) {
+      if (rule != ValueRule::kString || i < 0 || static_cast<size_t>(i) >= n->symbols.size()) {
         return false;
       }
-      *out = SqlValue::Text(n->names[static_cast<size_t>(i)]);
+      *out = SqlValue::Text(n->symbols[static_cast<size_t>(i)]);
       return true;
     }
     default: return false;  // arrays, maps, records (VariableScaleDecimal): the JSON way
@@ -115,14 +116,14 @@ bool ReadColumn(const AvroNode& node, const ColumnType& type, ValueRule rule, Av
 
 bool ReadRow(const AvroNode& record, const RowSchema& schema, AvroReader& r, Row* row) {
   const size_t n = schema.names.size();
-  if (record.kind != Kind::kRecord || record.children.size() != n || !schema.unique_names) {
+  if (record.kind != Kind::kRecord || record.fields.size() != n || !schema.unique_names) {
     return false;
   }
   row->names = schema.names;
   row->types = schema.types;
   row->values.assign(n, SqlValue::Null());
   for (size_t i = 0; i < n; ++i) {
-    if (!ReadColumn(*record.children[i], schema.types[i], schema.rules[i], r, &row->values[i])) {
+    if (!ReadColumn(*record.fields[i].type, schema.types[i], schema.rules[i], r, &row->values[i])) {
       return false;
     }
   }
@@ -150,9 +151,9 @@ std::unique_ptr<AvroEventDecoder::Envelope> AvroEventDecoder::CompileEnvelope(
   auto envelope = std::make_unique<Envelope>();
   envelope->schema = &schema;
   envelope->columns = ParseEventSchema(schema.connect());
-  const AvroNode& root = schema.root();
-  for (size_t i = 0; i < root.names.size(); ++i) {
-    const std::string& name = root.names[i];
+  const AvroNode& root = *schema.root();
+  for (size_t i = 0; i < root.fields.size(); ++i) {
+    const std::string& name = root.fields[i].name;
     using Role = Envelope::Role;
     Role role = name == "before"   ? Role::kBefore
                 : name == "after"  ? Role::kAfter
@@ -161,13 +162,14 @@ std::unique_ptr<AvroEventDecoder::Envelope> AvroEventDecoder::CompileEnvelope(
                                    : Role::kSkip;
     envelope->roles.push_back(role);
     if (role != Role::kSource) continue;
-    const AvroNode* source = root.children[i];
+    const AvroNode* source = root.fields[i].type;
     for (const AvroNode* branch :
-         source->kind == Kind::kUnion ? source->children : std::vector{source}) {
+         source->kind == Kind::kUnion ? source->branches : std::vector{source}) {
       if (branch->kind == Kind::kRecord && envelope->source == nullptr) envelope->source = branch;
     }
     if (envelope->source == nullptr) continue;
-    for (const std::string& field : envelope->source->names) {
+    for (const AvroNode::Field& f : envelope->source->fields) {
+      const std::string& field = f.name;
       using S = Envelope::SourceRole;
       envelope->source_roles.push_back(field == "db"      ? S::kDb
                                        : field == "table" ? S::kTable
@@ -197,7 +199,8 @@ Status AvroEventDecoder::Prepare(const std::vector<InputRecord>& batch) {
       const ParsedAvroSchema& schema =
           *schemas_.emplace(id, std::move(parsed).value()).first->second;
       key_columns_.emplace(id, KeyColumnsOf(schema.connect()));
-      if (schema.root().kind == Kind::kRecord) envelopes_.emplace(id, CompileEnvelope(schema));
+      if (schema.root() && schema.root()->kind == Kind::kRecord)
+        envelopes_.emplace(id, CompileEnvelope(schema));
     }
   }
   return Status::Ok();
@@ -219,17 +222,18 @@ bool AvroEventDecoder::DecodeDirectly(const InputRecord& record, RowChange* chan
     if (schema == schemas_.end() || columns == key_columns_.end()) return false;
     // The key's data is only checked: its columns are its schema's fields.
     AvroReader r{key.data() + 5, key.data() + key.size()};
-    if (!ParsedAvroSchema::Skip(schema->second->root(), r) || r.p != r.end) return false;
+    const AvroNode* root = schema->second->root();
+    if (root == nullptr || !ParsedAvroSchema::Skip(*root, r) || r.p != r.end) return false;
     key_columns = &columns->second;
   }
   using Role = Envelope::Role;
   using SourceRole = Envelope::SourceRole;
   AvroReader r{value.data() + 5, value.data() + value.size()};
-  const AvroNode& root = envelope.schema->root();
+  const AvroNode& root = *envelope.schema->root();
   std::string_view op;
   bool has_op = false;
-  for (size_t i = 0; i < root.children.size(); ++i) {
-    const AvroNode* node = root.children[i];
+  for (size_t i = 0; i < root.fields.size(); ++i) {
+    const AvroNode* node = root.fields[i].type;
     switch (envelope.roles[i]) {
       case Role::kSkip:
         if (!ParsedAvroSchema::Skip(*node, r)) return false;
@@ -242,8 +246,8 @@ bool AvroEventDecoder::DecodeDirectly(const InputRecord& record, RowChange* chan
         node = Branch(node, r);
         if (node == nullptr || (node->kind != Kind::kNull && node != envelope.source)) return false;
         if (node->kind == Kind::kNull) break;  // not an object: ignored, as in the JSON
-        for (size_t f = 0; f < node->children.size(); ++f) {
-          const AvroNode* field = node->children[f];
+        for (size_t f = 0; f < node->fields.size(); ++f) {
+          const AvroNode* field = node->fields[f].type;
           const SourceRole role = envelope.source_roles[f];
           if (role == SourceRole::kSkip) {
             if (!ParsedAvroSchema::Skip(*field, r)) return false;

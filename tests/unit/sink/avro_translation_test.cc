@@ -197,20 +197,12 @@ TEST(AvroTranslationTest, DataThatDoesNotMatchItsSchemaIsAnError) {
 
 // Every Avro kind, as the fuzz target's schema has them: the seed of its corpus translates.
 TEST(AvroTranslationTest, EveryAvroKindTranslates) {
-  const std::string schema = R"({"type":"record","name":"Envelope","namespace":"f.db.t",
-  "fields":[
-  {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
-    {"name":"id","type":"long"},
-    {"name":"d","type":["null",{"type":"bytes","scale":2,"precision":10,"logicalType":"decimal",
-      "connect.parameters":{"scale":"2"},"connect.name":"org.apache.kafka.connect.data.Decimal"}]},
-    {"name":"s","type":{"type":"int","connect.type":"int16"}},
-    {"name":"f","type":"float"},{"name":"g","type":"double"},{"name":"b","type":"boolean"},
-    {"name":"a","type":["null",{"type":"array","items":["null","string"]}]},
-    {"name":"m","type":{"type":"map","values":"long"}},
-    {"name":"e","type":{"type":"enum","name":"E","symbols":["x","y"]}},
-    {"name":"x","type":{"type":"fixed","name":"X","size":3}}]}],"default":null},
-  {"name":"after","type":["null","f.db.t.Value"],"default":null},
-  {"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"]}]})";
+  std::string schema;
+  {
+    std::ifstream in(std::string(VIMUR_SOURCE_DIR) + "/tests/data/avro/fuzz-every-kind.avsc");
+    schema.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_FALSE(schema.empty());
   AvroToConnectJson translator([&](int32_t) -> Result<std::string> { return schema; });
   std::string seed;
   {

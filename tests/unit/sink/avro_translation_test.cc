@@ -10,119 +10,25 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "format/avro/avro_event_serializer.h"
-#include "format/event_serializer.h"
+#include "avro_events.h"
 #include "sink/sql/event_decoder.h"
 
 namespace vimur::sink {
 namespace {
 
-class MemoryRegistry : public avro::SchemaRegistryClient {
- public:
-  Result<int32_t> Register(const std::string& subject, const std::string& schema) override {
-    for (const auto& [id, text] : by_id) {
-      if (text == schema) return id;
-    }
-    const int32_t id = static_cast<int32_t>(by_id.size()) + 1;
-    by_id[id] = schema;
-    return id;
-  }
-  std::map<int32_t, std::string> by_id;
-};
-
-ColumnSchema Column(std::string name, LogicalType type, bool nullable = true) {
-  ColumnSchema c;
-  c.name = std::move(name);
-  c.type = type;
-  c.nullable = nullable;
-  return c;
-}
-
-ChangeEvent EventWithEveryKind(std::vector<Value>* items) {
-  auto t = std::make_shared<TableSchema>();
-  t->database = "shop";
-  t->table = "things";
-  t->columns.push_back(Column("id", LogicalType::kInt64, false));
-  ColumnSchema price = Column("price", LogicalType::kDecimal);
-  price.precision = 10;
-  price.scale = 2;
-  t->columns.push_back(price);
-  t->columns.push_back(Column("small", LogicalType::kInt16));
-  t->columns.push_back(Column("ratio", LogicalType::kDouble));
-  t->columns.push_back(Column("name", LogicalType::kString));
-  t->columns.push_back(Column("blob", LogicalType::kBytes));
-  t->columns.push_back(Column("day", LogicalType::kDate));
-  t->columns.push_back(Column("at", LogicalType::kTimestampMicros));
-  t->columns.push_back(Column("zoned", LogicalType::kZonedTimestamp));
-  ColumnSchema mood = Column("mood", LogicalType::kEnum);
-  mood.enum_values = {"sad", "happy"};
-  t->columns.push_back(mood);
-  t->columns.push_back(Column("doc", LogicalType::kJson));
-  t->columns.push_back(Column("flag", LogicalType::kBoolean));
-  ColumnSchema tags = Column("tags", LogicalType::kInt32);
-  tags.array_element_oid = 23;
-  t->columns.push_back(tags);
-  t->columns.push_back(Column("gone", LogicalType::kString));
-  t->key_columns = {0};
-  *items = {Value::Int(1), Value::Null(), Value::Int(3)};
-  ChangeEvent e;
-  e.op = Op::kUpdate;
-  e.table = t;
-  auto source = std::make_shared<SourceInfo>();
-  source->connector = "mariadb";
-  source->name = "shop";
-  source->database = "shop";
-  source->file = "bin.000001";
-  e.source = source;
-  e.after = {Value::Int(7),
-             Value::Text("-12.50"),
-             Value::Int(-3),
-             Value::Double(0.25),
-             Value::Text("héllo"),
-             Value::Bytes(std::string_view("\0\xff", 2)),
-             Value::Int(19844),
-             Value::Int(1714557600123456),
-             Value::Text("2024-05-01T10:00:00.5Z"),
-             Value::Text("happy"),
-             Value::Text(R"({"a":[1,2]})"),
-             Value::Bool(true),
-             Value::Array(items->data(), 3),
-             Value::Null()};
-  e.before = e.after;
-  e.before[1] = Value::Text("1.00");
-  return e;
-}
-
-InputRecord Record(std::string key, std::string value) {
-  InputRecord r;
-  r.topic = "shop.shop.things";
-  r.key = std::move(key);
-  r.value = std::move(value);
-  return r;
-}
+using testing::Encode;
+using testing::Event;
+using testing::MemoryRegistry;
+using testing::Record;
 
 TEST(AvroTranslationTest, AvroEventsDecodeAsTheirJsonWithSchemas) {
   std::vector<Value> items;
-  const ChangeEvent e = EventWithEveryKind(&items);
   auto registry = std::make_shared<MemoryRegistry>();
-  avro::AvroFormatOptions avro_options;
-  avro_options.topic_prefix = "shop";
-  avro::AvroEventSerializer avro(avro_options, registry);
-  std::optional<std::string> avro_key;
-  std::string avro_value;
-  ASSERT_TRUE(avro.Key(e, &avro_key).ok());
-  ASSERT_TRUE(avro.Value(e, 1, &avro_value).ok());
+  const testing::Encoded records = Encode(Event(true, &items), registry);
+  const std::optional<std::string>& avro_key = records.avro.key;
+  const std::string& avro_value = *records.avro.value;
   ASSERT_TRUE(IsConfluentAvro(avro_value));
-
-  JsonFormatOptions json_options;
-  json_options.schemas = true;
-  json_options.topic_prefix = "shop";
-  JsonEventSerializer json(json_options);
-  std::optional<std::string> json_key;
-  std::string json_value;
-  ASSERT_TRUE(json.Key(e, &json_key).ok());
-  ASSERT_TRUE(json.Value(e, 1, &json_value).ok());
-  EXPECT_FALSE(IsConfluentAvro(json_value));
+  EXPECT_FALSE(IsConfluentAvro(*records.json.value));
 
   int fetches = 0;
   AvroToConnectJson translator([&](int32_t id) -> Result<std::string> {
@@ -138,7 +44,7 @@ TEST(AvroTranslationTest, AvroEventsDecodeAsTheirJsonWithSchemas) {
 
   auto from_avro = DecodeJsonEvent(Record(*key, *value));
   ASSERT_TRUE(from_avro.ok()) << from_avro.status().message();
-  auto from_json = DecodeJsonEvent(Record(*json_key, json_value));
+  auto from_json = DecodeJsonEvent(records.json);
   ASSERT_TRUE(from_json.ok()) << from_json.status().message();
   EXPECT_EQ(from_avro->op, 'u');
   EXPECT_EQ(from_avro->key_columns, from_json->key_columns);

@@ -7,102 +7,21 @@
 
 #include <fstream>
 #include <iterator>
-#include <map>
 
-#include "format/avro/avro_event_serializer.h"
-#include "format/event_serializer.h"
+#include "../avro_events.h"
 
 namespace vimur::sink {
 namespace {
 
-class MemoryRegistry : public avro::SchemaRegistryClient {
- public:
-  Result<int32_t> Register(const std::string&, const std::string& schema) override {
-    for (const auto& [id, text] : by_id) {
-      if (text == schema) return id;
-    }
-    const int32_t id = static_cast<int32_t>(by_id.size()) + 1;
-    by_id[id] = schema;
-    return id;
-  }
-  std::map<int32_t, std::string> by_id;
-};
+using testing::Encode;
+using testing::Encoded;
+using testing::Event;
+using testing::MemoryRegistry;
+using testing::Record;
 
-ColumnSchema Column(std::string name, LogicalType type) {
-  ColumnSchema c;
-  c.name = std::move(name);
-  c.type = type;
-  c.nullable = c.name != "id";
-  return c;
-}
-
-// An update of a row with a column of each kind the direct reading takes; `with_array` adds an
-// array column (left to the translation).
-ChangeEvent Event(bool with_array, std::vector<Value>* items) {
-  auto t = std::make_shared<TableSchema>();
-  t->database = "shop";
-  t->table = "things";
-  t->columns = {Column("id", LogicalType::kInt64),
-                Column("price", LogicalType::kDecimal),
-                Column("small", LogicalType::kInt16),
-                Column("ratio", LogicalType::kDouble),
-                Column("name", LogicalType::kString),
-                Column("blob", LogicalType::kBytes),
-                Column("day", LogicalType::kDate),
-                Column("at", LogicalType::kTimestampMicros),
-                Column("zoned", LogicalType::kZonedTimestamp),
-                Column("mood", LogicalType::kEnum),
-                Column("doc", LogicalType::kJson),
-                Column("flag", LogicalType::kBoolean),
-                Column("gone", LogicalType::kString)};
-  t->columns[1].precision = 10;
-  t->columns[1].scale = 2;
-  t->columns[9].enum_values = {"sad", "happy"};
-  t->key_columns = {0};
-  ChangeEvent e;
-  e.op = Op::kUpdate;
-  e.table = t;
-  auto source = std::make_shared<SourceInfo>();
-  source->connector = "mariadb";
-  source->name = "shop";
-  source->database = "shop";
-  source->file = "bin.000001";
-  source->ts_ms = 1714557600000;
-  e.source = source;
-  e.after = {Value::Int(7),
-             Value::Text("-12.50"),
-             Value::Int(-3),
-             Value::Double(0.1),
-             Value::Text("héllo \"quoted\" \\ \x01"),
-             Value::Bytes(std::string_view("\0\xff", 2)),
-             Value::Int(-719162),
-             Value::Int(1714557600123456),
-             Value::Text("2024-05-01T10:00:00.5Z"),
-             Value::Text("happy"),
-             Value::Text(R"({"a":[1,2]})"),
-             Value::Bool(true),
-             Value::Null()};
-  if (with_array) {
-    ColumnSchema tags = Column("tags", LogicalType::kInt32);
-    tags.array_element_oid = 23;
-    t->columns.push_back(tags);
-    *items = {Value::Int(1), Value::Null(), Value::Int(3)};
-    e.after.push_back(Value::Array(items->data(), 3));
-  }
-  e.before = e.after;
-  e.before[1] = Value::Text("1.00");
-  e.before[4] = Value::Null();
-  return e;
-}
-
-InputRecord Record(std::optional<std::string> key, std::string value) {
-  InputRecord r;
-  r.topic = "shop.shop.things";
-  r.partition = 2;
-  r.offset = 41;
-  r.key = std::move(key);
-  r.value = std::move(value);
-  return r;
+std::string DataFile(const std::string& path) {
+  std::ifstream in(std::string(VIMUR_SOURCE_DIR) + "/tests/data/" + path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 void ExpectSameChange(const RowChange& a, const RowChange& j) {
@@ -121,28 +40,6 @@ void ExpectSameChange(const RowChange& a, const RowChange& j) {
     }
     EXPECT_EQ(x->types, y->types);
   }
-}
-
-struct Encoded {
-  InputRecord avro;
-  InputRecord json;
-};
-
-Encoded Encode(const ChangeEvent& e, const std::shared_ptr<MemoryRegistry>& registry) {
-  avro::AvroFormatOptions avro_options;
-  avro_options.topic_prefix = "shop";
-  avro::AvroEventSerializer avro(avro_options, registry);
-  JsonFormatOptions json_options;
-  json_options.schemas = true;
-  json_options.topic_prefix = "shop";
-  JsonEventSerializer json(json_options);
-  std::optional<std::string> avro_key, json_key;
-  std::string avro_value, json_value;
-  EXPECT_TRUE(avro.Key(e, &avro_key).ok());
-  EXPECT_TRUE(avro.Value(e, 1, &avro_value).ok());
-  EXPECT_TRUE(json.Key(e, &json_key).ok());
-  EXPECT_TRUE(json.Value(e, 1, &json_value).ok());
-  return {Record(avro_key, avro_value), Record(json_key, json_value)};
 }
 
 TEST(AvroEventDecoderTest, ReadsTheUsualColumnsDirectlyAsTheirJsonDecodes) {
@@ -239,40 +136,13 @@ TEST(AvroEventDecoderTest, DataThatDoesNotMatchItsSchemaFailsAndTheRegistryIsRep
 
 // The fuzz target's seed of the flat envelope (a source record, an Avro key) reads directly.
 TEST(AvroEventDecoderTest, TheFuzzSeedOfTheFlatEnvelopeReadsDirectly) {
-  std::string seed;
-  {
-    std::ifstream in(
-        std::string(VIMUR_SOURCE_DIR) + "/tests/data/fuzz/json_change_event/avro-flat-seed",
-        std::ios::binary);
-    seed.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string seed = DataFile("fuzz/json_change_event/avro-flat-seed");
   const size_t cut = seed.find('\n');
   ASSERT_NE(cut, std::string::npos);
   InputRecord record = Record(seed.substr(0, cut), seed.substr(cut + 1));
-  const std::string value_schema = R"({"type":"record","name":"Envelope","namespace":"f.db.u",
-  "fields":[
-  {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
-    {"name":"id","type":"long"},
-    {"name":"d","type":["null",{"type":"bytes","scale":2,"precision":10,"logicalType":"decimal",
-      "connect.parameters":{"scale":"2"},"connect.name":"org.apache.kafka.connect.data.Decimal"}]},
-    {"name":"s","type":{"type":"int","connect.type":"int16"}},
-    {"name":"f","type":"float"},{"name":"g","type":["null","double"]},{"name":"b","type":"boolean"},
-    {"name":"e","type":{"type":"enum","name":"E","symbols":["x","y"]}},
-    {"name":"x","type":{"type":"fixed","name":"X","size":3}},
-    {"name":"t","type":["null","string"]},
-    {"name":"z","type":{"type":"string","connect.name":"io.debezium.time.ZonedTimestamp"}},
-    {"name":"day","type":{"type":"int","connect.name":"io.debezium.time.Date"}},
-    {"name":"at","type":{"type":"long","connect.name":"io.debezium.time.MicroTimestamp"}},
-    {"name":"ms","type":{"type":"long","connect.name":"io.debezium.time.Timestamp"}}]}],
-    "default":null},
-  {"name":"after","type":["null","f.db.u.Value"],"default":null},
-  {"name":"source","type":{"type":"record","name":"Source","fields":[
-    {"name":"version","type":"string"},{"name":"db","type":"string"},
-    {"name":"table","type":["null","string"]},{"name":"ts_ms","type":"long"},
-    {"name":"pos","type":["null","long"]}]}},
-  {"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"]}]})";
-  const std::string key_schema =
-      R"({"type":"record","name":"Key","namespace":"f.db.u","fields":[{"name":"id","type":"long"}]})";
+  const std::string value_schema = DataFile("avro/fuzz-flat-envelope.avsc");
+  const std::string key_schema = DataFile("avro/fuzz-key.avsc");
+  ASSERT_FALSE(value_schema.empty());
   AvroEventDecoder decoder(
       [&](int32_t id) -> Result<std::string> { return id == 2 ? value_schema : key_schema; });
   ASSERT_TRUE(decoder.Prepare({record}).ok());

@@ -28,11 +28,11 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
   if (s.type == "sql") {
     made = std::make_unique<sink::SqlSink>(s, config.format, std::move(avro_schemas));
   } else if (s.type == "redis") {
-    made = std::make_unique<sink::RedisSink>(s);
+    made = std::make_unique<sink::RedisSink>(s, std::move(avro_schemas));
   } else if (s.type == "http") {
     made = std::make_unique<sink::HttpSink>(s);
   } else if (s.type == "search") {
-    made = std::make_unique<sink::SearchSink>(s, SinkStateDir(config, s));
+    made = std::make_unique<sink::SearchSink>(s, SinkStateDir(config, s), std::move(avro_schemas));
   } else {
     return Status::InvalidArgument("sink " + s.name + ": type '" + s.type +
                                    "' is not available in this version; use sql, redis, http or "
@@ -44,9 +44,9 @@ Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const
 
 Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& config) {
   auto runner = std::unique_ptr<SinkRunner>(new SinkRunner());
-  // Avro topics: the sql sink reads them directly; every other sink's input (and an enriched
-  // sql sink's) hands them on as Connect JSON. Schemas by id from the registry (one client,
-  // shared).
+  // Avro topics: the sql, redis and search sinks read them directly; the http sink's input (it
+  // posts the events) and an enriched sink's hand them on as Connect JSON. Schemas by id from
+  // the registry (one client, shared).
   sink::SchemaFetcher fetch;
   if (config.format.type == "avro" && !config.sinks.empty()) {
     VIMUR_ASSIGN_OR_RETURN(auto registry,

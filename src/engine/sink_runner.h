@@ -32,8 +32,8 @@ class SinkRunner {
 // The directory of a sink's local state: STATE_DIR/PIPELINE/sinks/NAME.
 std::string SinkStateDir(const PipelineConfig& config, const SinkConfig& s);
 
-// Builds the sink `s` of `config`, opened (also for `vimur verify`). `avro_schemas`: the sql
-// sink reads Avro records directly with these (none: its input hands on JSON).
+// Builds the sink `s` of `config`, opened (also for `vimur verify`). `avro_schemas`: the sink
+// (not http) reads Avro records directly with these (none: its input hands on JSON).
 Result<std::unique_ptr<sink::Sink>> MakeSink(const PipelineConfig& config, const SinkConfig& s,
                                              sink::SchemaFetcher avro_schemas = nullptr);
 

@@ -60,9 +60,11 @@ class Run:
             self.proc.wait()
 
 
-def write_config(path, name, db, mariadb, kafka, sinks, server_id):
+def write_config(path, name, db, mariadb, kafka, sinks, server_id, registry_url=None):
     """A pipeline capturing `db` into Kafka (or, when `kafka` is None, the local log) with
-    `sinks` (YAML list items)."""
+    `sinks` (YAML list items), in JSON with schemas or, with `registry_url`, in Avro."""
+    fmt = (f"format:\n  type: avro\n  registry_url: {registry_url}\n" if registry_url
+           else "format:\n  type: json\n  schemas: true\n")
     transport = "" if kafka is None else f"""transport:
   type: kafka
   bootstrap_servers: {kafka.bootstrap}
@@ -79,9 +81,6 @@ sources:
     server_id: {server_id}
     heartbeat_interval_ms: 500
     include_tables: ['{db}\\..*']
-{transport}format:
-  type: json
-  schemas: true
-sinks:
+{transport}{fmt}sinks:
 {sinks}
 """)

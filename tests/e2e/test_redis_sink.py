@@ -1,7 +1,8 @@
 """End to end: the `redis` sink keeps Redis equal to a MariaDB table, against real servers.
 
 A `users` table is written to by concurrent clients (inserts, updates, deletes) while
-`vimur run --only sources` captures it to Kafka and `vimur run --only sinks` runs three redis
+`vimur run --only sources` captures it to Kafka (JSON with schemas, and again in Avro read
+directly by the sinks) and `vimur run --only sinks` runs three redis
 sinks into a Redis that requires AUTH: `cache` (the row as a JSON string at `user:${id}`, with
 a TTL), `cache-hash` (a hash at `uh:${id}`) and `inval` (invalidate: DEL `inv:${id}` on every
 change). The sinks process is killed with kill -9 mid-run and restarted, and Redis is down for a
@@ -24,6 +25,7 @@ import pytest
 from conftest import ROOT, vimur_binary
 from kafka_fixtures import kafka  # noqa: F401
 from sink_run import Run, write_config
+from test_registry import Registry
 
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
 WRITERS = 3
@@ -179,8 +181,9 @@ def wait_equal(mariadb, db, redis, sinks, timeout=120):
         time.sleep(0.5)
 
 
+@pytest.mark.parametrize("fmt", ["json", "avro"])
 def test_redis_equals_table_after_writes_kill9_and_redis_restart(
-        mariadb, kafka, redis, tmp_path):  # noqa: F811
+        mariadb, kafka, redis, tmp_path, fmt):  # noqa: F811
     db = "rcache"
     mariadb.execute(
         f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}",
@@ -191,6 +194,11 @@ def test_redis_equals_table_after_writes_kill9_and_redis_restart(
     url = f"redis://:{PASSWORD}@127.0.0.1:{redis.port}"
     topic = f"{name}\\.{db}\\.users"
     config = str(tmp_path / "vimur.yaml")
+    registry = None
+    if fmt == "avro":  # read directly by the sinks, schemas from the registry
+        os.mkdir(tmp_path / "registry")
+        registry = Registry(kafka.bootstrap, str(tmp_path / "registry"))
+        registry.start()
     write_config(config, name, db, mariadb, kafka, f"""
   - name: cache
     type: redis
@@ -217,7 +225,7 @@ def test_redis_equals_table_after_writes_kill9_and_redis_restart(
     mode: invalidate
     batch_max_ms: 50
     retry_max_backoff_ms: 500
-""", server_id=5941)
+""", server_id=5941, registry_url=registry.url if registry else None)
     r = subprocess.run([vimur_binary(), "check", "--config", config],
                        capture_output=True, text=True, timeout=60)
     assert f"ok    sink cache: redis (redis://:***@127.0.0.1:{redis.port}/0)" in r.stdout, r.stdout
@@ -288,3 +296,5 @@ def test_redis_equals_table_after_writes_kill9_and_redis_restart(
     finally:
         sources.close()
         sinks.close()
+        if registry:
+            registry.close()

@@ -5,11 +5,11 @@
 
 #include "core/logging.h"
 #include "core/metrics_probes.h"
-#include "sink/sql/event_decoder.h"
 
 namespace vimur::sink {
 
-RedisSink::RedisSink(SinkConfig config) : config_(std::move(config)) {}
+RedisSink::RedisSink(SinkConfig config, SchemaFetcher avro_schemas)
+    : config_(std::move(config)), decoder_(std::move(avro_schemas)) {}
 
 RedisSink::~RedisSink() = default;
 
@@ -37,10 +37,12 @@ struct RedisSink::Prepared final : PreparedBatch {
 };
 
 Result<std::unique_ptr<PreparedBatch>> RedisSink::Prepare(const std::vector<InputRecord>& batch,
-                                                          RecordInput& input, int64_t* newest_ts) {
+                                                          RecordInput& input, int64_t* newest_ts,
+                                                          const std::atomic<bool>& stop) {
   auto prepared = std::make_unique<Prepared>();
   prepared->planned.reserve(batch.size());
-  std::vector<Result<RowChange>> changes = DecodeJsonEvents(batch);
+  VIMUR_RETURN_IF_ERROR(decoder_.Prepare(batch, config_, input, stop));
+  std::vector<Result<RowChange>> changes = decoder_.DecodeAll(batch);
   for (size_t i = 0; i < batch.size(); ++i) {
     const InputRecord& r = batch[i];
     Result<RowChange>& change = changes[i];
@@ -53,7 +55,7 @@ Result<std::unique_ptr<PreparedBatch>> RedisSink::Prepare(const std::vector<Inpu
         prepared->planned.push_back(&r);
       }
     }
-    if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
+    if (!s.ok()) VIMUR_RETURN_IF_ERROR(decoder_.GiveUp(config_, r, s, input));
   }
   return std::unique_ptr<PreparedBatch>(std::move(prepared));
 }
@@ -92,14 +94,16 @@ Status RedisSink::Finish(Prepared& prepared, Status attempted, RecordInput& inpu
            << " records refused (" << s.message() << "); applying them one by one";
   for (const InputRecord* record : prepared.planned) {
     RedisPlan single;
-    auto change = DecodeJsonEvent(*record);  // decoded and planned above: again the same
+    // Decoded and planned above: again the same (its schemas may have left the cache since).
+    VIMUR_RETURN_IF_ERROR(decoder_.Prepare({*record}, config_, input, stop));
+    auto change = decoder_.Decode(*record);
     VIMUR_RETURN_IF_ERROR(change.status());
     VIMUR_RETURN_IF_ERROR(planner_->Plan(std::move(change).value(), record->topic, &single));
     const std::vector<RedisCommand> commands = planner_->Commands(single);
     if (commands.empty()) continue;
     Status one = Retry(commands, connection_->Pipeline(commands), input, stop);
     if (one.code() == StatusCode::kAborted) return one;
-    if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, *record, one, input));
+    if (!one.ok()) VIMUR_RETURN_IF_ERROR(decoder_.GiveUp(config_, *record, one, input));
   }
   return Status::Ok();
 }
@@ -109,7 +113,7 @@ Status RedisSink::Run(RecordInput& input, const std::atomic<bool>& stop) {
            << (config_.mode == "invalidate" ? "invalidate" : "value " + config_.value) << ")";
   BatchStages stages;
   stages.prepare = [&](const std::vector<InputRecord>& batch, int64_t* newest) {
-    return Prepare(batch, input, newest);
+    return Prepare(batch, input, newest, stop);
   };
   stages.attempt = [&](PreparedBatch& p) { return Attempt(static_cast<Prepared&>(p)); };
   stages.finish = [&](const std::vector<InputRecord>&, PreparedBatch& p, Status attempted) {

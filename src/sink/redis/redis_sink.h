@@ -11,12 +11,14 @@
 #include "sink/redis/redis_connection.h"
 #include "sink/redis/redis_plan.h"
 #include "sink/sink.h"
+#include "sink/sql/sink_event_decoder.h"
 
 namespace vimur::sink {
 
 class RedisSink final : public Sink {
  public:
-  explicit RedisSink(SinkConfig config);
+  // `avro_schemas`: reads Avro records directly (none: the input hands on JSON).
+  explicit RedisSink(SinkConfig config, SchemaFetcher avro_schemas = nullptr);
   ~RedisSink() override;
 
   const std::string& name() const override { return config_.name; }
@@ -30,7 +32,8 @@ class RedisSink final : public Sink {
   struct Prepared;
   // Decodes and plans a batch (the loop's thread).
   Result<std::unique_ptr<PreparedBatch>> Prepare(const std::vector<InputRecord>& batch,
-                                                 RecordInput& input, int64_t* newest_ts);
+                                                 RecordInput& input, int64_t* newest_ts,
+                                                 const std::atomic<bool>& stop);
   // Builds the batch's commands and sends them once (a thread of its own).
   Status Attempt(Prepared& prepared);
   // After the attempt: retries a Redis that is down; a refusal applies the records one by one.
@@ -44,6 +47,7 @@ class RedisSink final : public Sink {
   SinkConfig config_;
   std::unique_ptr<RedisPlanner> planner_;
   std::unique_ptr<RedisConnection> connection_;
+  SinkEventDecoder decoder_;
 };
 
 }  // namespace vimur::sink

@@ -18,8 +18,10 @@ const InputRecord& CauseOf(const DocumentAction& a) {
 
 }  // namespace
 
-SearchSink::SearchSink(SinkConfig config, std::string store_dir)
-    : config_(std::move(config)), store_dir_(std::move(store_dir)) {}
+SearchSink::SearchSink(SinkConfig config, std::string store_dir, SchemaFetcher avro_schemas)
+    : config_(std::move(config)),
+      store_dir_(std::move(store_dir)),
+      decoder_(std::move(avro_schemas)) {}
 
 SearchSink::~SearchSink() = default;
 
@@ -104,7 +106,7 @@ Result<std::vector<DocumentAction>> SearchSink::Update(const std::vector<InputRe
   DocumentBuilder builder(*plan_, *store_);
   AffectedRoots affected;
   auto run = [&]() -> Result<std::vector<DocumentAction>> {
-    std::vector<Result<RowChange>> changes = DecodeJsonEvents(batch);
+    std::vector<Result<RowChange>> changes = decoder_.DecodeAll(batch);
     for (size_t i = 0; i < batch.size(); ++i) {
       const InputRecord& r = batch[i];
       if (!r.value) continue;  // a tombstone: compaction's business, not a change
@@ -121,7 +123,7 @@ Result<std::vector<DocumentAction>> SearchSink::Update(const std::vector<InputRe
       }
       if (!s.ok()) {
         if (s.code() == StatusCode::kIoError) return s;  // the store failed: stop
-        VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, r, s, input));
+        VIMUR_RETURN_IF_ERROR(decoder_.GiveUp(config_, r, s, input));
       }
     }
     return builder.Build(affected);
@@ -147,6 +149,7 @@ Result<std::unique_ptr<PreparedBatch>> SearchSink::Prepare(const std::vector<Inp
                                                            int64_t* newest_ts) {
   // A back-query database that does not answer: the batch is taken again (the store's
   // transaction was rolled back) after a backoff; nothing is acknowledged meanwhile.
+  VIMUR_RETURN_IF_ERROR(decoder_.Prepare(batch, config_, input, stop));
   auto backoff = std::chrono::milliseconds(100);
   auto actions = Update(batch, input, newest_ts);
   for (int attempt = 1; !actions.ok() && actions.status().code() == StatusCode::kUnavailable;
@@ -202,7 +205,7 @@ Status SearchSink::Send(const std::vector<DocumentAction>& actions, std::optiona
         }
         Status why = Status::FailedPrecondition("OpenSearch refused document " + todo[i]->id +
                                                 " of index " + config_.index + ": " + o.error);
-        VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, CauseOf(*todo[i]), why, input));
+        VIMUR_RETURN_IF_ERROR(decoder_.GiveUp(config_, CauseOf(*todo[i]), why, input));
       }
     } else if (answer.retriable() && !exhausted) {
       again = todo;
@@ -213,7 +216,7 @@ Status SearchSink::Send(const std::vector<DocumentAction>& actions, std::optiona
           (answer.retriable() ? " after " + std::to_string(attempt) + " attempts (max_attempts)"
                               : ""));
       for (const DocumentAction* a : todo) {
-        VIMUR_RETURN_IF_ERROR(GiveUpRecord(config_, CauseOf(*a), why, input));
+        VIMUR_RETURN_IF_ERROR(decoder_.GiveUp(config_, CauseOf(*a), why, input));
       }
     }
     todo = std::move(again);

@@ -14,13 +14,15 @@
 #include "sink/search/search_client.h"
 #include "sink/search/search_plan.h"
 #include "sink/sink.h"
+#include "sink/sql/sink_event_decoder.h"
 
 namespace vimur::sink {
 
 class SearchSink final : public Sink {
  public:
   // `store_dir`: where the join store lives (STATE_DIR/PIPELINE/sinks/NAME).
-  SearchSink(SinkConfig config, std::string store_dir);
+  // `avro_schemas`: reads Avro records directly (none: the input hands on JSON).
+  SearchSink(SinkConfig config, std::string store_dir, SchemaFetcher avro_schemas = nullptr);
   ~SearchSink() override;
 
   const std::string& name() const override { return config_.name; }
@@ -54,6 +56,7 @@ class SearchSink final : public Sink {
   std::string store_dir_;
   std::unique_ptr<SearchPlan> plan_;
   std::unique_ptr<JoinStore> store_;
+  SinkEventDecoder decoder_;
   std::unique_ptr<SearchClient> client_;
   bool rebuilding_ = false;  // the store is being rebuilt from the topics' start
   uint64_t batches_ = 0;     // batches applied by this run (the loop's thread)

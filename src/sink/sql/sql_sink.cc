@@ -116,9 +116,7 @@ Status PlanChange(const Router& router, RowChange change, const std::string& top
 }
 
 SqlSink::SqlSink(SinkConfig config, FormatConfig format, SchemaFetcher avro_schemas)
-    : config_(std::move(config)),
-      format_(std::move(format)),
-      avro_(avro_schemas ? std::make_unique<AvroEventDecoder>(std::move(avro_schemas)) : nullptr) {}
+    : config_(std::move(config)), format_(std::move(format)), decoder_(std::move(avro_schemas)) {}
 
 SqlSink::~SqlSink() = default;
 
@@ -188,37 +186,13 @@ struct SqlSink::Prepared final : PreparedBatch {
   std::vector<const InputRecord*> planned;  // in order, for applying them one by one
 };
 
-Status SqlSink::GiveUp(const InputRecord& record, const Status& why, RecordInput& input) {
-  return GiveUpRecord(config_, record, why, input, avro_ ? avro_->DescribeKey(record) : "");
-}
-
-Status SqlSink::PrepareAvroSchemas(const std::vector<InputRecord>& records, RecordInput& input,
-                                   const std::atomic<bool>& stop) {
-  auto backoff = std::chrono::milliseconds(100);
-  const auto max_backoff = std::chrono::milliseconds(config_.retry_max_backoff_ms);
-  while (true) {
-    Status s = avro_->Prepare(records);
-    if (s.ok() || !s.retriable()) return s;
-    if (stop) return Status::Aborted("stopping while the schema registry is unavailable");
-    LOG_WARN << "sink " << config_.name << ": " << s.message() << "; retrying in "
-             << backoff.count() << " ms";
-    input.Wait(backoff);
-    backoff = std::min(backoff * 2, max_backoff);
-  }
-}
-
 Result<std::unique_ptr<PreparedBatch>> SqlSink::Prepare(const std::vector<InputRecord>& records,
                                                         RecordInput& input, int64_t* newest_ts,
                                                         const std::atomic<bool>& stop) {
   auto prepared = std::make_unique<Prepared>();
   prepared->planned.reserve(records.size());
-  std::vector<Result<RowChange>> changes;
-  if (avro_) {
-    VIMUR_RETURN_IF_ERROR(PrepareAvroSchemas(records, input, stop));
-    changes = DecodeEach(records, [this](const InputRecord& r) { return avro_->Decode(r); });
-  } else {
-    changes = DecodeJsonEvents(records);
-  }
+  VIMUR_RETURN_IF_ERROR(decoder_.Prepare(records, config_, input, stop));
+  std::vector<Result<RowChange>> changes = decoder_.DecodeAll(records);
   for (size_t i = 0; i < records.size(); ++i) {
     const InputRecord& r = records[i];
     Result<RowChange>& change = changes[i];
@@ -232,7 +206,7 @@ Result<std::unique_ptr<PreparedBatch>> SqlSink::Prepare(const std::vector<InputR
         prepared->planned.push_back(&r);
       }
     }
-    if (!s.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(r, s, input));
+    if (!s.ok()) VIMUR_RETURN_IF_ERROR(decoder_.GiveUp(config_, r, s, input));
   }
   return std::unique_ptr<PreparedBatch>(std::move(prepared));
 }
@@ -242,7 +216,7 @@ Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
   Status s = first.retriable() ? ApplyWithRetry(batch.plan, input, stop) : std::move(first);
   const auto& planned = batch.planned;
   if (s.ok() || s.code() == StatusCode::kAborted || planned.empty()) return s;
-  if (planned.size() == 1) return GiveUp(*planned[0], s, input);
+  if (planned.size() == 1) return decoder_.GiveUp(config_, *planned[0], s, input);
   // The target refused the batch for good: find the record(s) it refuses, one at a time and
   // in order, so that the others are applied and the error names the record.
   LOG_WARN << "sink " << config_.name << ": batch of " << planned.size() << " records refused ("
@@ -250,13 +224,13 @@ Status SqlSink::Finish(const Prepared& batch, Status first, RecordInput& input,
   for (const InputRecord* record : planned) {
     ApplyPlan single;
     // Decoded and planned before: again the same (its schemas may have left the cache since).
-    if (avro_) VIMUR_RETURN_IF_ERROR(PrepareAvroSchemas({*record}, input, stop));
-    auto change = avro_ ? avro_->Decode(*record) : DecodeJsonEvent(*record);
+    VIMUR_RETURN_IF_ERROR(decoder_.Prepare({*record}, config_, input, stop));
+    auto change = decoder_.Decode(*record);
     VIMUR_RETURN_IF_ERROR(change.status());
     VIMUR_RETURN_IF_ERROR(PlanChange(*router_, std::move(change).value(), record->topic, &single));
     Status one = ApplyWithRetry(single, input, stop);
     if (one.code() == StatusCode::kAborted) return one;
-    if (!one.ok()) VIMUR_RETURN_IF_ERROR(GiveUp(*record, one, input));
+    if (!one.ok()) VIMUR_RETURN_IF_ERROR(decoder_.GiveUp(config_, *record, one, input));
   }
   return Status::Ok();
 }

@@ -12,9 +12,9 @@
 #include "core/config.h"
 #include "sink/batch_loop.h"
 #include "sink/sink.h"
-#include "sink/sql/avro_event_decoder.h"
 #include "sink/sql/event_decoder.h"
 #include "sink/sql/router.h"
+#include "sink/sql/sink_event_decoder.h"
 #include "sink/sql/target_writer.h"
 
 namespace vimur::sink {
@@ -53,11 +53,6 @@ class SqlSink final : public Sink {
   Result<std::unique_ptr<PreparedBatch>> Prepare(const std::vector<InputRecord>& records,
                                                  RecordInput& input, int64_t* newest_ts,
                                                  const std::atomic<bool>& stop);
-  // GiveUpRecord, naming an Avro record's key as its JSON.
-  Status GiveUp(const InputRecord& record, const Status& why, RecordInput& input);
-  // The Avro schemas `records` name, retried with backoff while the registry is unavailable.
-  Status PrepareAvroSchemas(const std::vector<InputRecord>& records, RecordInput& input,
-                            const std::atomic<bool>& stop);
   // After a first attempt that did not pass: retries what may pass with backoff until it
   // succeeds, fails for good, or `stop`; a batch refused for good is applied record by record.
   Status Finish(const Prepared& batch, Status first, RecordInput& input,
@@ -71,7 +66,7 @@ class SqlSink final : public Sink {
 
   SinkConfig config_;
   FormatConfig format_;
-  std::unique_ptr<AvroEventDecoder> avro_;
+  SinkEventDecoder decoder_;
   std::unique_ptr<Router> router_;
   std::map<std::string, std::unique_ptr<TargetWriter>> writers_;
   std::set<std::string> checked_tables_;  // db.table whose columns CheckColumns looked at

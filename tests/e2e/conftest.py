@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import pymysql
@@ -175,16 +176,35 @@ format:
         self.runs = 0
         self.outputs = []
 
-    def start(self, wait_for_offsets=True):
+    def start(self, wait_for_offsets=True, hold_output=None, output_bytes_per_s=None):
+        """Vimur writes its events into a pipe read by the test, and blocks on it when full:
+        with `hold_output` (a threading.Event), only while the event is set; with
+        `output_bytes_per_s`, at most that fast (a snapshot then lasts long enough to act
+        during it)."""
         self.runs += 1
         out = open(os.path.join(self.workdir, f"events.{self.runs}.jsonl"), "wb")
         err = open(os.path.join(self.workdir, f"vimur.{self.runs}.log"), "wb")
         self.outputs.append(out.name)
         env = dict(os.environ, VIMUR_E2E_PASSWORD="vimur")
+        piped = hold_output is not None or output_bytes_per_s is not None
         self.proc = subprocess.Popen([vimur_binary(), "run", "--config", self.config],
-                                     stdout=out, stderr=err, env=env)
-        out.close()
+                                     stdout=out if not piped else subprocess.PIPE,
+                                     stderr=err, env=env)
         err.close()
+        self.pump = None
+        if piped:
+            def pump(source, sink):
+                with sink:
+                    while (hold_output is None or hold_output.wait()) and \
+                            (chunk := source.read1(1 << 16)):
+                        sink.write(chunk)
+                        sink.flush()
+                        if output_bytes_per_s:
+                            time.sleep(len(chunk) / output_bytes_per_s)
+            self.pump = threading.Thread(target=pump, args=(self.proc.stdout, out), daemon=True)
+            self.pump.start()
+        else:
+            out.close()
         if wait_for_offsets:
             path = self.offset_path()
             deadline = time.time() + 30
@@ -201,11 +221,18 @@ format:
         rc = self.proc.wait(timeout=60)
         assert rc == 0, f"vimur exited {rc}:\n{self.log()}"
         self.proc = None
+        self._join_pump()
 
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
         self.proc = None
+        self._join_pump()
+
+    def _join_pump(self):
+        if getattr(self, "pump", None) is not None:
+            self.pump.join(timeout=30)
+            self.pump = None
 
     def log(self):
         return open(os.path.join(self.workdir, f"vimur.{self.runs}.log")).read()[-4000:]

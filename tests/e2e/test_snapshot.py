@@ -17,8 +17,11 @@ from kafka_fixtures import TopicReader, kafka, kafka_vimur  # noqa: F401 (fixtur
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
 ROWS = 200_000 if LONG else 20_000
 RATE = 500 if LONG else 200  # client transactions per second while the snapshot runs
-# The handover and kill -9 tests need a snapshot that lasts long enough to act during it.
+# The handover and kill -9 tests need a snapshot that lasts long enough to act during it: more
+# rows, and (the snapshot reads over a million rows a second) events read at 4 MB/s, so that
+# the ~45 MB of the first run take seconds.
 SLOW_ROWS = max(ROWS, 100_000)
+SLOW_OUTPUT = 4 << 20
 
 SNAPSHOT_SOURCE = """    snapshot: {mode}
     snapshot_chunk_rows: 1000"""
@@ -194,7 +197,10 @@ def test_02_rows_written_between_view_and_stream_appear(mariadb, vimur_factory):
     db = "snap2"
     create_tables(mariadb, db, SLOW_ROWS, filler=400)
     vimur = vimur_factory(mariadb, [rf"{db}\..*"], SNAPSHOT_SOURCE.format(mode="initial"))
-    vimur.start(wait_for_offsets=False)
+    # The snapshot reads over a million rows a second: its events are held in a pipe while the
+    # first inserts are made, so that it is still reading then (blocked on writing them).
+    hold = threading.Event()
+    vimur.start(wait_for_offsets=False, hold_output=hold)
     wait_log(vimur, "snapshot read view at")
     inserted, during = [], 0
     conn = mariadb.connect()
@@ -205,6 +211,8 @@ def test_02_rows_written_between_view_and_stream_appear(mariadb, vimur_factory):
             inserted.append(SLOW_ROWS + 1 + i)
             if "snapshot done" not in vimur.log():
                 during += 1
+            if i == 20:
+                hold.set()
             if i >= 20 and "snapshot done" in vimur.log():
                 break
     conn.close()
@@ -224,7 +232,7 @@ def test_03_kill9_mid_snapshot_then_restart_ends_equal(mariadb, vimur_factory):
     vimur = vimur_factory(mariadb, [rf"{db}\..*"], SNAPSHOT_SOURCE.format(mode="initial"))
     churn = Churn(mariadb, db, SLOW_ROWS, RATE, seed=3)
     churn.start()
-    vimur.start(wait_for_offsets=False)
+    vimur.start(wait_for_offsets=False, output_bytes_per_s=SLOW_OUTPUT)
     deadline = time.time() + 120
     while True:
         assert time.time() < deadline, vimur.log()
@@ -354,9 +362,14 @@ def test_07_ddl_after_the_read_view_continues_with_a_new_view(mariadb, vimur_fac
     mariadb.execute(f"CREATE TABLE {db}.u (id INT PRIMARY KEY, v INT)",
                     f"INSERT INTO {db}.u SELECT seq, seq FROM {db}.seq_1_to_3000")
     vimur = vimur_factory(mariadb, [rf"{db}\..*"], SNAPSHOT_SOURCE.format(mode="initial"))
-    vimur.start(wait_for_offsets=False)
+    # The snapshot reads t at over a million rows a second: its events are held in a pipe so
+    # that it is still in t (blocked on writing them) when u is altered.
+    hold = threading.Event()
+    vimur.start(wait_for_offsets=False, hold_output=hold)
     wait_log(vimur, f"snapshot of {db}.t starts")
     mariadb.execute(f"ALTER TABLE {db}.u ADD COLUMN x INT NOT NULL DEFAULT 7, ALGORITHM=COPY")
+    assert f"snapshot of {db}.u starts" not in vimur.log(), vimur.log()
+    hold.set()
     wait_log(vimur, "snapshot done")
     assert "changed (DDL) after the snapshot's read view" in vimur.log(), vimur.log()
     finish_and_compare(mariadb, vimur, db)
@@ -460,22 +473,22 @@ def test_10_workers_kill9_mid_snapshot_then_restart_ends_equal(mariadb, vimur_fa
                           WORKERS_SOURCE.format(mode="initial", chunk=1000))
     churn = Churn(mariadb, db, SLOW_ROWS, RATE, seed=10)
     churn.start()
-    vimur.start(wait_for_offsets=False)
+    vimur.start(wait_for_offsets=False, output_bytes_per_s=SLOW_OUTPUT)
     deadline = time.time() + 120
-    planned = None  # the ranges of t as first stored: split ranges start with an `after` bound
     while True:
         assert time.time() < deadline, vimur.log()
         try:
             stored = json.load(open(vimur.offset_path()))
         except (OSError, ValueError):
             stored = {}
-        # Kill once rows of t were handed on (its stored ranges moved on from the first stored
-        # ones), not merely planned.
+        # Kill once rows of t were handed on, not merely planned: t's key is split into ranges
+        # each starting `after` the end (`to`) of the one before; a range whose `after` is
+        # another key (hex of its text) moved on, and so did the ranges before a finished one.
         ranges = json.loads(stored.get("snapshot_progress") or "{}").get("ranges", {})
-        left = ranges.get(f"{db}.t")
-        if planned is None:
-            planned = left
-        elif left is not None and left != planned:
+        left = ranges.get(f"{db}.t", [])
+        if any(r.get("after") and (i == 0 or bytes.fromhex(r["after"][0]).decode() !=
+                                   left[i - 1].get("to"))
+               for i, r in enumerate(left)):
             break
         assert "snapshot done" not in vimur.log(), "the snapshot ended before it could be killed"
         time.sleep(0.005)

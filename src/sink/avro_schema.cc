@@ -182,23 +182,15 @@ struct ParsedAvroSchema::Walker {
     }
     if (type == "array" || type == "map") {
       json out = type == "array" ? json::array() : json::object();
-      for (int64_t n = r.Long(); n != 0 && !r.bad; n = r.Long()) {
-        if (n < 0) {
-          if (n == INT64_MIN) return r.bad = true, nullptr;
-          n = -n;
-          r.Long();  // the block's size in bytes
-        }
-        // Every item takes at least one byte (Connect never writes arrays of nulls), so a
-        // count beyond the bytes left is malformed, not a reason to loop for ever.
-        if (n > r.end - r.p) return r.bad = true, nullptr;
-        for (int64_t i = 0; i < n && !r.bad; ++i) {
-          if (type == "array") {
-            out.push_back(Read(s["items"], ns, r));
-          } else {
-            std::string key(r.Take(r.Long()));
-            out[key] = Read(s["values"], ns, r);
-          }
-        }
+      if (!r.Items([&] {
+            if (type == "array") {
+              out.push_back(Read(s["items"], ns, r));
+            } else {
+              std::string key(r.Take(r.Long()));
+              out[key] = Read(s["values"], ns, r);
+            }
+          })) {
+        return nullptr;
       }
       return out;
     }
@@ -287,19 +279,10 @@ bool ParsedAvroSchema::Skip(const avro::AvroNode& node, AvroReader& r, int depth
       break;
     case Kind::kArray:
     case Kind::kMap:
-      for (int64_t n = r.Long(); n != 0 && !r.bad; n = r.Long()) {
-        if (n < 0) {
-          if (n == INT64_MIN) return r.bad = true, false;
-          n = -n;
-          r.Long();  // the block's size in bytes
-        }
-        // Every item takes at least one byte here, as in Walker::Read.
-        if (n > r.end - r.p) return r.bad = true, false;
-        for (int64_t i = 0; i < n && !r.bad; ++i) {
-          if (node.kind == Kind::kMap) r.Take(r.Long());
-          Skip(*node.items, r, depth + 1);
-        }
-      }
+      r.Items([&] {
+        if (node.kind == Kind::kMap) r.Take(r.Long());
+        Skip(*node.items, r, depth + 1);
+      });
       break;
   }
   return !r.bad;

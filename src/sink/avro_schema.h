@@ -38,6 +38,22 @@ struct AvroReader {
     p += n;
     return out;
   }
+  // Calls `item` for each item of an array's or a map's blocks; false (and `bad`) when they are
+  // malformed. Every item takes at least one byte (Connect never writes arrays of nulls), so a
+  // count beyond the bytes left is malformed, not a reason to loop for ever.
+  template <typename F>
+  bool Items(F item) {
+    for (int64_t n = Long(); n != 0 && !bad; n = Long()) {
+      if (n < 0) {
+        if (n == INT64_MIN) return bad = true, false;
+        n = -n;
+        Long();  // the block's size in bytes
+      }
+      if (n > end - p) return bad = true, false;
+      for (int64_t i = 0; i < n && !bad; ++i) item();
+    }
+    return !bad;
+  }
   template <typename T>
   T Fixed() {
     T v{};

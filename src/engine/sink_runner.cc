@@ -54,7 +54,7 @@ Result<std::unique_ptr<SinkRunner>> SinkRunner::Make(const PipelineConfig& confi
     fetch = [registry](int32_t id) { return registry->SchemaById(id); };
   }
   auto reads_avro = [&](const SinkConfig& s) {
-    return fetch && s.type == "sql" && s.enrich.empty();
+    return fetch && s.type != "http" && s.enrich.empty();
   };
   auto input_for =
       [&](const SinkConfig& s,

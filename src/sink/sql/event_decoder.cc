@@ -97,8 +97,11 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
     return SqlValue::Text(DateText(v.get<int64_t>()));
   }
   if (l == "io.debezium.time.Timestamp" || l == "org.apache.kafka.connect.data.Timestamp") {
-    if (!v.is_number_integer()) return wrong();
-    return SqlValue::Text(DateTimeText(v.get<int64_t>() * 1000));
+    int64_t micros;
+    if (!v.is_number_integer() || __builtin_mul_overflow(v.get<int64_t>(), 1000, &micros)) {
+      return wrong();
+    }
+    return SqlValue::Text(DateTimeText(micros));
   }
   if (l == "io.debezium.time.MicroTimestamp") {
     if (!v.is_number_integer()) return wrong();
@@ -109,8 +112,11 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
     return SqlValue::Text(TimeText(v.get<int64_t>()));
   }
   if (l == "org.apache.kafka.connect.data.Time") {
-    if (!v.is_number_integer()) return wrong();
-    return SqlValue::Text(TimeText(v.get<int64_t>() * 1000));
+    int64_t micros;
+    if (!v.is_number_integer() || __builtin_mul_overflow(v.get<int64_t>(), 1000, &micros)) {
+      return wrong();
+    }
+    return SqlValue::Text(TimeText(micros));
   }
   if (l == "io.debezium.time.ZonedTimestamp") {
     if (!v.is_string()) return wrong();
@@ -310,10 +316,12 @@ bool FastTyped(JsonScanner& scanner, const ColumnType& t, ValueRule rule, const 
       if (!integer) return false;
       *out = SqlValue::Text(DateText(i));
       return true;
-    case ValueRule::kTimestampMs:
-      if (!integer) return false;
-      *out = SqlValue::Text(DateTimeText(i * 1000));
+    case ValueRule::kTimestampMs: {
+      int64_t micros;
+      if (!integer || __builtin_mul_overflow(i, 1000, &micros)) return false;
+      *out = SqlValue::Text(DateTimeText(micros));
       return true;
+    }
     case ValueRule::kMicroTimestamp:
       if (!integer) return false;
       *out = SqlValue::Text(DateTimeText(i));
@@ -322,10 +330,12 @@ bool FastTyped(JsonScanner& scanner, const ColumnType& t, ValueRule rule, const 
       if (!integer) return false;
       *out = SqlValue::Text(TimeText(i));
       return true;
-    case ValueRule::kTimeMs:
-      if (!integer) return false;
-      *out = SqlValue::Text(TimeText(i * 1000));
+    case ValueRule::kTimeMs: {
+      int64_t micros;
+      if (!integer || __builtin_mul_overflow(i, 1000, &micros)) return false;
+      *out = SqlValue::Text(TimeText(micros));
       return true;
+    }
     case ValueRule::kZoned: {
       if (v.kind != Kind::kString) return false;
       std::string text(v.text);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 #include "core/utf8.h"
@@ -71,7 +72,12 @@ bool ReadColumn(const AvroNode& node, const ColumnType& type, ValueRule rule, Av
       if (millis && __builtin_mul_overflow(v, int64_t{1000}, &micros)) return false;
       switch (rule) {
         case ValueRule::kNumber: *out = SqlValue::Number(std::to_string(v)); return true;
-        case ValueRule::kDate: *out = SqlValue::Text(DateText(v)); return true;
+        case ValueRule::kDate:
+          if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+            return false;
+          }
+          *out = SqlValue::Text(DateText(static_cast<int32_t>(v)));
+          return true;
         case ValueRule::kTimestampMs:
         case ValueRule::kMicroTimestamp: *out = SqlValue::Text(DateTimeText(micros)); return true;
         case ValueRule::kTimeMs:

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -20,7 +21,10 @@ namespace {
 
 using nlohmann::json;
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+// A Connect Date is an INT32 count of days; anything wider is not one.
+bool FitsInt32(int64_t v) {
+  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
+}
 
 // `v` in decimal, zero-padded to at least `width` digits.
 void AppendDigits(uint64_t v, size_t width, std::string* out) {
@@ -93,8 +97,8 @@ Result<SqlValue> Typed(const json& v, const ColumnType& t, const std::string& co
     return SqlValue::Number(DecimalText(bytes, std::max(t.scale, 0)));
   }
   if (l == "io.debezium.time.Date" || l == "org.apache.kafka.connect.data.Date") {
-    if (!v.is_number_integer()) return wrong();
-    return SqlValue::Text(DateText(v.get<int64_t>()));
+    if (!v.is_number_integer() || !FitsInt32(v.get<int64_t>())) return wrong();
+    return SqlValue::Text(DateText(static_cast<int32_t>(v.get<int64_t>())));
   }
   if (l == "io.debezium.time.Timestamp" || l == "org.apache.kafka.connect.data.Timestamp") {
     int64_t micros;
@@ -313,8 +317,8 @@ bool FastTyped(JsonScanner& scanner, const ColumnType& t, ValueRule rule, const 
       return true;
     }
     case ValueRule::kDate:
-      if (!integer) return false;
-      *out = SqlValue::Text(DateText(i));
+      if (!integer || !FitsInt32(i)) return false;
+      *out = SqlValue::Text(DateText(static_cast<int32_t>(i)));
       return true;
     case ValueRule::kTimestampMs: {
       int64_t micros;
@@ -554,7 +558,7 @@ std::string DecimalText(const std::string& bytes, int scale) {
   return (negative && !all_zero ? "-" : "") + digits;
 }
 
-std::string DateText(int64_t days) {
+std::string DateText(int32_t days) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
@@ -574,10 +578,17 @@ std::string DateText(int64_t days) {
 }
 
 std::string DateTimeText(int64_t micros) {
-  const int64_t days = FloorDiv(micros, 86400000000ll);
+  constexpr int64_t kMicrosPerDay = 86400000000ll;
+  // Truncate, then step back a day for negatives: no product that could overflow.
+  int64_t days = micros / kMicrosPerDay;
+  int64_t time_of_day = micros % kMicrosPerDay;
+  if (time_of_day < 0) {
+    time_of_day += kMicrosPerDay;
+    --days;
+  }
   std::string out = DateText(days);
   out.push_back(' ');
-  AppendTimeOfDay(micros - days * 86400000000ll, &out);
+  AppendTimeOfDay(time_of_day, &out);
   return out;
 }
 

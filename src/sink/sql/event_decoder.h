@@ -43,10 +43,11 @@ Result<RowChange> DecodeJsonEventByTree(const InputRecord& record);
 std::string DescribeRecordKey(const InputRecord& record);
 
 // Helpers, public for tests: Connect Decimal bytes (big-endian two's complement) with `scale`
-// as decimal text; days since the epoch as YYYY-MM-DD; microseconds since the epoch as
-// YYYY-MM-DD HH:MM:SS[.ffffff]; microseconds of a day as [-]HH:MM:SS[.ffffff].
+// as decimal text; days since the epoch (a Connect Date is an INT32) as YYYY-MM-DD;
+// microseconds since the epoch as YYYY-MM-DD HH:MM:SS[.ffffff]; microseconds of a day as
+// [-]HH:MM:SS[.ffffff].
 std::string DecimalText(const std::string& unscaled_big_endian, int scale);
-std::string DateText(int64_t days);
+std::string DateText(int32_t days);
 std::string DateTimeText(int64_t micros);
 std::string TimeText(int64_t micros);
 Result<std::string> Base64Decode(const std::string& text);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "sink/sql/router.h"
@@ -24,6 +25,10 @@ TEST(EventDecoderTest, Values) {
   EXPECT_EQ(DateTimeText(1714557600123456), "2024-05-01 10:00:00.123456");
   EXPECT_EQ(DateTimeText(1714557600000000), "2024-05-01 10:00:00");
   EXPECT_EQ(DateTimeText(-1), "1969-12-31 23:59:59.999999");
+  // The extremes: no intermediate product may overflow (the fuzz target found one).
+  EXPECT_EQ(DateTimeText(std::numeric_limits<int64_t>::min()), "-290308-12-21 19:59:05.224192");
+  EXPECT_EQ(DateText(std::numeric_limits<int32_t>::max()), "5881580-07-11");
+  EXPECT_EQ(DateText(std::numeric_limits<int32_t>::min()), "-5877641-06-23");
   EXPECT_EQ(TimeText(-3723000001), "-01:02:03.000001");
   EXPECT_EQ(TimeText(90000000000), "25:00:00");
   EXPECT_EQ(*Base64Decode("BOI="), std::string("\x04\xe2", 2));

@@ -11,6 +11,9 @@ user and an item updates the documents that held them. Finally the join store is
 the sink is stopped: the restarted sink rebuilds it from the topics, so a later change of a user
 still re-indexes that user's orders with all their items.
 
+It runs in JSON with schemas and in Avro (the sink reads the records directly, schemas from a
+`vimur registry`), each into indexes of its own.
+
 Sizes: CI writes for a few seconds; VIMUR_TEST_LONG=1 runs longer, with more kills."""
 import os
 import random
@@ -25,17 +28,20 @@ from conftest import vimur_binary
 from kafka_fixtures import kafka  # noqa: F401
 from opensearch_fixtures import opensearch  # noqa: F401
 from sink_run import Run
+from test_registry import Registry
 
 LONG = os.environ.get("VIMUR_TEST_LONG") == "1"
 WRITERS = 3
 SECONDS = 40 if LONG else 6
 RATE = 200 if LONG else 60  # transactions per second over all writers
 KILLS = 3 if LONG else 1
-INDEX = "orders"
-INDEX_BQ = "orders_bq"  # the same documents, related rows by back-query (values as text)
 
 
-def write_config(path, name, db, mariadb, kafka, opensearch_url):  # noqa: F811
+def write_config(path, name, db, mariadb, kafka, opensearch_url, index, index_bq,  # noqa: F811
+                 registry_url=None):
+    """`index_bq`: the same documents, related rows by back-query (values as text)."""
+    fmt = (f"type: avro\n  registry_url: {registry_url}" if registry_url
+           else "type: json\n  schemas: true")
     with open(path, "w") as f:
         f.write(f"""name: {name}
 state_dir: {os.path.dirname(path)}/state
@@ -53,14 +59,13 @@ transport:
   bootstrap_servers: {kafka.bootstrap}
   topic: {{partitions: 2}}
 format:
-  type: json
-  schemas: true
+  {fmt}
 sinks:
   - name: docs
     type: search
     topics: ['{name}\\.{db}\\.(orders|order_items|users)']
     url: {opensearch_url}
-    index: {INDEX}
+    index: {index}
     root: '{name}\\.{db}\\.orders'
     mappings: '{{"properties": {{"status": {{"type": "keyword"}}}}}}'
     relations:
@@ -79,7 +84,7 @@ sinks:
     type: search
     topics: ['{name}\\.{db}\\.(orders|order_items|users)']
     url: {opensearch_url}
-    index: {INDEX_BQ}
+    index: {index_bq}
     root: '{name}\\.{db}\\.orders'
     relations:
       - name: order_items
@@ -172,17 +177,18 @@ def expected_documents(mariadb, db, as_text=False):
     return docs
 
 
-def indexed_documents(opensearch, index=INDEX):  # noqa: F811
+def indexed_documents(opensearch, index):  # noqa: F811
     docs = opensearch.documents(index)
     for d in docs.values():
         d["order_items"] = sorted(d.get("order_items", []), key=lambda i: int(i["id"]))
     return docs
 
 
-def wait_equal(mariadb, db, opensearch, sinks, timeout=120, index=INDEX):  # noqa: F811
+def wait_equal(mariadb, db, opensearch, sinks, index, as_text=False, timeout=120):  # noqa: F811
+    """Waits until `index` holds the join and returns it; `as_text`: the back-query index."""
     deadline = time.time() + timeout
     while True:
-        want = expected_documents(mariadb, db, as_text=index == INDEX_BQ)
+        want = expected_documents(mariadb, db, as_text=as_text)
         have = indexed_documents(opensearch, index)
         if have == want:
             return want
@@ -197,8 +203,9 @@ def wait_equal(mariadb, db, opensearch, sinks, timeout=120, index=INDEX):  # noq
         time.sleep(0.5)
 
 
+@pytest.mark.parametrize("fmt", ["json", "avro"])
 def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
-        mariadb, kafka, opensearch, tmp_path):  # noqa: F811
+        mariadb, kafka, opensearch, tmp_path, fmt):  # noqa: F811
     db = "ssearch"
     mariadb.execute(
         f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}",
@@ -210,7 +217,14 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
         " sku VARCHAR(20) NOT NULL, qty INT NOT NULL)")
     name = f"searche2e{random.randint(0, 10**6)}"
     config = str(tmp_path / "vimur.yaml")
-    write_config(config, name, db, mariadb, kafka, opensearch.url)
+    index, index_bq = f"orders_{fmt}", f"orders_bq_{fmt}"
+    registry = None
+    if fmt == "avro":  # read directly by the sinks, schemas from the registry
+        os.mkdir(tmp_path / "registry")
+        registry = Registry(kafka.bootstrap, str(tmp_path / "registry"))
+        registry.start()
+    write_config(config, name, db, mariadb, kafka, opensearch.url, index, index_bq,
+                 registry.url if registry else None)
     r = subprocess.run([vimur_binary(), "check", "--config", config],
                        capture_output=True, text=True, timeout=60)
     assert f"ok    sink docs: search ({opensearch.url})" in r.stdout, r.stdout
@@ -238,16 +252,16 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
         total = sum(counts.values())
         assert total >= SECONDS * RATE * 0.3, counts
         t0 = time.time()
-        want = wait_equal(mariadb, db, opensearch, sinks)
+        want = wait_equal(mariadb, db, opensearch, sinks, index)
         print(f"\n{total} transactions in {SECONDS} s, {KILLS} kill -9; {len(want)} documents"
               f" equal to the join {time.time() - t0:.1f} s after writes stopped")
         # Back-query mode: the same documents, the related rows read from MariaDB (cached for
         # ten minutes: only the related topics' changes refresh them).
-        assert len(wait_equal(mariadb, db, opensearch, sinks, index=INDEX_BQ)) == len(want)
+        assert len(wait_equal(mariadb, db, opensearch, sinks, index_bq, as_text=True)) == len(want)
         assert len(want) > 20
         assert sum(1 for d in want.values() if d["order_items"]) > 5
         assert sum(1 for d in want.values() if d["user"] is None) > 0
-        mapping = opensearch.mapping(INDEX)
+        mapping = opensearch.mapping(index)
         assert mapping["properties"]["status"]["type"] == "keyword", mapping
 
         # Deleting a user and an item updates the documents that held them.
@@ -256,13 +270,13 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
         mariadb.execute(f"DELETE FROM {db}.users WHERE id = {with_user['user_id']}",
                         f"DELETE FROM {db}.order_items WHERE id = "
                         f"{with_item['order_items'][0]['id']}")
-        want = wait_equal(mariadb, db, opensearch, sinks)
+        want = wait_equal(mariadb, db, opensearch, sinks, index)
         assert want[str(with_user["id"])]["user"] is None
-        wait_equal(mariadb, db, opensearch, sinks, index=INDEX_BQ)
+        wait_equal(mariadb, db, opensearch, sinks, index_bq, as_text=True)
         # A root row's delete removes its document.
         gone = sorted(want)[0]
         mariadb.execute(f"DELETE FROM {db}.orders WHERE id = {gone}")
-        want = wait_equal(mariadb, db, opensearch, sinks)
+        want = wait_equal(mariadb, db, opensearch, sinks, index)
         assert gone not in want
 
         # The join store is lost while the sink is stopped: it is rebuilt from the topics, so a
@@ -276,7 +290,7 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
         sinks.wait_log("the group's offsets are ignored")
         busy = max(want.values(), key=lambda d: len(d["order_items"]) if d["user"] else -1)
         mariadb.execute(f"UPDATE {db}.users SET name = 'renamed' WHERE id = {busy['user_id']}")
-        want = wait_equal(mariadb, db, opensearch, sinks)
+        want = wait_equal(mariadb, db, opensearch, sinks, index)
         assert want[str(busy["id"])]["user"] == {"name": "renamed"}
         assert "caught up" in sinks.log(tail=None)
         sinks.stop()
@@ -284,3 +298,5 @@ def test_search_documents_follow_the_join_through_kill9_and_a_store_rebuild(
     finally:
         sources.close()
         sinks.close()
+        if registry:
+            registry.close()

@@ -524,28 +524,38 @@ std::optional<RowChange> FastDecodePayload(std::string_view payload, const Event
 }  // namespace
 
 std::string DecimalText(const std::string& bytes, int scale) {
-  // Two's complement big-endian -> magnitude -> base 10 by repeated division.
-  std::vector<uint8_t> mag(bytes.begin(), bytes.end());
-  bool negative = !mag.empty() && (mag[0] & 0x80) != 0;
-  if (negative) {
-    for (auto& b : mag) b = static_cast<uint8_t>(~b);
-    for (size_t i = mag.size(); i-- > 0;) {
-      if (++mag[i] != 0) break;
+  // Two's complement big-endian -> magnitude in 32-bit limbs (most significant first) ->
+  // base 10, nine digits per division pass, dropping limbs that became zero.
+  const bool negative = !bytes.empty() && (static_cast<uint8_t>(bytes[0]) & 0x80) != 0;
+  std::vector<uint32_t> limbs((bytes.size() + 3) / 4, 0);
+  const size_t pad = limbs.size() * 4 - bytes.size();
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const uint8_t b = negative ? static_cast<uint8_t>(~static_cast<uint8_t>(bytes[i]))
+                               : static_cast<uint8_t>(bytes[i]);
+    const size_t at = pad + i;
+    limbs[at / 4] |= uint32_t{b} << (8 * (3 - at % 4));
+  }
+  if (negative) {  // the padding's sign bits are ones, so they invert to zeros: add one
+    for (size_t i = limbs.size(); i-- > 0;) {
+      if (++limbs[i] != 0) break;
     }
   }
-  std::string digits;
-  while (true) {
-    bool zero = true;
-    unsigned rem = 0;
-    for (auto& b : mag) {
-      unsigned cur = (rem << 8) | b;
-      b = static_cast<uint8_t>(cur / 10);
-      rem = cur % 10;
-      if (b != 0) zero = false;
+  std::string digits;  // least significant first
+  size_t first = 0;    // the first limb that is not zero
+  do {
+    while (first < limbs.size() && limbs[first] == 0) ++first;
+    uint64_t rem = 0;
+    for (size_t i = first; i < limbs.size(); ++i) {
+      const uint64_t cur = (rem << 32) | limbs[i];
+      limbs[i] = static_cast<uint32_t>(cur / 1000000000u);
+      rem = cur % 1000000000u;
     }
-    digits += static_cast<char>('0' + rem);
-    if (zero) break;
-  }
+    for (int k = 0; k < 9; ++k) {
+      digits += static_cast<char>('0' + rem % 10);
+      rem /= 10;
+    }
+    while (first < limbs.size() && limbs[first] == 0) ++first;
+  } while (first < limbs.size());
   while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
   std::reverse(digits.begin(), digits.end());
   if (scale > 0) {

@@ -19,6 +19,14 @@ TEST(EventDecoderTest, Values) {
   EXPECT_EQ(DecimalText(std::string("\x00", 1), 2), "0.00");
   EXPECT_EQ(DecimalText(std::string("\x00\xff\xff\xff\xff\xff\xff\xff\xff", 9), 0),
             "18446744073709551615");  // BIGINT UNSIGNED max, Decimal(20,0)
+  // Across several 32-bit limbs and nine-digit passes, both signs.
+  EXPECT_EQ(DecimalText(std::string("\x01") + std::string(25, '\0'), 10),
+            "160693804425899027554196209234116260252220299378279.2835301376");  // 2^200
+  EXPECT_EQ(
+      DecimalText(std::string("\xff\xf3\x60\xd3\x63\x2f\xb9\x8b\x12\x15\xbf\xff\xff\xf9", 14), 0),
+      "-1000000000000000000000000000007");
+  EXPECT_EQ(DecimalText(std::string("\x80", 1), 0), "-128");
+  EXPECT_EQ(DecimalText(std::string(), 2), "0.00");
   EXPECT_EQ(DateText(0), "1970-01-01");
   EXPECT_EQ(DateText(19844), "2024-05-01");
   EXPECT_EQ(DateText(-1), "1969-12-31");

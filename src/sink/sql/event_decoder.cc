@@ -542,8 +542,8 @@ std::string DecimalText(const std::string& bytes, int scale) {
   }
   std::string digits;  // least significant first
   size_t first = 0;    // the first limb that is not zero
+  while (first < limbs.size() && limbs[first] == 0) ++first;
   do {
-    while (first < limbs.size() && limbs[first] == 0) ++first;
     uint64_t rem = 0;
     for (size_t i = first; i < limbs.size(); ++i) {
       const uint64_t cur = (rem << 32) | limbs[i];
@@ -596,7 +596,7 @@ std::string DateTimeText(int64_t micros) {
     time_of_day += kMicrosPerDay;
     --days;
   }
-  std::string out = DateText(days);
+  std::string out = DateText(static_cast<int32_t>(days));  // |days| < 2^27 for any int64
   out.push_back(' ');
   AppendTimeOfDay(time_of_day, &out);
   return out;

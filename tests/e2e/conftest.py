@@ -173,6 +173,7 @@ format:
 {extra_format}
 """)
         self.proc = None
+        self.pump = None  # the thread copying a piped stdout to the events file
         self.runs = 0
         self.outputs = []
 
@@ -230,7 +231,7 @@ format:
         self._join_pump()
 
     def _join_pump(self):
-        if getattr(self, "pump", None) is not None:
+        if self.pump is not None:
             self.pump.join(timeout=30)
             self.pump = None
 

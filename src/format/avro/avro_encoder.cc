@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <cstdint>
-#include <limits>
 
+#include "core/int_range.h"
 #include "format/avro/avro_schema.h"
 #include "format/json_writer.h"
 
@@ -34,10 +34,6 @@ Status Mismatch(const ColumnSchema& c, const Value& v, const char* expected) {
 void AppendInt64Decimal(int64_t v, AvroWriter& w) {
   char buffer[kMaxDecimalBytes];
   w.Bytes(SignedUnscaledBytes(v, buffer));
-}
-
-bool FitsInt32(int64_t v) {
-  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
 }
 
 // The integer of an int or unsigned value, when it fits an int64.

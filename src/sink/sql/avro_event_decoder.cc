@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string_view>
 
+#include "core/int_range.h"
 #include "core/utf8.h"
 #include "sink/sql/event_schema.h"
 
@@ -73,9 +73,7 @@ bool ReadColumn(const AvroNode& node, const ColumnType& type, ValueRule rule, Av
       switch (rule) {
         case ValueRule::kNumber: *out = SqlValue::Number(std::to_string(v)); return true;
         case ValueRule::kDate:
-          if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
-            return false;
-          }
+          if (!FitsInt32(v)) return false;  // a Connect Date is an INT32
           *out = SqlValue::Text(DateText(static_cast<int32_t>(v)));
           return true;
         case ValueRule::kTimestampMs:

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cstdio>
 #include <future>
-#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "core/civil_date.h"
+#include "core/int_range.h"
 #include "sink/json_envelope.h"
 #include "sink/json_scanner.h"
 #include "sink/sql/event_schema.h"
@@ -20,11 +20,6 @@ namespace vimur::sink {
 namespace {
 
 using nlohmann::json;
-
-// A Connect Date is an INT32 count of days; anything wider is not one.
-bool FitsInt32(int64_t v) {
-  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
-}
 
 // `v` in decimal, zero-padded to at least `width` digits.
 void AppendDigits(uint64_t v, size_t width, std::string* out) {

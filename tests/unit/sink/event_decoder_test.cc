@@ -109,6 +109,38 @@ TEST(EventDecoderTest, RepeatedAndChangingSchemas) {
   }
 }
 
+// Values wider than their Connect type are refused, not overflowed: a Date beyond INT32 days,
+// a millisecond Timestamp beyond what microseconds hold.
+TEST(EventDecoderTest, ValuesBeyondTheirConnectTypeAreErrors) {
+  auto event = [](const std::string& d, const std::string& ts) {
+    return R"({"schema":{"type":"struct","fields":[
+ {"type":"struct","optional":true,"field":"after","fields":[
+   {"type":"int32","optional":false,"field":"id"},
+   {"type":"int32","optional":true,"name":"io.debezium.time.Date","field":"d"},
+   {"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","field":"ts"}]}]},
+ "payload":{"before":null,"after":{"id":7,"d":)" +
+           d + R"(,"ts":)" + ts +
+           R"(},"source":{"db":"shop","table":"orders","ts_ms":1},"op":"c"}})";
+  };
+  InputRecord ok{"shop.shop.orders", 0, 5, kSchemaKey, event("19844", "1714557600123"), 0};
+  auto c = DecodeJsonEvent(ok);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(*c->after.Find("d"), SqlValue::Text("2024-05-01"));
+  EXPECT_EQ(*c->after.Find("ts"), SqlValue::Text("2024-05-01 10:00:00.123000"));
+  for (const auto& [d, ts] : {std::pair<std::string, std::string>{"2147483648", "0"},
+                              {"-2147483649", "0"},
+                              {"0", "9223372036854776"}}) {
+    InputRecord r{"shop.shop.orders", 0, 5, kSchemaKey, event(d, ts), 0};
+    auto fast = DecodeJsonEvent(r);
+    auto tree = DecodeJsonEventByTree(r);
+    ASSERT_FALSE(fast.ok()) << d << " " << ts;
+    ASSERT_FALSE(tree.ok()) << d << " " << ts;
+    EXPECT_NE(fast.status().message().find("does not match its schema type"), std::string::npos)
+        << fast.status().message();
+    EXPECT_EQ(fast.status().message(), tree.status().message());
+  }
+}
+
 TEST(EventDecoderTest, EventWithoutSchemaAndTombstone) {
   InputRecord r{
       "t",
